@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The pipeline, one module per stage:
+//   RolecallRegex     PCRE2 (system libpcre2-8) behind a small owning Swift type
+//   RolecallLanguage  source, lexer, parser, AST, diagnostics, schema, checker (pure, no I/O)
+//   RolecallEngine    byte-level event reader, compiler, evaluator, decision (pure, no I/O)
+//   rules             the command-line tool (argument parsing and file I/O only)
+// The language and engine modules depend on nothing but PCRE2, so they build and test in seconds
+// and can be embedded in any Swift server.
+let package = Package(
+    name: "Rolecall",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "RolecallLanguage", targets: ["RolecallLanguage"]),
+        .library(name: "RolecallEngine", targets: ["RolecallEngine"]),
+        .executable(name: "rules", targets: ["rules"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CPCRE2",
+            pkgConfig: "libpcre2-8",
+            providers: [.apt(["libpcre2-dev"])]
+        ),
+        .target(name: "RolecallRegex", dependencies: ["CPCRE2"]),
+        .target(name: "RolecallLanguage", dependencies: ["RolecallRegex"]),
+        .target(name: "RolecallEngine", dependencies: ["RolecallLanguage", "RolecallRegex"]),
+        .executableTarget(
+            name: "rules",
+            dependencies: [
+                "RolecallEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "rolecall-bench", dependencies: ["RolecallEngine"]),
+        .testTarget(name: "RolecallLanguageTests", dependencies: ["RolecallLanguage"]),
+        .testTarget(
+            name: "RolecallEngineTests",
+            dependencies: ["RolecallEngine"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "RulesCLITests", dependencies: ["RolecallEngine"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,221 @@
+import RolecallRegex
+
+/// A parsed rule set: the rules of one or more files, in evaluation order.
+public struct RuleSet: Sendable, Equatable {
+    /// The rules, in order.
+    public var rules: [Rule]
+
+    /// A rule set of `rules`.
+    public init(rules: [Rule]) { self.rules = rules }
+}
+
+/// One rule: an optional name, an optional condition, and one or more actions.
+///
+/// Equality ignores source positions (as Cedar's AST does), so tests compare trees without offsets.
+public struct Rule: Sendable, Equatable {
+    /// The name after `rule`, if one was written.
+    public var name: String?
+    /// The condition after `when`; nil means the rule always fires.
+    public var condition: Expr?
+    /// What the rule does when it fires.
+    public var actions: [Action]
+    /// The file the rule is in.
+    public var file: SourceFile
+    /// From the rule's first token to its last.
+    public var span: Span
+    /// The name's string literal, if any.
+    public var nameSpan: Span?
+
+    /// Creates a rule.
+    public init(name: String?, condition: Expr?, actions: [Action], file: SourceFile, span: Span, nameSpan: Span? = nil) {
+        self.name = name
+        self.condition = condition
+        self.actions = actions
+        self.file = file
+        self.span = span
+        self.nameSpan = nameSpan
+    }
+
+    /// The name reports use: the written name, or `FILE:LINE` of the rule's start.
+    public var displayName: String {
+        if let name { return name }
+        return "\(file.path):\(file.location(of: span.start).line)"
+    }
+
+    public static func == (lhs: Rule, rhs: Rule) -> Bool {
+        lhs.name == rhs.name && lhs.condition == rhs.condition && lhs.actions == rhs.actions
+    }
+}
+
+/// An action of a rule.
+public struct Action: Sendable, Equatable {
+    /// What the action does.
+    public enum Kind: Sendable, Equatable {
+        /// Adds these roles.
+        case assign([Role])
+        /// Removes these roles.
+        case revoke([Role])
+        /// Ends evaluation after this rule.
+        case stop
+    }
+
+    /// What it does.
+    public var kind: Kind
+    /// From the keyword to the last role.
+    public var span: Span
+
+    /// Creates an action.
+    public init(_ kind: Kind, span: Span) {
+        self.kind = kind
+        self.span = span
+    }
+
+    public static func == (lhs: Action, rhs: Action) -> Bool { lhs.kind == rhs.kind }
+}
+
+/// A role named in an action: a role name, or an Auth0 role id when it starts with `rol_`.
+public struct Role: Sendable, Equatable {
+    /// The role as written (decoded).
+    public var name: String
+    /// The string literal.
+    public var span: Span
+
+    /// Creates a role reference.
+    public init(_ name: String, span: Span) {
+        self.name = name
+        self.span = span
+    }
+
+    public static func == (lhs: Role, rhs: Role) -> Bool { lhs.name == rhs.name }
+}
+
+/// An expression node. Equality ignores ``span``.
+public struct Expr: Sendable, Equatable {
+    /// What the expression is.
+    public indirect enum Kind: Sendable, Equatable {
+        /// `"text"`
+        case string(String)
+        /// `42`, `1.5`
+        case number(Double)
+        /// `true` / `false`
+        case bool(Bool)
+        /// `null`
+        case null
+        /// `/pattern/flags`; `patternStart` is the byte offset of the pattern in the source.
+        case regex(pattern: String, flags: CompiledRegex.Flags, patternStart: Int)
+        /// `[a, b, ...]`
+        case list([Expr])
+        /// `user.email`, `user.identities[0].provider`, `user.app_metadata["x-team"]`
+        case path([PathSegment])
+        /// `lower(x)`; `nameSpan` is the function's name.
+        case call(name: String, nameSpan: Span, arguments: [Expr])
+        /// `not x`, `-x`
+        case unary(UnaryOperator, Expr)
+        /// `a and b`, `a == b`, `a in b`, ...
+        case binary(BinaryOperator, Expr, Expr)
+        /// Stands in for an expression that failed to parse (an error was already reported).
+        case invalid
+
+        public static func == (lhs: Kind, rhs: Kind) -> Bool {
+            switch (lhs, rhs) {
+            case (.string(let a), .string(let b)): a == b
+            case (.number(let a), .number(let b)): a == b
+            case (.bool(let a), .bool(let b)): a == b
+            case (.null, .null), (.invalid, .invalid): true
+            case (.regex(let a, let f, _), .regex(let b, let g, _)): a == b && f == g
+            case (.list(let a), .list(let b)): a == b
+            case (.path(let a), .path(let b)): a == b
+            case (.call(let a, _, let x), .call(let b, _, let y)): a == b && x == y
+            case (.unary(let o, let a), .unary(let p, let b)): o == p && a == b
+            case (.binary(let o, let a, let c), .binary(let p, let b, let d)): o == p && a == b && c == d
+            default: false
+            }
+        }
+    }
+
+    /// What the expression is.
+    public var kind: Kind
+    /// The source it was parsed from.
+    public var span: Span
+
+    /// Creates an expression.
+    public init(_ kind: Kind, span: Span) {
+        self.kind = kind
+        self.span = span
+    }
+
+    public static func == (lhs: Expr, rhs: Expr) -> Bool { lhs.kind == rhs.kind }
+}
+
+/// One step of a path.
+public enum PathSegment: Sendable, Equatable, Hashable {
+    /// `.name` or `["name"]`
+    case key(String, span: Span)
+    /// `[0]`
+    case index(Int, span: Span)
+
+    /// Where the segment is written.
+    public var span: Span {
+        switch self {
+        case .key(_, let span), .index(_, let span): span
+        }
+    }
+
+    public static func == (lhs: PathSegment, rhs: PathSegment) -> Bool {
+        switch (lhs, rhs) {
+        case (.key(let a, _), .key(let b, _)): a == b
+        case (.index(let a, _), .index(let b, _)): a == b
+        default: false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .key(let name, _): hasher.combine(name)
+        case .index(let index, _): hasher.combine(index)
+        }
+    }
+}
+
+/// A prefix operator.
+public enum UnaryOperator: String, Sendable, Equatable {
+    case not
+    case negate = "-"
+}
+
+/// An infix operator, from loosest to tightest: `or`, `and`, then the comparisons.
+public enum BinaryOperator: String, Sendable, Equatable, CaseIterable {
+    case or, and
+    case equal = "==", notEqual = "!="
+    case less = "<", lessEqual = "<=", greater = ">", greaterEqual = ">="
+    case `in`
+    case notIn = "not in"
+    case contains
+    case startsWith = "starts_with"
+    case endsWith = "ends_with"
+    case matches
+
+    /// Whether this is a comparison (they do not chain).
+    public var isComparison: Bool { self != .and && self != .or }
+}
+
+extension [PathSegment] {
+    /// The path as it would be written: `user.identities[0].provider`, `user.app_metadata["x-team"]`.
+    public var dotted: String {
+        var out = ""
+        for segment in self {
+            switch segment {
+            case .key(let name, _):
+                if Swift.zip(name.utf8.indices, name.utf8).allSatisfy({ $0.1 < 0x80 && Lexer.isIdentifierContinue($0.1) })
+                    && !name.isEmpty && Lexer.isIdentifierStart(name.utf8.first!)
+                {
+                    out += out.isEmpty ? name : "." + name
+                } else {
+                    out += "[\(JSONText.quote(name))]"
+                }
+            case .index(let index, _): out += "[\(index)]"
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,417 @@
+import RolecallRegex
+
+/// Checks parsed rules like a compiler: resolves every path against the post-login schema, infers types,
+/// compiles every regex, folds constants, and reports every problem it finds (never just the first).
+public struct Checker {
+    /// What the checker knows about an expression's value. Every type also admits `null`.
+    indirect enum StaticType: Equatable {
+        case any, null, bool, number, string, object, regex
+        case list(StaticType)
+
+        init(_ field: FieldType) {
+            switch field {
+            case .any: self = .any
+            case .bool: self = .bool
+            case .number: self = .number
+            case .string: self = .string
+            case .list(let element): self = .list(StaticType(element))
+            case .object, .map: self = .object
+            }
+        }
+
+        /// Known and not `null`: a type a mismatch can be reported against.
+        var isConcrete: Bool { self != .any && self != .null }
+
+        var phrase: String {
+            switch self {
+            case .any: "a value"
+            case .null: "null"
+            case .bool: "a boolean"
+            case .number: "a number"
+            case .string: "a string"
+            case .object: "an object"
+            case .regex: "a regex"
+            case .list(.string): "a list of strings"
+            case .list(.number): "a list of numbers"
+            case .list: "a list"
+            }
+        }
+
+        /// Whether values of the two types can ever be equal.
+        func canEqual(_ other: StaticType) -> Bool {
+            guard isConcrete, other.isConcrete else { return true }
+            switch (self, other) {
+            case (.list(let a), .list(let b)): return a.canEqual(b)
+            case (.list, _), (_, .list): return false
+            default: return self == other
+            }
+        }
+
+        var element: StaticType? {
+            if case .list(let element) = self { return element }
+            return nil
+        }
+    }
+
+    var diagnostics: [Diagnostic] = []
+    var file: SourceFile
+
+    init(file: SourceFile) { self.file = file }
+
+    /// Parses and checks `files` as one rule set, in order.
+    public static func check(_ files: [SourceFile]) -> CheckedRuleSet {
+        var diagnostics: [Diagnostic] = []
+        var rules: [CheckedRule] = []
+        var named: [String: Rule] = [:]
+        var alwaysStops: Rule?
+        for file in files {
+            let (parsed, syntax) = Parser.parse(file)
+            diagnostics += syntax
+            var checker = Checker(file: file)
+            for rule in parsed {
+                if let name = rule.name {
+                    if let first = named[name] {
+                        checker.report(.duplicateRule(name, file, rule.nameSpan ?? rule.span, first: first))
+                    } else {
+                        named[name] = rule
+                    }
+                }
+                if let stopper = alwaysStops {
+                    checker.report(.unreachableRule(file, rule.nameSpan ?? rule.span, stop: stopper))
+                }
+                let checked = checker.checkRule(rule)
+                if checked.stops, alwaysStops == nil {
+                    if checked.condition == nil { alwaysStops = rule }
+                    if case .constant(.bool(true))? = checked.condition?.kind { alwaysStops = rule }
+                }
+                rules.append(checked)
+            }
+            diagnostics += checker.diagnostics
+        }
+        return CheckedRuleSet(
+            rules: rules, diagnostics: sortDiagnostics(diagnostics, fileOrder: files.map(\.path)), files: files)
+    }
+
+    mutating func report(_ diagnostic: Diagnostic) { diagnostics.append(diagnostic) }
+
+    mutating func checkRule(_ rule: Rule) -> CheckedRule {
+        var condition: CheckedExpr?
+        if let expr = rule.condition {
+            let (checked, type) = check(expr)
+            requireBoolean(type, expr, context: "condition")
+            if case .constant(.bool(let value)) = checked.kind {
+                report(.constantCondition(value, file, expr.span))
+            } else if case .constant(.null) = checked.kind {
+                report(.constantCondition(false, file, expr.span))
+            }
+            condition = checked
+        }
+        var effects: [(role: String, assign: Bool)] = []
+        var seen: [String: (assign: Bool, span: Span)] = [:]
+        var stops = false
+        for action in rule.actions {
+            switch action.kind {
+            case .stop: stops = true
+            case .assign(let roles), .revoke(let roles):
+                let assign = if case .assign = action.kind { true } else { false }
+                for role in roles {
+                    if let previous = seen[role.name] {
+                        if previous.assign != assign {
+                            report(.assignAndRevoke(role.name, file, role.span, other: previous.span))
+                        }
+                        continue
+                    }
+                    seen[role.name] = (assign, role.span)
+                    effects.append((role.name, assign))
+                }
+            }
+        }
+        return CheckedRule(rule: rule, name: rule.displayName, condition: condition, effects: effects, stops: stops)
+    }
+
+    /// Reports a type that can never be a boolean where one is needed.
+    mutating func requireBoolean(_ type: StaticType, _ expr: Expr, context: String) {
+        guard type.isConcrete, type != .bool else { return }
+        let text = file.text(expr.span)
+        report(.typeMismatch("\(context) `\(text)` is \(type.phrase), not a boolean", file, expr.span,
+                             help: type == .regex ? nil : "compare it with a value, e.g. `\(text) != null`"))
+    }
+
+    // MARK: expressions
+
+    mutating func check(_ expr: Expr) -> (CheckedExpr, StaticType) {
+        func node(_ kind: CheckedExpr.Kind) -> CheckedExpr { CheckedExpr(kind: kind, span: expr.span) }
+        switch expr.kind {
+        case .string(let text): return (node(.constant(.string(text))), .string)
+        case .number(let value): return (node(.constant(.number(value))), .number)
+        case .bool(let value): return (node(.constant(.bool(value))), .bool)
+        case .null, .invalid: return (node(.constant(.null)), .null)
+        case .regex:
+            report(.typeMismatch("a regex can only be the pattern of `matches`", file, expr.span))
+            return (node(.constant(.null)), .regex)
+        case .list(let elements):
+            let checked = elements.map { check($0) }
+            var elementType: StaticType?
+            for (_, type) in checked where type != .null {
+                elementType = elementType == nil || elementType == type ? type : .any
+            }
+            let type = StaticType.list(elementType ?? .any)
+            let constants = checked.compactMap { item -> Constant? in
+                if case .constant(let value) = item.0.kind { return value }
+                return nil
+            }
+            if constants.count == checked.count { return (node(.constant(.list(constants))), type) }
+            return (node(.list(checked.map(\.0))), type)
+        case .path(let segments):
+            return checkPath(segments, expr)
+        case .call(let name, let nameSpan, let arguments):
+            return checkCall(name, nameSpan, arguments, expr)
+        case .unary(.not, let operand):
+            let (checked, type) = check(operand)
+            requireBoolean(type, operand, context: "operand of `not`")
+            if case .constant(let value) = checked.kind, let truth = Checker.truth(value) {
+                return (node(.constant(.bool(!truth))), .bool)
+            }
+            return (node(.not(checked)), .bool)
+        case .unary(.negate, let operand):
+            let (checked, type) = check(operand)
+            if type.isConcrete, type != .number {
+                report(.typeMismatch("cannot negate \(type.phrase)", file, operand.span))
+            }
+            return (node(.negate(checked)), .number)
+        case .binary(let op, let left, let right):
+            return checkBinary(op, left, right, expr)
+        }
+    }
+
+    /// The truth of a constant in a boolean position, or nil when it is not a boolean (an error elsewhere).
+    static func truth(_ value: Constant) -> Bool? {
+        switch value {
+        case .bool(let truth): truth
+        case .null: false
+        default: nil
+        }
+    }
+
+    mutating func checkPath(_ written: [PathSegment], _ expr: Expr) -> (CheckedExpr, StaticType) {
+        guard case .key(let rootName, let rootSpan) = written[0] else { fatalError("paths start with a name") }
+        var segments = written
+        if let alias = EventSchema.aliases[rootName] {
+            segments = alias.map { PathSegment.key($0, span: rootSpan) } + written.dropFirst()
+        }
+        let node = CheckedExpr(kind: .path(segments), span: expr.span)
+        guard case .object(let rootFields) = EventSchema.root, let rootType = rootFields[segmentName(segments[0])]
+        else {
+            report(.unknownRoot(rootName, file, rootSpan, roots: EventSchema.rootNames))
+            return (node, .any)
+        }
+        var type = rootType
+        for position in 1..<segments.count {
+            let segment = segments[position]
+            let parent = Array(segments[0..<position])
+            let here = parent.dotted
+            switch (type, segment) {
+            case (.any, _):
+                return (node, .any)
+            case (.object(let fields), .key(let name, let span)):
+                if let next = fields[name] {
+                    type = next
+                } else {
+                    let guess = suggest(name, among: fields.keys.sorted())
+                    report(.unknownField(
+                        (parent + [segment]).dotted, suggestion: guess.map { (parent + [.key($0, span: span)]).dotted },
+                        file, Span(expr.span.start, span.end)))
+                    return (node, .any)
+                }
+            case (.map(let valueType), .key):
+                type = valueType
+            case (.list(let element), .index):
+                type = element
+            case (.list, .key(let name, let span)):
+                report(.typeMismatch(
+                    "`\(here)` is a list, it has no field `\(name)`", file, span,
+                    help: "pick an element first, e.g. `\(here)[0].\(name)`"))
+                return (node, .any)
+            case (_, .index(let index, let span)):
+                report(.typeMismatch("`\(here)` is \(type.phrase), it cannot be indexed with `[\(index)]`", file, span))
+                return (node, .any)
+            case (_, .key(let name, let span)):
+                report(.notAnObject(here, type: type.phrase, field: name, file, span))
+                return (node, .any)
+            }
+        }
+        return (node, StaticType(type))
+    }
+
+    func segmentName(_ segment: PathSegment) -> String {
+        if case .key(let name, _) = segment { return name }
+        return ""
+    }
+
+    mutating func checkCall(_ name: String, _ nameSpan: Span, _ arguments: [Expr], _ expr: Expr)
+        -> (CheckedExpr, StaticType)
+    {
+        let checked = arguments.map { check($0) }
+        guard let function = Function(rawValue: name) else {
+            report(.unknownFunction(name, file, nameSpan, functions: Function.allCases.map(\.rawValue)))
+            return (CheckedExpr(kind: .constant(.null), span: expr.span), .any)
+        }
+        guard checked.count == 1 else {
+            report(.wrongArity(name, expected: 1, found: checked.count, file, expr.span))
+            return (CheckedExpr(kind: .constant(.null), span: expr.span), function == .length ? .number : .string)
+        }
+        let (argument, type) = checked[0]
+        switch function {
+        case .lower, .upper:
+            if type.isConcrete, type != .string {
+                report(.typeMismatch("`\(name)` takes a string, not \(type.phrase)", file, arguments[0].span))
+            }
+            if case .constant(.string(let text)) = argument.kind {
+                let folded = function == .lower ? text.lowercased() : text.uppercased()
+                return (CheckedExpr(kind: .constant(.string(folded)), span: expr.span), .string)
+            }
+            return (CheckedExpr(kind: .call(function, argument), span: expr.span), .string)
+        case .length:
+            if type.isConcrete, type == .bool || type == .number || type == .regex {
+                report(.typeMismatch(
+                    "`length` takes a string, a list or an object, not \(type.phrase)", file, arguments[0].span))
+            }
+            return (CheckedExpr(kind: .call(function, argument), span: expr.span), .number)
+        }
+    }
+
+    mutating func checkBinary(_ op: BinaryOperator, _ left: Expr, _ right: Expr, _ expr: Expr)
+        -> (CheckedExpr, StaticType)
+    {
+        func node(_ kind: CheckedExpr.Kind) -> CheckedExpr { CheckedExpr(kind: kind, span: expr.span) }
+        if op == .matches { return checkMatches(left, right, expr) }
+        let (l, lt) = check(left)
+        let (r, rt) = check(right)
+        let leftText = file.text(left.span)
+        let rightText = file.text(right.span)
+        switch op {
+        case .and, .or:
+            requireBoolean(lt, left, context: "operand of `\(op.rawValue)`")
+            requireBoolean(rt, right, context: "operand of `\(op.rawValue)`")
+            if case .constant(let value) = l.kind, let truth = Checker.truth(value) {
+                // `false and x` is false, `true or x` is true; otherwise the result is the right side.
+                if truth == (op == .or) { return (node(.constant(.bool(truth))), .bool) }
+                if case .constant(let other) = r.kind, let otherTruth = Checker.truth(other) {
+                    return (node(.constant(.bool(otherTruth))), .bool)
+                }
+            }
+            return (node(op == .and ? .and(l, r) : .or(l, r)), .bool)
+        case .equal, .notEqual:
+            if !lt.canEqual(rt) {
+                report(.typeMismatch(
+                    "comparing \(lt.phrase) with \(rt.phrase) is always \(op == .notEqual)", file, expr.span,
+                    help: Checker.quotingHelp(l, r, lt, rt)))
+            }
+        case .less, .lessEqual, .greater, .greaterEqual:
+            for (type, side) in [(lt, left), (rt, right)] where type.isConcrete && type != .number && type != .string {
+                report(.typeMismatch("`\(op.rawValue)` compares numbers or strings, not \(type.phrase)", file, side.span))
+            }
+            if lt.isConcrete, rt.isConcrete, lt != rt, [lt, rt].allSatisfy({ $0 == .number || $0 == .string }) {
+                report(.typeMismatch(
+                    "`\(op.rawValue)` cannot compare \(lt.phrase) with \(rt.phrase)", file, expr.span,
+                    help: Checker.quotingHelp(l, r, lt, rt)))
+            }
+        case .in, .notIn:
+            if rt.isConcrete, rt.element == nil {
+                let help = rt == .string ? "to look for a substring, write `\(rightText) contains \(leftText)`" : nil
+                report(.typeMismatch("`\(op.rawValue)` needs a list on the right, `\(rightText)` is \(rt.phrase)",
+                                     file, right.span, help: help))
+            } else if let element = rt.element, !lt.canEqual(element) {
+                report(.typeMismatch(
+                    "\(lt.phrase.replacingFirst("a ", "")) `\(leftText)` can never be in \(rt.phrase)", file, expr.span))
+            }
+        case .contains:
+            if lt == .string {
+                if rt.isConcrete, rt != .string {
+                    report(.typeMismatch("a string can only contain a string, not \(rt.phrase)", file, right.span))
+                }
+            } else if let element = lt.element {
+                if !element.canEqual(rt) {
+                    report(.typeMismatch("\(lt.phrase) never contains \(rt.phrase)", file, expr.span))
+                }
+            } else if lt.isConcrete {
+                report(.typeMismatch("`contains` needs a string or a list on the left, `\(leftText)` is \(lt.phrase)",
+                                     file, left.span))
+            }
+        case .startsWith, .endsWith:
+            for (type, side) in [(lt, left), (rt, right)] where type.isConcrete && type != .string {
+                report(.typeMismatch("`\(op.rawValue)` compares strings, `\(file.text(side.span))` is \(type.phrase)",
+                                     file, side.span))
+            }
+        case .matches:
+            break
+        }
+        if case .constant(let a) = l.kind, case .constant(let b) = r.kind, let folded = Checker.fold(op, a, b) {
+            return (node(.constant(.bool(folded))), .bool)
+        }
+        return (node(.compare(op, l, r)), .bool)
+    }
+
+    /// "write `1` without quotes" when a quoted number meets a number.
+    static func quotingHelp(_ l: CheckedExpr, _ r: CheckedExpr, _ lt: StaticType, _ rt: StaticType) -> String? {
+        for (expr, other) in [(l, rt), (r, lt)] {
+            if case .constant(.string(let text)) = expr.kind, other == .number, Double(text) != nil {
+                return "write `\(text)` without quotes to compare numbers"
+            }
+        }
+        return nil
+    }
+
+    /// Folds a comparison of two constants where the answer cannot depend on the event.
+    static func fold(_ op: BinaryOperator, _ a: Constant, _ b: Constant) -> Bool? {
+        switch op {
+        case .equal: return a == b
+        case .notEqual: return a != b
+        case .in, .notIn:
+            guard case .list(let items) = b else { return nil }
+            let found = items.contains(a)
+            return op == .in ? found : !found
+        default: return nil
+        }
+    }
+
+    mutating func checkMatches(_ left: Expr, _ right: Expr, _ expr: Expr) -> (CheckedExpr, StaticType) {
+        let (subject, type) = check(left)
+        if type.isConcrete, type != .string {
+            report(.typeMismatch("`matches` searches a string, `\(file.text(left.span))` is \(type.phrase)",
+                                 file, left.span))
+        }
+        let pattern: String
+        let flags: CompiledRegex.Flags
+        var patternStart: Int?
+        switch right.kind {
+        case .regex(let text, let regexFlags, let start):
+            (pattern, flags, patternStart) = (text, regexFlags, start)
+        case .string(let text):
+            (pattern, flags) = (text, [])
+            let source = file.text(right.span)
+            if source.utf8.count == text.utf8.count + 2 { patternStart = right.span.start + 1 }
+        default:
+            report(.patternNotLiteral(file, right.span))
+            return (CheckedExpr(kind: .constant(.null), span: expr.span), .bool)
+        }
+        do {
+            let regex = try CompiledRegex(pattern, flags: flags)
+            return (CheckedExpr(kind: .matches(subject, regex), span: expr.span), .bool)
+        } catch {
+            var span = right.span
+            if let patternStart {
+                let at = min(patternStart + error.offset, right.span.end - 1)
+                span = Span(at, at + 1)
+            }
+            report(.invalidRegex(error.message, file, span))
+            return (CheckedExpr(kind: .constant(.null), span: expr.span), .bool)
+        }
+    }
+}
+
+extension String {
+    func replacingFirst(_ prefix: String, _ replacement: String) -> String {
+        hasPrefix(prefix) ? replacement + dropFirst(prefix.count) : self
+    }
+}

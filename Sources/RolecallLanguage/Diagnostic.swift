@@ -1,0 +1,99 @@
+/// A problem found in a rule set, with where it is and what to do about it.
+///
+/// Wording follows one convention (see `DiagnosticCatalogue.swift`): lowercase, no final period, one line,
+/// user input in backticks, advice in ``help``.
+public struct Diagnostic: Sendable, Hashable {
+    /// How bad it is.
+    public enum Severity: String, Sendable, Hashable, Comparable {
+        case error
+        case warning
+        case note
+
+        public static func < (lhs: Severity, rhs: Severity) -> Bool { lhs.rank < rhs.rank }
+        var rank: Int {
+            switch self {
+            case .error: 0
+            case .warning: 1
+            case .note: 2
+            }
+        }
+    }
+
+    /// Error or warning.
+    public var severity: Severity
+    /// A stable identifier tools can match on, e.g. `unknown-field`.
+    public var code: DiagnosticCode
+    /// The one-line message.
+    public var message: String
+    /// The file the problem is in.
+    public var file: SourceFile
+    /// The text the caret underline covers.
+    public var span: Span
+    /// Advice, often a did-you-mean; printed as a `help:` line.
+    public var help: String?
+    /// Related places, such as the first definition of a duplicated rule name.
+    public var notes: [Note]
+
+    /// A secondary message attached to a diagnostic, optionally pointing at source.
+    public struct Note: Sendable, Hashable {
+        /// What the note says.
+        public var message: String
+        /// Where it points, if anywhere.
+        public var file: SourceFile?
+        /// The span it underlines.
+        public var span: Span?
+
+        public static func == (lhs: Note, rhs: Note) -> Bool {
+            lhs.message == rhs.message && lhs.file === rhs.file && lhs.span == rhs.span
+        }
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(message)
+            hasher.combine(span)
+        }
+    }
+
+    /// Creates a diagnostic.
+    public init(
+        _ severity: Severity, _ code: DiagnosticCode, _ message: String, file: SourceFile, span: Span,
+        help: String? = nil, notes: [Note] = []
+    ) {
+        self.severity = severity
+        self.code = code
+        self.message = message
+        self.file = file
+        self.span = span
+        self.help = help
+        self.notes = notes
+    }
+
+    /// Line and column where the underline starts.
+    public var location: SourceFile.Location { file.location(of: span.start) }
+
+    /// The text the diagnostic underlines.
+    public var underlinedText: String { file.text(span) }
+
+    public static func == (lhs: Diagnostic, rhs: Diagnostic) -> Bool {
+        lhs.severity == rhs.severity && lhs.code == rhs.code && lhs.message == rhs.message
+            && lhs.file === rhs.file && lhs.span == rhs.span && lhs.help == rhs.help && lhs.notes == rhs.notes
+    }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(code)
+        hasher.combine(span)
+        hasher.combine(message)
+    }
+}
+
+/// Orders diagnostics for output: by file (in rule-set order), then position, then severity.
+public func sortDiagnostics(_ diagnostics: [Diagnostic], fileOrder: [String]) -> [Diagnostic] {
+    var rank: [String: Int] = [:]
+    for (index, path) in fileOrder.enumerated() where rank[path] == nil { rank[path] = index }
+    return diagnostics.enumerated().sorted { a, b in
+        let (x, y) = (a.element, b.element)
+        let (rx, ry) = (rank[x.file.path] ?? Int.max, rank[y.file.path] ?? Int.max)
+        if rx != ry { return rx < ry }
+        if x.file.path != y.file.path { return x.file.path < y.file.path }
+        if x.span.start != y.span.start { return x.span.start < y.span.start }
+        if x.severity != y.severity { return x.severity < y.severity }
+        return a.offset < b.offset
+    }.map(\.element)
+}

@@ -1,0 +1,120 @@
+/// Turns diagnostics into text: compiler-style for people, JSON for tools.
+public enum DiagnosticRenderer {
+    /// Renders one diagnostic the way swiftc and clang do:
+    ///
+    /// ```
+    /// rules/x.rules:3:6: warning: unknown field `user.emial` [unknown-field]
+    ///  3 | when user.emial matches /@acme\.com$/
+    ///    |      ^^^^^^^^^^
+    /// help: did you mean `user.email`?
+    /// ```
+    public static func human(_ diagnostic: Diagnostic, color: Bool = false) -> String {
+        let location = diagnostic.location
+        let severity = diagnostic.severity.rawValue
+        let tint = color ? (diagnostic.severity == .error ? "\u{1B}[1;31m" : "\u{1B}[1;33m") : ""
+        let bold = color ? "\u{1B}[1m" : ""
+        let reset = color ? "\u{1B}[0m" : ""
+        var out = "\(bold)\(diagnostic.file.path):\(location.line):\(location.column):\(reset) "
+        out += "\(tint)\(severity):\(reset) \(bold)\(diagnostic.message)\(reset) [\(diagnostic.code.rawValue)]\n"
+        out += excerpt(file: diagnostic.file, span: diagnostic.span, tint: tint, reset: reset)
+        if let help = diagnostic.help { out += "\(color ? "\u{1B}[1;36m" : "")help:\(reset) \(help)\n" }
+        for note in diagnostic.notes {
+            if let file = note.file, let span = note.span {
+                let noteLocation = file.location(of: span.start)
+                out += "\(file.path):\(noteLocation.line):\(noteLocation.column): note: \(note.message)\n"
+                out += excerpt(file: file, span: span, tint: "", reset: "")
+            } else {
+                out += "note: \(note.message)\n"
+            }
+        }
+        return out
+    }
+
+    /// The source line of `span` with a caret underline; multi-line spans underline to the end of the first line.
+    static func excerpt(file: SourceFile, span: Span, tint: String, reset: String) -> String {
+        let start = file.location(of: span.start)
+        let lineRange = file.lineRange(start.line)
+        let text = file.lineText(start.line).map { $0 == "\t" ? " " : $0 }
+        let gutter = String(start.line)
+        let pad = String(repeating: " ", count: gutter.count)
+        let underlineEnd = min(max(span.end, span.start + 1), lineRange.upperBound)
+        let width = max(1, file.scalarCount(from: span.start, to: underlineEnd))
+        let carets = String(repeating: " ", count: start.column - 1) + String(repeating: "^", count: width)
+        return " \(gutter) | \(String(text))\n \(pad) | \(tint)\(carets)\(reset)\n"
+    }
+
+    /// Renders every diagnostic, in order, followed by a summary line when there are any.
+    public static func human(_ diagnostics: [Diagnostic], color: Bool = false, omitted: Int = 0) -> String {
+        var out = diagnostics.map { human($0, color: color) }.joined(separator: "\n")
+        if omitted > 0 { out += "\nnote: \(omitted) more diagnostic\(omitted == 1 ? "" : "s") not shown\n" }
+        let errors = diagnostics.filter { $0.severity == .error }.count
+        let warnings = diagnostics.filter { $0.severity == .warning }.count
+        if errors + warnings + omitted > 0 {
+            var parts: [String] = []
+            if errors > 0 { parts.append("\(errors) error\(errors == 1 ? "" : "s")") }
+            if warnings > 0 { parts.append("\(warnings) warning\(warnings == 1 ? "" : "s")") }
+            if !parts.isEmpty { out += "\n" + parts.joined(separator: ", ") + " generated\n" }
+        }
+        return out
+    }
+
+    /// One JSON object per diagnostic (with 1-based line and column at both ends of the span), in a document
+    /// `{"diagnostics": [...], "errors": N, "warnings": N}`.
+    public static func json(_ diagnostics: [Diagnostic], omitted: Int = 0) -> String {
+        var items: [String] = []
+        for diagnostic in diagnostics {
+            let start = diagnostic.location
+            let end = diagnostic.file.location(of: diagnostic.span.end)
+            var fields = [
+                "\"severity\":\(JSONText.quote(diagnostic.severity.rawValue))",
+                "\"code\":\(JSONText.quote(diagnostic.code.rawValue))",
+                "\"message\":\(JSONText.quote(diagnostic.message))",
+                "\"file\":\(JSONText.quote(diagnostic.file.path))",
+                "\"line\":\(start.line)", "\"column\":\(start.column)",
+                "\"endLine\":\(end.line)", "\"endColumn\":\(end.column)",
+                "\"text\":\(JSONText.quote(diagnostic.underlinedText))",
+            ]
+            if let help = diagnostic.help { fields.append("\"help\":\(JSONText.quote(help))") }
+            if !diagnostic.notes.isEmpty {
+                let notes = diagnostic.notes.map { note -> String in
+                    var parts = ["\"message\":\(JSONText.quote(note.message))"]
+                    if let file = note.file, let span = note.span {
+                        let location = file.location(of: span.start)
+                        parts.append("\"file\":\(JSONText.quote(file.path))")
+                        parts.append("\"line\":\(location.line)")
+                        parts.append("\"column\":\(location.column)")
+                    }
+                    return "{" + parts.joined(separator: ",") + "}"
+                }
+                fields.append("\"notes\":[" + notes.joined(separator: ",") + "]")
+            }
+            items.append("{" + fields.joined(separator: ",") + "}")
+        }
+        let errors = diagnostics.filter { $0.severity == .error }.count
+        let warnings = diagnostics.filter { $0.severity == .warning }.count
+        return "{\"diagnostics\":[" + items.joined(separator: ",")
+            + "],\"errors\":\(errors),\"warnings\":\(warnings),\"omitted\":\(omitted)}\n"
+    }
+}
+
+/// JSON string quoting shared by every module that writes JSON.
+public enum JSONText {
+    /// `text` as a JSON string literal, escaping quotes, backslashes and control characters.
+    public static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

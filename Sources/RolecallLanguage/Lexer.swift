@@ -1,0 +1,313 @@
+import RolecallRegex
+
+/// Turns rule-file bytes into tokens, recording every lexical error and carrying on.
+///
+/// A value type over the file's bytes; tokens hold byte spans. Errors never stop the scan: an unterminated
+/// string ends at the line break, an invalid byte is skipped, a lone `=` is read as `==` after reporting it.
+public struct Lexer {
+    let file: SourceFile
+    let bytes: [UInt8]
+    var offset = 0
+    /// Diagnostics found so far.
+    public private(set) var diagnostics: [Diagnostic] = []
+
+    /// A lexer at the start of `file`.
+    public init(file: SourceFile) {
+        self.file = file
+        self.bytes = file.bytes
+    }
+
+    /// Every token in the file, ending with `.endOfFile`.
+    public static func tokenize(_ file: SourceFile) -> (tokens: [Token], diagnostics: [Diagnostic]) {
+        var lexer = Lexer(file: file)
+        var tokens: [Token] = []
+        while true {
+            let token = lexer.next()
+            tokens.append(token)
+            if token.kind == .endOfFile { break }
+        }
+        return (tokens, lexer.diagnostics)
+    }
+
+    mutating func report(_ diagnostic: Diagnostic) { diagnostics.append(diagnostic) }
+
+    func peek(_ ahead: Int = 0) -> UInt8? {
+        offset + ahead < bytes.count ? bytes[offset + ahead] : nil
+    }
+
+    /// The next token.
+    public mutating func next() -> Token {
+        skipTrivia()
+        guard let byte = peek() else { return Token(.endOfFile, Span(bytes.count, bytes.count)) }
+        let start = offset
+        func single(_ kind: Token.Kind) -> Token {
+            offset += 1
+            return Token(kind, Span(start, offset))
+        }
+        switch byte {
+        case UInt8(ascii: "("): return single(.leftParen)
+        case UInt8(ascii: ")"): return single(.rightParen)
+        case UInt8(ascii: "["): return single(.leftBracket)
+        case UInt8(ascii: "]"): return single(.rightBracket)
+        case UInt8(ascii: ","): return single(.comma)
+        case UInt8(ascii: "."): return single(.dot)
+        case UInt8(ascii: "-"): return single(.minus)
+        case UInt8(ascii: "\""): return string()
+        case UInt8(ascii: "/"): return regex()
+        case UInt8(ascii: "="):
+            if peek(1) == UInt8(ascii: "=") {
+                offset += 2
+                return Token(.equal, Span(start, offset))
+            }
+            offset += 1
+            report(.singleEquals(file, Span(start, offset)))
+            return Token(.equal, Span(start, offset))
+        case UInt8(ascii: "!"):
+            if peek(1) == UInt8(ascii: "=") {
+                offset += 2
+                return Token(.notEqual, Span(start, offset))
+            }
+            offset += 1
+            report(.bangNotOperator(file, Span(start, offset)))
+            return Token(.keyword(.not), Span(start, offset))
+        case UInt8(ascii: "<"), UInt8(ascii: ">"):
+            let isLess = byte == UInt8(ascii: "<")
+            if peek(1) == UInt8(ascii: "=") {
+                offset += 2
+                return Token(isLess ? .lessEqual : .greaterEqual, Span(start, offset))
+            }
+            offset += 1
+            return Token(isLess ? .less : .greater, Span(start, offset))
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return number()
+        case _ where Lexer.isIdentifierStart(byte): return identifier()
+        default:
+            if byte >= 0x80, let length = Lexer.utf8SequenceLength(bytes, at: offset) {
+                offset += length
+                report(.unexpectedCharacter(file, Span(start, offset)))
+            } else if byte >= 0x80 {
+                offset += 1
+                while let next = peek(), next & 0xC0 == 0x80 { offset += 1 }
+                report(.invalidUTF8(file, Span(start, offset)))
+            } else {
+                offset += 1
+                report(.unexpectedCharacter(file, Span(start, offset)))
+            }
+            return next()
+        }
+    }
+
+    static func isIdentifierStart(_ byte: UInt8) -> Bool {
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+            || byte == UInt8(ascii: "_")
+    }
+
+    static func isIdentifierContinue(_ byte: UInt8) -> Bool {
+        isIdentifierStart(byte) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+    }
+
+    /// The length of the valid UTF-8 sequence at `index`, or nil when it is not valid UTF-8.
+    static func utf8SequenceLength(_ bytes: [UInt8], at index: Int) -> Int? {
+        let lead = bytes[index]
+        let length: Int
+        let minimum: UInt32
+        switch lead {
+        case 0x00...0x7F: return 1
+        case 0xC2...0xDF: (length, minimum) = (2, 0x80)
+        case 0xE0...0xEF: (length, minimum) = (3, 0x800)
+        case 0xF0...0xF4: (length, minimum) = (4, 0x10000)
+        default: return nil
+        }
+        guard index + length <= bytes.count else { return nil }
+        var scalar = UInt32(lead) & (0xFF >> (length + 1))
+        for continuation in bytes[(index + 1)..<(index + length)] {
+            guard continuation & 0xC0 == 0x80 else { return nil }
+            scalar = scalar << 6 | UInt32(continuation & 0x3F)
+        }
+        guard scalar >= minimum, scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar) else { return nil }
+        return length
+    }
+
+    mutating func skipTrivia() {
+        while let byte = peek() {
+            switch byte {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"):
+                offset += 1
+            case UInt8(ascii: "#"):
+                while let next = peek(), next != UInt8(ascii: "\n") { offset += 1 }
+            default:
+                return
+            }
+        }
+    }
+
+    mutating func identifier() -> Token {
+        let start = offset
+        while let byte = peek(), Lexer.isIdentifierContinue(byte) { offset += 1 }
+        let text = String(decoding: bytes[start..<offset], as: UTF8.self)
+        if let keyword = Keyword(rawValue: text) { return Token(.keyword(keyword), Span(start, offset), text: text) }
+        return Token(.identifier, Span(start, offset), text: text)
+    }
+
+    mutating func number() -> Token {
+        let start = offset
+        func digits() { while let byte = peek(), byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") { offset += 1 } }
+        digits()
+        if peek() == UInt8(ascii: "."), let after = peek(1), after >= UInt8(ascii: "0"), after <= UInt8(ascii: "9") {
+            offset += 1
+            digits()
+        }
+        if let e = peek(), e == UInt8(ascii: "e") || e == UInt8(ascii: "E") {
+            var ahead = 1
+            if let sign = peek(1), sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") { ahead = 2 }
+            if let digit = peek(ahead), digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") {
+                offset += ahead
+                digits()
+            }
+        }
+        let text = String(decoding: bytes[start..<offset], as: UTF8.self)
+        var value = Double(text) ?? 0
+        if let byte = peek(), Lexer.isIdentifierStart(byte) {
+            // `1st` or `10days`: one bad token, not a number followed by a field name.
+            while let next = peek(), Lexer.isIdentifierContinue(next) { offset += 1 }
+            report(.invalidNumber(file, Span(start, offset)))
+            value = 0
+        } else if !value.isFinite {
+            report(.numberOutOfRange(file, Span(start, offset)))
+            value = 0
+        }
+        return Token(.number, Span(start, offset), text: text, number: value)
+    }
+
+    /// A string literal; an unterminated one ends at the line break so the next line still lexes.
+    mutating func string() -> Token {
+        let start = offset
+        offset += 1
+        var value: [UInt8] = []
+        var hasEscapes = false
+        while true {
+            guard let byte = peek(), byte != UInt8(ascii: "\n") else {
+                report(.unterminatedString(file, Span(start, offset)))
+                break
+            }
+            if byte == UInt8(ascii: "\"") {
+                offset += 1
+                break
+            }
+            if byte == UInt8(ascii: "\\") {
+                hasEscapes = true
+                escape(into: &value)
+                continue
+            }
+            if byte >= 0x80 {
+                if let length = Lexer.utf8SequenceLength(bytes, at: offset) {
+                    value.append(contentsOf: bytes[offset..<(offset + length)])
+                    offset += length
+                } else {
+                    report(.invalidUTF8(file, Span(offset, offset + 1)))
+                    offset += 1
+                }
+                continue
+            }
+            value.append(byte)
+            offset += 1
+        }
+        return Token(
+            .string, Span(start, offset), text: String(decoding: value, as: UTF8.self), contentStart: start + 1,
+            hasEscapes: hasEscapes)
+    }
+
+    /// One escape sequence inside a string: `\" \\ \n \t \r \u{...}`.
+    mutating func escape(into value: inout [UInt8]) {
+        let start = offset
+        offset += 1
+        guard let byte = peek(), byte != UInt8(ascii: "\n") else {
+            report(.invalidEscape(file, Span(start, offset)))
+            return
+        }
+        offset += 1
+        switch byte {
+        case UInt8(ascii: "\""): value.append(byte)
+        case UInt8(ascii: "\\"): value.append(byte)
+        case UInt8(ascii: "n"): value.append(UInt8(ascii: "\n"))
+        case UInt8(ascii: "t"): value.append(UInt8(ascii: "\t"))
+        case UInt8(ascii: "r"): value.append(UInt8(ascii: "\r"))
+        case UInt8(ascii: "u"):
+            guard peek() == UInt8(ascii: "{") else {
+                report(.invalidEscape(file, Span(start, offset)))
+                return
+            }
+            offset += 1
+            var scalarValue: UInt32 = 0
+            var digits = 0
+            while let hex = peek(), let digit = Lexer.hexValue(hex) {
+                scalarValue = scalarValue &* 16 &+ UInt32(digit)
+                digits += 1
+                offset += 1
+            }
+            let closed = peek() == UInt8(ascii: "}")
+            if closed { offset += 1 }
+            guard closed, (1...6).contains(digits), let scalar = Unicode.Scalar(scalarValue) else {
+                report(.invalidUnicodeEscape(file, Span(start, offset)))
+                return
+            }
+            value.append(contentsOf: Array(String(Character(scalar)).utf8))
+        default:
+            report(.invalidEscape(file, Span(start, offset)))
+        }
+    }
+
+    static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    /// A regex literal `/pattern/flags`. The pattern is kept exactly as written (`\/` included, which PCRE2
+    /// reads as a literal slash), so PCRE2's error offsets map straight back onto the source.
+    mutating func regex() -> Token {
+        let start = offset
+        offset += 1
+        let patternStart = offset
+        var terminated = false
+        while let byte = peek(), byte != UInt8(ascii: "\n") {
+            if byte == UInt8(ascii: "\\"), let next = peek(1), next != UInt8(ascii: "\n") {
+                offset += 2
+                continue
+            }
+            if byte == UInt8(ascii: "/") {
+                terminated = true
+                break
+            }
+            if byte >= 0x80 {
+                if let length = Lexer.utf8SequenceLength(bytes, at: offset) {
+                    offset += length
+                } else {
+                    report(.invalidUTF8(file, Span(offset, offset + 1)))
+                    offset += 1
+                }
+                continue
+            }
+            offset += 1
+        }
+        let patternEnd = offset
+        if terminated {
+            offset += 1
+        } else {
+            report(.unterminatedRegex(file, Span(start, offset)))
+        }
+        var flags: CompiledRegex.Flags = []
+        while terminated, let byte = peek(), Lexer.isIdentifierContinue(byte) {
+            if let flag = CompiledRegex.Flags(letter: byte), !flags.contains(flag) {
+                flags.insert(flag)
+            } else {
+                report(.invalidRegexFlag(file, Span(offset, offset + 1), flag: Character(Unicode.Scalar(byte))))
+            }
+            offset += 1
+        }
+        let pattern = String(decoding: bytes[patternStart..<patternEnd], as: UTF8.self)
+        return Token(.regex, Span(start, offset), text: pattern, flags: flags, contentStart: patternStart)
+    }
+}

@@ -1,0 +1,309 @@
+/// A recursive-descent parser, one method per precedence level, that recovers at rule boundaries.
+///
+/// The first syntax error in a rule is reported, the parser skips to the next `rule` or `when`, and goes on, so
+/// one run reports a mistake in every broken rule. Expressions nest at most ``maxDepth`` levels deep, so hostile
+/// input (100,000 parentheses) is an error, not a stack overflow.
+public struct Parser {
+    /// How deep parentheses, lists, `not` and `-` may nest.
+    public static let maxDepth = 256
+
+    let file: SourceFile
+    let tokens: [Token]
+    var index = 0
+    var depth = 0
+    var diagnostics: [Diagnostic] = []
+
+    /// Thrown inside a rule after its syntax error has been reported; caught at the rule boundary.
+    struct Recover: Error {}
+
+    init(file: SourceFile, tokens: [Token]) {
+        self.file = file
+        self.tokens = tokens
+    }
+
+    /// Parses a whole file: its rules (the well-formed ones) and every lexical and syntax error.
+    public static func parse(_ file: SourceFile) -> (rules: [Rule], diagnostics: [Diagnostic]) {
+        let (tokens, lexical) = Lexer.tokenize(file)
+        var parser = Parser(file: file, tokens: tokens)
+        let rules = parser.parseFile()
+        return (rules, lexical + parser.diagnostics)
+    }
+
+    var current: Token { tokens[index] }
+    func peek(_ ahead: Int = 1) -> Token { tokens[min(index + ahead, tokens.count - 1)] }
+    func at(_ keyword: Keyword) -> Bool { current.kind == .keyword(keyword) }
+
+    @discardableResult
+    mutating func advance() -> Token {
+        let token = tokens[index]
+        if index < tokens.count - 1 { index += 1 }
+        return token
+    }
+
+    mutating func fail(_ diagnostic: Diagnostic) -> Recover {
+        diagnostics.append(diagnostic)
+        return Recover()
+    }
+
+    mutating func expect(_ kind: Token.Kind, _ what: String) throws(Recover) -> Token {
+        guard current.kind == kind else { throw fail(.expected(what, found: current, file)) }
+        return advance()
+    }
+
+    // MARK: rules
+
+    mutating func parseFile() -> [Rule] {
+        var rules: [Rule] = []
+        while current.kind != .endOfFile {
+            do throws(Recover) {
+                rules.append(try parseRule())
+            } catch {
+                synchronize()
+            }
+        }
+        return rules
+    }
+
+    /// Skips to the next token that can begin a rule.
+    mutating func synchronize() {
+        depth = 0
+        if current.kind != .endOfFile { advance() }
+        while current.kind != .endOfFile, !at(.rule), !at(.when) { advance() }
+    }
+
+    mutating func parseRule() throws(Recover) -> Rule {
+        let start = current.span
+        var name: String?
+        var nameSpan: Span?
+        var condition: Expr?
+        if at(.rule) {
+            advance()
+            let token = try expect(.string, "a rule name in quotes")
+            name = token.text
+            nameSpan = token.span
+        } else if !at(.when) {
+            throw fail(.expectedRuleStart(found: current, file))
+        }
+        if at(.when) {
+            advance()
+            condition = try parseExpression()
+        }
+        var actions: [Action] = []
+        while let action = try parseAction() { actions.append(action) }
+        if actions.isEmpty { throw fail(.expectedAction(found: current, afterCondition: condition != nil, file)) }
+        guard current.kind == .endOfFile || at(.rule) || at(.when) else {
+            throw fail(.expectedAfterActions(found: current, file))
+        }
+        let end = tokens[index - 1].span
+        return Rule(
+            name: name, condition: condition, actions: actions, file: file, span: start.union(end), nameSpan: nameSpan)
+    }
+
+    mutating func parseAction() throws(Recover) -> Action? {
+        let keyword = current
+        switch keyword.kind {
+        case .keyword(.stop):
+            advance()
+            return Action(.stop, span: keyword.span)
+        case .keyword(.assign), .keyword(.revoke):
+            advance()
+            var roles: [Role] = []
+            repeat {
+                if !roles.isEmpty { advance() }
+                let token = try expect(.string, "a role name in quotes")
+                if token.text.isEmpty { diagnostics.append(.emptyRole(file, token.span)) }
+                roles.append(Role(token.text, span: token.span))
+            } while current.kind == .comma
+            let span = keyword.span.union(roles.last!.span)
+            return Action(keyword.kind == .keyword(.assign) ? .assign(roles) : .revoke(roles), span: span)
+        default:
+            return nil
+        }
+    }
+
+    // MARK: expressions, loosest first
+
+    mutating func parseExpression() throws(Recover) -> Expr { try parseOr() }
+
+    mutating func enter() throws(Recover) {
+        depth += 1
+        if depth > Parser.maxDepth { throw fail(.nestingTooDeep(file, current.span, limit: Parser.maxDepth)) }
+    }
+
+    mutating func parseOr() throws(Recover) -> Expr {
+        var left = try parseAnd()
+        while at(.or) {
+            advance()
+            let right = try parseAnd()
+            left = Expr(.binary(.or, left, right), span: left.span.union(right.span))
+        }
+        return left
+    }
+
+    mutating func parseAnd() throws(Recover) -> Expr {
+        var left = try parseNot()
+        while at(.and) {
+            advance()
+            let right = try parseNot()
+            left = Expr(.binary(.and, left, right), span: left.span.union(right.span))
+        }
+        return left
+    }
+
+    mutating func parseNot() throws(Recover) -> Expr {
+        guard at(.not) else { return try parseComparison() }
+        let keyword = advance()
+        try enter()
+        let operand = try parseNot()
+        depth -= 1
+        return Expr(.unary(.not, operand), span: keyword.span.union(operand.span))
+    }
+
+    /// The comparison operator at the current token, and how many tokens it takes (`not in` takes two).
+    func comparisonOperator() -> (BinaryOperator, Int)? {
+        switch current.kind {
+        case .equal: (.equal, 1)
+        case .notEqual: (.notEqual, 1)
+        case .less: (.less, 1)
+        case .lessEqual: (.lessEqual, 1)
+        case .greater: (.greater, 1)
+        case .greaterEqual: (.greaterEqual, 1)
+        case .keyword(.in): (.in, 1)
+        case .keyword(.contains): (.contains, 1)
+        case .keyword(.startsWith): (.startsWith, 1)
+        case .keyword(.endsWith): (.endsWith, 1)
+        case .keyword(.matches): (.matches, 1)
+        case .keyword(.not) where peek().kind == .keyword(.in): (.notIn, 2)
+        default: nil
+        }
+    }
+
+    mutating func parseComparison() throws(Recover) -> Expr {
+        let left = try parseNegation()
+        guard let (op, width) = comparisonOperator() else { return left }
+        for _ in 0..<width { advance() }
+        let right = try parseNegation()
+        if let (_, _) = comparisonOperator() {
+            throw fail(.chainedComparison(file, current.span))
+        }
+        return Expr(.binary(op, left, right), span: left.span.union(right.span))
+    }
+
+    mutating func parseNegation() throws(Recover) -> Expr {
+        guard current.kind == .minus else { return try parsePrimary() }
+        let minus = advance()
+        try enter()
+        let operand = try parseNegation()
+        depth -= 1
+        let span = minus.span.union(operand.span)
+        if case .number(let value) = operand.kind { return Expr(.number(-value), span: span) }
+        return Expr(.unary(.negate, operand), span: span)
+    }
+
+    mutating func parsePrimary() throws(Recover) -> Expr {
+        let token = current
+        switch token.kind {
+        case .string:
+            advance()
+            return Expr(.string(token.text), span: token.span)
+        case .number:
+            advance()
+            return Expr(.number(token.number), span: token.span)
+        case .regex:
+            advance()
+            return Expr(.regex(pattern: token.text, flags: token.flags, patternStart: token.contentStart), span: token.span)
+        case .keyword(.true), .keyword(.false):
+            advance()
+            return Expr(.bool(token.kind == .keyword(.true)), span: token.span)
+        case .keyword(.null):
+            advance()
+            return Expr(.null, span: token.span)
+        case .leftParen:
+            advance()
+            try enter()
+            let inner = try parseExpression()
+            depth -= 1
+            guard current.kind == .rightParen else { throw fail(.unclosed("(", opened: token.span, found: current, file)) }
+            let close = advance()
+            return Expr(inner.kind, span: token.span.union(close.span))
+        case .leftBracket:
+            return try parseList()
+        case .identifier:
+            if peek().kind == .leftParen { return try parseCall() }
+            return try parsePath()
+        default:
+            throw fail(.expectedExpression(found: token, file))
+        }
+    }
+
+    mutating func parseList() throws(Recover) -> Expr {
+        let open = advance()
+        try enter()
+        var elements: [Expr] = []
+        while current.kind != .rightBracket {
+            elements.append(try parseExpression())
+            guard current.kind == .comma else { break }
+            advance()
+        }
+        depth -= 1
+        guard current.kind == .rightBracket else { throw fail(.unclosed("[", opened: open.span, found: current, file)) }
+        let close = advance()
+        return Expr(.list(elements), span: open.span.union(close.span))
+    }
+
+    mutating func parseCall() throws(Recover) -> Expr {
+        let name = advance()
+        let open = advance()
+        try enter()
+        var arguments: [Expr] = []
+        while current.kind != .rightParen {
+            arguments.append(try parseExpression())
+            guard current.kind == .comma else { break }
+            advance()
+        }
+        depth -= 1
+        guard current.kind == .rightParen else { throw fail(.unclosed("(", opened: open.span, found: current, file)) }
+        let close = advance()
+        return Expr(.call(name: name.text, nameSpan: name.span, arguments: arguments), span: name.span.union(close.span))
+    }
+
+    mutating func parsePath() throws(Recover) -> Expr {
+        let first = advance()
+        var segments: [PathSegment] = [.key(first.text, span: first.span)]
+        var end = first.span
+        while true {
+            if current.kind == .dot {
+                advance()
+                let name = current
+                switch name.kind {
+                case .identifier, .keyword: break
+                default: throw fail(.expected("a field name after `.`", found: name, file))
+                }
+                advance()
+                segments.append(.key(name.text, span: name.span))
+                end = name.span
+            } else if current.kind == .leftBracket {
+                let open = advance()
+                let subscriptToken = current
+                switch subscriptToken.kind {
+                case .string:
+                    segments.append(.key(subscriptToken.text, span: subscriptToken.span))
+                case .number:
+                    guard let index = Int(exactly: subscriptToken.number), index >= 0, !subscriptToken.text.contains(".")
+                    else { throw fail(.badIndex(file, subscriptToken.span)) }
+                    segments.append(.index(index, span: subscriptToken.span))
+                default:
+                    throw fail(.expected("a list index or a quoted field name", found: subscriptToken, file))
+                }
+                advance()
+                guard current.kind == .rightBracket else {
+                    throw fail(.unclosed("[", opened: open.span, found: current, file))
+                }
+                end = advance().span
+            } else {
+                break
+            }
+        }
+        return Expr(.path(segments), span: first.span.union(end))
+    }
+}

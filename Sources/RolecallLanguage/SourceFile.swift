@@ -1,0 +1,91 @@
+/// A half-open range of UTF-8 byte offsets into a ``SourceFile``.
+///
+/// Line and column are worked out only when a diagnostic is printed (``SourceFile/location(of:)``).
+public struct Span: Sendable, Hashable, CustomStringConvertible {
+    /// Offset of the first byte.
+    public var start: Int
+    /// Offset one past the last byte.
+    public var end: Int
+
+    /// A span from `start` up to (not including) `end`.
+    public init(_ start: Int, _ end: Int) {
+        self.start = start
+        self.end = max(start, end)
+    }
+
+    /// The smallest span covering both.
+    public func union(_ other: Span) -> Span { Span(min(start, other.start), max(end, other.end)) }
+
+    public var description: String { "\(start)..<\(end)" }
+}
+
+/// One rule file's text, shared by its tokens, AST and diagnostics.
+///
+/// The bytes are kept exactly as read (even when they are not valid UTF-8) so spans always index them.
+public final class SourceFile: Sendable {
+    /// The path as the user gave it, used in diagnostics (`rules/x.rules:3:12`).
+    public let path: String
+    /// The file's bytes.
+    public let bytes: [UInt8]
+    /// Offsets at which each line starts; `lineStarts[0] == 0`.
+    let lineStarts: [Int]
+
+    /// Wraps `bytes` read from `path`.
+    public init(path: String, bytes: [UInt8]) {
+        self.path = path
+        self.bytes = bytes
+        var starts = [0]
+        for (offset, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") { starts.append(offset + 1) }
+        self.lineStarts = starts
+    }
+
+    /// Wraps source text, e.g. a rule set built in code.
+    public convenience init(path: String, text: String) { self.init(path: path, bytes: Array(text.utf8)) }
+
+    /// A 1-based line and column (in Unicode scalars) of a byte offset.
+    public struct Location: Sendable, Hashable {
+        /// 1-based line number.
+        public var line: Int
+        /// 1-based column, counted in Unicode scalars so carets line up with what an editor shows.
+        public var column: Int
+    }
+
+    /// The line and column of `offset`.
+    public func location(of offset: Int) -> Location {
+        let offset = min(max(offset, 0), bytes.count)
+        var low = 0
+        var high = lineStarts.count - 1
+        while low < high {
+            let mid = (low + high + 1) / 2
+            if lineStarts[mid] <= offset { low = mid } else { high = mid - 1 }
+        }
+        let column = scalarCount(from: lineStarts[low], to: offset) + 1
+        return Location(line: low + 1, column: column)
+    }
+
+    /// The text of 1-based `line`, without its line break.
+    public func lineText(_ line: Int) -> String {
+        let range = lineRange(line)
+        return String(decoding: bytes[range], as: UTF8.self)
+    }
+
+    /// The byte range of 1-based `line`, without its line break.
+    func lineRange(_ line: Int) -> Range<Int> {
+        let start = lineStarts[line - 1]
+        var end = line < lineStarts.count ? lineStarts[line] - 1 : bytes.count
+        if end > start, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+        return start..<max(start, end)
+    }
+
+    /// The source text a span covers.
+    public func text(_ span: Span) -> String {
+        String(decoding: bytes[min(span.start, bytes.count)..<min(span.end, bytes.count)], as: UTF8.self)
+    }
+
+    /// Number of Unicode scalars in bytes `from..<to` (continuation bytes are not counted).
+    func scalarCount(from: Int, to: Int) -> Int {
+        var count = 0
+        for index in from..<min(to, bytes.count) where bytes[index] & 0xC0 != 0x80 { count += 1 }
+        return count
+    }
+}

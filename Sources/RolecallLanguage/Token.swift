@@ -1,0 +1,97 @@
+import RolecallRegex
+
+/// A reserved word of the rule language.
+public enum Keyword: String, Sendable, CaseIterable {
+    case rule, when, assign, revoke, stop
+    case and, or, not, `in`, contains
+    case startsWith = "starts_with"
+    case endsWith = "ends_with"
+    case matches
+    case `true`, `false`, null
+
+    /// Keywords that begin or continue a rule's structure, used for did-you-mean on misspellings.
+    static let structural: [Keyword] = [.rule, .when, .assign, .revoke, .stop]
+    /// Keywords that can stand between two operands.
+    static let infix: [Keyword] = [.and, .or, .in, .contains, .startsWith, .endsWith, .matches, .not]
+}
+
+/// A lexical token: its kind, the bytes it covers, and its decoded value where it has one.
+public struct Token: Sendable, Equatable {
+    /// What sort of token this is.
+    public enum Kind: Sendable, Equatable {
+        case identifier
+        case keyword(Keyword)
+        case string
+        case number
+        case regex
+        case leftParen, rightParen, leftBracket, rightBracket
+        case comma, dot, minus
+        case equal, notEqual, less, lessEqual, greater, greaterEqual
+        case endOfFile
+    }
+
+    /// The token's kind.
+    public var kind: Kind
+    /// Where it is in the source.
+    public var span: Span
+    /// The identifier's name, the string's decoded contents, the regex pattern as written, or the number's text.
+    public var text: String
+    /// For a number: its value.
+    public var number: Double
+    /// For a regex: its flags.
+    public var flags: CompiledRegex.Flags
+    /// Where the pattern of a regex (or the contents of a string) begins, for errors that point inside it.
+    public var contentStart: Int
+    /// Whether a string token contained escapes, so its contents are not the source bytes verbatim.
+    public var hasEscapes: Bool
+
+    init(
+        _ kind: Kind, _ span: Span, text: String = "", number: Double = 0, flags: CompiledRegex.Flags = [],
+        contentStart: Int = 0, hasEscapes: Bool = false
+    ) {
+        self.kind = kind
+        self.span = span
+        self.text = text
+        self.number = number
+        self.flags = flags
+        self.contentStart = contentStart
+        self.hasEscapes = hasEscapes
+    }
+
+    /// How the token reads in a message: `"` quoted for literals, the spelling for punctuation.
+    var display: String {
+        switch kind {
+        case .identifier: "`\(text)`"
+        case .keyword(let keyword): "`\(keyword.rawValue)`"
+        case .string: "string"
+        case .number: "number `\(text)`"
+        case .regex: "regex"
+        case .endOfFile: "end of file"
+        default: "`\(Token.spelling(kind))`"
+        }
+    }
+
+    static func spelling(_ kind: Kind) -> String {
+        switch kind {
+        case .leftParen: "("
+        case .rightParen: ")"
+        case .leftBracket: "["
+        case .rightBracket: "]"
+        case .comma: ","
+        case .dot: "."
+        case .minus: "-"
+        case .equal: "=="
+        case .notEqual: "!="
+        case .less: "<"
+        case .lessEqual: "<="
+        case .greater: ">"
+        case .greaterEqual: ">="
+        case .keyword(let keyword): keyword.rawValue
+        case .identifier: "identifier"
+        case .string: "string"
+        case .number: "number"
+        case .regex: "regex"
+        case .endOfFile: "end of file"
+        }
+    }
+}

@@ -1,0 +1,156 @@
+import CPCRE2
+
+/// A compiled PCRE2 pattern, matched against UTF-8 bytes.
+///
+/// Compiled with `PCRE2_UTF` and `PCRE2_UCP` (Unicode properties for `\w`, `\d`, case folding) and
+/// JIT-compiled when the library supports it. The compiled code is immutable after creation, which
+/// PCRE2 documents as safe to share between threads; matching needs a ``RegexScratch`` per thread.
+public final class CompiledRegex: @unchecked Sendable {
+    // @unchecked: `code` is written once in `init` and only read afterwards; PCRE2 allows
+    // concurrent matches against one compiled pattern (each with its own match data).
+
+    /// Flags of a regex literal, as written after the closing slash.
+    public struct Flags: OptionSet, Sendable, Hashable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        /// `i`: case-insensitive (Unicode case folding).
+        public static let caseInsensitive = Flags(rawValue: 1)
+        /// `m`: `^` and `$` match at line breaks.
+        public static let multiline = Flags(rawValue: 2)
+        /// `s`: `.` matches a newline.
+        public static let dotAll = Flags(rawValue: 4)
+        /// `x`: whitespace and `#` comments in the pattern are ignored.
+        public static let extended = Flags(rawValue: 8)
+
+        /// Parses one flag letter, or returns nil for a letter that is not a flag.
+        public init?(letter: UInt8) {
+            switch letter {
+            case UInt8(ascii: "i"): self = .caseInsensitive
+            case UInt8(ascii: "m"): self = .multiline
+            case UInt8(ascii: "s"): self = .dotAll
+            case UInt8(ascii: "x"): self = .extended
+            default: return nil
+            }
+        }
+    }
+
+    /// Why a pattern failed to compile: PCRE2's message and the byte offset in the pattern it points at.
+    public struct CompileError: Error, Sendable, Equatable {
+        /// PCRE2's own description of the problem, e.g. "missing closing parenthesis".
+        public var message: String
+        /// Byte offset into the pattern where PCRE2 detected the problem.
+        public var offset: Int
+    }
+
+    /// Why a match could not be decided.
+    public enum MatchError: Error, Sendable, Equatable {
+        /// The pattern backtracked past the match, depth or heap limit: a catastrophic pattern.
+        case limitExceeded
+        /// Any other PCRE2 failure, with its message.
+        case failed(String)
+    }
+
+    /// The pattern as written.
+    public let pattern: String
+    /// The flags it was compiled with.
+    public let flags: Flags
+    /// Whether PCRE2 JIT-compiled the pattern.
+    public let isJITCompiled: Bool
+    let code: OpaquePointer
+
+    /// Compiles `pattern` with `flags`; throws ``CompileError`` pointing into the pattern.
+    public init(_ pattern: String, flags: Flags = []) throws(CompileError) {
+        var options = UInt32(PCRE2_UTF | PCRE2_UCP)
+        if flags.contains(.caseInsensitive) { options |= UInt32(PCRE2_CASELESS) }
+        if flags.contains(.multiline) { options |= UInt32(PCRE2_MULTILINE) }
+        if flags.contains(.dotAll) { options |= UInt32(PCRE2_DOTALL) }
+        if flags.contains(.extended) { options |= UInt32(PCRE2_EXTENDED) }
+        var errorCode: Int32 = 0
+        var errorOffset = 0
+        var utf8 = Array(pattern.utf8)
+        let compiled = utf8.withUnsafeMutableBufferPointer { buffer in
+            pcre2_compile_8(buffer.baseAddress, buffer.count, options, &errorCode, &errorOffset, nil)
+        }
+        guard let compiled else {
+            throw CompileError(message: CompiledRegex.message(for: errorCode), offset: errorOffset)
+        }
+        self.pattern = pattern
+        self.flags = flags
+        self.code = compiled
+        self.isJITCompiled = pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE)) == 0
+        utf8.removeAll()
+    }
+
+    deinit { pcre2_code_free_8(code) }
+
+    /// Searches `subject` (UTF-8 bytes) for the pattern, unanchored unless the pattern anchors itself.
+    public func matches(_ subject: UnsafeRawBufferPointer, scratch: RegexScratch) throws(MatchError) -> Bool {
+        let rc: Int32
+        if let base = subject.baseAddress?.assumingMemoryBound(to: UInt8.self) {
+            rc = pcre2_match_8(code, base, subject.count, 0, 0, scratch.matchData, scratch.context)
+        } else {
+            // An empty subject still needs a valid pointer.
+            let empty: UInt8 = 0
+            rc = withUnsafePointer(to: empty) { pcre2_match_8(code, $0, 0, 0, 0, scratch.matchData, scratch.context) }
+        }
+        if rc >= 0 { return true }
+        switch rc {
+        case PCRE2_ERROR_NOMATCH: return false
+        case PCRE2_ERROR_MATCHLIMIT, PCRE2_ERROR_DEPTHLIMIT, PCRE2_ERROR_HEAPLIMIT, PCRE2_ERROR_JIT_STACKLIMIT:
+            throw .limitExceeded
+        default: throw .failed(CompiledRegex.message(for: rc))
+        }
+    }
+
+    /// Searches a Swift string for the pattern.
+    public func matches(_ subject: String, scratch: RegexScratch) throws(MatchError) -> Bool {
+        var copy = subject
+        let result = copy.withUTF8 { buffer in
+            Result { () throws(MatchError) -> Bool in try matches(UnsafeRawBufferPointer(buffer), scratch: scratch) }
+        }
+        return try result.get()
+    }
+
+    static func message(for code: Int32) -> String {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let length = buffer.withUnsafeMutableBufferPointer { pcre2_get_error_message_8(code, $0.baseAddress, $0.count) }
+        guard length > 0 else { return "PCRE2 error \(code)" }
+        return String(decoding: buffer[0..<Int(length)], as: UTF8.self)
+    }
+}
+
+/// Per-thread matching state: PCRE2 match data and a match context carrying the backtracking limits.
+///
+/// Not `Sendable`: create one per thread or task that matches (the evaluator does this for you).
+public final class RegexScratch {
+    /// The limits that turn a catastrophic pattern into an error instead of a hang.
+    public struct Limits: Sendable {
+        /// How many times PCRE2 may call its internal match function (backtracking steps) per match.
+        public var matchLimit: UInt32 = 1_000_000
+        /// How deep backtracking may nest (interpreter only; JIT is bounded by its stack).
+        public var depthLimit: UInt32 = 10_000
+        /// Heap PCRE2 may use for backtracking, in KiB.
+        public var heapLimitKiB: UInt32 = 20_000
+        /// The defaults: generous for real patterns on login data, milliseconds for a hostile one.
+        public init() {}
+    }
+
+    let matchData: OpaquePointer
+    let context: OpaquePointer
+
+    /// Allocates match data and a context with `limits`.
+    public init(limits: Limits = Limits()) {
+        guard let matchData = pcre2_match_data_create_8(1, nil), let context = pcre2_match_context_create_8(nil)
+        else { fatalError("PCRE2 could not allocate match data (out of memory)") }
+        pcre2_set_match_limit_8(context, limits.matchLimit)
+        pcre2_set_depth_limit_8(context, limits.depthLimit)
+        pcre2_set_heap_limit_8(context, limits.heapLimitKiB)
+        self.matchData = matchData
+        self.context = context
+    }
+
+    deinit {
+        pcre2_match_data_free_8(matchData)
+        pcre2_match_context_free_8(context)
+    }
+}
