@@ -1,0 +1,120 @@
+import RolecallLanguage
+
+/// What the rules decided for one event: the JSON every interface returns.
+///
+/// `roles` is `(event.authorization.roles ∪ assign) − revoke`: the roles the token issued now should carry.
+public struct Decision: Sendable, Equatable {
+    /// Roles the fired rules assign (after last-wins), in the order rules first named them.
+    public var assign: [String]
+    /// Roles the fired rules revoke (after last-wins), in the order rules first named them.
+    public var revoke: [String]
+    /// The roles the user holds after the decision: current roles in event order, then new ones.
+    public var roles: [String]
+    /// Names of the rules that fired, in order.
+    public var matched: [String]
+    /// Rules whose condition failed to evaluate; they did not fire.
+    public var errors: [RuleError]
+
+    /// An evaluation error confined to one rule.
+    public struct RuleError: Sendable, Equatable {
+        /// The rule's name.
+        public var rule: String
+        /// What went wrong, e.g. "`<` cannot compare a string with a number".
+        public var message: String
+        /// Where, as `file:line:column`.
+        public var at: String
+    }
+
+    /// Creates a decision.
+    public init(assign: [String], revoke: [String], roles: [String], matched: [String], errors: [RuleError]) {
+        self.assign = assign
+        self.revoke = revoke
+        self.roles = roles
+        self.matched = matched
+        self.errors = errors
+    }
+
+    /// The decision as compact JSON (no trailing newline), with the keys in the documented order.
+    public var json: String {
+        func list(_ items: [String]) -> String { "[" + items.map(JSONText.quote).joined(separator: ",") + "]" }
+        let errors = self.errors.map {
+            "{\"rule\":\(JSONText.quote($0.rule)),\"message\":\(JSONText.quote($0.message)),\"at\":\(JSONText.quote($0.at))}"
+        }
+        return "{\"assign\":\(list(assign)),\"revoke\":\(list(revoke)),\"roles\":\(list(roles)),"
+            + "\"matched\":\(list(matched)),\"errors\":[\(errors.joined(separator: ","))]}"
+    }
+}
+
+extension Evaluator {
+    /// The decision of the last ``run(_:)`` as a value.
+    func makeDecision() -> Decision {
+        var assign: [String] = []
+        var revoke: [String] = []
+        for role in touchedRoles {
+            if roleState[role] == 1 { assign.append(program.roleNames[role]) } else { revoke.append(program.roleNames[role]) }
+        }
+        var roles: [String] = []
+        var seen = Set<String>()
+        let revoked = Set(revoke)
+        for current in elements(slots[program.currentRolesSlot]) ?? [] {
+            // Only strings are role names; anything else in `authorization.roles` is not a role and is left out.
+            guard let name = string(current), !revoked.contains(name), seen.insert(name).inserted else { continue }
+            roles.append(name)
+        }
+        for name in assign where seen.insert(name).inserted { roles.append(name) }
+        let errors = failures.map { failure -> Decision.RuleError in
+            let rule = program.rules[failure.rule]
+            let location = rule.file.location(of: failure.failure.span.start)
+            return Decision.RuleError(
+                rule: rule.name, message: failure.failure.message,
+                at: "\(rule.file.path):\(location.line):\(location.column)")
+        }
+        return Decision(
+            assign: assign, revoke: revoke, roles: roles, matched: matchedRules.map { program.rules[$0].name },
+            errors: errors)
+    }
+
+    /// Appends the decision of the last ``run(_:)`` as one line of JSON, without building strings when the event
+    /// carries no current roles and no rule failed (the common case).
+    func writeDecision(to output: inout [UInt8]) {
+        let currentRoles = slots[program.currentRolesSlot]
+        let hasCurrentRoles: Bool
+        switch currentRoles {
+        case .rawArray(let start, let end):
+            var index = start + 1
+            while index < end, base[index] == 0x20 || base[index] == 0x0A || base[index] == 0x0D || base[index] == 0x09 {
+                index += 1
+            }
+            hasCurrentRoles = base[index] != UInt8(ascii: "]")
+        case .list(let items): hasCurrentRoles = !items.isEmpty
+        default: hasCurrentRoles = false
+        }
+        if hasCurrentRoles || !failures.isEmpty {
+            output.append(contentsOf: makeDecision().json.utf8)
+            output.append(UInt8(ascii: "\n"))
+            return
+        }
+        func roleList(_ state: UInt8) {
+            output.append(UInt8(ascii: "["))
+            var first = true
+            for role in touchedRoles where roleState[role] == state {
+                if !first { output.append(UInt8(ascii: ",")) }
+                output.append(contentsOf: program.roleJSON[role])
+                first = false
+            }
+            output.append(UInt8(ascii: "]"))
+        }
+        output.append(contentsOf: "{\"assign\":".utf8)
+        roleList(1)
+        output.append(contentsOf: ",\"revoke\":".utf8)
+        roleList(2)
+        output.append(contentsOf: ",\"roles\":".utf8)
+        roleList(1)
+        output.append(contentsOf: ",\"matched\":[".utf8)
+        for (position, rule) in matchedRules.enumerated() {
+            if position > 0 { output.append(UInt8(ascii: ",")) }
+            output.append(contentsOf: program.ruleNameJSON[rule])
+        }
+        output.append(contentsOf: "],\"errors\":[]}\n".utf8)
+    }
+}

@@ -1,0 +1,246 @@
+import RolecallLanguage
+import RolecallRegex
+
+/// The operators' semantics (DESIGN.md, "The rule language, version 1"), over event-backed and owned values.
+extension Evaluator {
+    /// Calls `body` with the UTF-8 bytes of a string value, or returns nil for a non-string.
+    @inline(__always)
+    func withBytes<R>(_ value: Value, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
+        switch value {
+        case .rawString(let start, let end):
+            return body(UnsafeRawBufferPointer(start: base + start, count: end - start))
+        case .string(var text):
+            return text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+        default:
+            return nil
+        }
+    }
+
+    /// A string value as a Swift string, or nil for a non-string.
+    func string(_ value: Value) -> String? {
+        switch value {
+        case .rawString(let start, let end):
+            String(decoding: UnsafeBufferPointer(start: base + start, count: end - start), as: UTF8.self)
+        case .string(let text): text
+        default: nil
+        }
+    }
+
+    /// Whether `value` is a string with exactly these bytes.
+    @inline(__always)
+    func stringEquals(_ value: Value, _ text: [UInt8]) -> Bool {
+        if case .rawString(let start, let end) = value {
+            guard end - start == text.count else { return false }
+            return text.withUnsafeBytes { memcmp(base + start, $0.baseAddress!, text.count) == 0 }
+        }
+        return withBytes(value) { $0.elementsEqual(text) } ?? false
+    }
+
+    /// The elements of a list value, or nil for a non-list. Event arrays are parsed here, on demand.
+    func elements(_ value: Value) -> [Value]? {
+        switch value {
+        case .list(let items): return items
+        case .rawArray(let start, let end):
+            var scanner = JSONScanner(base: base, count: end, position: start + 1, maxDepth: program.maxDepth)
+            var items: [Value] = []
+            do throws(JSONError) {
+                if try scanner.peekToken("]") == UInt8(ascii: "]") { return items }
+                while true {
+                    _ = try scanner.peekToken("a value")
+                    items.append(try scalarOrRaw(&scanner, depth: 1))
+                    if try scanner.endOfMember(close: UInt8(ascii: "]")) { return items }
+                }
+            } catch {
+                return items  // unreachable: the reader validated these bytes
+            }
+        default: return nil
+        }
+    }
+
+    /// The members of an object value, or nil for a non-object. Later duplicate keys win, as in JavaScript.
+    func members(_ value: Value) -> [String: Value]? {
+        guard case .rawObject(let start, let end) = value else { return nil }
+        var scanner = JSONScanner(base: base, count: end, position: start + 1, maxDepth: program.maxDepth)
+        var result: [String: Value] = [:]
+        do throws(JSONError) {
+            if try scanner.peekToken("}") == UInt8(ascii: "}") { return result }
+            while true {
+                let key = try scanner.skipKeyAndColon()
+                let name =
+                    key.escaped
+                    ? scanner.decodeString(start: key.start, end: key.end)
+                    : String(decoding: UnsafeBufferPointer(start: base + key.start, count: key.end - key.start), as: UTF8.self)
+                _ = try scanner.peekToken("a value")
+                result[name] = try scalarOrRaw(&scanner, depth: 1)
+                if try scanner.endOfMember(close: UInt8(ascii: "}")) { return result }
+            }
+        } catch {
+            return result  // unreachable: the reader validated these bytes
+        }
+    }
+
+    /// Deep JSON equality: numbers by value (`1 == 1.0`), strings by bytes, lists by element, objects by member.
+    func deepEqual(_ a: Value, _ b: Value) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.number(let x), .number(let y)): return x == y
+        case (.rawString, _), (.string, _):
+            guard b.isString else { return false }
+            return withBytes(a) { left in withBytes(b) { right in left.elementsEqual(right) } ?? false } ?? false
+        case (.rawArray, _), (.list, _):
+            guard let left = elements(a), let right = elements(b), left.count == right.count else { return false }
+            return zip(left, right).allSatisfy { deepEqual($0, $1) }
+        case (.rawObject, .rawObject):
+            guard let left = members(a), let right = members(b), left.count == right.count else { return false }
+            return left.allSatisfy { key, value in right[key].map { deepEqual(value, $0) } ?? false }
+        default: return false
+        }
+    }
+
+    /// `list contains string` / `string in list` / `text contains string`, with `null` giving false.
+    func contains(_ container: Value, string text: [UInt8], span: Span, op: String) throws(EvalFailure) -> Bool {
+        switch container {
+        case .null: return false
+        case .rawString, .string:
+            if op == "in" { throw EvalFailure(message: "`in` needs a list on the right, found a string", span: span) }
+            return withBytes(container) { Evaluator.find(text, in: $0) } ?? false
+        case .rawArray(let start, let end):
+            // Walk the array in place: no element is materialised unless it is an escaped string.
+            var scanner = JSONScanner(base: base, count: end, position: start + 1, maxDepth: program.maxDepth)
+            do throws(JSONError) {
+                if try scanner.peekToken("]") == UInt8(ascii: "]") { return false }
+                while true {
+                    if try scanner.peekToken("a value") == JSONScanner.quote {
+                        let element = try scanner.scanString()
+                        if element.escaped {
+                            if Array(scanner.decodeString(start: element.start, end: element.end).utf8) == text {
+                                return true
+                            }
+                        } else if element.end - element.start == text.count,
+                            text.withUnsafeBytes({ memcmp(base + element.start, $0.baseAddress!, text.count) }) == 0
+                        {
+                            return true
+                        }
+                    } else {
+                        try scanner.skipValue(depth: 1)
+                    }
+                    if try scanner.endOfMember(close: UInt8(ascii: "]")) { return false }
+                }
+            } catch {
+                return false  // unreachable: the reader validated these bytes
+            }
+        case .list(let items):
+            return items.contains { stringEquals($0, text) }
+        default:
+            let role = op == "in" ? "on the right" : "on the left"
+            throw EvalFailure(message: "`\(op)` needs a list \(role)\(op == "in" ? "" : " or a string"), found \(container.typeName)", span: span)
+        }
+    }
+
+    /// Whether `needle` occurs in `haystack`.
+    static func find(_ needle: [UInt8], in haystack: UnsafeRawBufferPointer) -> Bool {
+        guard !needle.isEmpty else { return true }
+        guard haystack.count >= needle.count else { return false }
+        return needle.withUnsafeBytes { pattern in
+            for offset in 0...(haystack.count - needle.count)
+            where haystack[offset] == pattern[0]
+                && memcmp(haystack.baseAddress! + offset, pattern.baseAddress!, needle.count) == 0
+            {
+                return true
+            }
+            return false
+        }
+    }
+
+    /// The general comparison, for every operator but `matches`, `and` and `or`.
+    func compare(_ op: BinaryOperator, _ a: Value, _ b: Value, span: Span) throws(EvalFailure) -> Bool {
+        switch op {
+        case .equal: return deepEqual(a, b)
+        case .notEqual: return !deepEqual(a, b)
+        case .less, .lessEqual, .greater, .greaterEqual:
+            if case .null = a { return false }
+            if case .null = b { return false }
+            if case .number(let x) = a, case .number(let y) = b { return Evaluator.compareNumbers(op, x, y) }
+            if a.isString, b.isString {
+                let order = withBytes(a) { x in withBytes(b) { y in Evaluator.order(x, y) } ?? 0 } ?? 0
+                return Evaluator.compareNumbers(op, Double(order), 0)
+            }
+            throw EvalFailure(
+                message: "`\(op.rawValue)` cannot compare \(a.typeName) with \(b.typeName)", span: span)
+        case .in, .notIn:
+            if case .null = b { return op == .notIn }
+            guard let items = elements(b) else {
+                throw EvalFailure(message: "`\(op.rawValue)` needs a list on the right, found \(b.typeName)", span: span)
+            }
+            return items.contains { deepEqual(a, $0) } == (op == .in)
+        case .contains:
+            if case .null = a { return false }
+            if case .null = b { return false }
+            if a.isString {
+                guard b.isString else {
+                    throw EvalFailure(message: "a string can only contain a string, not \(b.typeName)", span: span)
+                }
+                return withBytes(b) { needle in withBytes(a) { Evaluator.find(Array(needle), in: $0) } ?? false } ?? false
+            }
+            guard let items = elements(a) else {
+                throw EvalFailure(
+                    message: "`contains` needs a string or a list on the left, found \(a.typeName)", span: span)
+            }
+            return items.contains { deepEqual($0, b) }
+        case .startsWith, .endsWith:
+            if case .null = a { return false }
+            if case .null = b { return false }
+            guard a.isString, b.isString else {
+                let culprit = a.isString ? b : a
+                throw EvalFailure(message: "`\(op.rawValue)` compares strings, found \(culprit.typeName)", span: span)
+            }
+            return withBytes(a) { text in
+                withBytes(b) { affix in
+                    guard affix.count <= text.count else { return false }
+                    let offset = op == .startsWith ? 0 : text.count - affix.count
+                    return affix.count == 0 || memcmp(text.baseAddress! + offset, affix.baseAddress!, affix.count) == 0
+                } ?? false
+            } ?? false
+        case .and, .or, .matches:
+            preconditionFailure("\(op) is not a comparison")
+        }
+    }
+
+    /// Byte-wise order of two UTF-8 strings (the same as Unicode scalar order): -1, 0 or 1.
+    static func order(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+        let common = min(a.count, b.count)
+        if common > 0 {
+            let result = memcmp(a.baseAddress!, b.baseAddress!, common)
+            if result != 0 { return result < 0 ? -1 : 1 }
+        }
+        return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
+    }
+
+    /// `subject matches regex`, with `null` giving false and a blown backtracking limit giving an error.
+    func matches(_ subject: Value, _ regex: CompiledRegex, span: Span) throws(EvalFailure) -> Bool {
+        if case .null = subject { return false }
+        let outcome = withBytes(subject) { bytes in
+            Result { () throws(CompiledRegex.MatchError) in try regex.matches(bytes, scratch: scratch) }
+        }
+        switch outcome {
+        case nil:
+            throw EvalFailure(message: "`matches` searches a string, found \(subject.typeName)", span: span)
+        case .success(let matched)?:
+            return matched
+        case .failure(.limitExceeded)?:
+            throw EvalFailure(
+                message: "regex `\(regex.pattern)` exceeded its backtracking limit on this input", span: span)
+        case .failure(.failed(let message))?:
+            throw EvalFailure(message: "regex `\(regex.pattern)` failed: \(message)", span: span)
+        }
+    }
+}
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif

@@ -1,0 +1,129 @@
+import RolecallLanguage
+
+extension Evaluator {
+    /// Fills the slots from one event in a single pass over its bytes: fields the rules read are recorded,
+    /// everything else is skipped (and validated).
+    func read(_ event: UnsafeRawBufferPointer) throws(JSONError) {
+        for index in slots.indices { slots[index] = .null }
+        guard let base = event.baseAddress?.assumingMemoryBound(to: UInt8.self), event.count > 0 else {
+            throw JSONError("empty input, expected a JSON object", at: 0)
+        }
+        var scanner = JSONScanner(base: base, count: event.count, maxDepth: program.maxDepth)
+        guard try scanner.peekToken("a JSON object") == UInt8(ascii: "{") else {
+            throw scanner.unexpected("a JSON object (the event)")
+        }
+        try program.keyPool.withUnsafeBufferPointer { keys throws(JSONError) in
+            try readValue(&scanner, node: 0, depth: 0, keys: keys)
+        }
+        scanner.skipWhitespace()
+        guard scanner.position == scanner.count else { throw scanner.unexpected("the end of the event") }
+    }
+
+    /// Reads the value at the scanner for field node `node`.
+    func readValue(
+        _ scanner: inout JSONScanner, node: Int, depth: Int, keys: UnsafeBufferPointer<UInt8>
+    ) throws(JSONError) {
+        let field = program.fields[node]
+        let byte = try scanner.peekToken("a value")
+        let start = scanner.position
+        if byte == UInt8(ascii: "{"), !field.keys.isEmpty {
+            guard depth < program.maxDepth else {
+                throw JSONError("nesting deeper than \(program.maxDepth) levels", at: start)
+            }
+            scanner.position += 1
+            if try scanner.peekToken("`}` or a key") == UInt8(ascii: "}") {
+                scanner.position += 1
+            } else {
+                while true {
+                    let key = try scanner.skipKeyAndColon()
+                    if let child = childNode(field, key: key, scanner: scanner, keys: keys) {
+                        try readValue(&scanner, node: child, depth: depth + 1, keys: keys)
+                    } else {
+                        try scanner.skipValue(depth: depth + 1)
+                    }
+                    if try scanner.endOfMember(close: UInt8(ascii: "}")) { break }
+                }
+            }
+            if field.slot >= 0 { slots[field.slot] = .rawObject(start: start, end: scanner.position) }
+        } else if byte == UInt8(ascii: "["), !field.indices.isEmpty {
+            guard depth < program.maxDepth else {
+                throw JSONError("nesting deeper than \(program.maxDepth) levels", at: start)
+            }
+            scanner.position += 1
+            if try scanner.peekToken("`]` or a value") == UInt8(ascii: "]") {
+                scanner.position += 1
+            } else {
+                var index = 0
+                while true {
+                    if let child = field.indices.first(where: { $0.index == index }) {
+                        try readValue(&scanner, node: child.node, depth: depth + 1, keys: keys)
+                    } else {
+                        try scanner.skipValue(depth: depth + 1)
+                    }
+                    index += 1
+                    if try scanner.endOfMember(close: UInt8(ascii: "]")) { break }
+                }
+            }
+            if field.slot >= 0 { slots[field.slot] = .rawArray(start: start, end: scanner.position) }
+        } else if field.slot >= 0 {
+            slots[field.slot] = try scalarOrRaw(&scanner, depth: depth)
+        } else {
+            try scanner.skipValue(depth: depth)
+        }
+    }
+
+    /// The child of `field` named by `key`, comparing bytes (escaped keys are decoded first).
+    @inline(__always)
+    func childNode(
+        _ field: Program.FieldNode, key: (start: Int, end: Int, escaped: Bool), scanner: JSONScanner,
+        keys: UnsafeBufferPointer<UInt8>
+    ) -> Int? {
+        if key.escaped {
+            let decoded = Array(scanner.decodeString(start: key.start, end: key.end).utf8)
+            return field.keys.first { keys[$0.offset..<($0.offset + $0.length)].elementsEqual(decoded) }?.node
+        }
+        let length = key.end - key.start
+        for candidate in field.keys where candidate.length == length {
+            if memcmp(scanner.base + key.start, keys.baseAddress! + candidate.offset, length) == 0 {
+                return candidate.node
+            }
+        }
+        return nil
+    }
+
+    /// A value for a slot: scalars parsed, strings and containers left in place.
+    func scalarOrRaw(_ scanner: inout JSONScanner, depth: Int) throws(JSONError) -> Value {
+        let start = scanner.position
+        switch scanner.base[start] {
+        case JSONScanner.quote:
+            let string = try scanner.scanString()
+            if string.escaped { return .string(scanner.decodeString(start: string.start, end: string.end)) }
+            return .rawString(start: string.start, end: string.end)
+        case UInt8(ascii: "t"):
+            try scanner.scanLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try scanner.scanLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try scanner.scanLiteral("null")
+            return .null
+        case UInt8(ascii: "["):
+            try scanner.skipValue(depth: depth)
+            return .rawArray(start: start, end: scanner.position)
+        case UInt8(ascii: "{"):
+            try scanner.skipValue(depth: depth)
+            return .rawObject(start: start, end: scanner.position)
+        default:
+            return .number(try scanner.scanNumber())
+        }
+    }
+}
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif

@@ -1,0 +1,308 @@
+/// Why an event is not acceptable JSON, and the byte offset where that was found.
+public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What is wrong, e.g. "unterminated string".
+    public var message: String
+    /// Byte offset into the input.
+    public var offset: Int
+
+    /// Creates an error.
+    public init(_ message: String, at offset: Int) {
+        self.message = message
+        self.offset = offset
+    }
+
+    public var description: String { "\(message) at byte \(offset)" }
+}
+
+/// A validating, byte-level JSON scanner over a borrowed buffer.
+///
+/// It never builds a document: callers ask it to skip a value (validating it) or to read a scalar. Strings
+/// are scanned eight bytes at a time and checked for UTF-8 validity, escapes and control characters; nesting
+/// deeper than `maxDepth` is an error, so hostile input cannot exhaust the stack.
+struct JSONScanner {
+    let base: UnsafePointer<UInt8>
+    let count: Int
+    var position: Int
+    let maxDepth: Int
+
+    init(base: UnsafePointer<UInt8>, count: Int, position: Int = 0, maxDepth: Int) {
+        self.base = base
+        self.count = count
+        self.position = position
+        self.maxDepth = maxDepth
+    }
+
+    static let quote = UInt8(ascii: "\"")
+    static let backslash = UInt8(ascii: "\\")
+
+    @inline(__always)
+    mutating func skipWhitespace() {
+        while position < count {
+            let byte = base[position]
+            guard byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 else { return }
+            position += 1
+        }
+    }
+
+    /// The current byte after whitespace, or an error at the end of input.
+    @inline(__always)
+    mutating func peekToken(_ expecting: String) throws(JSONError) -> UInt8 {
+        skipWhitespace()
+        guard position < count else { throw JSONError("unexpected end of input, expected \(expecting)", at: position) }
+        return base[position]
+    }
+
+    func unexpected(_ expecting: String) -> JSONError {
+        let byte = base[position]
+        let shown = byte >= 0x20 && byte < 0x7F ? "`\(Character(Unicode.Scalar(byte)))`" : "byte 0x\(String(byte, radix: 16))"
+        return JSONError("unexpected \(shown), expected \(expecting)", at: position)
+    }
+
+    /// Scans a string whose opening quote is at `position`; returns the contents' range and whether it has escapes.
+    @inline(__always)
+    mutating func scanString() throws(JSONError) -> (start: Int, end: Int, escaped: Bool) {
+        let start = position + 1
+        var index = start
+        var escaped = false
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while true {
+            while index + 8 <= count {
+                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                let quotes = word ^ (ones &* 0x22)
+                let slashes = word ^ (ones &* 0x5C)
+                let special =
+                    ((quotes &- ones) & ~quotes) | ((slashes &- ones) & ~slashes) | ((word &- ones &* 0x20) & ~word)
+                    | word
+                if special & highs != 0 { break }
+                index += 8
+            }
+            guard index < count else { throw JSONError("unterminated string", at: start - 1) }
+            let byte = base[index]
+            if byte == JSONScanner.quote {
+                position = index + 1
+                return (start, index, escaped)
+            } else if byte == JSONScanner.backslash {
+                escaped = true
+                index = try validateEscape(at: index)
+            } else if byte < 0x20 {
+                throw JSONError("control character 0x\(String(byte, radix: 16)) in string (escape it)", at: index)
+            } else if byte >= 0x80 {
+                index += try utf8Length(at: index)
+            } else {
+                index += 1
+            }
+        }
+    }
+
+    /// Validates the escape at `index` (the backslash) and returns the offset after it.
+    func validateEscape(at index: Int) throws(JSONError) -> Int {
+        guard index + 1 < count else { throw JSONError("unterminated string", at: index) }
+        switch base[index + 1] {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+            UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+            return index + 2
+        case UInt8(ascii: "u"):
+            guard index + 6 <= count, (2..<6).allSatisfy({ JSONScanner.hex(base[index + $0]) != nil }) else {
+                throw JSONError("invalid \\u escape in string", at: index)
+            }
+            return index + 6
+        default:
+            throw JSONError("invalid escape in string", at: index)
+        }
+    }
+
+    static func hex(_ byte: UInt8) -> UInt32? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(byte - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(byte - UInt8(ascii: "A") + 10)
+        default: nil
+        }
+    }
+
+    /// The length of the valid UTF-8 sequence at `index` (lead byte >= 0x80), or an error.
+    func utf8Length(at index: Int) throws(JSONError) -> Int {
+        let lead = base[index]
+        let length: Int
+        let minimum: UInt32
+        switch lead {
+        case 0xC2...0xDF: (length, minimum) = (2, 0x80)
+        case 0xE0...0xEF: (length, minimum) = (3, 0x800)
+        case 0xF0...0xF4: (length, minimum) = (4, 0x10000)
+        default: throw JSONError("invalid UTF-8", at: index)
+        }
+        guard index + length <= count else { throw JSONError("invalid UTF-8", at: index) }
+        var scalar = UInt32(lead) & (0xFF >> (length + 1))
+        for offset in 1..<length {
+            let continuation = base[index + offset]
+            guard continuation & 0xC0 == 0x80 else { throw JSONError("invalid UTF-8", at: index) }
+            scalar = scalar << 6 | UInt32(continuation & 0x3F)
+        }
+        guard scalar >= minimum, scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar) else {
+            throw JSONError("invalid UTF-8", at: index)
+        }
+        return length
+    }
+
+    /// Scans a number at `position` per RFC 8259 and returns its value.
+    mutating func scanNumber() throws(JSONError) -> Double {
+        let start = position
+        var index = position
+        var negative = false
+        if base[index] == UInt8(ascii: "-") {
+            negative = true
+            index += 1
+        }
+        func isDigit(_ i: Int) -> Bool { i < count && base[i] >= UInt8(ascii: "0") && base[i] <= UInt8(ascii: "9") }
+        guard isDigit(index) else { throw JSONError("invalid number", at: start) }
+        var integer: UInt64 = 0
+        var digits = 0
+        if base[index] == UInt8(ascii: "0") {
+            index += 1
+            digits = 1
+        } else {
+            while isDigit(index) {
+                integer = integer &* 10 &+ UInt64(base[index] - UInt8(ascii: "0"))
+                digits += 1
+                index += 1
+            }
+        }
+        var simple = digits <= 15
+        if index < count, base[index] == UInt8(ascii: ".") {
+            index += 1
+            guard isDigit(index) else { throw JSONError("invalid number: digits expected after `.`", at: index) }
+            while isDigit(index) { index += 1 }
+            simple = false
+        }
+        if index < count, base[index] == UInt8(ascii: "e") || base[index] == UInt8(ascii: "E") {
+            index += 1
+            if index < count, base[index] == UInt8(ascii: "+") || base[index] == UInt8(ascii: "-") { index += 1 }
+            guard isDigit(index) else { throw JSONError("invalid number: digits expected in exponent", at: index) }
+            while isDigit(index) { index += 1 }
+            simple = false
+        }
+        position = index
+        if simple {
+            let value = Double(integer)
+            return negative ? -value : value
+        }
+        let text = String(decoding: UnsafeBufferPointer(start: base + start, count: index - start), as: UTF8.self)
+        guard let value = Double(text), value.isFinite else { throw JSONError("number out of range", at: start) }
+        return value
+    }
+
+    /// Checks that `literal` (`true`, `false`, `null`) is at `position` and moves past it.
+    mutating func scanLiteral(_ literal: StaticString) throws(JSONError) {
+        let length = literal.utf8CodeUnitCount
+        guard position + length <= count else { throw JSONError("invalid literal", at: position) }
+        let expected = literal.utf8Start
+        for offset in 0..<length where base[position + offset] != expected[offset] {
+            throw JSONError("invalid literal", at: position)
+        }
+        position += length
+    }
+
+    /// Skips one value at `position` (after whitespace), validating it.
+    mutating func skipValue(depth: Int) throws(JSONError) {
+        let byte = try peekToken("a value")
+        switch byte {
+        case JSONScanner.quote: _ = try scanString()
+        case UInt8(ascii: "{"):
+            guard depth < maxDepth else { throw JSONError("nesting deeper than \(maxDepth) levels", at: position) }
+            position += 1
+            if try peekToken("`}` or a key") == UInt8(ascii: "}") {
+                position += 1
+                return
+            }
+            while true {
+                try skipKeyAndColon()
+                try skipValue(depth: depth + 1)
+                if try endOfMember(close: UInt8(ascii: "}")) { return }
+            }
+        case UInt8(ascii: "["):
+            guard depth < maxDepth else { throw JSONError("nesting deeper than \(maxDepth) levels", at: position) }
+            position += 1
+            if try peekToken("`]` or a value") == UInt8(ascii: "]") {
+                position += 1
+                return
+            }
+            while true {
+                try skipValue(depth: depth + 1)
+                if try endOfMember(close: UInt8(ascii: "]")) { return }
+            }
+        case UInt8(ascii: "t"): try scanLiteral("true")
+        case UInt8(ascii: "f"): try scanLiteral("false")
+        case UInt8(ascii: "n"): try scanLiteral("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try scanNumber()
+        default: throw unexpected("a value")
+        }
+    }
+
+    /// Reads an object key and the colon after it; returns the key's range.
+    @inline(__always)
+    mutating func skipKeyAndColon() throws(JSONError) -> (start: Int, end: Int, escaped: Bool) {
+        guard try peekToken("a key") == JSONScanner.quote else { throw unexpected("a key in quotes") }
+        let key = try scanString()
+        guard try peekToken("`:`") == UInt8(ascii: ":") else { throw unexpected("`:`") }
+        position += 1
+        return key
+    }
+
+    /// After a member or element: consumes `,` (returns false) or the closing bracket (returns true).
+    @inline(__always)
+    mutating func endOfMember(close: UInt8) throws(JSONError) -> Bool {
+        let byte = try peekToken("`,` or `\(Character(Unicode.Scalar(close)))`")
+        position += 1
+        if byte == UInt8(ascii: ",") { return false }
+        if byte == close { return true }
+        position -= 1
+        throw unexpected("`,` or `\(Character(Unicode.Scalar(close)))`")
+    }
+
+    /// Decodes the string contents `start..<end`, resolving escapes (lone surrogates become U+FFFD).
+    func decodeString(start: Int, end: Int) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(end - start)
+        var index = start
+        func appendScalar(_ value: UInt32) {
+            let scalar = Unicode.Scalar(value) ?? "\u{FFFD}"
+            bytes.append(contentsOf: String(Character(scalar)).utf8)
+        }
+        func hex4(_ at: Int) -> UInt32 {
+            (0..<4).reduce(0) { $0 << 4 | (JSONScanner.hex(base[at + $1]) ?? 0) }
+        }
+        while index < end {
+            let byte = base[index]
+            guard byte == JSONScanner.backslash else {
+                bytes.append(byte)
+                index += 1
+                continue
+            }
+            let kind = base[index + 1]
+            index += 2
+            switch kind {
+            case UInt8(ascii: "b"): bytes.append(0x08)
+            case UInt8(ascii: "f"): bytes.append(0x0C)
+            case UInt8(ascii: "n"): bytes.append(0x0A)
+            case UInt8(ascii: "r"): bytes.append(0x0D)
+            case UInt8(ascii: "t"): bytes.append(0x09)
+            case UInt8(ascii: "u"):
+                var value = hex4(index)
+                index += 4
+                if (0xD800...0xDBFF).contains(value), index + 6 <= end, base[index] == JSONScanner.backslash,
+                    base[index + 1] == UInt8(ascii: "u")
+                {
+                    let low = hex4(index + 2)
+                    if (0xDC00...0xDFFF).contains(low) {
+                        value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
+                        index += 6
+                    }
+                }
+                appendScalar(value)
+            default: bytes.append(kind)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

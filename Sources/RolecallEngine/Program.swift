@@ -1,0 +1,208 @@
+import RolecallLanguage
+import RolecallRegex
+
+/// A rule set compiled for evaluation: immutable, `Sendable`, shared by every evaluator.
+///
+/// Compiling resolves everything that can be resolved before an event arrives: each event field the rules read
+/// gets a slot (the event reader fills slots in one pass, skipping everything else), role names become
+/// indices, regexes are compiled, and common comparisons become specialised nodes that compare bytes.
+public final class Program: Sendable {
+    /// One compiled rule.
+    struct CompiledRule: Sendable {
+        var name: String
+        var condition: Node?
+        var effects: [(role: Int, assign: Bool)]
+        var stops: Bool
+        var file: SourceFile
+        var span: Span
+    }
+
+    /// A node of the field tree the event reader walks: the slot this field fills, and the fields below it.
+    struct FieldNode: Sendable {
+        var slot = -1
+        /// Keys below this object field: offset and length in ``Program/keyPool``, and the child node.
+        var keys: [(offset: Int, length: Int, node: Int)] = []
+        /// Indices below this list field, and the child node.
+        var indices: [(index: Int, node: Int)] = []
+    }
+
+    let rules: [CompiledRule]
+    /// Role names by index; decisions refer to roles by these indices until output.
+    let roleNames: [String]
+    /// The field tree; node 0 is the event itself.
+    let fields: [FieldNode]
+    /// The UTF-8 bytes of every key in the field tree, back to back.
+    let keyPool: [UInt8]
+    /// How many slots an evaluator needs.
+    let slotCount: Int
+    /// The slot of `authorization.roles`, which every decision reads.
+    let currentRolesSlot: Int
+    /// Every field path a slot stands for, by slot, for traces.
+    let slotPaths: [String]
+    /// Each role name as a JSON string literal, for writing decisions without building strings.
+    let roleJSON: [[UInt8]]
+    /// Each rule name as a JSON string literal.
+    let ruleNameJSON: [[UInt8]]
+    /// Event nesting deeper than this is rejected.
+    public let maxDepth: Int
+
+    /// Compiles a checked rule set. The rule set must have no errors.
+    public init(_ checked: CheckedRuleSet, maxDepth: Int = 512) {
+        precondition(!checked.hasErrors, "a rule set with errors cannot be compiled")
+        var builder = Builder()
+        let currentRoles = builder.slot(for: [.key("authorization", span: Span(0, 0)), .key("roles", span: Span(0, 0))])
+        var compiled: [CompiledRule] = []
+        for rule in checked.rules {
+            let condition = rule.condition.map { builder.compile($0) }
+            let effects = rule.effects.map { (role: builder.role($0.role), assign: $0.assign) }
+            compiled.append(
+                CompiledRule(
+                    name: rule.name, condition: condition, effects: effects, stops: rule.stops, file: rule.rule.file,
+                    span: rule.rule.span))
+        }
+        self.rules = compiled
+        self.roleNames = builder.roles
+        self.fields = builder.fields
+        self.keyPool = builder.keyPool
+        self.slotCount = builder.slotPaths.count
+        self.slotPaths = builder.slotPaths
+        self.currentRolesSlot = currentRoles
+        self.maxDepth = maxDepth
+        self.roleJSON = builder.roles.map { Array(JSONText.quote($0).utf8) }
+        self.ruleNameJSON = compiled.map { Array(JSONText.quote($0.name).utf8) }
+    }
+
+    /// The number of rules.
+    public var ruleCount: Int { rules.count }
+
+    /// Collects slots, roles and the field tree while compiling.
+    struct Builder {
+        var fields = [FieldNode()]
+        var keyPool: [UInt8] = []
+        var slotPaths: [String] = []
+        var slotsByPath: [[PathSegment]: Int] = [:]
+        var roles: [String] = []
+        var roleIndex: [String: Int] = [:]
+
+        mutating func role(_ name: String) -> Int {
+            if let index = roleIndex[name] { return index }
+            roles.append(name)
+            roleIndex[name] = roles.count - 1
+            return roles.count - 1
+        }
+
+        mutating func slot(for path: [PathSegment]) -> Int {
+            if let slot = slotsByPath[path] { return slot }
+            var node = 0
+            for segment in path {
+                switch segment {
+                case .key(let name, _):
+                    let bytes = Array(name.utf8)
+                    if let existing = fields[node].keys.first(where: {
+                        keyPool[$0.offset..<($0.offset + $0.length)].elementsEqual(bytes)
+                    }) {
+                        node = existing.node
+                    } else {
+                        fields.append(FieldNode())
+                        fields[node].keys.append((keyPool.count, bytes.count, fields.count - 1))
+                        keyPool += bytes
+                        node = fields.count - 1
+                    }
+                case .index(let index, _):
+                    if let existing = fields[node].indices.first(where: { $0.index == index }) {
+                        node = existing.node
+                    } else {
+                        fields.append(FieldNode())
+                        fields[node].indices.append((index, fields.count - 1))
+                        node = fields.count - 1
+                    }
+                }
+            }
+            let slot = slotPaths.count
+            fields[node].slot = slot
+            slotPaths.append(path.dotted)
+            slotsByPath[path] = slot
+            return slot
+        }
+
+        mutating func compile(_ expr: CheckedExpr) -> Node {
+            Node(kind: kind(expr), span: expr.span)
+        }
+
+        mutating func kind(_ expr: CheckedExpr) -> Node.Kind {
+            switch expr.kind {
+            case .constant(let value): return .constant(Value(value))
+            case .path(let segments): return .slot(slot(for: segments))
+            case .list(let items): return .list(items.map { compile($0) })
+            case .call(let function, let argument): return .call(function, compile(argument))
+            case .not(let operand): return .not(compile(operand))
+            case .negate(let operand): return .negate(compile(operand))
+            case .and(let left, let right): return .and(compile(left), compile(right))
+            case .or(let left, let right): return .or(compile(left), compile(right))
+            case .matches(let subject, let regex): return .matches(compile(subject), regex)
+            case .compare(let op, let left, let right):
+                return specialised(op, left, right) ?? .compare(op, compile(left), compile(right))
+            }
+        }
+
+        /// Byte-comparing forms of the comparisons rules use most: a field against a string, a string list or
+        /// a number, and a string constant looked up in a list field.
+        mutating func specialised(_ op: BinaryOperator, _ left: CheckedExpr, _ right: CheckedExpr) -> Node.Kind? {
+            switch (op, left.kind, right.kind) {
+            case (.equal, .path(let path), .constant(.string(let text))),
+                (.notEqual, .path(let path), .constant(.string(let text))):
+                return .fieldEqualsString(slot(for: path), Array(text.utf8), negated: op == .notEqual)
+            case (.in, .path(let path), .constant(.list(let items))),
+                (.notIn, .path(let path), .constant(.list(let items))):
+                let strings = items.compactMap { item -> [UInt8]? in
+                    if case .string(let text) = item { return Array(text.utf8) }
+                    return nil
+                }
+                guard strings.count == items.count else { return nil }
+                return .fieldInStrings(slot(for: path), strings, negated: op == .notIn)
+            case (.in, .constant(.string(let text)), .path(let path)):
+                return .stringInField(Array(text.utf8), slot(for: path))
+            case (.contains, .path(let path), .constant(.string(let text))):
+                return .fieldContainsString(slot(for: path), Array(text.utf8))
+            case (_, .path(let path), .constant(.number(let number)))
+            where [.equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual].contains(op):
+                return .fieldCompareNumber(op, slot(for: path), number)
+            default:
+                return nil
+            }
+        }
+    }
+}
+
+/// A compiled expression node.
+struct Node: Sendable {
+    indirect enum Kind: Sendable {
+        case constant(Value)
+        case slot(Int)
+        case list([Node])
+        case call(Function, Node)
+        case not(Node)
+        case negate(Node)
+        case and(Node, Node)
+        case or(Node, Node)
+        case compare(BinaryOperator, Node, Node)
+        case matches(Node, CompiledRegex)
+        // Specialised comparisons; each has exactly the semantics of the general `compare` it replaces.
+        case fieldEqualsString(Int, [UInt8], negated: Bool)
+        case fieldInStrings(Int, [[UInt8]], negated: Bool)
+        case stringInField([UInt8], Int)
+        case fieldContainsString(Int, [UInt8])
+        case fieldCompareNumber(BinaryOperator, Int, Double)
+    }
+
+    var kind: Kind
+    var span: Span
+
+    /// Whether the node is an operand (a field, call or constant) rather than a comparison or connective.
+    var isOperand: Bool {
+        switch kind {
+        case .constant, .slot, .list, .call, .negate: true
+        default: false
+        }
+    }
+}

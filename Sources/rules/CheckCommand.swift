@@ -1,0 +1,35 @@
+import ArgumentParser
+import RolecallEngine
+import RolecallLanguage
+
+/// `rules check`: report every error and warning in a rule set, like a compiler.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check rule files and print every error and warning.",
+        discussion: "Exits 0 when there are no errors (warnings allowed unless --deny-warnings), 1 otherwise."
+    )
+
+    @Argument(help: "Rule files or directories (default: rules/).")
+    var paths: [String] = []
+
+    @OptionGroup var diagnostics: DiagnosticOptions
+
+    func run() throws {
+        let files: [SourceFile]
+        do {
+            files = try RuleFiles.load(paths)
+        } catch let error as CLIError {
+            Output.standardError("rules: error: \(error)\n")
+            throw ExitStatus.badInput
+        }
+        let (program, found) = RuleEngine.compile(files)
+        diagnostics.print(found, toStandardError: false)
+        let failed = program == nil || (diagnostics.denyWarnings && found.contains { $0.severity == .warning })
+        if diagnostics.format == .human, !failed {
+            let rules = program?.ruleCount ?? 0
+            Output.standardOutput("checked \(rules) rule\(rules == 1 ? "" : "s") in \(files.count) file\(files.count == 1 ? "" : "s"): ok\n")
+        }
+        if failed { throw ExitStatus.ruleErrors }
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import RolecallLanguage
+
+/// How diagnostics are printed, shared by every command that loads rules.
+struct DiagnosticOptions: ParsableArguments {
+    /// Output format for diagnostics.
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case human, json
+    }
+
+    @Option(help: "How to print diagnostics: `human` (with source excerpts) or `json`.")
+    var format: Format = .human
+
+    @Option(help: "Show at most this many diagnostics; the rest are counted.")
+    var maxDiagnostics: Int = 50
+
+    @Flag(help: "Treat warnings as errors (exit 1 when there are any).")
+    var denyWarnings = false
+
+    @Flag(help: "Never color the output (also when NO_COLOR is set or the output is not a terminal).")
+    var noColor = false
+
+    /// Prints diagnostics, capped; JSON always goes to standard output.
+    func print(_ diagnostics: [Diagnostic], toStandardError: Bool) {
+        let shown = Array(diagnostics.prefix(max(0, maxDiagnostics)))
+        let omitted = diagnostics.count - shown.count
+        switch format {
+        case .json:
+            Output.standardOutput(DiagnosticRenderer.json(shown, omitted: omitted))
+        case .human:
+            guard !diagnostics.isEmpty else { return }
+            let fd: Int32 = toStandardError ? 2 : 1
+            let color = !noColor && Output.isTerminal(fd) && Output.environment("NO_COLOR") == nil
+            let text = DiagnosticRenderer.human(shown, color: color, omitted: omitted)
+            if toStandardError { Output.standardError(text) } else { Output.standardOutput(text) }
+        }
+    }
+}

@@ -1,0 +1,151 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A failure to print as `rules: error: ...` with exit code 2.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Writing to the standard streams without Foundation, unbuffered for messages and buffered for decisions.
+enum Output {
+    static func standardOutput(_ text: String) { write(fd: 1, Array(text.utf8)) }
+    static func standardError(_ text: String) { write(fd: 2, Array(text.utf8)) }
+
+    /// Writes all of `bytes`, retrying on interruption and short writes.
+    static func write(fd: Int32, _ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                offset += written
+            }
+        }
+    }
+
+    static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+
+    static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+}
+
+/// Reads a whole file (or standard input for `-`), refusing more than `limit` bytes.
+func readFile(_ path: String, limit: Int) throws -> [UInt8] {
+    let fd = path == "-" ? 0 : open(path, O_RDONLY)
+    guard fd >= 0 else { throw CLIError("cannot open \(path): \(String(cString: strerror(errno)))") }
+    defer { if fd != 0 { close(fd) } }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+        if count < 0 {
+            if errno == EINTR { continue }
+            throw CLIError("cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        if count == 0 { return bytes }
+        if bytes.count + count > limit {
+            throw CLIError("\(path) is larger than \(limit) bytes")
+        }
+        bytes += chunk[0..<count]
+    }
+}
+
+/// Reads newline-separated records from a file descriptor in constant memory.
+///
+/// A record longer than `maxLine` bytes is not buffered: it is skipped through to its newline and reported as
+/// oversized, so one giant line cannot exhaust memory.
+final class LineReader {
+    /// One record.
+    enum Line {
+        /// The bytes of a line without its newline (valid until the next call).
+        case line(UnsafeRawBufferPointer)
+        /// A line longer than the limit, with how many bytes it had.
+        case oversized(Int)
+    }
+
+    let fd: Int32
+    let maxLine: Int
+    let buffer: UnsafeMutableRawBufferPointer
+    var start = 0
+    var end = 0
+    var atEOF = false
+
+    init(fd: Int32, maxLine: Int) {
+        self.fd = fd
+        self.maxLine = maxLine
+        self.buffer = .allocate(byteCount: maxLine + (1 << 20), alignment: 16)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// Reads more bytes after `end`; false at end of input.
+    func fill() throws -> Bool {
+        if start > 0 {
+            if end > start { memmove(buffer.baseAddress!, buffer.baseAddress! + start, end - start) }
+            end -= start
+            start = 0
+        }
+        while true {
+            let count = read(fd, buffer.baseAddress! + end, buffer.count - end)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw CLIError("cannot read input: \(String(cString: strerror(errno)))")
+            }
+            if count == 0 {
+                atEOF = true
+                return false
+            }
+            end += count
+            return true
+        }
+    }
+
+    /// The next record, or nil at end of input.
+    func next() throws -> Line? {
+        var scanned = 0  // bytes after `start` already known to hold no newline
+        while true {
+            let from = start + scanned
+            if let newline = memchr(buffer.baseAddress! + from, 0x0A, end - from) {
+                let index = buffer.baseAddress!.distance(to: UnsafeMutableRawPointer(newline))
+                let line = UnsafeRawBufferPointer(rebasing: buffer[start..<index])
+                start = index + 1
+                return .line(line)
+            }
+            scanned = end - start
+            if scanned > maxLine { return try skipOversized() }
+            if atEOF {
+                guard end > start else { return nil }
+                let line = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
+                start = end
+                return .line(line)
+            }
+            _ = try fill()
+        }
+    }
+
+    /// Discards the rest of an oversized line and reports its length.
+    func skipOversized() throws -> Line {
+        var total = end - start
+        start = 0
+        end = 0
+        while try fill() {
+            if let newline = memchr(buffer.baseAddress!, 0x0A, end) {
+                let index = buffer.baseAddress!.distance(to: UnsafeMutableRawPointer(newline))
+                total += index
+                start = index + 1
+                return .oversized(total)
+            }
+            total += end
+            end = 0
+        }
+        return .oversized(total)
+    }
+}
