@@ -12,21 +12,17 @@ extension Evaluator {
         guard try scanner.peekToken("a JSON object") == UInt8(ascii: "{") else {
             throw scanner.unexpected("a JSON object (the event)")
         }
-        try program.keyPool.withUnsafeBufferPointer { keys throws(JSONError) in
-            try readValue(&scanner, node: 0, depth: 0, keys: keys)
-        }
+        try readValue(&scanner, node: 0, depth: 0)
         scanner.skipWhitespace()
         guard scanner.position == scanner.count else { throw scanner.unexpected("the end of the event") }
     }
 
     /// Reads the value at the scanner for field node `node`.
-    func readValue(
-        _ scanner: inout JSONScanner, node: Int, depth: Int, keys: UnsafeBufferPointer<UInt8>
-    ) throws(JSONError) {
+    func readValue(_ scanner: inout JSONScanner, node: Int, depth: Int) throws(JSONError) {
         let field = program.fields[node]
         let byte = try scanner.peekToken("a value")
         let start = scanner.position
-        if byte == UInt8(ascii: "{"), !field.keys.isEmpty {
+        if byte == UInt8(ascii: "{"), field.keyCount > 0 {
             guard depth < program.maxDepth else {
                 throw JSONError("nesting deeper than \(program.maxDepth) levels", at: start)
             }
@@ -36,8 +32,8 @@ extension Evaluator {
             } else {
                 while true {
                     let key = try scanner.skipKeyAndColon()
-                    if let child = childNode(field, key: key, scanner: scanner, keys: keys) {
-                        try readValue(&scanner, node: child, depth: depth + 1, keys: keys)
+                    if let child = childNode(field, key: key, scanner: scanner) {
+                        try readValue(&scanner, node: child, depth: depth + 1)
                     } else {
                         try scanner.skipValue(depth: depth + 1)
                     }
@@ -45,7 +41,7 @@ extension Evaluator {
                 }
             }
             if field.slot >= 0 { slots[field.slot] = .rawObject(start: start, end: scanner.position) }
-        } else if byte == UInt8(ascii: "["), !field.indices.isEmpty {
+        } else if byte == UInt8(ascii: "["), field.indexCount > 0 {
             guard depth < program.maxDepth else {
                 throw JSONError("nesting deeper than \(program.maxDepth) levels", at: start)
             }
@@ -55,8 +51,8 @@ extension Evaluator {
             } else {
                 var index = 0
                 while true {
-                    if let child = field.indices.first(where: { $0.index == index }) {
-                        try readValue(&scanner, node: child.node, depth: depth + 1, keys: keys)
+                    if let child = childNode(field, index: index) {
+                        try readValue(&scanner, node: child, depth: depth + 1)
                     } else {
                         try scanner.skipValue(depth: depth + 1)
                     }
@@ -74,21 +70,24 @@ extension Evaluator {
 
     /// The child of `field` named by `key`, comparing bytes (escaped keys are decoded first).
     @inline(__always)
-    func childNode(
-        _ field: Program.FieldNode, key: (start: Int, end: Int, escaped: Bool), scanner: JSONScanner,
-        keys: UnsafeBufferPointer<UInt8>
-    ) -> Int? {
+    func childNode(_ field: Program.FieldNode, key: (start: Int, end: Int, escaped: Bool), scanner: JSONScanner) -> Int? {
+        let pool = program.keyPool.baseAddress!
+        let candidates = program.keys[field.firstKey..<(field.firstKey + field.keyCount)]
         if key.escaped {
             let decoded = Array(scanner.decodeString(start: key.start, end: key.end).utf8)
-            return field.keys.first { keys[$0.offset..<($0.offset + $0.length)].elementsEqual(decoded) }?.node
+            return candidates.first { UnsafeBufferPointer(start: pool + $0.offset, count: $0.length).elementsEqual(decoded) }?.node
         }
         let length = key.end - key.start
-        for candidate in field.keys where candidate.length == length {
-            if memcmp(scanner.base + key.start, keys.baseAddress! + candidate.offset, length) == 0 {
-                return candidate.node
-            }
+        for candidate in candidates where candidate.length == length {
+            if memcmp(scanner.base + key.start, pool + candidate.offset, length) == 0 { return candidate.node }
         }
         return nil
+    }
+
+    /// The child of list field `field` at `index`.
+    @inline(__always)
+    func childNode(_ field: Program.FieldNode, index: Int) -> Int? {
+        program.indices[field.firstIndex..<(field.firstIndex + field.indexCount)].first { $0.index == index }?.node
     }
 
     /// A value for a slot: scalars parsed, strings and containers left in place.

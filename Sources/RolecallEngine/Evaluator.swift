@@ -14,7 +14,8 @@ struct EvalFailure: Error {
 public final class Evaluator {
     /// The program being run.
     public let program: Program
-    var slots: [Value]
+    /// The values of the fields the rules read, one per slot; owned by this evaluator.
+    let slots: UnsafeMutableBufferPointer<Value>
     let scratch: RegexScratch
     /// The event's bytes, valid only while an evaluation is running.
     var base: UnsafePointer<UInt8>
@@ -35,10 +36,16 @@ public final class Evaluator {
     /// An evaluator for `program`. `limits` bound the work of each regex match.
     public init(program: Program, limits: RegexScratch.Limits = RegexScratch.Limits()) {
         self.program = program
-        self.slots = Array(repeating: .null, count: program.slotCount)
+        self.slots = .allocate(capacity: max(1, program.slotCount))
+        self.slots.initialize(repeating: .null)
         self.scratch = RegexScratch(limits: limits)
         self.roleState = Array(repeating: 0, count: program.roleNames.count)
         self.base = UnsafePointer(bitPattern: 1)!
+    }
+
+    deinit {
+        _ = slots.deinitialize()
+        slots.deallocate()
     }
 
     /// Evaluates the rules on one event (UTF-8 JSON bytes) and returns the decision.

@@ -6,12 +6,18 @@ public struct TraceStep: Sendable, Equatable {
     public var rule: Int
     /// The source text of the comparison, e.g. `user.email matches /@acme\.com$/`.
     public var source: String
-    /// The left operand's value as JSON (the field's value for a field test).
-    public var left: String
-    /// The right operand's value as JSON, when it is worth showing (not for constants written in the source).
-    public var right: String?
+    /// The operands worth showing (fields and calls, not literals): their source text and value as JSON.
+    public var operands: [Operand]
     /// What the comparison came to.
     public var result: Bool
+
+    /// An operand's source text and value.
+    public struct Operand: Sendable, Equatable {
+        /// As written, e.g. `user.email`.
+        public var source: String
+        /// Its value in this event, as compact JSON.
+        public var value: String
+    }
 }
 
 /// A readable account of an evaluation: for every rule, whether it fired and the value of each comparison.
@@ -39,10 +45,12 @@ public struct Explanation: Sendable {
         for rule in rules {
             out += "rule \(JSONText.quote(rule.name)) at \(rule.location): \(rule.outcome)\n"
             for step in rule.steps {
-                out += "  \(step.result ? "true " : "false") \(step.source)"
-                var values = "    \(step.left)"
-                if let right = step.right { values += " vs \(right)" }
-                out += "\n" + values + "\n"
+                out += "  \(step.result ? "true " : "false")  \(step.source)"
+                if let operand = step.operands.first, operand.source == step.source { out += " = \(operand.value)" }
+                out += "\n"
+                for operand in step.operands where operand.source != step.source {
+                    out += "         \(operand.source) = \(operand.value)\n"
+                }
             }
         }
         out += "decision: \(decision.json)\n"
@@ -83,9 +91,12 @@ extension Evaluator {
     /// Records a comparison in the trace.
     func record(_ node: Node, _ left: Value, _ right: Value?, _ result: Bool) {
         let file = program.rules[currentRule].file
-        trace?.append(TraceStep(
-            rule: currentRule, source: file.text(node.span), left: render(left), right: right.map(render),
-            result: result))
+        var operands: [TraceStep.Operand] = []
+        if let span = node.shownOperands.left { operands.append(.init(source: file.text(span), value: render(left))) }
+        if let span = node.shownOperands.right, let right {
+            operands.append(.init(source: file.text(span), value: render(right)))
+        }
+        trace?.append(TraceStep(rule: currentRule, source: file.text(node.span), operands: operands, result: result))
     }
 
     /// A value as JSON text, long containers shortened.
@@ -100,8 +111,23 @@ extension Evaluator {
             return "\"" + String(decoding: UnsafeBufferPointer(start: base + start, count: end - start), as: UTF8.self) + "\""
         case .string(let text): return JSONText.quote(text)
         case .rawArray(let start, let end), .rawObject(let start, let end):
-            let text = String(decoding: UnsafeBufferPointer(start: base + start, count: min(end - start, 160)), as: UTF8.self)
-            return end - start > 160 ? text + "…" : text
+            // Compact: drop the whitespace outside strings, then shorten.
+            var bytes: [UInt8] = []
+            var inString = false
+            var escaped = false
+            for index in start..<end {
+                let byte = base[index]
+                if inString {
+                    if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                } else if byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 {
+                    continue
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = true
+                }
+                bytes.append(byte)
+                if bytes.count > 200 { return String(decoding: bytes, as: UTF8.self) + "…" }
+            }
+            return String(decoding: bytes, as: UTF8.self)
         case .list(let items): return "[" + items.map(render).joined(separator: ",") + "]"
         }
     }

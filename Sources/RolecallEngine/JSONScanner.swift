@@ -46,13 +46,13 @@ struct JSONScanner {
 
     /// The current byte after whitespace, or an error at the end of input.
     @inline(__always)
-    mutating func peekToken(_ expecting: String) throws(JSONError) -> UInt8 {
+    mutating func peekToken(_ expecting: StaticString) throws(JSONError) -> UInt8 {
         skipWhitespace()
         guard position < count else { throw JSONError("unexpected end of input, expected \(expecting)", at: position) }
         return base[position]
     }
 
-    func unexpected(_ expecting: String) -> JSONError {
+    func unexpected(_ expecting: StaticString) -> JSONError {
         let byte = base[position]
         let shown = byte >= 0x20 && byte < 0x7F ? "`\(Character(Unicode.Scalar(byte)))`" : "byte 0x\(String(byte, radix: 16))"
         return JSONError("unexpected \(shown), expected \(expecting)", at: position)
@@ -145,8 +145,8 @@ struct JSONScanner {
         return length
     }
 
-    /// Scans a number at `position` per RFC 8259 and returns its value.
-    mutating func scanNumber() throws(JSONError) -> Double {
+    /// Scans a number at `position` per RFC 8259 and returns its value (0 when `parse` is false: skipping).
+    mutating func scanNumber(parse: Bool = true) throws(JSONError) -> Double {
         let start = position
         var index = position
         var negative = false
@@ -183,6 +183,7 @@ struct JSONScanner {
             simple = false
         }
         position = index
+        if !parse { return 0 }
         if simple {
             let value = Double(integer)
             return negative ? -value : value
@@ -234,7 +235,7 @@ struct JSONScanner {
         case UInt8(ascii: "t"): try scanLiteral("true")
         case UInt8(ascii: "f"): try scanLiteral("false")
         case UInt8(ascii: "n"): try scanLiteral("null")
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try scanNumber()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try scanNumber(parse: false)
         default: throw unexpected("a value")
         }
     }
@@ -252,12 +253,13 @@ struct JSONScanner {
     /// After a member or element: consumes `,` (returns false) or the closing bracket (returns true).
     @inline(__always)
     mutating func endOfMember(close: UInt8) throws(JSONError) -> Bool {
-        let byte = try peekToken("`,` or `\(Character(Unicode.Scalar(close)))`")
+        let expecting: StaticString = close == UInt8(ascii: "}") ? "`,` or `}`" : "`,` or `]`"
+        let byte = try peekToken(expecting)
         position += 1
         if byte == UInt8(ascii: ",") { return false }
         if byte == close { return true }
         position -= 1
-        throw unexpected("`,` or `\(Character(Unicode.Scalar(close)))`")
+        throw unexpected(expecting)
     }
 
     /// Decodes the string contents `start..<end`, resolving escapes (lone surrogates become U+FFFD).

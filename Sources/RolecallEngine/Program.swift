@@ -6,7 +6,10 @@ import RolecallRegex
 /// Compiling resolves everything that can be resolved before an event arrives: each event field the rules read
 /// gets a slot (the event reader fills slots in one pass, skipping everything else), role names become
 /// indices, regexes are compiled, and common comparisons become specialised nodes that compare bytes.
-public final class Program: Sendable {
+public final class Program: @unchecked Sendable {
+    // @unchecked: the field table below is allocated and filled in `init`, never written afterwards, and freed
+    // in `deinit`; every other stored property is an immutable Sendable value.
+
     /// One compiled rule.
     struct CompiledRule: Sendable {
         var name: String
@@ -17,22 +20,47 @@ public final class Program: Sendable {
         var span: Span
     }
 
-    /// A node of the field tree the event reader walks: the slot this field fills, and the fields below it.
-    struct FieldNode: Sendable {
+    /// A node of the field tree the event reader walks: the slot this field fills, and where its children are
+    /// in ``keys`` and ``indices``. Plain integers, so the reader touches no reference counts.
+    struct FieldNode {
         var slot = -1
-        /// Keys below this object field: offset and length in ``Program/keyPool``, and the child node.
-        var keys: [(offset: Int, length: Int, node: Int)] = []
-        /// Indices below this list field, and the child node.
-        var indices: [(index: Int, node: Int)] = []
+        var firstKey = 0
+        var keyCount = 0
+        var firstIndex = 0
+        var indexCount = 0
+    }
+
+    /// A key below an object field: its bytes in ``keyPool`` and the child node.
+    struct FieldKey {
+        var offset: Int
+        var length: Int
+        var node: Int
+    }
+
+    /// An index below a list field and the child node.
+    struct FieldIndex {
+        var index: Int
+        var node: Int
+    }
+
+    /// A field-tree node while compiling.
+    struct BuildNode {
+        var slot = -1
+        var keys: [FieldKey] = []
+        var indices: [FieldIndex] = []
     }
 
     let rules: [CompiledRule]
     /// Role names by index; decisions refer to roles by these indices until output.
     let roleNames: [String]
     /// The field tree; node 0 is the event itself.
-    let fields: [FieldNode]
+    let fields: UnsafeMutableBufferPointer<FieldNode>
+    /// The children of every object field, node by node.
+    let keys: UnsafeMutableBufferPointer<FieldKey>
+    /// The children of every list field, node by node.
+    let indices: UnsafeMutableBufferPointer<FieldIndex>
     /// The UTF-8 bytes of every key in the field tree, back to back.
-    let keyPool: [UInt8]
+    let keyPool: UnsafeMutableBufferPointer<UInt8>
     /// How many slots an evaluator needs.
     let slotCount: Int
     /// The slot of `authorization.roles`, which every decision reads.
@@ -62,8 +90,9 @@ public final class Program: Sendable {
         }
         self.rules = compiled
         self.roleNames = builder.roles
-        self.fields = builder.fields
-        self.keyPool = builder.keyPool
+        (self.fields, self.keys, self.indices) = Program.flatten(builder.fields)
+        self.keyPool = .allocate(capacity: max(1, builder.keyPool.count))
+        _ = self.keyPool.initialize(from: builder.keyPool)
         self.slotCount = builder.slotPaths.count
         self.slotPaths = builder.slotPaths
         self.currentRolesSlot = currentRoles
@@ -72,12 +101,42 @@ public final class Program: Sendable {
         self.ruleNameJSON = compiled.map { Array(JSONText.quote($0.name).utf8) }
     }
 
+    deinit {
+        fields.deallocate()
+        keys.deallocate()
+        indices.deallocate()
+        keyPool.deallocate()
+    }
+
+    /// Lays the field tree out in three flat buffers.
+    static func flatten(_ nodes: [BuildNode]) -> (
+        UnsafeMutableBufferPointer<FieldNode>, UnsafeMutableBufferPointer<FieldKey>,
+        UnsafeMutableBufferPointer<FieldIndex>
+    ) {
+        var flat: [FieldNode] = []
+        var keys: [FieldKey] = []
+        var indices: [FieldIndex] = []
+        for node in nodes {
+            flat.append(FieldNode(
+                slot: node.slot, firstKey: keys.count, keyCount: node.keys.count, firstIndex: indices.count,
+                indexCount: node.indices.count))
+            keys += node.keys
+            indices += node.indices
+        }
+        func copy<T>(_ items: [T]) -> UnsafeMutableBufferPointer<T> {
+            let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(1, items.count))
+            _ = buffer.initialize(from: items)
+            return buffer
+        }
+        return (copy(flat), copy(keys), copy(indices))
+    }
+
     /// The number of rules.
     public var ruleCount: Int { rules.count }
 
     /// Collects slots, roles and the field tree while compiling.
     struct Builder {
-        var fields = [FieldNode()]
+        var fields = [BuildNode()]
         var keyPool: [UInt8] = []
         var slotPaths: [String] = []
         var slotsByPath: [[PathSegment]: Int] = [:]
@@ -103,8 +162,8 @@ public final class Program: Sendable {
                     }) {
                         node = existing.node
                     } else {
-                        fields.append(FieldNode())
-                        fields[node].keys.append((keyPool.count, bytes.count, fields.count - 1))
+                        fields.append(BuildNode())
+                        fields[node].keys.append(FieldKey(offset: keyPool.count, length: bytes.count, node: fields.count - 1))
                         keyPool += bytes
                         node = fields.count - 1
                     }
@@ -112,8 +171,8 @@ public final class Program: Sendable {
                     if let existing = fields[node].indices.first(where: { $0.index == index }) {
                         node = existing.node
                     } else {
-                        fields.append(FieldNode())
-                        fields[node].indices.append((index, fields.count - 1))
+                        fields.append(BuildNode())
+                        fields[node].indices.append(FieldIndex(index: index, node: fields.count - 1))
                         node = fields.count - 1
                     }
                 }
@@ -126,7 +185,18 @@ public final class Program: Sendable {
         }
 
         mutating func compile(_ expr: CheckedExpr) -> Node {
-            Node(kind: kind(expr), span: expr.span)
+            var node = Node(kind: kind(expr), span: expr.span)
+            // Remember which operands a trace should show: the ones that are not written-out constants.
+            func shown(_ operand: CheckedExpr) -> Span? {
+                if case .constant = operand.kind { return nil }
+                return operand.span
+            }
+            switch expr.kind {
+            case .compare(_, let left, let right): node.shownOperands = (shown(left), shown(right))
+            case .matches(let subject, _): node.shownOperands = (shown(subject), nil)
+            default: node.shownOperands = (expr.span, nil)
+            }
+            return node
         }
 
         mutating func kind(_ expr: CheckedExpr) -> Node.Kind {
@@ -197,6 +267,8 @@ struct Node: Sendable {
 
     var kind: Kind
     var span: Span
+    /// The spans of the operands a trace shows the values of (fields and calls, not literals).
+    var shownOperands: (left: Span?, right: Span?) = (nil, nil)
 
     /// Whether the node is an operand (a field, call or constant) rather than a comparison or connective.
     var isOperand: Bool {

@@ -97,9 +97,12 @@ public struct Checker {
     mutating func checkRule(_ rule: Rule) -> CheckedRule {
         var condition: CheckedExpr?
         if let expr = rule.condition {
+            let errorsBefore = diagnostics.count { $0.severity == .error }
             let (checked, type) = check(expr)
-            requireBoolean(type, expr, context: "condition")
-            if case .constant(.bool(let value)) = checked.kind {
+            requireBoolean(type, expr, context: "the condition")
+            // A condition that already has errors was folded from placeholders: saying it is constant would mislead.
+            if diagnostics.count(where: { $0.severity == .error }) > errorsBefore {
+            } else if case .constant(.bool(let value)) = checked.kind {
                 report(.constantCondition(value, file, expr.span))
             } else if case .constant(.null) = checked.kind {
                 report(.constantCondition(false, file, expr.span))
@@ -133,7 +136,7 @@ public struct Checker {
     mutating func requireBoolean(_ type: StaticType, _ expr: Expr, context: String) {
         guard type.isConcrete, type != .bool else { return }
         let text = file.text(expr.span)
-        report(.typeMismatch("\(context) `\(text)` is \(type.phrase), not a boolean", file, expr.span,
+        report(.typeMismatch("\(context) is \(type.phrase), not a boolean", file, expr.span,
                              help: type == .regex ? nil : "compare it with a value, e.g. `\(text) != null`"))
     }
 
@@ -168,7 +171,7 @@ public struct Checker {
             return checkCall(name, nameSpan, arguments, expr)
         case .unary(.not, let operand):
             let (checked, type) = check(operand)
-            requireBoolean(type, operand, context: "operand of `not`")
+            requireBoolean(type, operand, context: "the operand of `not`")
             if case .constant(let value) = checked.kind, let truth = Checker.truth(value) {
                 return (node(.constant(.bool(!truth))), .bool)
             }
@@ -291,8 +294,8 @@ public struct Checker {
         let rightText = file.text(right.span)
         switch op {
         case .and, .or:
-            requireBoolean(lt, left, context: "operand of `\(op.rawValue)`")
-            requireBoolean(rt, right, context: "operand of `\(op.rawValue)`")
+            requireBoolean(lt, left, context: "this operand of `\(op.rawValue)`")
+            requireBoolean(rt, right, context: "this operand of `\(op.rawValue)`")
             if case .constant(let value) = l.kind, let truth = Checker.truth(value) {
                 // `false and x` is false, `true or x` is true; otherwise the result is the right side.
                 if truth == (op == .or) { return (node(.constant(.bool(truth))), .bool) }

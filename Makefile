@@ -1,0 +1,61 @@
+# Rolecall: `make run` shows the example rules checked and evaluated; `make test` runs every test.
+# Both install the system packages they need first (as root), or print the exact command to run.
+
+SWIFT ?= swift
+APT_PACKAGES := libpcre2-dev pkg-config python3
+BIN := .build/debug/rules
+RELEASE_BIN := .build/release/rules
+
+.PHONY: all deps build release run test bench lint format clean
+
+all: build
+
+# Installs what the build needs. Checks the pkg-config module and headers, not just the package name.
+deps:
+	@missing=""; \
+	pkg-config --exists libpcre2-8 2>/dev/null && [ -f /usr/include/pcre2.h ] || missing="$$missing libpcre2-dev pkg-config"; \
+	command -v python3 >/dev/null 2>&1 || missing="$$missing python3"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "missing system packages; run:  sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+	@command -v $(SWIFT) >/dev/null 2>&1 || { echo "swift not found: install Swift 6 from swift.org and put it on PATH"; exit 1; }
+
+build: deps
+	$(SWIFT) build --product rules
+
+release: deps
+	$(SWIFT) build -c release --product rules
+
+# Checks the example rules, then evaluates them on every sample event, with a trace for the first.
+run: build
+	$(BIN) check rules/
+	@for event in rules/events/*.json; do \
+	  echo "== $$event"; $(BIN) eval rules/ --event $$event || exit $$?; \
+	done
+	@echo "== rules/events/batch.jsonl (one decision per line)"
+	$(BIN) eval rules/ --events rules/events/batch.jsonl
+	@echo "== why: rules/events/acme-admin.json"
+	$(BIN) eval rules/ --event rules/events/acme-admin.json --explain
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+# Generates the benchmark workload, runs `rules eval --events` on it, checks every decision and prints speed.
+bench: deps
+	$(SWIFT) build -c release --product rules --product rolecall-bench
+	python3 bench/run.py --rules bench/roles.rules --bin $(RELEASE_BIN) --inprocess .build/release/rolecall-bench
+
+lint:
+	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests
+
+format:
+	$(SWIFT) format --in-place --recursive Package.swift Sources Tests
+
+clean:
+	rm -rf .build bench/data
