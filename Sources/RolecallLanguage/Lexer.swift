@@ -85,8 +85,9 @@ public struct Lexer {
                 offset += length
                 report(.unexpectedCharacter(file, Span(start, offset)))
             } else if byte >= 0x80 {
+                // One report for a run of bad bytes.
                 offset += 1
-                while let next = peek(), next & 0xC0 == 0x80 { offset += 1 }
+                while let next = peek(), next >= 0x80, Lexer.utf8SequenceLength(bytes, at: offset) == nil { offset += 1 }
                 report(.invalidUTF8(file, Span(start, offset)))
             } else {
                 offset += 1

@@ -1,0 +1,119 @@
+import RolecallLanguage
+import Testing
+
+@Suite struct CheckerTests {
+    /// The single diagnostic of `source` as (code, message, help, underlined text).
+    static func only(_ source: String) -> (DiagnosticCode, String, String?, String)? {
+        let diagnostics = check(source).diagnostics
+        guard diagnostics.count == 1, let d = diagnostics.first else { return nil }
+        return (d.code, d.message, d.help, d.underlinedText)
+    }
+
+    @Test func misspelledFieldIsAWarningWithDidYouMean() throws {
+        let d = try #require(Self.only("when user.emial == \"x\" assign \"r\""))
+        #expect(d.0 == .unknownField)
+        #expect(d.1 == "unknown field `user.emial`")
+        #expect(d.2 == "did you mean `user.email`?")
+        #expect(d.3 == "user.emial")
+        #expect(check("when user.emial == \"x\" assign \"r\"").diagnostics[0].severity == .warning)
+    }
+
+    @Test func unknownRootIsAnError() throws {
+        let result = check("when usr.email == \"x\" assign \"r\"")
+        #expect(result.hasErrors)
+        let d = try #require(Self.only("when usr.email == \"x\" assign \"r\""))
+        #expect(d.0 == .unknownRoot)
+        #expect(d.2 == "did you mean `user`?")
+        #expect(d.3 == "usr")
+    }
+
+    @Test(arguments: [
+        ("logins_count == \"1\"", "comparing a number with a string is always false", "write `1` without quotes to compare numbers"),
+        ("\"x\" in user.email", "`in` needs a list on the right, `user.email` is a string", "to look for a substring, write `user.email contains \"x\"`"),
+        ("user.email_verified > 1", "`>` compares numbers or strings, not a boolean", nil),
+        ("user.email starts_with 1", "`starts_with` compares strings, `1` is a number", nil),
+        ("user.email", "the condition is a string, not a boolean", "compare it with a value, e.g. `user.email != null`"),
+        ("lower(stats.logins_count) == \"a\"", "`lower` takes a string, not a number", nil),
+        ("user.identities.provider == \"x\"", "`user.identities` is a list, it has no field `provider`", "pick an element first, e.g. `user.identities[0].provider`"),
+        ("user.email.domain == \"x\"", "`user.email` is a string, it has no field `domain`", nil),
+        ("stats.logins_count matches /1/", "`matches` searches a string, `stats.logins_count` is a number", nil),
+        ("1 in authorization.roles", "number `1` can never be in a list of strings", nil),
+    ])
+    func typeErrorsOnKnownFields(condition: String, message: String, help: String?) throws {
+        let d = try #require(Self.only("when \(condition) assign \"r\""), "\(check("when \(condition) assign \"r\"").diagnostics.map(\.message))")
+        #expect(d.0 == .typeMismatch)
+        #expect(d.1 == message)
+        #expect(d.2 == help)
+    }
+
+    @Test func unknownFieldsUnderOpenObjectsAreFine() {
+        let result = check(
+            """
+            when user.app_metadata.anything.deep[3] == 1 and connection.metadata.x == "y"
+              and request.query.prompt == "login" assign "r"
+            """)
+        #expect(result.diagnostics.isEmpty)
+    }
+
+    @Test func badRegexPointsIntoThePattern() throws {
+        let result = check("when user.email matches /ab(c/ assign \"r\"")
+        let d = try #require(result.diagnostics.first)
+        #expect(result.diagnostics.count == 1)
+        #expect(d.code == .invalidRegex)
+        #expect(d.message == "invalid regex: missing closing parenthesis")
+        #expect(d.location.column == 30)  // just past `(c`, where PCRE2 noticed
+    }
+
+    @Test func patternMustBeALiteral() throws {
+        let d = try #require(Self.only("when user.email matches user.name assign \"r\""))
+        #expect(d.0 == .patternNotLiteral)
+        #expect(d.3 == "user.name")
+    }
+
+    @Test func stringPatternsAreCompiledToo() {
+        #expect(check("when user.email matches \"^a+$\" assign \"r\"").diagnostics.isEmpty)
+        #expect(check("when user.email matches \"[a-\" assign \"r\"").diagnostics.map(\.code) == [.invalidRegex])
+    }
+
+    @Test func functionsAreChecked() {
+        #expect(check("when lowr(user.email) == \"a\" assign \"r\"").diagnostics.first?.help == "did you mean `lower`?")
+        #expect(check("when lower(user.email, 1) == \"a\" assign \"r\"").diagnostics.map(\.code) == [.wrongArity])
+    }
+
+    @Test func duplicateNamesAndAssignRevokeConflicts() {
+        let result = check(
+            """
+            rule "a" when logins_count == 1 assign "x"
+            rule "a" when logins_count == 2 assign "y" revoke "y"
+            """)
+        #expect(result.diagnostics.map(\.code) == [.duplicateRule, .assignAndRevoke])
+        #expect(result.diagnostics[0].notes.first?.message == "first used here")
+    }
+
+    @Test func rulesAfterAnUnconditionalStopAreUnreachable() {
+        let result = check(
+            """
+            rule "maybe" when logins_count == 1 stop
+            rule "all" assign "x" stop
+            rule "never" when logins_count == 2 assign "y"
+            """)
+        #expect(result.diagnostics.map(\.code) == [.unreachableRule])
+        #expect(result.diagnostics[0].severity == .warning)
+        #expect(result.diagnostics[0].underlinedText == "\"never\"")
+    }
+
+    @Test func constantConditionsAreWarnings() {
+        #expect(check("when 1 == 1 assign \"r\"").diagnostics.map(\.message) == ["condition is always true"])
+        #expect(check("when \"a\" in [\"b\"] assign \"r\"").diagnostics.map(\.message) == ["condition is always false"])
+        #expect(check("when false and user.email_verified assign \"r\"").diagnostics.count == 1)
+    }
+
+    @Test func everyErrorInOneRunSortedByPosition() {
+        let result = Checker.check([
+            SourceFile(path: "b.rules", text: "when usr.x == 1 assign \"r\"\nwhen logins_count == \"1\" assign \"s\""),
+            SourceFile(path: "a.rules", text: "when user.email matches /(/ assign \"t\""),
+        ])
+        #expect(result.diagnostics.map(\.file.path) == ["b.rules", "b.rules", "a.rules"])
+        #expect(result.diagnostics.map(\.code) == [.unknownRoot, .typeMismatch, .invalidRegex])
+    }
+}
