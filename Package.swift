@@ -37,11 +37,7 @@ let package = Package(
         ),
         .executableTarget(name: "rolecall-bench", dependencies: ["RolecallEngine"]),
         .testTarget(name: "RolecallLanguageTests", dependencies: ["RolecallLanguage"]),
-        .testTarget(
-            name: "RolecallEngineTests",
-            dependencies: ["RolecallEngine"],
-            resources: [.copy("Fixtures")]
-        ),
+        .testTarget(name: "RolecallEngineTests", dependencies: ["RolecallEngine"]),
         .testTarget(name: "RulesCLITests", dependencies: ["RolecallEngine"]),
     ],
     swiftLanguageModes: [.v6]

@@ -23,6 +23,13 @@ public struct Decision: Sendable, Equatable {
         public var message: String
         /// Where, as `file:line:column`.
         public var at: String
+
+        /// Creates a rule error.
+        public init(rule: String, message: String, at: String) {
+            self.rule = rule
+            self.message = message
+            self.at = at
+        }
     }
 
     /// Creates a decision.

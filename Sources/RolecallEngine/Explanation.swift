@@ -17,6 +17,12 @@ public struct TraceStep: Sendable, Equatable {
         public var source: String
         /// Its value in this event, as compact JSON.
         public var value: String
+
+        /// Creates an operand.
+        public init(source: String, value: String) {
+            self.source = source
+            self.value = value
+        }
     }
 }
 

@@ -1,0 +1,136 @@
+import RolecallEngine
+import Testing
+
+@Suite struct DecisionTests {
+    @Test func theSeedCaseAssignsMemberOnFirstLogin() throws {
+        let rules = "rule \"first login gets member\" when logins_count == 1 assign \"member\""
+        let first = try decide(rules, #"{"stats": {"logins_count": 1}, "authorization": {"roles": []}}"#)
+        #expect(first == Decision(assign: ["member"], revoke: [], roles: ["member"], matched: ["first login gets member"], errors: []))
+        let later = try decide(rules, #"{"stats": {"logins_count": 2}}"#)
+        #expect(later.assign.isEmpty && later.matched.isEmpty)
+    }
+
+    @Test func laterRulesWinPerRole() throws {
+        let rules = """
+            rule "a" assign "x", "y"
+            rule "b" when logins_count > 1 revoke "x"
+            rule "c" when logins_count > 2 assign "x"
+            """
+        let two = try decide(rules, #"{"stats": {"logins_count": 2}}"#)
+        #expect(two.assign == ["y"])
+        #expect(two.revoke == ["x"])
+        let three = try decide(rules, #"{"stats": {"logins_count": 3}}"#)
+        #expect(three.assign == ["x", "y"])
+        #expect(three.revoke == [])
+        #expect(three.matched == ["a", "b", "c"])
+    }
+
+    @Test func stopEndsEvaluation() throws {
+        let rules = """
+            rule "blocked" when user.app_metadata.blocked == true revoke "member" stop
+            rule "member" assign "member"
+            """
+        let blocked = try decide(rules, #"{"user": {"app_metadata": {"blocked": true}}, "authorization": {"roles": ["member", "other"]}}"#)
+        #expect(blocked.matched == ["blocked"])
+        #expect(blocked.revoke == ["member"])
+        #expect(blocked.roles == ["other"])
+        let fine = try decide(rules, #"{"user": {"app_metadata": {}}}"#)
+        #expect(fine.matched == ["member"])
+    }
+
+    @Test func rolesAreCurrentPlusAssignedMinusRevoked() throws {
+        let rules = """
+            rule "a" assign "new", "kept"
+            rule "b" revoke "gone"
+            """
+        let decision = try decide(rules, #"{"authorization": {"roles": ["kept", "gone", "other", "other", 7]}}"#)
+        #expect(decision.roles == ["kept", "other", "new"])
+    }
+
+    @Test func evaluationErrorsAreConfinedToTheirRule() throws {
+        let rules = """
+            rule "broken" when user.app_metadata.plan > 3 assign "x"
+            when logins_count == 1 assign "y"
+            """
+        let decision = try decide(rules, #"{"user": {"app_metadata": {"plan": "pro"}}, "stats": {"logins_count": 1}}"#)
+        #expect(decision.matched == ["t.rules:2"])
+        #expect(decision.assign == ["y"])
+        #expect(decision.errors == [
+            Decision.RuleError(rule: "broken", message: "`>` cannot compare a string with a number", at: "t.rules:1:20")
+        ])
+    }
+
+    @Test func decisionJSONHasTheDocumentedShape() throws {
+        let decision = Decision(
+            assign: ["a\"b"], revoke: [], roles: ["a\"b"], matched: ["r"],
+            errors: [.init(rule: "r", message: "m", at: "f:1:2")])
+        #expect(decision.json == #"{"assign":["a\"b"],"revoke":[],"roles":["a\"b"],"matched":["r"],"errors":[{"rule":"r","message":"m","at":"f:1:2"}]}"#)
+    }
+
+    @Test func theBatchWriterAgreesWithTheDecisionValue() throws {
+        let program = try compile(
+            """
+            rule "a" when user.email ends_with "@acme.com" assign "staff" revoke "guest"
+            rule "b" when user.app_metadata.plan > 1 assign "x"
+            """)
+        let events = [
+            #"{"user": {"email": "a@acme.com"}}"#,
+            #"{"user": {"email": "a@acme.com"}, "authorization": {"roles": ["guest", "old"]}}"#,
+            #"{"user": {"email": "b@x.com", "app_metadata": {"plan": "pro"}}}"#,
+            #"{"authorization": {"roles": []}}"#,
+        ]
+        let evaluator = Evaluator(program: program)
+        for event in events {
+            var line: [UInt8] = []
+            let bytes = Array(event.utf8)
+            try bytes.withUnsafeBytes { buffer in try evaluator.evaluate(buffer, writingTo: &line) }
+            let expected = try evaluator.evaluate(bytes).json + "\n"
+            #expect(String(decoding: line, as: UTF8.self) == expected)
+        }
+    }
+
+    @Test func explainShowsEachComparisonAndItsValues() throws {
+        let program = try compile(
+            """
+            rule "staff" when user.email matches /@acme\\.com$/ and user.email_verified assign "staff"
+            rule "never" when logins_count > 10 stop
+            """)
+        let explanation = try Evaluator(program: program).explain(
+            Array(#"{"user": {"email": "x@ACME.com", "email_verified": true}, "stats": {"logins_count": 3}}"#.utf8))
+        #expect(explanation.rules.map(\.outcome) == ["not fired", "not fired"])
+        let step = try #require(explanation.rules[0].steps.first)
+        #expect(step.source == "user.email matches /@acme\\.com$/")
+        #expect(step.result == false)
+        #expect(step.operands == [.init(source: "user.email", value: "\"x@ACME.com\"")])
+        #expect(explanation.rules[0].steps.count == 1)  // short-circuited: email_verified never evaluated
+        #expect(explanation.text.contains("logins_count = 3"))
+    }
+
+    @Test func anEvaluatorIsReusableAcrossEvents() throws {
+        let evaluator = Evaluator(program: try compile("rule \"m\" when logins_count == 1 assign \"member\""))
+        for count in [1, 2, 1, 5] {
+            let decision = try evaluator.evaluate(Array(#"{"stats": {"logins_count": \#(count)}}"#.utf8))
+            #expect(decision.assign == (count == 1 ? ["member"] : []))
+        }
+    }
+
+    @Test func theProgramIsSharedAcrossConcurrentEvaluators() async throws {
+        let program = try compile("rule \"m\" when user.email matches /^u[0-9]+@x$/ assign \"member\"")
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for task in 0..<8 {
+                group.addTask {
+                    let evaluator = Evaluator(program: program)
+                    for index in 0..<500 {
+                        let email = index % 2 == 0 ? "u\(task)\(index)@x" : "nobody@y"
+                        guard let decision = try? evaluator.evaluate(Array(#"{"user": {"email": "\#(email)"}}"#.utf8)),
+                            decision.assign == (index % 2 == 0 ? ["member"] : [])
+                        else { return false }
+                    }
+                    return true
+                }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results == Array(repeating: true, count: 8))
+    }
+}
