@@ -1,0 +1,214 @@
+import Foundation
+import Testing
+
+/// Runs the built `rules` binary and checks what a user sees: stdout, stderr and the exit code.
+@Suite struct CLITests {
+    static let root: String = {
+        let file = #filePath
+        return String(file[..<file.range(of: "/Tests/")!.lowerBound])
+    }()
+
+    static let binary: String = ProcessInfo.processInfo.environment["ROLECALL_BIN"] ?? root + "/.build/debug/rules"
+
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs `rules ARGS` in the repository root, feeding `input` on standard input.
+    static func rules(_ arguments: [String], input: Data? = nil) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: root)
+        var environment = ProcessInfo.processInfo.environment
+        environment["NO_COLOR"] = "1"
+        process.environment = environment
+        let out = Pipe()
+        let err = Pipe()
+        let inPipe = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = inPipe
+        try process.run()
+        // Drain both pipes while the process runs so neither fills up.
+        let outData = LockedData()
+        let errData = LockedData()
+        let group = DispatchGroup()
+        for (pipe, sink) in [(out, outData), (err, errData)] {
+            group.enter()
+            DispatchQueue.global().async {
+                sink.set(pipe.fileHandleForReading.readDataToEndOfFile())
+                group.leave()
+            }
+        }
+        if let input { try inPipe.fileHandleForWriting.write(contentsOf: input) }
+        try inPipe.fileHandleForWriting.close()
+        process.waitUntilExit()
+        group.wait()
+        return Run(
+            status: process.terminationStatus, stdout: String(decoding: outData.get(), as: UTF8.self),
+            stderr: String(decoding: errData.get(), as: UTF8.self))
+    }
+
+    final class LockedData: @unchecked Sendable {
+        // @unchecked: every access goes through `lock`.
+        private let lock = NSLock()
+        private var data = Data()
+        func set(_ value: Data) { lock.withLock { data = value } }
+        func get() -> Data { lock.withLock { data } }
+    }
+
+    static func temporary(_ name: String, _ contents: String) throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rolecall-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent(name).path
+        try contents.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func checkPassesOnTheExamples() throws {
+        let run = try Self.rules(["check"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.hasPrefix("checked 7 rules in 2 files: ok"))
+    }
+
+    @Test func checkReportsThreeDifferentMistakesWithCarets() throws {
+        let path = try Self.temporary(
+            "x.rules",
+            """
+            rule "staff"
+            when user.emial ends_with "@acme.com" and logins_count == "1"
+            assign "staff"
+
+            rule "eu" when usr.country == "DE" assign "eu"
+            """)
+        let run = try Self.rules(["check", path])
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("\(path):2:6: warning: unknown field `user.emial` [unknown-field]"))
+        #expect(run.stdout.contains("help: did you mean `user.email`?"))
+        #expect(run.stdout.contains("\(path):2:43: error: comparing a number with a string is always false"))
+        #expect(run.stdout.contains("\(path):5:16: error: unknown field `usr` [unknown-root]"))
+        #expect(run.stdout.contains(" 5 | rule \"eu\" when usr.country == \"DE\" assign \"eu\"\n   |                ^^^\n"))
+        #expect(run.stdout.contains("2 errors, 1 warning generated"))
+    }
+
+    @Test func denyWarningsTurnsWarningsIntoFailure() throws {
+        let path = try Self.temporary("w.rules", "when user.emial == \"a\" assign \"r\"")
+        #expect(try Self.rules(["check", path]).status == 0)
+        #expect(try Self.rules(["check", "--deny-warnings", path]).status == 1)
+    }
+
+    @Test func checkSpeaksJSONForTools() throws {
+        let path = try Self.temporary("j.rules", "when logins_count = 1 assign \"r\"")
+        let run = try Self.rules(["check", "--format", "json", path])
+        #expect(run.status == 1)
+        let document = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        let diagnostics = document?["diagnostics"] as? [[String: Any]]
+        #expect(diagnostics?.count == 1)
+        #expect(diagnostics?.first?["code"] as? String == "single-equals")
+        #expect(diagnostics?.first?["line"] as? Int == 1)
+        #expect(diagnostics?.first?["column"] as? Int == 19)
+        #expect(diagnostics?.first?["help"] as? String == "use `==` to compare values")
+        #expect(document?["errors"] as? Int == 1)
+    }
+
+    @Test func diagnosticsAreCapped() throws {
+        let source = (1...30).map { "when usr\($0) == 1 assign \"r\"" }.joined(separator: "\n")
+        let run = try Self.rules(["check", "--max-diagnostics", "5", try Self.temporary("many.rules", source)])
+        #expect(run.stdout.components(separatedBy: "error: unknown field").count - 1 == 5)
+        #expect(run.stdout.contains("note: 25 more diagnostics not shown"))
+    }
+
+    @Test func evalPrintsTheDecision() throws {
+        let run = try Self.rules(["eval", "--event", "rules/events/first-login.json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(
+            run.stdout
+                == #"{"assign":["member"],"revoke":[],"roles":["member"],"matched":["first login gets member"],"errors":[]}"#
+                + "\n")
+    }
+
+    @Test func evalReadsTheEventFromStandardInput() throws {
+        let run = try Self.rules(["eval", "rules/default-roles.rules", "--event", "-"], input: Data(#"{"stats":{"logins_count":1}}"#.utf8))
+        #expect(run.status == 0)
+        #expect(run.stdout.hasPrefix(#"{"assign":["member"]"#))
+    }
+
+    @Test func evalExplainTracesEveryRule() throws {
+        let run = try Self.rules(["eval", "--event", "rules/events/acme-admin.json", "--explain"])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("rule \"acme staff\" at rules/company.rules:4: fired\n  true   user.email matches /@acme\\.com$/i\n         user.email = \"ada@acme.com\"\n"))
+        #expect(run.stdout.contains("rule \"first login gets member\" at rules/default-roles.rules:4: not fired\n  false  logins_count == 1\n         logins_count = 62\n"))
+        #expect(run.stdout.contains("decision: {"))
+    }
+
+    @Test func batchModeKeepsGoingPastABadLine() throws {
+        let input = """
+            {"stats":{"logins_count":1}}
+            this is not json
+            {"stats":{"logins_count":2}}
+
+            {"stats":{"logins_count":1}
+            {"stats":{"logins_count":1}}
+            """
+        let run = try Self.rules(["eval", "rules/default-roles.rules", "--events", "-"], input: Data(input.utf8))
+        #expect(run.status == 2)
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 5)
+        #expect(lines[0].hasPrefix(#"{"assign":["member"]"#))
+        #expect(lines[1].hasPrefix(#"{"error":{"line":2,"message":"invalid event: unexpected `t`, expected a JSON object"#))
+        #expect(lines[2].hasPrefix(#"{"assign":[]"#))
+        #expect(lines[3].hasPrefix(#"{"error":{"line":5,"#))
+        #expect(lines[4].hasPrefix(#"{"assign":["member"]"#))
+        #expect(run.stderr.contains("2 of 6 lines were not valid events"))
+    }
+
+    @Test func anOversizedLineIsAnErrorLineAndTheRestGoOn() throws {
+        let big = #"{"pad":""# + String(repeating: "x", count: 3 << 20) + #""}"#
+        let input = #"{"stats":{"logins_count":1}}"# + "\n" + big + "\n" + #"{"stats":{"logins_count":1}}"# + "\n"
+        let run = try Self.rules(
+            ["eval", "rules/default-roles.rules", "--events", "-", "--max-event-bytes", "1000000"], input: Data(input.utf8))
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)
+        #expect(lines[1] == #"{"error":{"line":2,"message":"event is 3145738 bytes, more than --max-event-bytes 1000000"}}"#)
+        #expect(lines[2].hasPrefix(#"{"assign":["member"]"#))
+        #expect(run.status == 2)
+    }
+
+    @Test func aFiftyMegabyteEventFileIsRefusedClearly() throws {
+        let path = try Self.temporary("huge.json", #"{"pad":""# + String(repeating: "x", count: 50 << 20) + #""}"#)
+        let run = try Self.rules(["eval", "rules/", "--event", path])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("is larger than 1048576 bytes"))
+    }
+
+    @Test func badInvocationsAndMissingFilesExitTwo() throws {
+        #expect(try Self.rules(["eval"]).status == 64)  // argument-parser's usage error: neither --event nor --events
+        let missing = try Self.rules(["check", "no/such/dir"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("no such file or directory: no/such/dir"))
+        let badEvent = try Self.rules(["eval", "--event", "Package.swift"])
+        #expect(badEvent.status == 2)
+        #expect(badEvent.stderr.contains("invalid event"))
+    }
+
+    @Test func rulesWithErrorsStopEvalWithExitOne() throws {
+        let path = try Self.temporary("e.rules", "when logins_count == \"1\" assign \"r\"")
+        let run = try Self.rules(["eval", path, "--event", "rules/events/first-login.json"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("error: comparing a number with a string"))
+        #expect(run.stdout.isEmpty)
+    }
+
+    @Test func invalidUTF8InARuleFileIsReported() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rolecall-utf8-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("bad.rules").path
+        try Data([0x77, 0x68, 0x65, 0x6E, 0x20, 0xFF, 0x20]).write(to: URL(fileURLWithPath: path))
+        let run = try Self.rules(["check", path])
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("error: invalid UTF-8 byte in rule file [invalid-utf8]"))
+    }
+}
