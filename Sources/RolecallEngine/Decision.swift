@@ -58,7 +58,8 @@ extension Evaluator {
         var assign: [String] = []
         var revoke: [String] = []
         for role in touchedRoles {
-            if roleState[role] == 1 { assign.append(program.roleNames[role]) } else { revoke.append(program.roleNames[role]) }
+            let name = program.roleNames[Int(role)]
+            if roleState[Int(role)] == 1 { assign.append(name) } else { revoke.append(name) }
         }
         var roles: [String] = []
         var seen = Set<String>()
@@ -77,7 +78,7 @@ extension Evaluator {
                 at: "\(rule.file.path):\(location.line):\(location.column)")
         }
         return Decision(
-            assign: assign, revoke: revoke, roles: roles, matched: matchedRules.map { program.rules[$0].name },
+            assign: assign, revoke: revoke, roles: roles, matched: matchedRules.map { program.rules[Int($0)].name },
             errors: errors)
     }
 
@@ -104,9 +105,9 @@ extension Evaluator {
         func roleList(_ state: UInt8) {
             output.append(UInt8(ascii: "["))
             var first = true
-            for role in touchedRoles where roleState[role] == state {
+            for role in touchedRoles where roleState[Int(role)] == state {
                 if !first { output.append(UInt8(ascii: ",")) }
-                output.append(contentsOf: program.roleJSON[role])
+                output.append(contentsOf: program.roleJSON[Int(role)])
                 first = false
             }
             output.append(UInt8(ascii: "]"))
@@ -120,7 +121,7 @@ extension Evaluator {
         output.append(contentsOf: ",\"matched\":[".utf8)
         for (position, rule) in matchedRules.enumerated() {
             if position > 0 { output.append(UInt8(ascii: ",")) }
-            output.append(contentsOf: program.ruleNameJSON[rule])
+            output.append(contentsOf: program.ruleNameJSON[Int(rule)])
         }
         output.append(contentsOf: "],\"errors\":[]}\n".utf8)
     }

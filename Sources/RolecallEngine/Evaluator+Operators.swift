@@ -28,12 +28,16 @@ extension Evaluator {
 
     /// Whether `value` is a string with exactly these bytes.
     @inline(__always)
-    func stringEquals(_ value: Value, _ text: [UInt8]) -> Bool {
+    func stringEquals(_ value: Value, _ text: UnsafeRawBufferPointer) -> Bool {
         if case .rawString(let start, let end) = value {
             guard end - start == text.count else { return false }
-            return text.withUnsafeBytes { memcmp(base + start, $0.baseAddress!, text.count) == 0 }
+            return text.count == 0 || memcmp(base + start, text.baseAddress!, text.count) == 0
         }
         return withBytes(value) { $0.elementsEqual(text) } ?? false
+    }
+
+    func stringEquals(_ value: Value, _ text: [UInt8]) -> Bool {
+        text.withUnsafeBytes { stringEquals(value, $0) }
     }
 
     /// The elements of a list value, or nil for a non-list. Event arrays are parsed here, on demand.
@@ -100,6 +104,15 @@ extension Evaluator {
 
     /// `list contains string` / `string in list` / `text contains string`, with `null` giving false.
     func contains(_ container: Value, string text: [UInt8], span: Span, op: String) throws(EvalFailure) -> Bool {
+        let result = text.withUnsafeBytes { bytes in
+            Result { () throws(EvalFailure) in try contains(container, string: bytes, span: span, op: op) }
+        }
+        return try result.get()
+    }
+
+    func contains(_ container: Value, string text: UnsafeRawBufferPointer, span: Span, op: String) throws(EvalFailure)
+        -> Bool
+    {
         switch container {
         case .null: return false
         case .rawString, .string:
@@ -114,11 +127,11 @@ extension Evaluator {
                     if try scanner.peekToken("a value") == JSONScanner.quote {
                         let element = try scanner.scanString()
                         if element.escaped {
-                            if Array(scanner.decodeString(start: element.start, end: element.end).utf8) == text {
+                            if Array(scanner.decodeString(start: element.start, end: element.end).utf8).elementsEqual(text) {
                                 return true
                             }
                         } else if element.end - element.start == text.count,
-                            text.withUnsafeBytes({ memcmp(base + element.start, $0.baseAddress!, text.count) }) == 0
+                            text.count == 0 || memcmp(base + element.start, text.baseAddress!, text.count) == 0
                         {
                             return true
                         }
@@ -139,18 +152,16 @@ extension Evaluator {
     }
 
     /// Whether `needle` occurs in `haystack`.
-    static func find(_ needle: [UInt8], in haystack: UnsafeRawBufferPointer) -> Bool {
+    static func find(_ needle: UnsafeRawBufferPointer, in haystack: UnsafeRawBufferPointer) -> Bool {
         guard !needle.isEmpty else { return true }
         guard haystack.count >= needle.count else { return false }
-        return needle.withUnsafeBytes { pattern in
-            for offset in 0...(haystack.count - needle.count)
-            where haystack[offset] == pattern[0]
-                && memcmp(haystack.baseAddress! + offset, pattern.baseAddress!, needle.count) == 0
-            {
-                return true
-            }
-            return false
+        for offset in 0...(haystack.count - needle.count)
+        where haystack[offset] == needle[0]
+            && memcmp(haystack.baseAddress! + offset, needle.baseAddress!, needle.count) == 0
+        {
+            return true
         }
+        return false
     }
 
     /// The general comparison, for every operator but `matches`, `and` and `or`.
@@ -181,7 +192,7 @@ extension Evaluator {
                 guard b.isString else {
                     throw EvalFailure(message: "a string can only contain a string, not \(b.typeName)", span: span)
                 }
-                return withBytes(b) { needle in withBytes(a) { Evaluator.find(Array(needle), in: $0) } ?? false } ?? false
+                return withBytes(b) { needle in withBytes(a) { Evaluator.find(needle, in: $0) } ?? false } ?? false
             }
             guard let items = elements(a) else {
                 throw EvalFailure(
@@ -221,7 +232,8 @@ extension Evaluator {
     func matches(_ subject: Value, _ regex: CompiledRegex, span: Span) throws(EvalFailure) -> Bool {
         if case .null = subject { return false }
         let outcome = withBytes(subject) { bytes in
-            Result { () throws(CompiledRegex.MatchError) in try regex.matches(bytes, scratch: scratch) }
+            // Every string value is valid UTF-8: event strings are validated by the reader, the rest are Swift strings.
+            Result { () throws(CompiledRegex.MatchError) in try regex.matches(bytes, scratch: scratch, knownValidUTF8: true) }
         }
         switch outcome {
         case nil:

@@ -17,21 +17,51 @@ public final class Evaluator {
     /// The values of the fields the rules read, one per slot; owned by this evaluator.
     let slots: UnsafeMutableBufferPointer<Value>
     let scratch: RegexScratch
-    /// The event's bytes, valid only while an evaluation is running.
-    var base: UnsafePointer<UInt8>
-    var count = 0
+    /// Per-evaluation scalars. They live behind a pointer the evaluator owns, like the buffers below, because
+    /// Swift checks exclusive access to a class's stored `var`s at run time, and the hot path reads them often.
+    struct State {
+        /// The event's bytes, valid only while an evaluation is running.
+        var base = UnsafePointer<UInt8>(bitPattern: 1)!
+        /// The rule being evaluated, for the trace.
+        var currentRule = 0
+        /// The rule that stopped evaluation in the last run, if any.
+        var stoppedAt: Int?
+        var touchedCount = 0
+        var matchedCount = 0
+    }
 
-    // The decision being built, reused across events.
-    var roleState: [UInt8]
-    var touchedRoles: [Int] = []
-    var matchedRules: [Int] = []
+    let state: UnsafeMutablePointer<State>
+    /// Per role: 0 untouched, 1 assigned, 2 revoked (last wins).
+    let roleState: UnsafeMutableBufferPointer<UInt8>
+    /// Roles touched by fired rules, in the order first touched (the first `touchedCount`).
+    let touched: UnsafeMutableBufferPointer<Int32>
+    /// Rules that fired, in order (the first `matchedCount`).
+    let matched: UnsafeMutableBufferPointer<Int32>
+    /// Rules whose condition failed to evaluate.
     var failures: [(rule: Int, failure: EvalFailure)] = []
     /// When set, every comparison is recorded here (see ``explain(_:)``).
     var trace: [TraceStep]?
-    /// The rule being evaluated, for the trace.
-    var currentRule = 0
-    /// The rule that stopped evaluation in the last run, if any.
-    var stoppedAt: Int?
+
+    var base: UnsafePointer<UInt8> {
+        get { state.pointee.base }
+        set { state.pointee.base = newValue }
+    }
+    var currentRule: Int {
+        get { state.pointee.currentRule }
+        set { state.pointee.currentRule = newValue }
+    }
+    var stoppedAt: Int? {
+        get { state.pointee.stoppedAt }
+        set { state.pointee.stoppedAt = newValue }
+    }
+    /// The roles touched by the last run, in order.
+    var touchedRoles: UnsafeMutableBufferPointer<Int32> {
+        UnsafeMutableBufferPointer(rebasing: touched[0..<state.pointee.touchedCount])
+    }
+    /// The rules that fired in the last run, in order.
+    var matchedRules: UnsafeMutableBufferPointer<Int32> {
+        UnsafeMutableBufferPointer(rebasing: matched[0..<state.pointee.matchedCount])
+    }
 
     /// An evaluator for `program`. `limits` bound the work of each regex match.
     public init(program: Program, limits: RegexScratch.Limits = RegexScratch.Limits()) {
@@ -39,13 +69,24 @@ public final class Evaluator {
         self.slots = .allocate(capacity: max(1, program.slotCount))
         self.slots.initialize(repeating: .null)
         self.scratch = RegexScratch(limits: limits)
-        self.roleState = Array(repeating: 0, count: program.roleNames.count)
-        self.base = UnsafePointer(bitPattern: 1)!
+        self.state = .allocate(capacity: 1)
+        self.state.initialize(to: State())
+        self.roleState = .allocate(capacity: max(1, program.roleNames.count))
+        self.roleState.initialize(repeating: 0)
+        self.touched = .allocate(capacity: max(1, program.roleNames.count))
+        self.touched.initialize(repeating: 0)
+        self.matched = .allocate(capacity: max(1, program.ruleCount))
+        self.matched.initialize(repeating: 0)
     }
 
     deinit {
         _ = slots.deinitialize()
         slots.deallocate()
+        state.deinitialize(count: 1)
+        state.deallocate()
+        roleState.deallocate()
+        touched.deallocate()
+        matched.deallocate()
     }
 
     /// Evaluates the rules on one event (UTF-8 JSON bytes) and returns the decision.
@@ -72,28 +113,56 @@ public final class Evaluator {
     func run(_ event: UnsafeRawBufferPointer) throws(JSONError) {
         try read(event)
         base = event.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        count = event.count
-        for role in touchedRoles { roleState[role] = 0 }
-        touchedRoles.removeAll(keepingCapacity: true)
-        matchedRules.removeAll(keepingCapacity: true)
-        failures.removeAll(keepingCapacity: true)
+        runRules()
+    }
+
+    /// Benchmark hook: reads an event into the slots without running the rules. `event` must stay valid and
+    /// unchanged until the next call to ``benchmarkRunRules()``.
+    @_spi(Benchmark) public func benchmarkRead(_ event: UnsafeRawBufferPointer) throws(JSONError) {
+        try read(event)
+        base = event.baseAddress!.assumingMemoryBound(to: UInt8.self)
+    }
+
+    /// Benchmark hook: runs the rules on the event read last (the "pre-parsed" figure); returns how many fired.
+    @_spi(Benchmark) public func benchmarkRunRules() -> Int {
+        runRules()
+        return state.pointee.matchedCount
+    }
+
+    /// Runs every rule on the slots, leaving the outcome in the evaluator's state. Traces walk the node trees;
+    /// ordinary evaluation runs the flat instruction table.
+    func runRules() {
+        for role in touchedRoles { roleState[Int(role)] = 0 }
+        state.pointee.touchedCount = 0
+        state.pointee.matchedCount = 0
+        if !failures.isEmpty { failures.removeAll(keepingCapacity: true) }
         stoppedAt = nil
-        for (index, rule) in program.rules.enumerated() {
+        let tracing = trace != nil
+        for index in 0..<program.ruleRoots.count {
             currentRule = index
-            if let condition = rule.condition {
+            let root = program.ruleRoots[index]
+            if root >= 0 {
                 do throws(EvalFailure) {
-                    guard try truth(condition) else { continue }
+                    let fired = tracing ? try truth(program.rules[index].condition!) : try truth(instruction: root)
+                    guard fired else { continue }
                 } catch {
                     failures.append((index, error))
                     continue
                 }
             }
-            matchedRules.append(index)
-            for effect in rule.effects {
-                if roleState[effect.role] == 0 { touchedRoles.append(effect.role) }
-                roleState[effect.role] = effect.assign ? 1 : 2
+            matched[state.pointee.matchedCount] = Int32(index)
+            state.pointee.matchedCount += 1
+            let range = program.ruleEffects[index]
+            for position in range.start..<(range.start + range.count) {
+                let effect = program.effects[Int(position)]
+                let role = Int(effect.role)
+                if roleState[role] == 0 {
+                    touched[state.pointee.touchedCount] = effect.role
+                    state.pointee.touchedCount += 1
+                }
+                roleState[role] = effect.assign ? 1 : 2
             }
-            if rule.stops {
+            if program.ruleStops[index] {
                 stoppedAt = index
                 break
             }

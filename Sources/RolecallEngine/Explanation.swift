@@ -74,7 +74,7 @@ extension Evaluator {
                 try run(bytes)
                 let decision = makeDecision()
                 var traces: [Explanation.RuleTrace] = []
-                let matched = Set(matchedRules)
+                let matched = Set(matchedRules.map(Int.init))
                 let failed = Dictionary(failures.map { ($0.rule, $0.failure.message) }, uniquingKeysWith: { a, _ in a })
                 let lastEvaluated = stoppedAt ?? (program.rules.count - 1)
                 for (index, rule) in program.rules.enumerated() {

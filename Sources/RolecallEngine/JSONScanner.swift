@@ -67,15 +67,21 @@ struct JSONScanner {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         while true {
-            while index + 8 <= count {
+            // Eight bytes at a time (SWAR) until one needs a closer look: a quote, a backslash, a control
+            // character or a non-ASCII byte. The lowest flagged byte is exact (borrows only run upwards from a
+            // real match), so the scan jumps straight to it.
+            while index &+ 8 <= count {
                 let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
                 let quotes = word ^ (ones &* 0x22)
                 let slashes = word ^ (ones &* 0x5C)
                 let special =
-                    ((quotes &- ones) & ~quotes) | ((slashes &- ones) & ~slashes) | ((word &- ones &* 0x20) & ~word)
-                    | word
-                if special & highs != 0 { break }
-                index += 8
+                    (((quotes &- ones) & ~quotes) | ((slashes &- ones) & ~slashes) | ((word &- ones &* 0x20) & ~word)
+                        | word) & highs
+                if special != 0 {
+                    index &+= special.trailingZeroBitCount &>> 3
+                    break
+                }
+                index &+= 8
             }
             guard index < count else { throw JSONError("unterminated string", at: start - 1) }
             let byte = base[index]
@@ -90,7 +96,7 @@ struct JSONScanner {
             } else if byte >= 0x80 {
                 index += try utf8Length(at: index)
             } else {
-                index += 1
+                index &+= 1
             }
         }
     }

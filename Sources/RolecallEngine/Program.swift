@@ -71,6 +71,19 @@ public final class Program: @unchecked Sendable {
     let roleJSON: [[UInt8]]
     /// Each rule name as a JSON string literal.
     let ruleNameJSON: [[UInt8]]
+    /// The flat instruction table, its spans, and what its instructions refer to (see ``Instruction``).
+    let instructions: UnsafeMutableBufferPointer<Instruction>
+    let instructionSpans: [Span]
+    let pool: UnsafeMutableBufferPointer<UInt8>
+    let poolRanges: UnsafeMutableBufferPointer<(offset: Int32, length: Int32)>
+    let regexes: [CompiledRegex]
+    let regexCodes: UnsafeMutableBufferPointer<Unmanaged<CompiledRegex>>
+    let generalNodes: [Node]
+    /// Per rule: the root instruction of its condition (-1: always fires), its effects, whether it stops.
+    let ruleRoots: UnsafeMutableBufferPointer<Int32>
+    let ruleEffects: UnsafeMutableBufferPointer<(start: Int32, count: Int32)>
+    let effects: UnsafeMutableBufferPointer<(role: Int32, assign: Bool)>
+    let ruleStops: UnsafeMutableBufferPointer<Bool>
     /// Event nesting deeper than this is rejected.
     public let maxDepth: Int
 
@@ -89,6 +102,26 @@ public final class Program: @unchecked Sendable {
                     span: rule.rule.span))
         }
         self.rules = compiled
+        var lowered = Lowered()
+        var roots: [Int32] = []
+        var effectRanges: [(start: Int32, count: Int32)] = []
+        var flatEffects: [(role: Int32, assign: Bool)] = []
+        for rule in compiled {
+            roots.append(rule.condition.map { lowered.lower($0) } ?? -1)
+            effectRanges.append((Int32(flatEffects.count), Int32(rule.effects.count)))
+            flatEffects += rule.effects.map { (Int32($0.role), $0.assign) }
+        }
+        self.instructions = ownedCopy(lowered.instructions)
+        self.instructionSpans = lowered.spans
+        self.pool = ownedCopy(lowered.pool)
+        self.poolRanges = ownedCopy(lowered.ranges)
+        self.regexes = lowered.regexes
+        self.regexCodes = ownedCopy(lowered.regexes.map { Unmanaged.passUnretained($0) })
+        self.generalNodes = lowered.generalNodes
+        self.ruleRoots = ownedCopy(roots)
+        self.ruleEffects = ownedCopy(effectRanges)
+        self.effects = ownedCopy(flatEffects)
+        self.ruleStops = ownedCopy(compiled.map(\.stops))
         self.roleNames = builder.roles
         (self.fields, self.keys, self.indices) = Program.flatten(builder.fields)
         self.keyPool = .allocate(capacity: max(1, builder.keyPool.count))
@@ -102,6 +135,15 @@ public final class Program: @unchecked Sendable {
     }
 
     deinit {
+        // Every buffer holds plain data (`regexCodes` holds unretained references; `regexes` owns them).
+        instructions.deallocate()
+        pool.deallocate()
+        poolRanges.deallocate()
+        regexCodes.deallocate()
+        ruleRoots.deallocate()
+        ruleEffects.deallocate()
+        effects.deallocate()
+        ruleStops.deallocate()
         fields.deallocate()
         keys.deallocate()
         indices.deallocate()
@@ -123,12 +165,7 @@ public final class Program: @unchecked Sendable {
             keys += node.keys
             indices += node.indices
         }
-        func copy<T>(_ items: [T]) -> UnsafeMutableBufferPointer<T> {
-            let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(1, items.count))
-            _ = buffer.initialize(from: items)
-            return buffer
-        }
-        return (copy(flat), copy(keys), copy(indices))
+        return (ownedCopy(flat), ownedCopy(keys), ownedCopy(indices))
     }
 
     /// The number of rules.

@@ -84,10 +84,16 @@ public final class CompiledRegex: @unchecked Sendable {
     deinit { pcre2_code_free_8(code) }
 
     /// Searches `subject` (UTF-8 bytes) for the pattern, unanchored unless the pattern anchors itself.
-    public func matches(_ subject: UnsafeRawBufferPointer, scratch: RegexScratch) throws(MatchError) -> Bool {
+    ///
+    /// PCRE2 checks that the subject is valid UTF-8 first, unless `knownValidUTF8` says the caller already has
+    /// (the event reader validates every string it reads); an invalid subject is then undefined behaviour.
+    public func matches(
+        _ subject: UnsafeRawBufferPointer, scratch: RegexScratch, knownValidUTF8: Bool = false
+    ) throws(MatchError) -> Bool {
+        let options = knownValidUTF8 ? UInt32(PCRE2_NO_UTF_CHECK) : 0
         let rc: Int32
         if let base = subject.baseAddress?.assumingMemoryBound(to: UInt8.self) {
-            rc = pcre2_match_8(code, base, subject.count, 0, 0, scratch.matchData, scratch.context)
+            rc = pcre2_match_8(code, base, subject.count, 0, options, scratch.matchData, scratch.context)
         } else {
             // An empty subject still needs a valid pointer.
             let empty: UInt8 = 0

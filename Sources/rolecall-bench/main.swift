@@ -1,1 +1,107 @@
-print("x")
+// In-process benchmark of the engine: `rolecall-bench RULES EVENTS.jsonl EXPECTED.txt`.
+//
+// Loads every event into memory, checks every decision against the oracle, then measures
+//   - full:       read the event JSON + run the rules + write the decision line (what `rules eval --events` does)
+//   - pre-parsed: run the rules on fields already read (the figure peers quote for "pre-parsed")
+// and prints one JSON object with the numbers. Timing is the best of several passes.
+@_spi(Benchmark) import RolecallEngine
+import RolecallLanguage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+func complain(_ text: String) {
+    _ = Array(text.utf8).withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+func readAll(_ path: String) -> [UInt8] {
+    guard let file = fopen(path, "rb") else {
+        complain("rolecall-bench: cannot open \(path)\n")
+        exit(2)
+    }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    while case let count = fread(&chunk, 1, chunk.count, file), count > 0 { bytes += chunk[0..<count] }
+    return bytes
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count == 4 else {
+    complain("usage: rolecall-bench RULES EVENTS.jsonl EXPECTED.txt\n")
+    exit(2)
+}
+let (program, diagnostics) = RuleEngine.compile([SourceFile(path: arguments[1], bytes: readAll(arguments[1]))])
+guard let program else {
+    complain(DiagnosticRenderer.human(diagnostics))
+    exit(1)
+}
+let data = readAll(arguments[2])
+let expected = String(decoding: readAll(arguments[3]), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+var lines: [Range<Int>] = []
+var lineStart = 0
+for (index, byte) in data.enumerated() where byte == 0x0A {
+    lines.append(lineStart..<index)
+    lineStart = index + 1
+}
+let evaluator = Evaluator(program: program)
+
+// Correctness first: every decision must match the oracle.
+var mismatches = 0
+data.withUnsafeBytes { buffer in
+    for (index, range) in lines.enumerated() {
+        guard let decision = try? evaluator.evaluate(UnsafeRawBufferPointer(rebasing: buffer[range])) else {
+            mismatches += 1
+            continue
+        }
+        if decision.assign.sorted().joined(separator: ",") != expected[index] { mismatches += 1 }
+    }
+}
+
+func best(_ passes: Int, _ body: () -> Void) -> Double {
+    var best = Double.infinity
+    for _ in 0..<passes {
+        let start = ContinuousClock.now
+        body()
+        let elapsed = ContinuousClock.now - start
+        best = min(best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+    return best
+}
+
+var sink = 0
+var output: [UInt8] = []
+output.reserveCapacity(1 << 16)
+let full = data.withUnsafeBytes { buffer in
+    best(7) {
+        for range in lines {
+            try? evaluator.evaluate(UnsafeRawBufferPointer(rebasing: buffer[range]), writingTo: &output)
+            if output.count > 1 << 15 { output.removeAll(keepingCapacity: true) }
+        }
+    }
+}
+let repeats = 20
+let readOnly = data.withUnsafeBytes { buffer in
+    best(7) {
+        for range in lines { try? evaluator.benchmarkRead(UnsafeRawBufferPointer(rebasing: buffer[range])) }
+    }
+}
+let readAndRepeat = data.withUnsafeBytes { buffer in
+    best(7) {
+        for range in lines {
+            try? evaluator.benchmarkRead(UnsafeRawBufferPointer(rebasing: buffer[range]))
+            for _ in 0..<repeats { sink &+= evaluator.benchmarkRunRules() }
+        }
+    }
+}
+let count = Double(lines.count)
+let preParsed = (readAndRepeat - readOnly) / (count * Double(repeats))
+print(
+    """
+    {"events":\(lines.count),"bytes":\(data.count),"mismatches":\(mismatches),\
+    "full_us_per_event":\(full / count * 1e6),"full_events_per_s":\(count / full),\
+    "full_mb_per_s":\(Double(data.count) / full / 1e6),"read_us_per_event":\(readOnly / count * 1e6),\
+    "preparsed_us_per_event":\(preParsed * 1e6),"sink":\(sink % 2)}
+    """)
+exit(mismatches == 0 ? 0 : 1)

@@ -79,6 +79,9 @@ import Testing
     func operatorSemantics(condition: String, expected: Outcome) throws {
         let source = "rule \"r\" when \(condition.replacingDollars()) assign \"x\""
         let decision = try decide(source, Self.event)
+        // Traces evaluate the node tree, ordinary runs the flat instruction table: both must agree.
+        let traced = try Evaluator(program: try compile(source)).explain(Array(Self.event.utf8)).decision
+        #expect(traced == decision)
         switch expected {
         case .fires:
             #expect(decision.matched == ["r"], "\(decision.errors)")
