@@ -2,7 +2,6 @@
 # Both install the system packages they need first (as root), or print the exact command to run.
 
 SWIFT ?= swift
-APT_PACKAGES := libpcre2-dev pkg-config python3
 BIN := .build/debug/rules
 RELEASE_BIN := .build/release/rules
 
@@ -14,7 +13,6 @@ all: build
 deps:
 	@missing=""; \
 	pkg-config --exists libpcre2-8 2>/dev/null && [ -f /usr/include/pcre2.h ] || missing="$$missing libpcre2-dev pkg-config"; \
-	command -v python3 >/dev/null 2>&1 || missing="$$missing python3"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ]; then \
 	    echo "installing:$$missing"; \
@@ -48,7 +46,9 @@ test: deps
 
 # Generates the benchmark workload, runs `rules eval --events` on it, checks every decision and prints speed.
 bench: deps
-	$(SWIFT) build -c release --product rules --product rolecall-bench
+	$(SWIFT) build -c release --product rules
+	$(SWIFT) build -c release --product rolecall-bench
+	@command -v python3 >/dev/null 2>&1 || { if [ "$$(id -u)" = "0" ]; then apt-get install -y -qq python3 >/dev/null; else echo "run: sudo apt-get install -y python3"; exit 1; fi; }
 	python3 bench/run.py --rules bench/roles.rules --bin $(RELEASE_BIN) --inprocess .build/release/rolecall-bench
 
 lint:
