@@ -90,7 +90,8 @@ extension Evaluator {
         switch currentRoles {
         case .rawArray(let start, let end):
             var index = start + 1
-            while index < end, base[index] == 0x20 || base[index] == 0x0A || base[index] == 0x0D || base[index] == 0x09 {
+            while index < end, base[index] == 0x20 || base[index] == 0x0A || base[index] == 0x0D || base[index] == 0x09
+            {
                 index += 1
             }
             hasCurrentRoles = base[index] != UInt8(ascii: "]")

@@ -21,7 +21,8 @@ extension Evaluator {
             case .null: return false
             case let other:
                 throw EvalFailure(
-                    message: "condition is \(other.typeName), not a boolean", span: program.instructionSpans[Int(index)])
+                    message: "condition is \(other.typeName), not a boolean", span: program.instructionSpans[Int(index)]
+                )
             }
         case .equalsString:
             return stringEquals(slots[x], poolBytes(instruction.y, instruction.z))

@@ -73,7 +73,9 @@ extension Evaluator {
                 let name =
                     key.escaped
                     ? scanner.decodeString(start: key.start, end: key.end)
-                    : String(decoding: UnsafeBufferPointer(start: base + key.start, count: key.end - key.start), as: UTF8.self)
+                    : String(
+                        decoding: UnsafeBufferPointer(start: base + key.start, count: key.end - key.start),
+                        as: UTF8.self)
                 _ = try scanner.peekToken("a value")
                 result[name] = try scalarOrRaw(&scanner, depth: 1)
                 if try scanner.endOfMember(close: UInt8(ascii: "}")) { return result }
@@ -127,7 +129,9 @@ extension Evaluator {
                     if try scanner.peekToken("a value") == JSONScanner.quote {
                         let element = try scanner.scanString()
                         if element.escaped {
-                            if Array(scanner.decodeString(start: element.start, end: element.end).utf8).elementsEqual(text) {
+                            if Array(scanner.decodeString(start: element.start, end: element.end).utf8).elementsEqual(
+                                text)
+                            {
                                 return true
                             }
                         } else if element.end - element.start == text.count,
@@ -147,7 +151,9 @@ extension Evaluator {
             return items.contains { stringEquals($0, text) }
         default:
             let role = op == "in" ? "on the right" : "on the left"
-            throw EvalFailure(message: "`\(op)` needs a list \(role)\(op == "in" ? "" : " or a string"), found \(container.typeName)", span: span)
+            throw EvalFailure(
+                message: "`\(op)` needs a list \(role)\(op == "in" ? "" : " or a string"), found \(container.typeName)",
+                span: span)
         }
     }
 
@@ -182,7 +188,8 @@ extension Evaluator {
         case .in, .notIn:
             if case .null = b { return op == .notIn }
             guard let items = elements(b) else {
-                throw EvalFailure(message: "`\(op.rawValue)` needs a list on the right, found \(b.typeName)", span: span)
+                throw EvalFailure(
+                    message: "`\(op.rawValue)` needs a list on the right, found \(b.typeName)", span: span)
             }
             return items.contains { deepEqual(a, $0) } == (op == .in)
         case .contains:
@@ -233,7 +240,9 @@ extension Evaluator {
         if case .null = subject { return false }
         let outcome = withBytes(subject) { bytes in
             // Every string value is valid UTF-8: event strings are validated by the reader, the rest are Swift strings.
-            Result { () throws(CompiledRegex.MatchError) in try regex.matches(bytes, scratch: scratch, knownValidUTF8: true) }
+            Result { () throws(CompiledRegex.MatchError) in
+                try regex.matches(bytes, scratch: scratch, knownValidUTF8: true)
+            }
         }
         switch outcome {
         case nil:

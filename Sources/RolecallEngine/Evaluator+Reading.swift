@@ -70,12 +70,15 @@ extension Evaluator {
 
     /// The child of `field` named by `key`, comparing bytes (escaped keys are decoded first).
     @inline(__always)
-    func childNode(_ field: Program.FieldNode, key: (start: Int, end: Int, escaped: Bool), scanner: JSONScanner) -> Int? {
+    func childNode(_ field: Program.FieldNode, key: (start: Int, end: Int, escaped: Bool), scanner: JSONScanner) -> Int?
+    {
         let pool = program.keyPool.baseAddress!
         let candidates = program.keys[field.firstKey..<(field.firstKey + field.keyCount)]
         if key.escaped {
             let decoded = Array(scanner.decodeString(start: key.start, end: key.end).utf8)
-            return candidates.first { UnsafeBufferPointer(start: pool + $0.offset, count: $0.length).elementsEqual(decoded) }?.node
+            return candidates.first {
+                UnsafeBufferPointer(start: pool + $0.offset, count: $0.length).elementsEqual(decoded)
+            }?.node
         }
         let length = key.end - key.start
         for candidate in candidates where candidate.length == length {

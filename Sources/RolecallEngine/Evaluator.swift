@@ -277,7 +277,8 @@ public final class Evaluator {
         switch function {
         case .lower, .upper:
             guard let text = string(argument) else {
-                throw EvalFailure(message: "`\(function.rawValue)` takes a string, not \(argument.typeName)", span: span)
+                throw EvalFailure(
+                    message: "`\(function.rawValue)` takes a string, not \(argument.typeName)", span: span)
             }
             return .string(function == .lower ? text.lowercased() : text.uppercased())
         case .length:

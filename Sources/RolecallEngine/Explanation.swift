@@ -79,14 +79,16 @@ extension Evaluator {
                 let lastEvaluated = stoppedAt ?? (program.rules.count - 1)
                 for (index, rule) in program.rules.enumerated() {
                     let outcome =
-                        if index > lastEvaluated { "not evaluated (an earlier rule stopped)" }
-                        else if let message = failed[index] { "error: \(message)" }
-                        else if matched.contains(index) { rule.stops ? "fired, stop" : "fired" }
-                        else { "not fired" }
+                        if index > lastEvaluated {
+                            "not evaluated (an earlier rule stopped)"
+                        } else if let message = failed[index] { "error: \(message)" } else if matched.contains(index) {
+                            rule.stops ? "fired, stop" : "fired"
+                        } else { "not fired" }
                     let line = rule.file.location(of: rule.span.start).line
-                    traces.append(Explanation.RuleTrace(
-                        name: rule.name, location: "\(rule.file.path):\(line)", outcome: outcome,
-                        steps: (trace ?? []).filter { $0.rule == index }))
+                    traces.append(
+                        Explanation.RuleTrace(
+                            name: rule.name, location: "\(rule.file.path):\(line)", outcome: outcome,
+                            steps: (trace ?? []).filter { $0.rule == index }))
                 }
                 return Explanation(decision: decision, rules: traces)
             }
@@ -114,7 +116,8 @@ extension Evaluator {
             if number == number.rounded(), abs(number) < 1e15 { return String(Int64(number)) }
             return String(number)
         case .rawString(let start, let end):
-            return "\"" + String(decoding: UnsafeBufferPointer(start: base + start, count: end - start), as: UTF8.self) + "\""
+            return "\"" + String(decoding: UnsafeBufferPointer(start: base + start, count: end - start), as: UTF8.self)
+                + "\""
         case .string(let text): return JSONText.quote(text)
         case .rawArray(let start, let end), .rawObject(let start, let end):
             // Compact: drop the whitespace outside strings, then shorten.
@@ -124,7 +127,13 @@ extension Evaluator {
             for index in start..<end {
                 let byte = base[index]
                 if inString {
-                    if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                    if escaped {
+                        escaped = false
+                    } else if byte == UInt8(ascii: "\\") {
+                        escaped = true
+                    } else if byte == UInt8(ascii: "\"") {
+                        inString = false
+                    }
                 } else if byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 {
                     continue
                 } else if byte == UInt8(ascii: "\"") {

@@ -54,7 +54,8 @@ struct JSONScanner {
 
     func unexpected(_ expecting: StaticString) -> JSONError {
         let byte = base[position]
-        let shown = byte >= 0x20 && byte < 0x7F ? "`\(Character(Unicode.Scalar(byte)))`" : "byte 0x\(String(byte, radix: 16))"
+        let shown =
+            byte >= 0x20 && byte < 0x7F ? "`\(Character(Unicode.Scalar(byte)))`" : "byte 0x\(String(byte, radix: 16))"
         return JSONError("unexpected \(shown), expected \(expecting)", at: position)
     }
 

@@ -83,7 +83,8 @@ extension Program {
             case .fieldEqualsString(let slot, let bytes, let negated):
                 let (offset, length) = pooled(bytes)
                 return emit(
-                    Instruction(opcode: negated ? .notEqualsString : .equalsString, x: Int32(slot), y: offset, z: length),
+                    Instruction(
+                        opcode: negated ? .notEqualsString : .equalsString, x: Int32(slot), y: offset, z: length),
                     node.span)
             case .fieldInStrings(let slot, let strings, let negated):
                 let first = Int32(ranges.count)

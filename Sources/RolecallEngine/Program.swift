@@ -159,9 +159,10 @@ public final class Program: @unchecked Sendable {
         var keys: [FieldKey] = []
         var indices: [FieldIndex] = []
         for node in nodes {
-            flat.append(FieldNode(
-                slot: node.slot, firstKey: keys.count, keyCount: node.keys.count, firstIndex: indices.count,
-                indexCount: node.indices.count))
+            flat.append(
+                FieldNode(
+                    slot: node.slot, firstKey: keys.count, keyCount: node.keys.count, firstIndex: indices.count,
+                    indexCount: node.indices.count))
             keys += node.keys
             indices += node.indices
         }
@@ -200,7 +201,8 @@ public final class Program: @unchecked Sendable {
                         node = existing.node
                     } else {
                         fields.append(BuildNode())
-                        fields[node].keys.append(FieldKey(offset: keyPool.count, length: bytes.count, node: fields.count - 1))
+                        fields[node].keys.append(
+                            FieldKey(offset: keyPool.count, length: bytes.count, node: fields.count - 1))
                         keyPool += bytes
                         node = fields.count - 1
                     }

@@ -27,7 +27,8 @@ public struct Rule: Sendable, Equatable {
     public var nameSpan: Span?
 
     /// Creates a rule.
-    public init(name: String?, condition: Expr?, actions: [Action], file: SourceFile, span: Span, nameSpan: Span? = nil) {
+    public init(name: String?, condition: Expr?, actions: [Action], file: SourceFile, span: Span, nameSpan: Span? = nil)
+    {
         self.name = name
         self.condition = condition
         self.actions = actions
@@ -206,7 +207,9 @@ extension [PathSegment] {
         for segment in self {
             switch segment {
             case .key(let name, _):
-                if Swift.zip(name.utf8.indices, name.utf8).allSatisfy({ $0.1 < 0x80 && Lexer.isIdentifierContinue($0.1) })
+                if Swift.zip(name.utf8.indices, name.utf8).allSatisfy({
+                    $0.1 < 0x80 && Lexer.isIdentifierContinue($0.1)
+                })
                     && !name.isEmpty && Lexer.isIdentifierStart(name.utf8.first!)
                 {
                     out += out.isEmpty ? name : "." + name

@@ -14,8 +14,10 @@ public enum ASTPrinter {
         var parts = ["rule", rule.name.map(JSONText.quote) ?? "_", rule.condition.map(print) ?? "_"]
         for action in rule.actions {
             switch action.kind {
-            case .assign(let roles): parts.append("(assign " + roles.map { JSONText.quote($0.name) }.joined(separator: " ") + ")")
-            case .revoke(let roles): parts.append("(revoke " + roles.map { JSONText.quote($0.name) }.joined(separator: " ") + ")")
+            case .assign(let roles):
+                parts.append("(assign " + roles.map { JSONText.quote($0.name) }.joined(separator: " ") + ")")
+            case .revoke(let roles):
+                parts.append("(revoke " + roles.map { JSONText.quote($0.name) }.joined(separator: " ") + ")")
             case .stop: parts.append("(stop)")
             }
         }
@@ -31,8 +33,10 @@ public enum ASTPrinter {
         case .bool(let value): return String(value)
         case .null: return "null"
         case .regex(let pattern, let flags, _):
-            let letters: String = [("i", CompiledRegex.Flags.caseInsensitive), ("m", .multiline), ("s", .dotAll), ("x", .extended)]
-                .filter { flags.rawValue & $0.1.rawValue != 0 }.map(\.0).joined()
+            let letters: String = [
+                ("i", CompiledRegex.Flags.caseInsensitive), ("m", .multiline), ("s", .dotAll), ("x", .extended),
+            ]
+            .filter { flags.rawValue & $0.1.rawValue != 0 }.map(\.0).joined()
             return "/\(pattern)/\(letters)"
         case .list(let items): return "[" + items.map(print).joined(separator: " ") + "]"
         case .path(let segments): return segments.dotted

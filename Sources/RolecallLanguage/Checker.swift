@@ -136,8 +136,10 @@ public struct Checker {
     mutating func requireBoolean(_ type: StaticType, _ expr: Expr, context: String) {
         guard type.isConcrete, type != .bool else { return }
         let text = file.text(expr.span)
-        report(.typeMismatch("\(context) is \(type.phrase), not a boolean", file, expr.span,
-                             help: type == .regex ? nil : "compare it with a value, e.g. `\(text) != null`"))
+        report(
+            .typeMismatch(
+                "\(context) is \(type.phrase), not a boolean", file, expr.span,
+                help: type == .regex ? nil : "compare it with a value, e.g. `\(text) != null`"))
     }
 
     // MARK: expressions
@@ -221,9 +223,11 @@ public struct Checker {
                     type = next
                 } else {
                     let guess = suggest(name, among: fields.keys.sorted())
-                    report(.unknownField(
-                        (parent + [segment]).dotted, suggestion: guess.map { (parent + [.key($0, span: span)]).dotted },
-                        file, Span(expr.span.start, span.end)))
+                    report(
+                        .unknownField(
+                            (parent + [segment]).dotted,
+                            suggestion: guess.map { (parent + [.key($0, span: span)]).dotted },
+                            file, Span(expr.span.start, span.end)))
                     return (node, .any)
                 }
             case (.map(let valueType), .key):
@@ -231,9 +235,10 @@ public struct Checker {
             case (.list(let element), .index):
                 type = element
             case (.list, .key(let name, let span)):
-                report(.typeMismatch(
-                    "`\(here)` is a list, it has no field `\(name)`", file, span,
-                    help: "pick an element first, e.g. `\(here)[0].\(name)`"))
+                report(
+                    .typeMismatch(
+                        "`\(here)` is a list, it has no field `\(name)`", file, span,
+                        help: "pick an element first, e.g. `\(here)[0].\(name)`"))
                 return (node, .any)
             case (_, .index(let index, let span)):
                 report(.typeMismatch("`\(here)` is \(type.phrase), it cannot be indexed with `[\(index)]`", file, span))
@@ -276,8 +281,9 @@ public struct Checker {
             return (CheckedExpr(kind: .call(function, argument), span: expr.span), .string)
         case .length:
             if type.isConcrete, type == .bool || type == .number || type == .regex {
-                report(.typeMismatch(
-                    "`length` takes a string, a list or an object, not \(type.phrase)", file, arguments[0].span))
+                report(
+                    .typeMismatch(
+                        "`length` takes a string, a list or an object, not \(type.phrase)", file, arguments[0].span))
             }
             return (CheckedExpr(kind: .call(function, argument), span: expr.span), .number)
         }
@@ -306,27 +312,34 @@ public struct Checker {
             return (node(op == .and ? .and(l, r) : .or(l, r)), .bool)
         case .equal, .notEqual:
             if !lt.canEqual(rt) {
-                report(.typeMismatch(
-                    "comparing \(lt.phrase) with \(rt.phrase) is always \(op == .notEqual)", file, expr.span,
-                    help: Checker.quotingHelp(l, r, lt, rt)))
+                report(
+                    .typeMismatch(
+                        "comparing \(lt.phrase) with \(rt.phrase) is always \(op == .notEqual)", file, expr.span,
+                        help: Checker.quotingHelp(l, r, lt, rt)))
             }
         case .less, .lessEqual, .greater, .greaterEqual:
             for (type, side) in [(lt, left), (rt, right)] where type.isConcrete && type != .number && type != .string {
-                report(.typeMismatch("`\(op.rawValue)` compares numbers or strings, not \(type.phrase)", file, side.span))
+                report(
+                    .typeMismatch("`\(op.rawValue)` compares numbers or strings, not \(type.phrase)", file, side.span))
             }
             if lt.isConcrete, rt.isConcrete, lt != rt, [lt, rt].allSatisfy({ $0 == .number || $0 == .string }) {
-                report(.typeMismatch(
-                    "`\(op.rawValue)` cannot compare \(lt.phrase) with \(rt.phrase)", file, expr.span,
-                    help: Checker.quotingHelp(l, r, lt, rt)))
+                report(
+                    .typeMismatch(
+                        "`\(op.rawValue)` cannot compare \(lt.phrase) with \(rt.phrase)", file, expr.span,
+                        help: Checker.quotingHelp(l, r, lt, rt)))
             }
         case .in, .notIn:
             if rt.isConcrete, rt.element == nil {
                 let help = rt == .string ? "to look for a substring, write `\(rightText) contains \(leftText)`" : nil
-                report(.typeMismatch("`\(op.rawValue)` needs a list on the right, `\(rightText)` is \(rt.phrase)",
-                                     file, right.span, help: help))
+                report(
+                    .typeMismatch(
+                        "`\(op.rawValue)` needs a list on the right, `\(rightText)` is \(rt.phrase)",
+                        file, right.span, help: help))
             } else if let element = rt.element, !lt.canEqual(element) {
-                report(.typeMismatch(
-                    "\(lt.phrase.replacingFirst("a ", "")) `\(leftText)` can never be in \(rt.phrase)", file, expr.span))
+                report(
+                    .typeMismatch(
+                        "\(lt.phrase.replacingFirst("a ", "")) `\(leftText)` can never be in \(rt.phrase)", file,
+                        expr.span))
             }
         case .contains:
             if lt == .string {
@@ -338,13 +351,17 @@ public struct Checker {
                     report(.typeMismatch("\(lt.phrase) never contains \(rt.phrase)", file, expr.span))
                 }
             } else if lt.isConcrete {
-                report(.typeMismatch("`contains` needs a string or a list on the left, `\(leftText)` is \(lt.phrase)",
-                                     file, left.span))
+                report(
+                    .typeMismatch(
+                        "`contains` needs a string or a list on the left, `\(leftText)` is \(lt.phrase)",
+                        file, left.span))
             }
         case .startsWith, .endsWith:
             for (type, side) in [(lt, left), (rt, right)] where type.isConcrete && type != .string {
-                report(.typeMismatch("`\(op.rawValue)` compares strings, `\(file.text(side.span))` is \(type.phrase)",
-                                     file, side.span))
+                report(
+                    .typeMismatch(
+                        "`\(op.rawValue)` compares strings, `\(file.text(side.span))` is \(type.phrase)",
+                        file, side.span))
             }
         case .matches:
             break
@@ -381,8 +398,10 @@ public struct Checker {
     mutating func checkMatches(_ left: Expr, _ right: Expr, _ expr: Expr) -> (CheckedExpr, StaticType) {
         let (subject, type) = check(left)
         if type.isConcrete, type != .string {
-            report(.typeMismatch("`matches` searches a string, `\(file.text(left.span))` is \(type.phrase)",
-                                 file, left.span))
+            report(
+                .typeMismatch(
+                    "`matches` searches a string, `\(file.text(left.span))` is \(type.phrase)",
+                    file, left.span))
         }
         let pattern: String
         let flags: CompiledRegex.Flags

@@ -35,8 +35,9 @@ extension Diagnostic {
     // MARK: lexer
 
     static func invalidUTF8(_ file: SourceFile, _ span: Span) -> Diagnostic {
-        Diagnostic(.error, .invalidUTF8, "invalid UTF-8 byte in rule file", file: file, span: span,
-                   help: "rule files must be UTF-8 text")
+        Diagnostic(
+            .error, .invalidUTF8, "invalid UTF-8 byte in rule file", file: file, span: span,
+            help: "rule files must be UTF-8 text")
     }
 
     static func unexpectedCharacter(_ file: SourceFile, _ span: Span) -> Diagnostic {
@@ -44,38 +45,45 @@ extension Diagnostic {
     }
 
     static func unterminatedString(_ file: SourceFile, _ span: Span) -> Diagnostic {
-        Diagnostic(.error, .unterminatedString, "unterminated string", file: file, span: span,
-                   help: "add a closing `\"` before the end of the line")
+        Diagnostic(
+            .error, .unterminatedString, "unterminated string", file: file, span: span,
+            help: "add a closing `\"` before the end of the line")
     }
 
     static func invalidEscape(_ file: SourceFile, _ span: Span) -> Diagnostic {
-        Diagnostic(.error, .invalidEscape, "invalid escape `\(file.text(span))` in string", file: file, span: span,
-                   help: "the escapes are `\\\"`, `\\\\`, `\\n`, `\\t`, `\\r` and `\\u{...}`")
+        Diagnostic(
+            .error, .invalidEscape, "invalid escape `\(file.text(span))` in string", file: file, span: span,
+            help: "the escapes are `\\\"`, `\\\\`, `\\n`, `\\t`, `\\r` and `\\u{...}`")
     }
 
     static func invalidUnicodeEscape(_ file: SourceFile, _ span: Span) -> Diagnostic {
-        Diagnostic(.error, .invalidEscape, "invalid unicode escape `\(file.text(span))`", file: file, span: span,
-                   help: "write 1 to 6 hex digits of a Unicode scalar value, e.g. `\\u{e9}`")
+        Diagnostic(
+            .error, .invalidEscape, "invalid unicode escape `\(file.text(span))`", file: file, span: span,
+            help: "write 1 to 6 hex digits of a Unicode scalar value, e.g. `\\u{e9}`")
     }
 
     static func unterminatedRegex(_ file: SourceFile, _ span: Span) -> Diagnostic {
-        Diagnostic(.error, .unterminatedRegex, "unterminated regex", file: file, span: span,
-                   help: "add a closing `/` before the end of the line; write `\\/` for a slash inside the pattern")
+        Diagnostic(
+            .error, .unterminatedRegex, "unterminated regex", file: file, span: span,
+            help: "add a closing `/` before the end of the line; write `\\/` for a slash inside the pattern")
     }
 
     static func invalidRegexFlag(_ file: SourceFile, _ span: Span, flag: Character) -> Diagnostic {
-        Diagnostic(.error, .invalidRegexFlag, "invalid regex flag `\(flag)`", file: file, span: span,
-                   help: "the flags are `i`, `m`, `s` and `x`, each at most once")
+        Diagnostic(
+            .error, .invalidRegexFlag, "invalid regex flag `\(flag)`", file: file, span: span,
+            help: "the flags are `i`, `m`, `s` and `x`, each at most once")
     }
 
     static func singleEquals(_ file: SourceFile, _ span: Span) -> Diagnostic {
-        Diagnostic(.error, .singleEquals, "`=` is not an operator", file: file, span: span,
-                   help: "use `==` to compare values")
+        Diagnostic(
+            .error, .singleEquals, "`=` is not an operator", file: file, span: span,
+            help: "use `==` to compare values")
     }
 
     static func bangNotOperator(_ file: SourceFile, _ span: Span) -> Diagnostic {
-        Diagnostic(.error, .unexpectedCharacter, "`!` is not an operator", file: file, span: span,
-                   help: "use `not` to negate, or `!=` to compare")
+        Diagnostic(
+            .error, .unexpectedCharacter, "`!` is not an operator", file: file, span: span,
+            help: "use `not` to negate, or `!=` to compare")
     }
 
     static func invalidNumber(_ file: SourceFile, _ span: Span) -> Diagnostic {
@@ -89,69 +97,82 @@ extension Diagnostic {
     // MARK: parser
 
     static func expected(_ what: String, found: Token, _ file: SourceFile) -> Diagnostic {
-        Diagnostic(.error, .syntax, "expected \(what), found \(found.display)", file: file, span: found.span,
-                   help: keywordSuggestion(found, among: Keyword.allCases))
+        Diagnostic(
+            .error, .syntax, "expected \(what), found \(found.display)", file: file, span: found.span,
+            help: keywordSuggestion(found, among: Keyword.allCases))
     }
 
     static func expectedRuleStart(found: Token, _ file: SourceFile) -> Diagnostic {
         if found.kind == .identifier, let keyword = suggest(found.text, among: Keyword.structural.map(\.rawValue)) {
-            return Diagnostic(.error, .unknownKeyword, "unknown keyword `\(found.text)`", file: file,
-                              span: found.span, help: "did you mean `\(keyword)`?")
+            return Diagnostic(
+                .error, .unknownKeyword, "unknown keyword `\(found.text)`", file: file,
+                span: found.span, help: "did you mean `\(keyword)`?")
         }
         var help: String?
         if found.kind == .keyword(.assign) || found.kind == .keyword(.revoke) || found.kind == .keyword(.stop) {
             help = "a rule without a condition needs a name: `rule \"name\" \(Token.spelling(found.kind)) ...`"
         }
-        return Diagnostic(.error, .syntax, "expected `rule` or `when` to start a rule, found \(found.display)",
-                          file: file, span: found.span, help: help)
+        return Diagnostic(
+            .error, .syntax, "expected `rule` or `when` to start a rule, found \(found.display)",
+            file: file, span: found.span, help: help)
     }
 
     static func expectedAction(found: Token, afterCondition: Bool, _ file: SourceFile) -> Diagnostic {
-        let what = afterCondition ? "an operator or `assign`, `revoke` or `stop`" : "`when`, `assign`, `revoke` or `stop`"
+        let what =
+            afterCondition ? "an operator or `assign`, `revoke` or `stop`" : "`when`, `assign`, `revoke` or `stop`"
         let candidates = (afterCondition ? Keyword.infix + Keyword.structural : [.when] + Keyword.structural)
         if found.kind == .identifier, let keyword = suggest(found.text, among: candidates.map(\.rawValue)) {
-            return Diagnostic(.error, .unknownKeyword, "unknown keyword `\(found.text)`", file: file,
-                              span: found.span, help: "did you mean `\(keyword)`?")
+            return Diagnostic(
+                .error, .unknownKeyword, "unknown keyword `\(found.text)`", file: file,
+                span: found.span, help: "did you mean `\(keyword)`?")
         }
-        return Diagnostic(.error, .syntax, "expected \(what), found \(found.display)", file: file, span: found.span,
-                          help: found.kind == .endOfFile ? "every rule needs at least one action" : nil)
+        return Diagnostic(
+            .error, .syntax, "expected \(what), found \(found.display)", file: file, span: found.span,
+            help: found.kind == .endOfFile ? "every rule needs at least one action" : nil)
     }
 
     static func expectedAfterActions(found: Token, _ file: SourceFile) -> Diagnostic {
         if found.kind == .identifier, let keyword = suggest(found.text, among: Keyword.structural.map(\.rawValue)) {
-            return Diagnostic(.error, .unknownKeyword, "unknown keyword `\(found.text)`", file: file,
-                              span: found.span, help: "did you mean `\(keyword)`?")
+            return Diagnostic(
+                .error, .unknownKeyword, "unknown keyword `\(found.text)`", file: file,
+                span: found.span, help: "did you mean `\(keyword)`?")
         }
-        return Diagnostic(.error, .syntax, "expected `assign`, `revoke`, `stop` or a new rule, found \(found.display)",
-                          file: file, span: found.span,
-                          help: found.kind == .string ? "separate role names with `,`" : nil)
+        return Diagnostic(
+            .error, .syntax, "expected `assign`, `revoke`, `stop` or a new rule, found \(found.display)",
+            file: file, span: found.span,
+            help: found.kind == .string ? "separate role names with `,`" : nil)
     }
 
     static func expectedExpression(found: Token, _ file: SourceFile) -> Diagnostic {
-        Diagnostic(.error, .syntax, "expected an expression, found \(found.display)", file: file, span: found.span,
-                   help: found.kind == .endOfFile || found.kind == .keyword(.assign)
-                       ? "the condition after `when` is incomplete" : nil)
+        Diagnostic(
+            .error, .syntax, "expected an expression, found \(found.display)", file: file, span: found.span,
+            help: found.kind == .endOfFile || found.kind == .keyword(.assign)
+                ? "the condition after `when` is incomplete" : nil)
     }
 
     static func unclosed(_ bracket: String, opened: Span, found: Token, _ file: SourceFile) -> Diagnostic {
         let closing = bracket == "(" ? ")" : "]"
-        return Diagnostic(.error, .syntax, "expected `\(closing)`, found \(found.display)", file: file,
-                          span: found.span, notes: [Note(message: "to match this `\(bracket)`", file: file, span: opened)])
+        return Diagnostic(
+            .error, .syntax, "expected `\(closing)`, found \(found.display)", file: file,
+            span: found.span, notes: [Note(message: "to match this `\(bracket)`", file: file, span: opened)])
     }
 
     static func chainedComparison(_ file: SourceFile, _ span: Span) -> Diagnostic {
-        Diagnostic(.error, .chainedComparison, "comparisons cannot be chained", file: file, span: span,
-                   help: "join two comparisons with `and`, or add parentheses")
+        Diagnostic(
+            .error, .chainedComparison, "comparisons cannot be chained", file: file, span: span,
+            help: "join two comparisons with `and`, or add parentheses")
     }
 
     static func nestingTooDeep(_ file: SourceFile, _ span: Span, limit: Int) -> Diagnostic {
-        Diagnostic(.error, .nestingTooDeep, "expression nests more than \(limit) levels deep", file: file, span: span,
-                   help: "split the condition into simpler parts")
+        Diagnostic(
+            .error, .nestingTooDeep, "expression nests more than \(limit) levels deep", file: file, span: span,
+            help: "split the condition into simpler parts")
     }
 
     static func badIndex(_ file: SourceFile, _ span: Span) -> Diagnostic {
-        Diagnostic(.error, .syntax, "list index `\(file.text(span))` is not a non-negative integer", file: file,
-                   span: span)
+        Diagnostic(
+            .error, .syntax, "list index `\(file.text(span))` is not a non-negative integer", file: file,
+            span: span)
     }
 
     static func emptyRole(_ file: SourceFile, _ span: Span) -> Diagnostic {
@@ -162,30 +183,35 @@ extension Diagnostic {
 
     static func unknownRoot(_ name: String, _ file: SourceFile, _ span: Span, roots: [String]) -> Diagnostic {
         let guess = suggest(name, among: roots)
-        return Diagnostic(.error, .unknownRoot, "unknown field `\(name)`", file: file, span: span,
-                          help: guess.map { "did you mean `\($0)`?" }
-                              ?? "paths start at a field of the post-login event, such as `user`, `stats` or `request`")
+        return Diagnostic(
+            .error, .unknownRoot, "unknown field `\(name)`", file: file, span: span,
+            help: guess.map { "did you mean `\($0)`?" }
+                ?? "paths start at a field of the post-login event, such as `user`, `stats` or `request`")
     }
 
     static func unknownField(_ path: String, suggestion: String?, _ file: SourceFile, _ span: Span) -> Diagnostic {
-        Diagnostic(.warning, .unknownField, "unknown field `\(path)`", file: file, span: span,
-                   help: suggestion.map { "did you mean `\($0)`?" }
-                       ?? "the post-login event has no such field; it reads as `null`")
+        Diagnostic(
+            .warning, .unknownField, "unknown field `\(path)`", file: file, span: span,
+            help: suggestion.map { "did you mean `\($0)`?" }
+                ?? "the post-login event has no such field; it reads as `null`")
     }
 
-    static func notAnObject(_ path: String, type: String, field: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
+    static func notAnObject(_ path: String, type: String, field: String, _ file: SourceFile, _ span: Span) -> Diagnostic
+    {
         Diagnostic(.error, .typeMismatch, "`\(path)` is \(type), it has no field `\(field)`", file: file, span: span)
     }
 
     static func unknownFunction(_ name: String, _ file: SourceFile, _ span: Span, functions: [String]) -> Diagnostic {
-        Diagnostic(.error, .unknownFunction, "unknown function `\(name)`", file: file, span: span,
-                   help: suggest(name, among: functions).map { "did you mean `\($0)`?" }
-                       ?? "the functions are " + functions.map { "`\($0)`" }.joined(separator: ", "))
+        Diagnostic(
+            .error, .unknownFunction, "unknown function `\(name)`", file: file, span: span,
+            help: suggest(name, among: functions).map { "did you mean `\($0)`?" }
+                ?? "the functions are " + functions.map { "`\($0)`" }.joined(separator: ", "))
     }
 
     static func wrongArity(_ name: String, expected: Int, found: Int, _ file: SourceFile, _ span: Span) -> Diagnostic {
-        Diagnostic(.error, .wrongArity,
-                   "`\(name)` takes \(expected) argument\(expected == 1 ? "" : "s"), found \(found)", file: file, span: span)
+        Diagnostic(
+            .error, .wrongArity,
+            "`\(name)` takes \(expected) argument\(expected == 1 ? "" : "s"), found \(found)", file: file, span: span)
     }
 
     static func typeMismatch(_ message: String, _ file: SourceFile, _ span: Span, help: String? = nil) -> Diagnostic {
@@ -197,30 +223,36 @@ extension Diagnostic {
     }
 
     static func patternNotLiteral(_ file: SourceFile, _ span: Span) -> Diagnostic {
-        Diagnostic(.error, .patternNotLiteral, "the pattern of `matches` must be a regex or string literal",
-                   file: file, span: span, help: "patterns are compiled when the rules load, so they cannot come from the event")
+        Diagnostic(
+            .error, .patternNotLiteral, "the pattern of `matches` must be a regex or string literal",
+            file: file, span: span,
+            help: "patterns are compiled when the rules load, so they cannot come from the event")
     }
 
     static func duplicateRule(_ name: String, _ file: SourceFile, _ span: Span, first: Rule) -> Diagnostic {
-        Diagnostic(.error, .duplicateRule, "duplicate rule name `\(name)`", file: file, span: span,
-                   help: "rule names identify rules in decisions and tests; give each a different one",
-                   notes: [Note(message: "first used here", file: first.file, span: first.nameSpan ?? first.span)])
+        Diagnostic(
+            .error, .duplicateRule, "duplicate rule name `\(name)`", file: file, span: span,
+            help: "rule names identify rules in decisions and tests; give each a different one",
+            notes: [Note(message: "first used here", file: first.file, span: first.nameSpan ?? first.span)])
     }
 
     static func assignAndRevoke(_ role: String, _ file: SourceFile, _ span: Span, other: Span) -> Diagnostic {
-        Diagnostic(.error, .assignAndRevoke, "rule both assigns and revokes `\(role)`", file: file, span: span,
-                   notes: [Note(message: "also named here", file: file, span: other)])
+        Diagnostic(
+            .error, .assignAndRevoke, "rule both assigns and revokes `\(role)`", file: file, span: span,
+            notes: [Note(message: "also named here", file: file, span: other)])
     }
 
     static func unreachableRule(_ file: SourceFile, _ span: Span, stop: Rule) -> Diagnostic {
-        Diagnostic(.warning, .unreachableRule, "rule can never run", file: file, span: span,
-                   help: "an earlier rule always fires and stops evaluation",
-                   notes: [Note(message: "this rule always stops", file: stop.file, span: stop.nameSpan ?? stop.span)])
+        Diagnostic(
+            .warning, .unreachableRule, "rule can never run", file: file, span: span,
+            help: "an earlier rule always fires and stops evaluation",
+            notes: [Note(message: "this rule always stops", file: stop.file, span: stop.nameSpan ?? stop.span)])
     }
 
     static func constantCondition(_ value: Bool, _ file: SourceFile, _ span: Span) -> Diagnostic {
-        Diagnostic(.warning, .constantCondition, "condition is always \(value)", file: file, span: span,
-                   help: value ? "leave out `when` for a rule that always fires" : "this rule can never fire")
+        Diagnostic(
+            .warning, .constantCondition, "condition is always \(value)", file: file, span: span,
+            help: value ? "leave out `when` for a rule that always fires" : "this rule can never fire")
     }
 }
 

@@ -64,9 +64,12 @@ public enum EventSchema {
                 ])),
         "stats": .object(["logins_count": .number]),
         "connection": .object(merge(strings("id", "name", "strategy"), ["metadata": .map(.string)])),
-        "client": .object(merge(strings("client_id", "name", "external_client_id", "external_metadata_type"), [
-            "metadata": .map(.string), "authentication": .any, "refresh_token": .any,
-        ])),
+        "client": .object(
+            merge(
+                strings("client_id", "name", "external_client_id", "external_metadata_type"),
+                [
+                    "metadata": .map(.string), "authentication": .any, "refresh_token": .any,
+                ])),
         "request": .object(
             merge(
                 strings("ip", "method", "hostname", "language", "user_agent", "asn"),

@@ -87,7 +87,9 @@ public struct Lexer {
             } else if byte >= 0x80 {
                 // One report for a run of bad bytes.
                 offset += 1
-                while let next = peek(), next >= 0x80, Lexer.utf8SequenceLength(bytes, at: offset) == nil { offset += 1 }
+                while let next = peek(), next >= 0x80, Lexer.utf8SequenceLength(bytes, at: offset) == nil {
+                    offset += 1
+                }
                 report(.invalidUTF8(file, Span(start, offset)))
             } else {
                 offset += 1
@@ -98,7 +100,8 @@ public struct Lexer {
     }
 
     static func isIdentifierStart(_ byte: UInt8) -> Bool {
-        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+            || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
             || byte == UInt8(ascii: "_")
     }
 

@@ -211,7 +211,8 @@ public struct Parser {
             return Expr(.number(token.number), span: token.span)
         case .regex:
             advance()
-            return Expr(.regex(pattern: token.text, flags: token.flags, patternStart: token.contentStart), span: token.span)
+            return Expr(
+                .regex(pattern: token.text, flags: token.flags, patternStart: token.contentStart), span: token.span)
         case .keyword(.true), .keyword(.false):
             advance()
             return Expr(.bool(token.kind == .keyword(.true)), span: token.span)
@@ -223,7 +224,9 @@ public struct Parser {
             try enter()
             let inner = try parseExpression()
             depth -= 1
-            guard current.kind == .rightParen else { throw fail(.unclosed("(", opened: token.span, found: current, file)) }
+            guard current.kind == .rightParen else {
+                throw fail(.unclosed("(", opened: token.span, found: current, file))
+            }
             let close = advance()
             return Expr(inner.kind, span: token.span.union(close.span))
         case .leftBracket:
@@ -264,7 +267,8 @@ public struct Parser {
         depth -= 1
         guard current.kind == .rightParen else { throw fail(.unclosed("(", opened: open.span, found: current, file)) }
         let close = advance()
-        return Expr(.call(name: name.text, nameSpan: name.span, arguments: arguments), span: name.span.union(close.span))
+        return Expr(
+            .call(name: name.text, nameSpan: name.span, arguments: arguments), span: name.span.union(close.span))
     }
 
     mutating func parsePath() throws(Recover) -> Expr {
@@ -289,7 +293,8 @@ public struct Parser {
                 case .string:
                     segments.append(.key(subscriptToken.text, span: subscriptToken.span))
                 case .number:
-                    guard let index = Int(exactly: subscriptToken.number), index >= 0, !subscriptToken.text.contains(".")
+                    guard let index = Int(exactly: subscriptToken.number), index >= 0,
+                        !subscriptToken.text.contains(".")
                     else { throw fail(.badIndex(file, subscriptToken.span)) }
                     segments.append(.index(index, span: subscriptToken.span))
                 default:

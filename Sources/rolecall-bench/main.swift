@@ -38,7 +38,8 @@ guard let program else {
     exit(1)
 }
 let data = readAll(arguments[2])
-let expected = String(decoding: readAll(arguments[3]), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+let expected = String(decoding: readAll(arguments[3]), as: UTF8.self).split(
+    separator: "\n", omittingEmptySubsequences: false)
 var lines: [Range<Int>] = []
 var lineStart = 0
 for (index, byte) in data.enumerated() where byte == 0x0A {

@@ -28,7 +28,9 @@ struct CheckCommand: ParsableCommand {
         let failed = program == nil || (diagnostics.denyWarnings && found.contains { $0.severity == .warning })
         if diagnostics.format == .human, !failed {
             let rules = program?.ruleCount ?? 0
-            Output.standardOutput("checked \(rules) rule\(rules == 1 ? "" : "s") in \(files.count) file\(files.count == 1 ? "" : "s"): ok\n")
+            Output.standardOutput(
+                "checked \(rules) rule\(rules == 1 ? "" : "s") in \(files.count) file\(files.count == 1 ? "" : "s"): ok\n"
+            )
         }
         if failed { throw ExitStatus.ruleErrors }
     }

@@ -23,7 +23,9 @@ enum RuleFiles {
                 files.append(SourceFile(path: path, bytes: try readFile(path, limit: maxRuleFileBytes)))
             }
         }
-        if files.isEmpty { throw CLIError("no .rules files found in \(paths.isEmpty ? "rules" : paths.joined(separator: ", "))") }
+        if files.isEmpty {
+            throw CLIError("no .rules files found in \(paths.isEmpty ? "rules" : paths.joined(separator: ", "))")
+        }
         return files
     }
 

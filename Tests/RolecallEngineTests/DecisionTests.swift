@@ -5,7 +5,11 @@ import Testing
     @Test func theSeedCaseAssignsMemberOnFirstLogin() throws {
         let rules = "rule \"first login gets member\" when logins_count == 1 assign \"member\""
         let first = try decide(rules, #"{"stats": {"logins_count": 1}, "authorization": {"roles": []}}"#)
-        #expect(first == Decision(assign: ["member"], revoke: [], roles: ["member"], matched: ["first login gets member"], errors: []))
+        #expect(
+            first
+                == Decision(
+                    assign: ["member"], revoke: [], roles: ["member"], matched: ["first login gets member"], errors: [])
+        )
         let later = try decide(rules, #"{"stats": {"logins_count": 2}}"#)
         #expect(later.assign.isEmpty && later.matched.isEmpty)
     }
@@ -30,7 +34,8 @@ import Testing
             rule "blocked" when user.app_metadata.blocked == true revoke "member" stop
             rule "member" assign "member"
             """
-        let blocked = try decide(rules, #"{"user": {"app_metadata": {"blocked": true}}, "authorization": {"roles": ["member", "other"]}}"#)
+        let blocked = try decide(
+            rules, #"{"user": {"app_metadata": {"blocked": true}}, "authorization": {"roles": ["member", "other"]}}"#)
         #expect(blocked.matched == ["blocked"])
         #expect(blocked.revoke == ["member"])
         #expect(blocked.roles == ["other"])
@@ -55,16 +60,21 @@ import Testing
         let decision = try decide(rules, #"{"user": {"app_metadata": {"plan": "pro"}}, "stats": {"logins_count": 1}}"#)
         #expect(decision.matched == ["t.rules:2"])
         #expect(decision.assign == ["y"])
-        #expect(decision.errors == [
-            Decision.RuleError(rule: "broken", message: "`>` cannot compare a string with a number", at: "t.rules:1:20")
-        ])
+        #expect(
+            decision.errors == [
+                Decision.RuleError(
+                    rule: "broken", message: "`>` cannot compare a string with a number", at: "t.rules:1:20")
+            ])
     }
 
     @Test func decisionJSONHasTheDocumentedShape() throws {
         let decision = Decision(
             assign: ["a\"b"], revoke: [], roles: ["a\"b"], matched: ["r"],
             errors: [.init(rule: "r", message: "m", at: "f:1:2")])
-        #expect(decision.json == #"{"assign":["a\"b"],"revoke":[],"roles":["a\"b"],"matched":["r"],"errors":[{"rule":"r","message":"m","at":"f:1:2"}]}"#)
+        #expect(
+            decision.json
+                == #"{"assign":["a\"b"],"revoke":[],"roles":["a\"b"],"matched":["r"],"errors":[{"rule":"r","message":"m","at":"f:1:2"}]}"#
+        )
     }
 
     @Test func theBatchWriterAgreesWithTheDecisionValue() throws {

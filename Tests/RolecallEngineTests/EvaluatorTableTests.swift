@@ -48,7 +48,8 @@ import Testing
         ("@s contains \"bc\"", .fires), ("@s contains \"\"", .fires), ("@l contains \"a\"", .fires),
         ("@l contains 1", .fires), ("@l contains \"z\"", .doesNotFire), ("@z contains \"a\"", .doesNotFire),
         ("@s contains @z", .doesNotFire), ("@u contains \"nï\"", .fires), ("@n contains 1", .error("found a number")),
-        ("@s contains 1", .error("a string can only contain a string")), ("@o contains \"k\"", .error("found an object")),
+        ("@s contains 1", .error("a string can only contain a string")),
+        ("@o contains \"k\"", .error("found an object")),
         // starts_with / ends_with
         ("@s starts_with \"ab\"", .fires), ("@s starts_with \"\"", .fires), ("@s starts_with \"abcd\"", .doesNotFire),
         ("@s ends_with \"bc\"", .fires), ("@u ends_with \"ï\"", .fires), ("@z starts_with \"a\"", .doesNotFire),

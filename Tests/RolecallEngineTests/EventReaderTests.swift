@@ -40,11 +40,15 @@ import Testing
 
     @Test func hundredThousandNestedArraysAreAnError() throws {
         let depth = 100_000
-        let skipped = Array(("{\"deep\": " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "}").utf8)
+        let skipped = Array(
+            ("{\"deep\": " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "}").utf8)
         #expect(try rejection(skipped)?.message == "nesting deeper than 512 levels")
-        let read = Array(("{\"user\": {\"email\": " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "}}").utf8)
+        let read = Array(
+            ("{\"user\": {\"email\": " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
+                + "}}").utf8)
         #expect(try rejection(read)?.message == "nesting deeper than 512 levels")
-        let objects = Array((String(repeating: "{\"user\":", count: depth) + "1" + String(repeating: "}", count: depth)).utf8)
+        let objects = Array(
+            (String(repeating: "{\"user\":", count: depth) + "1" + String(repeating: "}", count: depth)).utf8)
         #expect(try rejection(objects)?.message == "nesting deeper than 512 levels")
     }
 
@@ -55,12 +59,14 @@ import Testing
     }
 
     @Test func loneSurrogatesBecomeReplacementCharacters() throws {
-        let decision = try decide(#"rule "r" when user.email == "a\u{FFFD}" assign "y""#, #"{"user": {"email": "a\ud800"}}"#)
+        let decision = try decide(
+            #"rule "r" when user.email == "a\u{FFFD}" assign "y""#, #"{"user": {"email": "a\ud800"}}"#)
         #expect(decision.matched == ["r"])
     }
 
     @Test func duplicateKeysLastWins() throws {
-        let decision = try decide(#"rule "r" when user.email == "b" assign "y""#, #"{"user": {"email": "a", "email": "b"}}"#)
+        let decision = try decide(
+            #"rule "r" when user.email == "b" assign "y""#, #"{"user": {"email": "a", "email": "b"}}"#)
         #expect(decision.matched == ["r"])
     }
 
@@ -88,6 +94,7 @@ import Testing
         let event = #"{"user": {"email": ""# + String(repeating: "a", count: 40) + #"!"}}"#
         let decision = try decide(rules, event)
         #expect(decision.matched == ["next"])
-        #expect(decision.errors.first?.message.contains("exceeded its backtracking limit") == true, "\(decision.errors)")
+        #expect(
+            decision.errors.first?.message.contains("exceeded its backtracking limit") == true, "\(decision.errors)")
     }
 }

@@ -28,19 +28,33 @@ import Testing
     }
 
     @Test(arguments: [
-        ("logins_count == \"1\"", "comparing a number with a string is always false", "write `1` without quotes to compare numbers"),
-        ("\"x\" in user.email", "`in` needs a list on the right, `user.email` is a string", "to look for a substring, write `user.email contains \"x\"`"),
+        (
+            "logins_count == \"1\"", "comparing a number with a string is always false",
+            "write `1` without quotes to compare numbers"
+        ),
+        (
+            "\"x\" in user.email", "`in` needs a list on the right, `user.email` is a string",
+            "to look for a substring, write `user.email contains \"x\"`"
+        ),
         ("user.email_verified > 1", "`>` compares numbers or strings, not a boolean", nil),
         ("user.email starts_with 1", "`starts_with` compares strings, `1` is a number", nil),
-        ("user.email", "the condition is a string, not a boolean", "compare it with a value, e.g. `user.email != null`"),
+        (
+            "user.email", "the condition is a string, not a boolean",
+            "compare it with a value, e.g. `user.email != null`"
+        ),
         ("lower(stats.logins_count) == \"a\"", "`lower` takes a string, not a number", nil),
-        ("user.identities.provider == \"x\"", "`user.identities` is a list, it has no field `provider`", "pick an element first, e.g. `user.identities[0].provider`"),
+        (
+            "user.identities.provider == \"x\"", "`user.identities` is a list, it has no field `provider`",
+            "pick an element first, e.g. `user.identities[0].provider`"
+        ),
         ("user.email.domain == \"x\"", "`user.email` is a string, it has no field `domain`", nil),
         ("stats.logins_count matches /1/", "`matches` searches a string, `stats.logins_count` is a number", nil),
         ("1 in authorization.roles", "number `1` can never be in a list of strings", nil),
     ])
     func typeErrorsOnKnownFields(condition: String, message: String, help: String?) throws {
-        let d = try #require(Self.only("when \(condition) assign \"r\""), "\(check("when \(condition) assign \"r\"").diagnostics.map(\.message))")
+        let d = try #require(
+            Self.only("when \(condition) assign \"r\""),
+            "\(check("when \(condition) assign \"r\"").diagnostics.map(\.message))")
         #expect(d.0 == .typeMismatch)
         #expect(d.1 == message)
         #expect(d.2 == help)

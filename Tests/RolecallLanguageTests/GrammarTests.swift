@@ -8,7 +8,9 @@ import Testing
     static let examples: [String] = {
         let file = #filePath
         let root = String(file[..<file.range(of: "/Tests/")!.lowerBound])
-        guard let text = try? String(contentsOfFile: root + "/grammar/rolecall.ebnf", encoding: .utf8) else { return [] }
+        guard let text = try? String(contentsOfFile: root + "/grammar/rolecall.ebnf", encoding: .utf8) else {
+            return []
+        }
         return text.components(separatedBy: "(* example:").dropFirst().map {
             String($0[..<$0.range(of: "*)")!.lowerBound])
         }

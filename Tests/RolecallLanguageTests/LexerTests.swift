@@ -17,8 +17,14 @@ import Testing
 
     @Test(arguments: [
         ("rule \"a\" when x assign \"b\"", ["kw:rule", "str:a", "kw:when", "id:x", "kw:assign", "str:b"]),
-        ("a == 1 != 2.5 < <= > >= -3", ["id:a", "`==`", "num:1", "`!=`", "num:2.5", "`<`", "`<=`", "`>`", "`>=`", "`-`", "num:3"]),
-        ("user.app_metadata[\"x-team\"][0]", ["id:user", "`.`", "id:app_metadata", "`[`", "str:x-team", "`]`", "`[`", "num:0", "`]`"]),
+        (
+            "a == 1 != 2.5 < <= > >= -3",
+            ["id:a", "`==`", "num:1", "`!=`", "num:2.5", "`<`", "`<=`", "`>`", "`>=`", "`-`", "num:3"]
+        ),
+        (
+            "user.app_metadata[\"x-team\"][0]",
+            ["id:user", "`.`", "id:app_metadata", "`[`", "str:x-team", "`]`", "`[`", "num:0", "`]`"]
+        ),
         ("/@acme\\.com$/i", ["re:@acme\\.com$/1"]),
         ("/a\\/b/imsx", ["re:a\\/b/15"]),
         ("\"\\\"q\\\" \\\\ \\n\\t\\r \\u{e9}\"", ["str:\"q\" \\ \n\t\r é"]),

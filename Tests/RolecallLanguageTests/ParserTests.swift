@@ -84,7 +84,8 @@ import Testing
 
     @Test func hundredThousandNestedParenthesesAreAnErrorNotACrash() {
         let depth = 100_000
-        let source = "when " + String(repeating: "(", count: depth) + "a" + String(repeating: ")", count: depth)
+        let source =
+            "when " + String(repeating: "(", count: depth) + "a" + String(repeating: ")", count: depth)
             + " assign \"r\"\nrule \"after\" when b assign \"s\""
         let (rules, diagnostics) = parse(source)
         #expect(diagnostics.map(\.code) == [.nestingTooDeep])

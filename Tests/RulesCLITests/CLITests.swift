@@ -61,7 +61,8 @@ import Testing
     }
 
     static func temporary(_ name: String, _ contents: String) throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rolecall-cli-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "rolecall-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let path = directory.appendingPathComponent(name).path
         try contents.write(toFile: path, atomically: true, encoding: .utf8)
@@ -90,7 +91,8 @@ import Testing
         #expect(run.stdout.contains("help: did you mean `user.email`?"))
         #expect(run.stdout.contains("\(path):2:43: error: comparing a number with a string is always false"))
         #expect(run.stdout.contains("\(path):5:16: error: unknown field `usr` [unknown-root]"))
-        #expect(run.stdout.contains(" 5 | rule \"eu\" when usr.country == \"DE\" assign \"eu\"\n   |                ^^^\n"))
+        #expect(
+            run.stdout.contains(" 5 | rule \"eu\" when usr.country == \"DE\" assign \"eu\"\n   |                ^^^\n"))
         #expect(run.stdout.contains("2 errors, 1 warning generated"))
     }
 
@@ -131,7 +133,8 @@ import Testing
     }
 
     @Test func evalReadsTheEventFromStandardInput() throws {
-        let run = try Self.rules(["eval", "rules/default-roles.rules", "--event", "-"], input: Data(#"{"stats":{"logins_count":1}}"#.utf8))
+        let run = try Self.rules(
+            ["eval", "rules/default-roles.rules", "--event", "-"], input: Data(#"{"stats":{"logins_count":1}}"#.utf8))
         #expect(run.status == 0)
         #expect(run.stdout.hasPrefix(#"{"assign":["member"]"#))
     }
@@ -139,8 +142,14 @@ import Testing
     @Test func evalExplainTracesEveryRule() throws {
         let run = try Self.rules(["eval", "--event", "rules/events/acme-admin.json", "--explain"])
         #expect(run.status == 0)
-        #expect(run.stdout.contains("rule \"acme staff\" at rules/company.rules:4: fired\n  true   user.email matches /@acme\\.com$/i\n         user.email = \"ada@acme.com\"\n"))
-        #expect(run.stdout.contains("rule \"first login gets member\" at rules/default-roles.rules:4: not fired\n  false  logins_count == 1\n         logins_count = 62\n"))
+        #expect(
+            run.stdout.contains(
+                "rule \"acme staff\" at rules/company.rules:4: fired\n  true   user.email matches /@acme\\.com$/i\n         user.email = \"ada@acme.com\"\n"
+            ))
+        #expect(
+            run.stdout.contains(
+                "rule \"first login gets member\" at rules/default-roles.rules:4: not fired\n  false  logins_count == 1\n         logins_count = 62\n"
+            ))
         #expect(run.stdout.contains("decision: {"))
     }
 
@@ -158,7 +167,8 @@ import Testing
         let lines = run.stdout.split(separator: "\n").map(String.init)
         #expect(lines.count == 5)
         #expect(lines[0].hasPrefix(#"{"assign":["member"]"#))
-        #expect(lines[1].hasPrefix(#"{"error":{"line":2,"message":"invalid event: unexpected `t`, expected a JSON object"#))
+        #expect(
+            lines[1].hasPrefix(#"{"error":{"line":2,"message":"invalid event: unexpected `t`, expected a JSON object"#))
         #expect(lines[2].hasPrefix(#"{"assign":[]"#))
         #expect(lines[3].hasPrefix(#"{"error":{"line":5,"#))
         #expect(lines[4].hasPrefix(#"{"assign":["member"]"#))
@@ -169,10 +179,13 @@ import Testing
         let big = #"{"pad":""# + String(repeating: "x", count: 3 << 20) + #""}"#
         let input = #"{"stats":{"logins_count":1}}"# + "\n" + big + "\n" + #"{"stats":{"logins_count":1}}"# + "\n"
         let run = try Self.rules(
-            ["eval", "rules/default-roles.rules", "--events", "-", "--max-event-bytes", "1000000"], input: Data(input.utf8))
+            ["eval", "rules/default-roles.rules", "--events", "-", "--max-event-bytes", "1000000"],
+            input: Data(input.utf8))
         let lines = run.stdout.split(separator: "\n").map(String.init)
         #expect(lines.count == 3)
-        #expect(lines[1] == #"{"error":{"line":2,"message":"event is 3145738 bytes, more than --max-event-bytes 1000000"}}"#)
+        #expect(
+            lines[1] == #"{"error":{"line":2,"message":"event is 3145738 bytes, more than --max-event-bytes 1000000"}}"#
+        )
         #expect(lines[2].hasPrefix(#"{"assign":["member"]"#))
         #expect(run.status == 2)
     }
@@ -203,7 +216,8 @@ import Testing
     }
 
     @Test func invalidUTF8InARuleFileIsReported() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rolecall-utf8-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "rolecall-utf8-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let path = directory.appendingPathComponent("bad.rules").path
         try Data([0x77, 0x68, 0x65, 0x6E, 0x20, 0xFF, 0x20]).write(to: URL(fileURLWithPath: path))
