@@ -43,6 +43,7 @@ run: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests
 
 # Generates the benchmark workload, runs `rules eval --events` on it, checks every decision and prints speed.
 bench: deps

@@ -36,7 +36,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "rolecall-bench", dependencies: ["RolecallEngine"]),
-        .testTarget(name: "RolecallLanguageTests", dependencies: ["RolecallLanguage"]),
+        .testTarget(name: "RolecallLanguageTests", dependencies: ["RolecallLanguage"], exclude: ["Golden"]),
         .testTarget(name: "RolecallEngineTests", dependencies: ["RolecallEngine"]),
         .testTarget(name: "RulesCLITests", dependencies: ["RolecallEngine"]),
     ],
