@@ -212,33 +212,75 @@ struct JSONScanner {
     }
 
     /// Skips one value at `position` (after whitespace), validating it.
+    ///
+    /// Containers are walked iteratively, not recursively: one loop with a bit stack of open containers (1 for
+    /// an object, 0 for a list) handles 64 levels; deeper subtrees continue in a nested call, bounded by
+    /// `maxDepth`.
     mutating func skipValue(depth: Int) throws(JSONError) {
-        let byte = try peekToken("a value")
+        var byte = try peekToken("a value")
+        guard byte == UInt8(ascii: "{") || byte == UInt8(ascii: "[") else {
+            try skipScalar(byte)
+            return
+        }
+        var open: UInt64 = 0  // bit i: container i levels below the top is an object
+        var level = 0
+        while true {
+            // `byte` starts a value at `position`.
+            if byte == UInt8(ascii: "{") || byte == UInt8(ascii: "[") {
+                if level == 63 {
+                    try skipNested(depth: depth &+ level)
+                } else {
+                    guard depth &+ level < maxDepth else {
+                        throw JSONError("nesting deeper than \(maxDepth) levels", at: position)
+                    }
+                    let isObject = byte == UInt8(ascii: "{")
+                    open = open &<< 1 | (isObject ? 1 : 0)
+                    level &+= 1
+                    position &+= 1
+                    let next = try peekToken(isObject ? "`}` or a key" : "`]` or a value")
+                    if next == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+                        position &+= 1
+                        open &>>= 1
+                        level &-= 1
+                    } else {
+                        if isObject { _ = try skipKeyAndColon() }
+                        byte = try peekToken("a value")
+                        continue
+                    }
+                }
+            } else {
+                try skipScalar(byte)
+            }
+            // A value just ended inside the container on top: close containers until a `,` continues one.
+            while true {
+                if level == 0 { return }
+                let isObject = open & 1 == 1
+                let close = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
+                let next = try peekToken(isObject ? "`,` or `}`" : "`,` or `]`")
+                if next == UInt8(ascii: ",") {
+                    position &+= 1
+                    if isObject { _ = try skipKeyAndColon() }
+                    byte = try peekToken("a value")
+                    break
+                }
+                guard next == close else { throw unexpected(isObject ? "`,` or `}`" : "`,` or `]`") }
+                position &+= 1
+                open &>>= 1
+                level &-= 1
+            }
+        }
+    }
+
+    /// Skips a container more than 63 levels below where ``skipValue(depth:)`` started.
+    mutating func skipNested(depth: Int) throws(JSONError) {
+        try skipValue(depth: depth)
+    }
+
+    /// Skips a string, number or literal starting with `byte`.
+    @inline(__always)
+    mutating func skipScalar(_ byte: UInt8) throws(JSONError) {
         switch byte {
         case JSONScanner.quote: _ = try scanString()
-        case UInt8(ascii: "{"):
-            guard depth < maxDepth else { throw JSONError("nesting deeper than \(maxDepth) levels", at: position) }
-            position += 1
-            if try peekToken("`}` or a key") == UInt8(ascii: "}") {
-                position += 1
-                return
-            }
-            while true {
-                try skipKeyAndColon()
-                try skipValue(depth: depth + 1)
-                if try endOfMember(close: UInt8(ascii: "}")) { return }
-            }
-        case UInt8(ascii: "["):
-            guard depth < maxDepth else { throw JSONError("nesting deeper than \(maxDepth) levels", at: position) }
-            position += 1
-            if try peekToken("`]` or a value") == UInt8(ascii: "]") {
-                position += 1
-                return
-            }
-            while true {
-                try skipValue(depth: depth + 1)
-                if try endOfMember(close: UInt8(ascii: "]")) { return }
-            }
         case UInt8(ascii: "t"): try scanLiteral("true")
         case UInt8(ascii: "f"): try scanLiteral("false")
         case UInt8(ascii: "n"): try scanLiteral("null")
