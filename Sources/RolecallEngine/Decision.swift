@@ -113,17 +113,23 @@ extension Evaluator {
             }
             output.append(UInt8(ascii: "]"))
         }
-        output.append(contentsOf: "{\"assign\":".utf8)
+        append("{\"assign\":", to: &output)
         roleList(1)
-        output.append(contentsOf: ",\"revoke\":".utf8)
+        append(",\"revoke\":", to: &output)
         roleList(2)
-        output.append(contentsOf: ",\"roles\":".utf8)
+        append(",\"roles\":", to: &output)
         roleList(1)
-        output.append(contentsOf: ",\"matched\":[".utf8)
+        append(",\"matched\":[", to: &output)
         for (position, rule) in matchedRules.enumerated() {
             if position > 0 { output.append(UInt8(ascii: ",")) }
             output.append(contentsOf: program.ruleNameJSON[Int(rule)])
         }
-        output.append(contentsOf: "],\"errors\":[]}\n".utf8)
+        append("],\"errors\":[]}\n", to: &output)
+    }
+
+    /// Appends a literal's bytes with one copy (a `String`'s UTF-8 view appends byte by byte).
+    @inline(__always)
+    func append(_ text: StaticString, to output: inout [UInt8]) {
+        output.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 }
