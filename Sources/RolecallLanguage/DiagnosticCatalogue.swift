@@ -103,11 +103,7 @@ extension Diagnostic {
     }
 
     static func expectedRuleStart(found: Token, _ file: SourceFile) -> Diagnostic {
-        if found.kind == .identifier, let keyword = suggest(found.text, among: Keyword.structural.map(\.rawValue)) {
-            return Diagnostic(
-                .error, .unknownKeyword, "unknown keyword `\(found.text)`", file: file,
-                span: found.span, help: "did you mean `\(keyword)`?")
-        }
+        if let misspelled = misspelledKeyword(found, among: Keyword.structural, file) { return misspelled }
         var help: String?
         if found.kind == .keyword(.assign) || found.kind == .keyword(.revoke) || found.kind == .keyword(.stop) {
             help = "a rule without a condition needs a name: `rule \"name\" \(Token.spelling(found.kind)) ...`"
@@ -121,26 +117,25 @@ extension Diagnostic {
         let what =
             afterCondition ? "an operator or `assign`, `revoke` or `stop`" : "`when`, `assign`, `revoke` or `stop`"
         let candidates = (afterCondition ? Keyword.infix + Keyword.structural : [.when] + Keyword.structural)
-        if found.kind == .identifier, let keyword = suggest(found.text, among: candidates.map(\.rawValue)) {
-            return Diagnostic(
-                .error, .unknownKeyword, "unknown keyword `\(found.text)`", file: file,
-                span: found.span, help: "did you mean `\(keyword)`?")
-        }
+        if let misspelled = misspelledKeyword(found, among: candidates, file) { return misspelled }
         return Diagnostic(
             .error, .syntax, "expected \(what), found \(found.display)", file: file, span: found.span,
             help: found.kind == .endOfFile ? "every rule needs at least one action" : nil)
     }
 
     static func expectedAfterActions(found: Token, _ file: SourceFile) -> Diagnostic {
-        if found.kind == .identifier, let keyword = suggest(found.text, among: Keyword.structural.map(\.rawValue)) {
-            return Diagnostic(
-                .error, .unknownKeyword, "unknown keyword `\(found.text)`", file: file,
-                span: found.span, help: "did you mean `\(keyword)`?")
-        }
+        if let misspelled = misspelledKeyword(found, among: Keyword.structural, file) { return misspelled }
         return Diagnostic(
             .error, .syntax, "expected `assign`, `revoke`, `stop` or a new rule, found \(found.display)",
             file: file, span: found.span,
             help: found.kind == .string ? "separate role names with `,`" : nil)
+    }
+
+    /// "unknown keyword" with a did-you-mean, when `found` is an identifier spelt like one of `keywords`.
+    static func misspelledKeyword(_ found: Token, among keywords: [Keyword], _ file: SourceFile) -> Diagnostic? {
+        guard let help = keywordSuggestion(found, among: keywords) else { return nil }
+        return Diagnostic(
+            .error, .unknownKeyword, "unknown keyword `\(found.text)`", file: file, span: found.span, help: help)
     }
 
     static func expectedExpression(found: Token, _ file: SourceFile) -> Diagnostic {

@@ -71,7 +71,8 @@ public struct Token: Sendable, Equatable {
         }
     }
 
-    static func spelling(_ kind: Kind) -> String {
+    /// How a token of `kind` is written (`==`, `(`), or its category's name for tokens with contents.
+    public static func spelling(_ kind: Kind) -> String {
         switch kind {
         case .leftParen: "("
         case .rightParen: ")"

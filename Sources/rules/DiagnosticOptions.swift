@@ -17,16 +17,18 @@ struct DiagnosticOptions: ParsableArguments {
     @Flag(help: "Treat warnings as errors (exit 1 when there are any).")
     var denyWarnings = false
 
-    @Flag(help: "Never color the output (also when NO_COLOR is set or the output is not a terminal).")
+    @Flag(help: "Do not color diagnostics. (Color is used only on a terminal, and never when NO_COLOR is set.)")
     var noColor = false
 
-    /// Prints diagnostics, capped; JSON always goes to standard output.
+    /// Prints diagnostics, capped, to standard error (`rules eval`, whose standard output holds decisions) or
+    /// standard output (`rules check`, whose result they are).
     func print(_ diagnostics: [Diagnostic], toStandardError: Bool) {
         let shown = Array(diagnostics.prefix(max(0, maxDiagnostics)))
         let omitted = diagnostics.count - shown.count
         switch format {
         case .json:
-            Output.standardOutput(DiagnosticRenderer.json(shown, omitted: omitted))
+            let text = DiagnosticRenderer.json(shown, omitted: omitted)
+            if toStandardError { Output.standardError(text) } else { Output.standardOutput(text) }
         case .human:
             guard !diagnostics.isEmpty else { return }
             let fd: Int32 = toStandardError ? 2 : 1

@@ -10,7 +10,7 @@ import Testing
             case .string: "str:\(token.text)"
             case .number: "num:\(token.text)"
             case .regex: "re:\(token.text)/\(token.flags.rawValue)"
-            default: "`\(Token.Kind.spellingForTests(token.kind))`"
+            default: "`\(Token.spelling(token.kind))`"
             }
         }
     }
@@ -70,26 +70,5 @@ import Testing
         let (tokens, diagnostics) = Lexer.tokenize(SourceFile(path: "t", text: "\"abc\nassign"))
         #expect(diagnostics.map(\.code) == [.unterminatedString])
         #expect(tokens.map(\.kind).contains(.keyword(.assign)))
-    }
-}
-
-extension Token.Kind {
-    static func spellingForTests(_ kind: Token.Kind) -> String {
-        switch kind {
-        case .leftParen: "("
-        case .rightParen: ")"
-        case .leftBracket: "["
-        case .rightBracket: "]"
-        case .comma: ","
-        case .dot: "."
-        case .minus: "-"
-        case .equal: "=="
-        case .notEqual: "!="
-        case .less: "<"
-        case .lessEqual: "<="
-        case .greater: ">"
-        case .greaterEqual: ">="
-        default: "?"
-        }
     }
 }
