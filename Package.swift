@@ -5,6 +5,7 @@ import PackageDescription
 //   RolecallRegex     PCRE2 (system libpcre2-8) behind a small owning Swift type
 //   RolecallLanguage  source, lexer, parser, AST, diagnostics, schema, checker (pure, no I/O)
 //   RolecallEngine    byte-level event reader, compiler, evaluator, decision (pure, no I/O)
+//   RolecallSuites    YAML test suites, coverage and JUnit for `rules test` (files, Yams)
 //   rules             the command-line tool (argument parsing and file I/O only)
 // The language and engine modules depend on nothing but PCRE2, so they build and test in seconds
 // and can be embedded in any Swift server.
@@ -14,10 +15,12 @@ let package = Package(
     products: [
         .library(name: "RolecallLanguage", targets: ["RolecallLanguage"]),
         .library(name: "RolecallEngine", targets: ["RolecallEngine"]),
+        .library(name: "RolecallSuites", targets: ["RolecallSuites"]),
         .executable(name: "rules", targets: ["rules"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(
@@ -28,16 +31,19 @@ let package = Package(
         .target(name: "RolecallRegex", dependencies: ["CPCRE2"]),
         .target(name: "RolecallLanguage", dependencies: ["RolecallRegex"]),
         .target(name: "RolecallEngine", dependencies: ["RolecallLanguage", "RolecallRegex"]),
+        .target(name: "RolecallSuites", dependencies: ["RolecallEngine", "Yams"]),
         .executableTarget(
             name: "rules",
             dependencies: [
                 "RolecallEngine",
+                "RolecallSuites",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "rolecall-bench", dependencies: ["RolecallEngine"]),
         .testTarget(name: "RolecallLanguageTests", dependencies: ["RolecallLanguage"], exclude: ["Golden"]),
         .testTarget(name: "RolecallEngineTests", dependencies: ["RolecallEngine"]),
+        .testTarget(name: "RolecallSuitesTests", dependencies: ["RolecallSuites"]),
         .testTarget(name: "RulesCLITests", dependencies: ["RolecallEngine"]),
     ],
     swiftLanguageModes: [.v6]

@@ -10,6 +10,10 @@ public struct TraceStep: Sendable, Equatable {
     public var operands: [Operand]
     /// What the comparison came to.
     public var result: Bool
+    /// Where the comparison is, in its rule's file.
+    public var span: Span
+    /// For a false comparison that was nearly true: how (letter case, whitespace, type, a regex flag).
+    public var hint: String?
 
     /// An operand's source text and value.
     public struct Operand: Sendable, Equatable {
@@ -38,6 +42,8 @@ public struct Explanation: Sendable {
         public var outcome: String
         /// The comparisons evaluated, in order (short-circuited ones are absent).
         public var steps: [TraceStep]
+        /// Whether the rule fired.
+        public var fired: Bool
     }
 
     /// The decision.
@@ -57,6 +63,7 @@ public struct Explanation: Sendable {
                 for operand in step.operands where operand.source != step.source {
                     out += "         \(operand.source) = \(operand.value)\n"
                 }
+                if let hint = step.hint { out += "         hint: \(hint)\n" }
             }
         }
         out += "decision: \(decision.json)\n"
@@ -88,7 +95,7 @@ extension Evaluator {
                     traces.append(
                         Explanation.RuleTrace(
                             name: rule.name, location: "\(rule.file.path):\(line)", outcome: outcome,
-                            steps: (trace ?? []).filter { $0.rule == index }))
+                            steps: (trace ?? []).filter { $0.rule == index }, fired: matched.contains(index)))
                 }
                 return Explanation(decision: decision, rules: traces)
             }
@@ -104,7 +111,10 @@ extension Evaluator {
         if let span = node.shownOperands.right, let right {
             operands.append(.init(source: file.text(span), value: render(right)))
         }
-        trace?.append(TraceStep(rule: currentRule, source: file.text(node.span), operands: operands, result: result))
+        trace?.append(
+            TraceStep(
+                rule: currentRule, source: file.text(node.span), operands: operands, result: result, span: node.span,
+                hint: result ? nil : nearMiss(node, left, right)))
     }
 
     /// A value as JSON text, long containers shortened.

@@ -1,32 +1,19 @@
-import Foundation
 import RolecallEngine
 import RolecallLanguage
+import RolecallSuites
 
 /// Finds and reads rule files, and prints their diagnostics.
 enum RuleFiles {
     /// The `.rules` files named by `paths` (files as given, directories searched recursively), in path order.
     static func load(_ paths: [String]) throws -> [SourceFile] {
-        var files: [SourceFile] = []
-        for path in paths.isEmpty ? ["rules"] : paths {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw CLIError("no such file or directory: \(path)")
-            }
-            if isDirectory.boolValue {
-                let found = (FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? [])
-                    .filter { $0.hasSuffix(".rules") }.sorted()
-                for relative in found {
-                    let full = path.hasSuffix("/") ? path + relative : path + "/" + relative
-                    files.append(SourceFile(path: full, bytes: try readFile(full, limit: maxRuleFileBytes)))
-                }
-            } else {
-                files.append(SourceFile(path: path, bytes: try readFile(path, limit: maxRuleFileBytes)))
-            }
+        let found: [String]
+        do {
+            found = try RuleFileFinder.find(paths, suffix: ".rules")
+        } catch {
+            throw CLIError(error.description)
         }
-        if files.isEmpty {
-            throw CLIError("no .rules files found in \(paths.isEmpty ? "rules" : paths.joined(separator: ", "))")
-        }
-        return files
+        if found.isEmpty { throw CLIError("no .rules files found in \(paths.isEmpty ? "rules" : paths.joined(separator: ", "))") }
+        return try found.map { SourceFile(path: $0, bytes: try readFile($0, limit: maxRuleFileBytes)) }
     }
 
     /// Rule files larger than this are refused: no real rule set comes close, and it bounds memory.

@@ -1,0 +1,48 @@
+import RolecallLanguage
+
+extension Program {
+    /// An atomic condition: a comparison or a tested field, the unit of condition coverage.
+    public struct ConditionAtom: Sendable, Hashable {
+        /// The rule it belongs to.
+        public var rule: Int
+        /// Where it is written (matches ``TraceStep/span``).
+        public var span: Span
+        /// Its source text.
+        public var source: String
+        /// `file:line:column`.
+        public var location: String
+    }
+
+    /// The rules' names, in order.
+    public var ruleNames: [String] { rules.map(\.name) }
+
+    /// Where rule `index` starts, as `file:line`.
+    public func location(ofRule index: Int) -> String {
+        let rule = rules[index]
+        return "\(rule.file.path):\(rule.file.location(of: rule.span.start).line)"
+    }
+
+    /// The atomic conditions of rule `index`, in source order: the parts of its condition joined by `and`,
+    /// `or` and `not`.
+    public func conditionAtoms(ofRule index: Int) -> [ConditionAtom] {
+        let rule = rules[index]
+        var atoms: [ConditionAtom] = []
+        func walk(_ node: Node) {
+            switch node.kind {
+            case .and(let left, let right), .or(let left, let right):
+                walk(left)
+                walk(right)
+            case .not(let operand):
+                walk(operand)
+            default:
+                let location = rule.file.location(of: node.span.start)
+                atoms.append(
+                    ConditionAtom(
+                        rule: index, span: node.span, source: rule.file.text(node.span),
+                        location: "\(rule.file.path):\(location.line):\(location.column)"))
+            }
+        }
+        if let condition = rule.condition { walk(condition) }
+        return atoms
+    }
+}

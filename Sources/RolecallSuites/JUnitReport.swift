@@ -1,0 +1,64 @@
+/// JUnit XML for CI systems: one `<testsuite>` per suite file, one `<testcase>` per case; unreadable suites and
+/// cases appear as cases with an `<error>`.
+public enum JUnitReport {
+    /// The report as an XML document.
+    public static func xml(_ report: TestReport) -> String {
+        var suites: [String] = []
+        var order: [String: [String]] = [:]
+        var failures: [String: Int] = [:]
+        func add(_ suite: String, _ element: String, failed: Bool) {
+            if order[suite] == nil { suites.append(suite) }
+            order[suite, default: []].append(element)
+            if failed { failures[suite, default: 0] += 1 }
+        }
+        for result in report.results {
+            var element =
+                "    <testcase name=\"\(escape(result.name))\" classname=\"\(escape(result.suite))\" "
+                + "file=\"\(escape(result.suite))\" line=\"\(result.line)\""
+            if result.passed {
+                element += "/>"
+            } else {
+                var body = result.mismatches.joined(separator: "\n")
+                if let trace = result.explanation?.text { body += "\n\n" + trace }
+                element += ">\n      <failure message=\"\(escape(result.mismatches.first ?? "failed"))\">"
+                element += escape(body) + "</failure>\n    </testcase>"
+            }
+            add(result.suite, element, failed: !result.passed)
+        }
+        for problem in report.problems {
+            let name = problem.caseName ?? "(suite)"
+            add(
+                problem.file,
+                "    <testcase name=\"\(escape(name))\" classname=\"\(escape(problem.file))\" line=\"\(problem.line)\">\n"
+                    + "      <error message=\"\(escape(problem.message))\">\(escape(problem.description))</error>\n"
+                    + "    </testcase>",
+                failed: true)
+        }
+        var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        out += "<testsuites name=\"rules test\" tests=\"\(report.results.count + report.problems.count)\" "
+        out += "failures=\"\(report.failed)\">\n"
+        for suite in suites {
+            let cases = order[suite] ?? []
+            out += "  <testsuite name=\"\(escape(suite))\" tests=\"\(cases.count)\" failures=\"\(failures[suite] ?? 0)\">\n"
+            out += cases.joined(separator: "\n") + "\n  </testsuite>\n"
+        }
+        return out + "</testsuites>\n"
+    }
+
+    /// Text escaped for XML content and attributes; characters XML 1.0 cannot hold become U+FFFD.
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "\n", "\t", "\r": out.unicodeScalars.append(scalar)
+            case _ where scalar.value < 0x20: out += "\u{FFFD}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,221 @@
+import Foundation
+import RolecallEngine
+import RolecallLanguage
+import Yams
+
+/// Reads `*.test.yaml` suites (format in DESIGN.md, "Test suites"), reporting every problem with its line.
+///
+/// Scalars follow YAML 1.2's core schema, not YAML 1.1's: `NO` (Norway's country code) and `on` stay strings.
+public enum SuiteLoader {
+    static let caseKeys = ["name", "event", "patch", "expect"]
+    static let expectKeys = ["assign", "revoke", "roles", "matched", "errors"]
+
+    /// YAML 1.2 core schema: only `true`/`false` are booleans, only `null`/`~`/empty are null.
+    static let resolver: Resolver = {
+        do {
+            return try Resolver.basic
+                .appending(.null, "^(?:~|null|Null|NULL|)$")
+                .appending(.bool, "^(?:true|True|TRUE|false|False|FALSE)$")
+                .appending(.int, "^[-+]?[0-9]+$")
+                .appending(.float, "^[-+]?(?:\\.[0-9]+|[0-9]+(?:\\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+        } catch {
+            preconditionFailure("the YAML resolver patterns are valid: \(error)")
+        }
+    }()
+
+    /// Loads the suite at `path`; problems are in the result, never thrown.
+    public static func load(path: String) -> TestSuite {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return TestSuite(
+                path: path, cases: [],
+                problems: [SuiteProblem(file: path, line: 1, column: 1, message: "cannot read the suite file")])
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        return parse(String(decoding: data, as: UTF8.self), path: path, directory: directory)
+    }
+
+    /// Parses suite text; event files are read relative to `directory`.
+    public static func parse(_ text: String, path: String, directory: String) -> TestSuite {
+        var reader = Reader(path: path, directory: directory)
+        let cases = reader.suite(text)
+        return TestSuite(path: path, cases: cases, problems: reader.problems)
+    }
+
+    /// Walks the YAML nodes, collecting cases and problems.
+    struct Reader {
+        let path: String
+        let directory: String
+        var problems: [SuiteProblem] = []
+        var caseName: String?
+
+        struct Invalid: Error {}
+
+        mutating func problem(_ message: String, at node: Node?) -> Invalid {
+            problems.append(
+                SuiteProblem(
+                    file: path, line: node?.mark?.line ?? 1, column: node?.mark?.column ?? 1, message: message,
+                    caseName: caseName))
+            return Invalid()
+        }
+
+        mutating func suite(_ text: String) -> [TestCase] {
+            let root: Node?
+            do {
+                root = try Yams.compose(yaml: text, SuiteLoader.resolver)
+            } catch let error as YamlError {
+                let (mark, message) = SuiteLoader.describe(error)
+                problems.append(
+                    SuiteProblem(file: path, line: mark?.line ?? 1, column: mark?.column ?? 1, message: message))
+                return []
+            } catch {
+                problems.append(SuiteProblem(file: path, line: 1, column: 1, message: "invalid YAML: \(error)"))
+                return []
+            }
+            guard let root, case .mapping(let top) = root else {
+                _ = problem("a suite is a mapping with a `tests` list", at: root)
+                return []
+            }
+            var tests: Node?
+            for (key, value) in top {
+                guard key.string == "tests" else {
+                    _ = problem(unknownKey(key, among: ["tests"]), at: key)
+                    continue
+                }
+                tests = value
+            }
+            guard let tests, case .sequence(let items) = tests else {
+                _ = problem("`tests` must be a list of cases", at: tests ?? root)
+                return []
+            }
+            var cases: [TestCase] = []
+            for (index, item) in items.enumerated() {
+                caseName = nil
+                if let testCase = try? readCase(item, number: index + 1) { cases.append(testCase) }
+            }
+            return cases
+        }
+
+        mutating func readCase(_ node: Node, number: Int) throws(Invalid) -> TestCase {
+            guard case .mapping(let mapping) = node else { throw problem("each test is a mapping", at: node) }
+            caseName = mapping["name"]?.string ?? "test \(number)"
+            var fields: [String: Node] = [:]
+            for (key, value) in mapping {
+                guard let name = key.string, SuiteLoader.caseKeys.contains(name) else {
+                    throw problem(unknownKey(key, among: SuiteLoader.caseKeys), at: key)
+                }
+                fields[name] = value
+            }
+            guard let nameNode = fields["name"], let name = nameNode.string, !name.isEmpty else {
+                throw problem("each test needs a `name`", at: node)
+            }
+            guard let eventNode = fields["event"] else { throw problem("test `\(name)` needs an `event`", at: node) }
+            guard let expectNode = fields["expect"] else { throw problem("test `\(name)` needs `expect`", at: node) }
+            var event = try readEvent(eventNode)
+            if let patch = fields["patch"] {
+                guard case .mapping = patch else { throw problem("`patch` must be a mapping", at: patch) }
+                event = event.merging(try json(patch))
+            }
+            return TestCase(name: name, line: node.mark?.line ?? 1, event: event, expect: try readExpect(expectNode))
+        }
+
+        mutating func readEvent(_ node: Node) throws(Invalid) -> JSONValue {
+            if case .mapping = node { return try json(node) }
+            guard case .scalar(let scalar) = node, SuiteLoader.tag(of: node) == .str, !scalar.string.isEmpty else {
+                throw problem("`event` is a file name or a mapping", at: node)
+            }
+            let file = scalar.string.hasPrefix("/") ? scalar.string : directory + "/" + scalar.string
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw problem("cannot read event file `\(scalar.string)` (looked for \(file))", at: node)
+            }
+            do {
+                let value = try JSONValue.parse(Array(data))
+                guard case .object = value else { throw problem("event file `\(scalar.string)` is not a JSON object", at: node) }
+                return value
+            } catch let error as JSONError {
+                throw problem("event file `\(scalar.string)` is not valid JSON: \(error)", at: node)
+            } catch {
+                throw Invalid()
+            }
+        }
+
+        mutating func readExpect(_ node: Node) throws(Invalid) -> Expectation {
+            guard case .mapping(let mapping) = node else { throw problem("`expect` must be a mapping", at: node) }
+            var expect = Expectation()
+            for (key, value) in mapping {
+                switch key.string {
+                case "assign": expect.assign = Set(try strings(value, key: "assign"))
+                case "revoke": expect.revoke = Set(try strings(value, key: "revoke"))
+                case "roles": expect.roles = Set(try strings(value, key: "roles"))
+                case "matched": expect.matched = try strings(value, key: "matched")
+                case "errors":
+                    guard case .scalar(let scalar) = value, SuiteLoader.tag(of: value) == .int,
+                        let count = Int(scalar.string), count >= 0
+                    else { throw problem("`errors` is the number of evaluation errors expected", at: value) }
+                    expect.errors = count
+                default:
+                    throw problem(unknownKey(key, among: SuiteLoader.expectKeys), at: key)
+                }
+            }
+            return expect
+        }
+
+        mutating func strings(_ node: Node, key: String) throws(Invalid) -> [String] {
+            guard case .sequence(let items) = node else { throw problem("`\(key)` must be a list", at: node) }
+            var result: [String] = []
+            for item in items {
+                guard case .scalar(let scalar) = item else { throw problem("`\(key)` lists strings", at: item) }
+                result.append(scalar.string)
+            }
+            return result
+        }
+
+        /// A YAML node as JSON, with scalar types from the core schema.
+        mutating func json(_ node: Node) throws(Invalid) -> JSONValue {
+            switch node {
+            case .scalar(let scalar):
+                switch SuiteLoader.tag(of: node) {
+                case .null: return .null
+                case .bool: return .bool(scalar.string.lowercased() == "true")
+                case .int, .float:
+                    guard let number = Double(scalar.string) else { return .string(scalar.string) }
+                    return .number(number)
+                default: return .string(scalar.string)
+                }
+            case .sequence(let items):
+                var values: [JSONValue] = []
+                for item in items { values.append(try json(item)) }
+                return .array(values)
+            case .mapping(let mapping):
+                var members: [(key: String, value: JSONValue)] = []
+                for (key, value) in mapping {
+                    guard case .scalar(let name) = key else { throw problem("object keys must be strings", at: key) }
+                    members.append((name.string, try json(value)))
+                }
+                return .object(members)
+            case .alias:
+                throw problem("YAML aliases are not supported in suites", at: node)
+            }
+        }
+
+        func unknownKey(_ key: Node, among known: [String]) -> String {
+            let name = key.string ?? "?"
+            let list = known.map { "`\($0)`" }.joined(separator: ", ")
+            if let guess = suggest(name, among: known) { return "unknown key `\(name)`; did you mean `\(guess)`?" }
+            return "unknown key `\(name)`; the keys are \(list)"
+        }
+    }
+
+    /// The resolved tag of a node (plain scalars by the core-schema resolver, quoted ones are strings).
+    static func tag(of node: Node) -> Tag.Name { Tag.Name(rawValue: node.tag.rawValue) }
+
+    /// Where a YAML error is and what it says.
+    static func describe(_ error: YamlError) -> (Mark?, String) {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+            .composer(_, let problem, let mark, _):
+            return (mark, "invalid YAML: \(problem)")
+        default:
+            return (nil, "invalid YAML: \(error)")
+        }
+    }
+}
