@@ -117,6 +117,7 @@ extension JSONScanner {
     /// The decoded contents of a scanned string.
     func string(_ range: (start: Int, end: Int, escaped: Bool)) -> String {
         if range.escaped { return decodeString(start: range.start, end: range.end) }
-        return String(decoding: UnsafeBufferPointer(start: base + range.start, count: range.end - range.start), as: UTF8.self)
+        return String(
+            decoding: UnsafeBufferPointer(start: base + range.start, count: range.end - range.start), as: UTF8.self)
     }
 }

@@ -54,7 +54,9 @@ public struct Coverage: Sendable {
             if trace.fired { rules[index].fired += 1 }
             for step in trace.steps {
                 guard let atom = rules[index].conditions.firstIndex(where: { $0.span == step.span }) else { continue }
-                if step.result { rules[index].conditions[atom].trueCount += 1 } else {
+                if step.result {
+                    rules[index].conditions[atom].trueCount += 1
+                } else {
                     rules[index].conditions[atom].falseCount += 1
                 }
             }

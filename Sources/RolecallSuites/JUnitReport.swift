@@ -39,7 +39,8 @@ public enum JUnitReport {
         out += "failures=\"\(report.failed)\">\n"
         for suite in suites {
             let cases = order[suite] ?? []
-            out += "  <testsuite name=\"\(escape(suite))\" tests=\"\(cases.count)\" failures=\"\(failures[suite] ?? 0)\">\n"
+            out +=
+                "  <testsuite name=\"\(escape(suite))\" tests=\"\(cases.count)\" failures=\"\(failures[suite] ?? 0)\">\n"
             out += cases.joined(separator: "\n") + "\n  </testsuite>\n"
         }
         return out + "</testsuites>\n"

@@ -15,7 +15,9 @@ public enum RuleFileFinder {
         var found: [String] = []
         for path in paths.isEmpty ? ["rules"] : paths {
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw Missing(path: path) }
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw Missing(path: path)
+            }
             guard isDirectory.boolValue else {
                 found.append(path)
                 continue

@@ -129,7 +129,9 @@ public enum SuiteLoader {
             }
             do {
                 let value = try JSONValue.parse(Array(data))
-                guard case .object = value else { throw problem("event file `\(scalar.string)` is not a JSON object", at: node) }
+                guard case .object = value else {
+                    throw problem("event file `\(scalar.string)` is not a JSON object", at: node)
+                }
                 return value
             } catch let error as JSONError {
                 throw problem("event file `\(scalar.string)` is not valid JSON: \(error)", at: node)

@@ -94,7 +94,8 @@ public struct SuiteRunner {
     func compile(_ directory: String, into report: inout TestReport) -> RuleSet {
         let files: [SourceFile]
         do {
-            files = try RuleFileFinder.find([directory.isEmpty ? "." : directory], suffix: ".rules").compactMap { path in
+            files = try RuleFileFinder.find([directory.isEmpty ? "." : directory], suffix: ".rules").compactMap {
+                path in
                 FileManager.default.contents(atPath: path).map { SourceFile(path: path, bytes: Array($0)) }
             }
         } catch {

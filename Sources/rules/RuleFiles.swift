@@ -12,7 +12,9 @@ enum RuleFiles {
         } catch {
             throw CLIError(error.description)
         }
-        if found.isEmpty { throw CLIError("no .rules files found in \(paths.isEmpty ? "rules" : paths.joined(separator: ", "))") }
+        if found.isEmpty {
+            throw CLIError("no .rules files found in \(paths.isEmpty ? "rules" : paths.joined(separator: ", "))")
+        }
         return try found.map { SourceFile(path: $0, bytes: try readFile($0, limit: maxRuleFileBytes)) }
     }
 

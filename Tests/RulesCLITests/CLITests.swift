@@ -225,4 +225,40 @@ import Testing
         #expect(run.status == 1)
         #expect(run.stdout.contains("error: invalid UTF-8 byte in rule file [invalid-utf8]"))
     }
+
+    @Test func testRunsTheExampleSuites() throws {
+        let run = try Self.rules(["test"])
+        #expect(run.status == 0, "\(run.stdout)")
+        #expect(run.stdout.contains("ok    rules/default-roles.test.yaml: first login gets member\n"))
+        #expect(run.stdout.hasSuffix("\n11 passed, 0 failed\n"))
+    }
+
+    @Test func aFailingSuiteExplainsAndExitsOne() throws {
+        let rules = try Self.temporary(
+            "staff.rules", "rule \"staff\" when user.email ends_with \"@acme.com\" assign \"staff\"")
+        let directory = (rules as NSString).deletingLastPathComponent
+        try """
+        tests:
+          - name: upper-case domain
+            event: {user: {email: Ada@ACME.COM}}
+            expect: {assign: [staff]}
+          - name: broken
+            event: {}
+            expect: {asign: []}
+        """.write(toFile: directory + "/staff.test.yaml", atomically: true, encoding: .utf8)
+        let junit = directory + "/junit.xml"
+        let run = try Self.rules(["test", directory, "--junit", junit, "--coverage"])
+        #expect(run.status == 1)
+        #expect(
+            run.stdout.contains("\(directory)/staff.test.yaml:7:14: error: unknown key `asign`; did you mean `assign`?")
+        )
+        #expect(run.stdout.contains("FAIL  \(directory)/staff.test.yaml:2: upper-case domain\n"))
+        #expect(run.stdout.contains("      assign: expected [\"staff\"], got [] (missing [\"staff\"])\n"))
+        #expect(run.stdout.contains("hint: would be true ignoring letter case"))
+        #expect(run.stdout.contains("coverage: 0/1 rules fired"))
+        #expect(run.stdout.hasSuffix("\n0 passed, 2 failed\n"))
+        #expect(
+            try String(contentsOfFile: junit, encoding: .utf8).contains(
+                "<testsuites name=\"rules test\" tests=\"2\" failures=\"2\">"))
+    }
 }

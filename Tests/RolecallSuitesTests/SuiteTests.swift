@@ -1,0 +1,184 @@
+import Foundation
+import RolecallEngine
+import RolecallSuites
+import Testing
+
+/// A temporary directory with files, removed when the value is gone.
+final class Scratch {
+    let path: String
+
+    init(_ files: [String: String]) throws {
+        path =
+            FileManager.default.temporaryDirectory.appendingPathComponent("rolecall-suites-\(UUID().uuidString)").path
+        for (name, contents) in files {
+            let file = path + "/" + name
+            try FileManager.default.createDirectory(
+                atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try contents.write(toFile: file, atomically: true, encoding: .utf8)
+        }
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+@Suite struct SuiteLoaderTests {
+    @Test func readsCasesWithFileAndInlineEventsAndPatches() throws {
+        let scratch = try Scratch([
+            "e.json":
+                #"{"user": {"email": "a@x.com", "app_metadata": {"plan": "pro", "groups": ["a"]}}, "stats": {"logins_count": 3}}"#
+        ])
+        let suite = SuiteLoader.parse(
+            """
+            tests:
+              - name: from a file, patched
+                event: e.json
+                patch: {user: {app_metadata: {plan: enterprise}}, stats: {logins_count: 1}}
+                expect: {assign: [a, b], matched: [x, y], errors: 0}
+              - name: inline
+                event: {request: {geoip: {countryCode: NO}}, user: {email_verified: true, count: 1.5, none: null}}
+                expect: {roles: []}
+            """, path: "s.test.yaml", directory: scratch.path)
+        #expect(suite.problems.isEmpty, "\(suite.problems)")
+        #expect(suite.cases.map(\.name) == ["from a file, patched", "inline"])
+        #expect(
+            suite.cases[0].event.serialized
+                == #"{"user":{"email":"a@x.com","app_metadata":{"plan":"enterprise","groups":["a"]}},"stats":{"logins_count":1}}"#
+        )
+        #expect(suite.cases[0].expect.assign == ["a", "b"])
+        #expect(suite.cases[0].expect.matched == ["x", "y"])
+        #expect(suite.cases[0].expect.errors == 0)
+        #expect(suite.cases[0].line == 2)
+        // YAML 1.2 core schema: NO (Norway) is a string, not false.
+        #expect(
+            suite.cases[1].event.serialized
+                == #"{"request":{"geoip":{"countryCode":"NO"}},"user":{"email_verified":true,"count":1.5,"none":null}}"#
+        )
+    }
+
+    @Test(arguments: [
+        ("tests:\n  - name: a\n    event: {}\n    expct: {}\n", 4, "unknown key `expct`; did you mean `expect`?"),
+        ("tests:\n  - name: a\n    event: missing.json\n    expect: {}\n", 3, "cannot read event file `missing.json`"),
+        ("tests:\n  - name: a\n    event: {}\n    expect: {assign: x}\n", 4, "`assign` must be a list"),
+        ("tests:\n  - name: a\n    event: {}\n    expect: {errors: two}\n", 4, "`errors` is the number"),
+        ("tests:\n  - name: a\n    event: {}\n", 2, "test `a` needs `expect`"),
+        ("tests:\n  - event: {}\n    expect: {}\n", 2, "each test needs a `name`"),
+        ("tests: [\n", 2, "invalid YAML"),
+        ("cases: []\n", 1, "unknown key `cases`"),
+        ("tests:\n  - name: a\n    event: bad.json\n    expect: {}\n", 3, "is not valid JSON"),
+    ])
+    func malformedSuitesAreReportedWithTheirLine(text: String, line: Int, message: String) throws {
+        let scratch = try Scratch(["bad.json": "{\"a\": }"])
+        let suite = SuiteLoader.parse(text, path: "s.test.yaml", directory: scratch.path)
+        let problem = try #require(suite.problems.first, "no problem reported")
+        #expect(problem.line == line)
+        #expect(problem.message.contains(message), "\(problem.message)")
+    }
+
+    @Test func oneBadCaseDoesNotHideTheOthers() {
+        let suite = SuiteLoader.parse(
+            """
+            tests:
+              - {name: good, event: {}, expect: {}}
+              - {name: bad, event: {}, expect: {nope: 1}}
+              - {name: also good, event: {}, expect: {}}
+            """, path: "s.test.yaml", directory: ".")
+        #expect(suite.cases.map(\.name) == ["good", "also good"])
+        #expect(suite.problems.map(\.caseName) == ["bad"])
+    }
+}
+
+@Suite struct SuiteRunnerTests {
+    static let rules = """
+        rule "staff" when user.email ends_with "@acme.com" and user.email_verified assign "staff"
+        rule "first" when logins_count == 1 assign "member"
+        rule "blocked" when user.app_metadata.blocked == true revoke "staff" stop
+        """
+
+    @Test func passesFailsAndExplains() throws {
+        let scratch = try Scratch([
+            "r.rules": Self.rules,
+            "r.test.yaml": """
+            tests:
+              - name: staff
+                event: {user: {email: a@acme.com, email_verified: true}, stats: {logins_count: 1}}
+                expect: {assign: [staff, member], matched: [staff, first], errors: 0}
+              - name: wrong case
+                event: {user: {email: a@ACME.com, email_verified: true}}
+                expect: {assign: [staff]}
+            """,
+        ])
+        let report = SuiteRunner().run([scratch.path + "/r.test.yaml"])
+        #expect(report.passed == 1)
+        #expect(report.failed == 1)
+        let failure = try #require(report.results.first { !$0.passed })
+        #expect(failure.mismatches == [#"assign: expected ["staff"], got [] (missing ["staff"])"#])
+        let step = try #require(failure.explanation?.rules.first?.steps.first)
+        #expect(step.hint == "would be true ignoring letter case")
+    }
+
+    @Test func filterSelectsCases() throws {
+        let scratch = try Scratch([
+            "r.rules": Self.rules,
+            "r.test.yaml": """
+            tests:
+              - {name: one, event: {}, expect: {assign: []}}
+              - {name: two, event: {}, expect: {assign: [x]}}
+            """,
+        ])
+        let report = SuiteRunner(filter: "one").run([scratch.path + "/r.test.yaml"])
+        #expect(report.results.map(\.name) == ["one"])
+        #expect(report.failed == 0)
+    }
+
+    @Test func aRuleSetWithErrorsFailsItsCasesAndReportsWhy() throws {
+        let scratch = try Scratch([
+            "r.rules": "when logins_count == \"1\" assign \"x\"",
+            "r.test.yaml": "tests:\n  - {name: one, event: {}, expect: {assign: []}}\n",
+        ])
+        let report = SuiteRunner().run([scratch.path + "/r.test.yaml"])
+        #expect(report.failed == 1)
+        #expect(report.diagnostics.map(\.code.rawValue) == ["type-mismatch"])
+    }
+
+    @Test func coverageCountsFiringsAndFlips() throws {
+        let scratch = try Scratch([
+            "r.rules": Self.rules,
+            "r.test.yaml": """
+            tests:
+              - {name: a, event: {user: {email: a@acme.com, email_verified: true}}, expect: {}}
+              - {name: b, event: {user: {email: a@acme.com, email_verified: false}}, expect: {}}
+              - {name: c, event: {user: {email: b@x.com}, stats: {logins_count: 1}}, expect: {}}
+            """,
+        ])
+        let coverage = try #require(SuiteRunner().run([scratch.path + "/r.test.yaml"]).coverage.first)
+        #expect(coverage.cases == 3)
+        #expect(coverage.rules.map(\.fired) == [1, 1, 0])
+        let staff = coverage.rules[0].conditions
+        #expect(staff.map(\.source) == [#"user.email ends_with "@acme.com""#, "user.email_verified"])
+        #expect(staff.map(\.trueCount) == [2, 1])
+        #expect(staff.map(\.falseCount) == [1, 1])
+        #expect(coverage.flippedCount == 3)  // both staff conditions and logins_count == 1
+        #expect(coverage.text.contains("rules never fired:\n  \(scratch.path)/r.rules:3  \"blocked\""))
+        #expect(coverage.text.contains("user.app_metadata.blocked == true  (only false)"))
+        #expect(coverage.json.contains(#""fired":1"#))
+    }
+
+    @Test func junitReportsEveryCaseAndEscapes() throws {
+        let scratch = try Scratch([
+            "r.rules": Self.rules,
+            "r.test.yaml": """
+            tests:
+              - {name: "<ok> & fine", event: {}, expect: {assign: []}}
+              - {name: broken, event: {}, expect: {assign: [staff]}}
+              - {name: unreadable, event: {}, expect: {what: 1}}
+            """,
+        ])
+        let xml = JUnitReport.xml(SuiteRunner().run([scratch.path + "/r.test.yaml"]))
+        #expect(xml.contains(#"<testsuites name="rules test" tests="3" failures="2">"#))
+        #expect(xml.contains(#"<testcase name="&lt;ok&gt; &amp; fine""#))
+        #expect(
+            xml.contains(
+                #"<failure message="assign: expected [&quot;staff&quot;], got [] (missing [&quot;staff&quot;])">"#))
+        #expect(xml.contains(#"<error message="unknown key `what`"#))
+    }
+}
