@@ -10,6 +10,8 @@ public struct Lexer {
     var offset = 0
     /// Diagnostics found so far.
     public private(set) var diagnostics: [Diagnostic] = []
+    /// The comments skipped so far (`#` to the end of the line), for the formatter.
+    public private(set) var comments: [Span] = []
 
     /// A lexer at the start of `file`.
     public init(file: SourceFile) {
@@ -137,7 +139,11 @@ public struct Lexer {
             case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"):
                 offset += 1
             case UInt8(ascii: "#"):
+                let start = offset
                 while let next = peek(), next != UInt8(ascii: "\n") { offset += 1 }
+                var end = offset
+                if end > start, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+                comments.append(Span(start, end))
             default:
                 return
             }

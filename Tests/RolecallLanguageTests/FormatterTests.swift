@@ -1,0 +1,150 @@
+import Foundation
+import RolecallLanguage
+import Testing
+
+@Suite struct FormatterTests {
+    static func format(_ source: String) throws -> String {
+        try Formatter.format(SourceFile(path: "f.rules", text: source)).get()
+    }
+
+    /// Formatting keeps the AST and is idempotent.
+    static func expectStable(_ source: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let once = try format(source)
+        let before = parse(source).rules
+        let after = parse(once)
+        #expect(
+            after.diagnostics.isEmpty, "\(after.diagnostics.map(\.message))\n\(once)", sourceLocation: sourceLocation)
+        #expect(after.rules == before, "\(source)\n---\n\(once)", sourceLocation: sourceLocation)
+        #expect(try format(once) == once, "not idempotent:\n\(once)", sourceLocation: sourceLocation)
+    }
+
+    @Test(arguments: [
+        ("rule  \"a\"when x==1 assign \"r\",\"s\" stop", "rule \"a\"\nwhen x == 1\nassign \"r\", \"s\"\nstop\n"),
+        ("when (a) and ((b)) assign \"r\"", "when a and b\nassign \"r\"\n"),
+        ("when (a or b) and not (c and d) assign \"r\"", "when (a or b) and not (c and d)\nassign \"r\"\n"),
+        ("when a or (b or c) assign \"r\"", "when a or (b or c)\nassign \"r\"\n"),
+        ("when (not a) == b assign \"r\"", "when (not a) == b\nassign \"r\"\n"),
+        ("when x in[1,2.50,-3] assign \"r\"", "when x in [1, 2.5, -3]\nassign \"r\"\n"),
+        (
+            "when u.app_metadata[\"in\"] == 1 and u[\"x-y\"][0] assign \"r\"",
+            "when u.app_metadata.in == 1 and u[\"x-y\"][0]\nassign \"r\"\n"
+        ),
+        (
+            "rule \"a\" assign \"x\"\n\n\n\nrule \"b\" assign \"y\"",
+            "rule \"a\"\nassign \"x\"\n\nrule \"b\"\nassign \"y\"\n"
+        ),
+        (
+            "# one\n\n\n# two\nrule \"a\" # name\n assign \"x\" # act\n# end",
+            "# one\n\n# two\nrule \"a\"  # name\nassign \"x\"  # act\n\n# end\n"
+        ),
+        ("", ""),
+        ("# only a comment", "# only a comment\n"),
+    ])
+    func canonicalLayout(source: String, expected: String) throws {
+        #expect(try Self.format(source) == expected)
+        try Self.expectStable(source)
+    }
+
+    @Test func longConditionsBreakAtTopLevelConnectives() throws {
+        let source =
+            "when " + (1...8).map { "user.app_metadata.field\($0) == \"value\($0)\"" }.joined(separator: " or ")
+            + " assign \"r\""
+        let formatted = try Self.format(source)
+        #expect(formatted.split(separator: "\n").count == 9)
+        #expect(formatted.contains("\n  or user.app_metadata.field2 == \"value2\"\n"))
+        try Self.expectStable(source)
+    }
+
+    @Test func syntaxErrorsAreNotFormatted() {
+        guard case .failure(let failure) = Formatter.format(SourceFile(path: "f", text: "when assign \"r\"")) else {
+            Issue.record("a file with a syntax error was formatted")
+            return
+        }
+        #expect(failure.diagnostics.map(\.code) == [.syntax])
+    }
+
+    @Test func theExamplesAreFormattedAndStable() throws {
+        let file = #filePath
+        let root = String(file[..<file.range(of: "/Tests/")!.lowerBound])
+        let names = try FileManager.default.contentsOfDirectory(atPath: root + "/rules").filter {
+            $0.hasSuffix(".rules")
+        }
+        #expect(names.count >= 2)
+        for name in names {
+            let text = try String(contentsOfFile: root + "/rules/" + name, encoding: .utf8)
+            #expect(try Self.format(text) == text, "rules/\(name) is not formatted")
+            try Self.expectStable(text)
+        }
+        for example in GrammarTests.examples { try Self.expectStable(example) }
+    }
+
+    @Test func fuzzedRuleSetsKeepTheirMeaning() throws {
+        var generator = RuleGenerator(seed: 0x5EED)
+        for _ in 0..<400 { try Self.expectStable(generator.ruleSet()) }
+    }
+}
+
+/// Random but valid rule files, written with random spacing, redundant parentheses and comments.
+struct RuleGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    /// SplitMix64: deterministic, so a failure reproduces.
+    mutating func next(_ bound: Int) -> Int {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return Int((z ^ (z >> 31)) % UInt64(bound))
+    }
+
+    mutating func pick<T>(_ items: [T]) -> T { items[next(items.count)] }
+
+    mutating func space() -> String { pick([" ", "  ", "\n", " \n  ", "\t", " # note\n "]) }
+
+    mutating func ruleSet() -> String {
+        var out = next(3) == 0 ? "# generated\n" : ""
+        for index in 0..<(1 + next(4)) {
+            if next(2) == 0 { out += "rule \"r\(index)\"" + space() }
+            out += "when" + space() + expression(depth: 0) + space()
+            for action in 0..<(1 + next(3)) {
+                switch next(3) {
+                case 0: out += "assign \"a\(action)\", \"b\"" + space()
+                case 1: out += "revoke \"c\(action)\"" + space()
+                default: out += "stop" + space()
+                }
+            }
+            if next(4) == 0 { out += "# between\n" }
+        }
+        return out
+    }
+
+    mutating func expression(depth: Int) -> String {
+        if depth > 3 { return operand(depth: depth) }
+        switch next(7) {
+        case 0: return expression(depth: depth + 1) + space() + "or" + space() + expression(depth: depth + 1)
+        case 1: return expression(depth: depth + 1) + space() + "and" + space() + expression(depth: depth + 1)
+        case 2: return "not" + space() + expression(depth: depth + 1)
+        case 3: return "(" + expression(depth: depth + 1) + ")"
+        default:
+            let op = pick(["==", "!=", "<", "<=", ">", ">=", "in", "not in", "contains", "starts_with", "ends_with"])
+            return operand(depth: depth) + space() + op + space() + operand(depth: depth)
+        }
+    }
+
+    mutating func operand(depth: Int) -> String {
+        switch next(10) {
+        case 0: return "\"s\\\"\(next(100))\\u{e9}\""
+        case 1: return String(next(1000))
+        case 2: return "-" + String(next(50)) + "." + String(next(9) + 1)
+        case 3: return pick(["true", "false", "null"])
+        case 4: return "[" + operand(depth: depth + 1) + "," + space() + operand(depth: depth + 1) + "]"
+        case 5: return "lower(" + operand(depth: depth + 1) + ")"
+        case 6: return "-" + pick(["x", "(y)", "user.app_metadata.n"])
+        case 7: return "user.identities[\(next(3))].provider"
+        case 8: return "user.app_metadata[\"k-\(next(9))\"].in"
+        default: return pick(["logins_count", "user.email", "request.geoip.countryCode", "x"])
+        }
+    }
+}
