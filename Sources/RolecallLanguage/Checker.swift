@@ -88,6 +88,7 @@ public struct Checker {
             }
             diagnostics += checker.diagnostics
         }
+        diagnostics += lint(rules)
         return CheckedRuleSet(
             rules: rules, diagnostics: sortDiagnostics(diagnostics, fileOrder: files.map(\.path)), files: files)
     }

@@ -27,6 +27,10 @@ public enum DiagnosticCode: String, Sendable, Hashable, CaseIterable {
     case assignAndRevoke = "assign-and-revoke"
     case unreachableRule = "unreachable-rule"
     case constantCondition = "constant-condition"
+    // lints
+    case firstLoginCount = "first-login-count"
+    case contradiction = "contradiction"
+    case overriddenEffect = "overridden-effect"
 }
 
 /// Every message the lexer, parser and checker print, in one place, so the wording stays consistent:
@@ -248,6 +252,36 @@ extension Diagnostic {
         Diagnostic(
             .warning, .constantCondition, "condition is always \(value)", file: file, span: span,
             help: value ? "leave out `when` for a rule that always fires" : "this rule can never fire")
+    }
+}
+
+// MARK: lints
+
+extension Diagnostic {
+    static func firstLoginCount(_ file: SourceFile, _ span: Span, role: String) -> Diagnostic {
+        Diagnostic(
+            .warning, .firstLoginCount, "`logins_count == 1` can miss a user's first login", file: file, span: span,
+            help: "Auth0 does not count SSO and silent logins and counts failed MFA differently; to give a role once, "
+                + "test that the user lacks it: `not (\(JSONText.quote(role)) in authorization.roles)`")
+    }
+
+    static func contradiction(_ file: SourceFile, _ span: Span, other: Span) -> Diagnostic {
+        Diagnostic(
+            .warning, .contradiction, "condition is always false: it contradicts an earlier part", file: file,
+            span: span, help: "this rule can never fire",
+            notes: [Note(message: "contradicted part", file: file, span: other)])
+    }
+
+    static func overriddenEffect(_ role: String, assign: Bool, _ file: SourceFile, _ span: Span, by later: Rule)
+        -> Diagnostic
+    {
+        let (done, undone) = assign ? ("assigns", "revokes") : ("revokes", "assigns")
+        return Diagnostic(
+            .warning, .overriddenEffect,
+            "this rule \(done) `\(role)`, but \(JSONText.quote(later.displayName)) always \(undone) it afterwards",
+            file: file, span: span,
+            help: "the later rule's condition holds whenever this one's does, and the later rule wins",
+            notes: [Note(message: "\(undone) it here", file: later.file, span: later.nameSpan ?? later.span)])
     }
 }
 

@@ -182,7 +182,9 @@ public enum Formatter {
             case .path(let segments): text = path(segments)
             case .call(let name, _, let arguments):
                 text = name + "(" + arguments.map { expression($0) }.joined(separator: ", ") + ")"
-            case .unary(.not, let operand): text = "not " + expression(operand, level: 3)
+            case .unary(.not, let operand):
+                // `not (a in b)` rather than `not a in b`: the same tree, but no reader mistakes it for `not in`.
+                text = "not " + expression(operand, level: level(operand) == 4 ? 5 : 3)
             case .unary(.negate, let operand): text = "-" + expression(operand, level: 5)
             case .binary(.or, let left, let right):
                 text = expression(left, level: 1) + " or " + expression(right, level: 2)

@@ -97,7 +97,7 @@ import Testing
     @Test func duplicateNamesAndAssignRevokeConflicts() {
         let result = check(
             """
-            rule "a" when logins_count == 1 assign "x"
+            rule "a" when logins_count == 3 assign "x"
             rule "a" when logins_count == 2 assign "y" revoke "y"
             """)
         #expect(result.diagnostics.map(\.code) == [.duplicateRule, .assignAndRevoke])
@@ -107,7 +107,7 @@ import Testing
     @Test func rulesAfterAnUnconditionalStopAreUnreachable() {
         let result = check(
             """
-            rule "maybe" when logins_count == 1 stop
+            rule "maybe" when logins_count == 3 stop
             rule "all" assign "x" stop
             rule "never" when logins_count == 2 assign "y"
             """)
@@ -129,5 +129,50 @@ import Testing
         ])
         #expect(result.diagnostics.map(\.file.path) == ["b.rules", "b.rules", "a.rules"])
         #expect(result.diagnostics.map(\.code) == [.unknownRoot, .typeMismatch, .invalidRegex])
+    }
+
+    @Test func firstLoginCountIsLinted() throws {
+        for condition in ["logins_count == 1", "stats.logins_count == 1 and user.email_verified"] {
+            let result = check("rule \"first\" when \(condition) assign \"member\"")
+            let d = try #require(result.diagnostics.first)
+            #expect(result.diagnostics.count == 1)
+            #expect(d.code == .firstLoginCount)
+            #expect(d.severity == .warning)
+            #expect(d.help?.hasSuffix("`not (\"member\" in authorization.roles)`") == true)
+        }
+        #expect(check("when logins_count == 2 assign \"r\"").diagnostics.isEmpty)
+    }
+
+    @Test func contradictionsAreAlwaysFalse() {
+        let equal = check("when user.email == \"a\" and user.email_verified and user.email == \"b\" assign \"r\"")
+        #expect(equal.diagnostics.map(\.code) == [.contradiction])
+        #expect(equal.diagnostics.first?.underlinedText == "user.email == \"b\"")
+        let negated = check("when connection.strategy == \"auth0\" and connection.strategy != \"auth0\" assign \"r\"")
+        #expect(negated.diagnostics.map(\.code) == [.contradiction])
+        #expect(check("when user.email == \"a\" or user.email == \"b\" assign \"r\"").diagnostics.isEmpty)
+    }
+
+    @Test func anEffectAlwaysUndoneByALaterRuleIsLinted() throws {
+        let result = check(
+            """
+            rule "staff" when user.email ends_with "@acme.com" and user.email_verified assign "staff"
+            rule "unverified" when user.email_verified revoke "staff"
+            """)
+        let d = try #require(result.diagnostics.first)
+        #expect(result.diagnostics.count == 1)
+        #expect(d.code == .overriddenEffect)
+        #expect(d.message == "this rule assigns `staff`, but \"unverified\" always revokes it afterwards")
+        #expect(d.underlinedText == "\"staff\"")
+    }
+
+    @Test func theUsualOverridePatternsAreNotLinted() {
+        // A default with a later exception, and an exception for a different condition, are intended.
+        let result = check(
+            """
+            rule "everyone" assign "member"
+            rule "staff" when user.email ends_with "@acme.com" assign "staff"
+            rule "blocked" when user.app_metadata.blocked == true revoke "member", "staff"
+            """)
+        #expect(result.diagnostics.isEmpty, "\(result.diagnostics.map(\.message))")
     }
 }

@@ -24,6 +24,7 @@ import Testing
         ("when (a or b) and not (c and d) assign \"r\"", "when (a or b) and not (c and d)\nassign \"r\"\n"),
         ("when a or (b or c) assign \"r\"", "when a or (b or c)\nassign \"r\"\n"),
         ("when (not a) == b assign \"r\"", "when (not a) == b\nassign \"r\"\n"),
+        ("when not x in [1] assign \"r\"", "when not (x in [1])\nassign \"r\"\n"),
         ("when x in[1,2.50,-3] assign \"r\"", "when x in [1, 2.5, -3]\nassign \"r\"\n"),
         (
             "when u.app_metadata[\"in\"] == 1 and u[\"x-y\"][0] assign \"r\"",
