@@ -29,9 +29,10 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product rules
 
-# Checks the example rules, then evaluates them on every sample event, with a trace for the first.
+# Checks the example rules, runs their test suites, then evaluates them on every sample event and explains one.
 run: build
 	$(BIN) check rules/
+	$(BIN) test rules/
 	@for event in rules/events/*.json; do \
 	  echo "== $$event"; $(BIN) eval rules/ --event $$event || exit $$?; \
 	done
@@ -40,8 +41,11 @@ run: build
 	@echo "== why: rules/events/acme-admin.json"
 	$(BIN) eval rules/ --event rules/events/acme-admin.json --explain
 
+# The example rules must stay formatted and their suites green; then the Swift test suites; then lint.
 test: deps
 	$(SWIFT) build --build-tests
+	$(BIN) fmt --check rules/
+	$(BIN) test rules/ --quiet
 	$(SWIFT) test --skip-build
 	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests
 

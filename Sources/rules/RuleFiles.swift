@@ -21,12 +21,12 @@ enum RuleFiles {
     /// Rule files larger than this are refused: no real rule set comes close, and it bounds memory.
     static let maxRuleFileBytes = 16 << 20
 
-    /// Loads and compiles rules, printing diagnostics (errors and warnings) to standard error.
-    /// Throws the rule-error exit code when they have errors.
+    /// Loads and compiles rules, printing their errors to standard error (warnings are `rules check`'s to
+    /// report, or here with `--deny-warnings`). Throws the rule-error exit code when they have errors.
     static func compile(_ paths: [String], diagnostics options: DiagnosticOptions) throws -> Program {
         let files = try load(paths)
         let (program, diagnostics) = RuleEngine.compile(files)
-        options.print(diagnostics, toStandardError: true)
+        options.print(diagnostics.filter { options.denyWarnings || $0.severity == .error }, toStandardError: true)
         guard let program, !(options.denyWarnings && diagnostics.contains { $0.severity == .warning }) else {
             throw ExitStatus.ruleErrors
         }
