@@ -264,4 +264,21 @@ import Testing
             try String(contentsOfFile: junit, encoding: .utf8).contains(
                 "<testsuites name=\"rules test\" tests=\"2\" failures=\"2\">"))
     }
+
+    @Test func fmtChecksAndRewritesAtomically() throws {
+        let path = try Self.temporary("messy.rules", "# keep me\nrule  \"a\"   when x==1   assign \"r\" # and me\n")
+        let check = try Self.rules(["fmt", "--check", path])
+        #expect(check.status == 1)
+        #expect(check.stdout == path + "\n")
+        let printed = try Self.rules(["fmt", path])
+        #expect(printed.stdout == "# keep me\nrule \"a\"\nwhen x == 1\nassign \"r\"  # and me\n")
+        #expect(try Self.rules(["fmt", "--write", path]).status == 0)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == printed.stdout)
+        #expect(try Self.rules(["fmt", "--check", path]).status == 0)
+        let broken = try Self.temporary("broken.rules", "when assign \"r\"")
+        let failed = try Self.rules(["fmt", "--write", broken])
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("error: expected an expression"))
+        #expect(try String(contentsOfFile: broken, encoding: .utf8) == "when assign \"r\"")
+    }
 }
