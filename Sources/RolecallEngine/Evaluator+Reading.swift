@@ -101,15 +101,8 @@ extension Evaluator {
             let string = try scanner.scanString()
             if string.escaped { return .string(scanner.decodeString(start: string.start, end: string.end)) }
             return .rawString(start: string.start, end: string.end)
-        case UInt8(ascii: "t"):
-            try scanner.scanLiteral("true")
-            return .bool(true)
-        case UInt8(ascii: "f"):
-            try scanner.scanLiteral("false")
-            return .bool(false)
-        case UInt8(ascii: "n"):
-            try scanner.scanLiteral("null")
-            return .null
+        case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
+            return try scanner.scanKeywordLiteral().map(Value.bool) ?? .null
         case UInt8(ascii: "["):
             try scanner.skipValue(depth: depth)
             return .rawArray(start: start, end: scanner.position)

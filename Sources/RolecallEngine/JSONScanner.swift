@@ -211,6 +211,21 @@ struct JSONScanner {
         position += length
     }
 
+    /// Scans `true`, `false` or `null` (chosen by the byte at `position`): the boolean, or nil for `null`.
+    mutating func scanKeywordLiteral() throws(JSONError) -> Bool? {
+        switch base[position] {
+        case UInt8(ascii: "t"):
+            try scanLiteral("true")
+            return true
+        case UInt8(ascii: "f"):
+            try scanLiteral("false")
+            return false
+        default:
+            try scanLiteral("null")
+            return nil
+        }
+    }
+
     /// Skips one value at `position` (after whitespace), validating it.
     ///
     /// Containers are walked iteratively, not recursively: one loop with a bit stack of open containers (1 for
@@ -281,9 +296,7 @@ struct JSONScanner {
     mutating func skipScalar(_ byte: UInt8) throws(JSONError) {
         switch byte {
         case JSONScanner.quote: _ = try scanString()
-        case UInt8(ascii: "t"): try scanLiteral("true")
-        case UInt8(ascii: "f"): try scanLiteral("false")
-        case UInt8(ascii: "n"): try scanLiteral("null")
+        case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"): _ = try scanKeywordLiteral()
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try scanNumber(parse: false)
         default: throw unexpected("a value")
         }

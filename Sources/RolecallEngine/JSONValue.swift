@@ -67,15 +67,8 @@ public indirect enum JSONValue: Sendable, Equatable {
             return isObject ? .object(members) : .array(elements)
         case JSONScanner.quote:
             return .string(scanner.string(try scanner.scanString()))
-        case UInt8(ascii: "t"):
-            try scanner.scanLiteral("true")
-            return .bool(true)
-        case UInt8(ascii: "f"):
-            try scanner.scanLiteral("false")
-            return .bool(false)
-        case UInt8(ascii: "n"):
-            try scanner.scanLiteral("null")
-            return .null
+        case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
+            return try scanner.scanKeywordLiteral().map(JSONValue.bool) ?? .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             return .number(try scanner.scanNumber())
         default:

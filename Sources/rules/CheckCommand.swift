@@ -16,13 +16,7 @@ struct CheckCommand: ParsableCommand {
     @OptionGroup var diagnostics: DiagnosticOptions
 
     func run() throws {
-        let files: [SourceFile]
-        do {
-            files = try RuleFiles.load(paths)
-        } catch let error as CLIError {
-            Output.standardError("rules: error: \(error)\n")
-            throw ExitStatus.badInput
-        }
+        let files = try RuleFiles.loadOrExit(paths)
         let (program, found) = RuleEngine.compile(files)
         diagnostics.print(found, toStandardError: false)
         let failed = program == nil || (diagnostics.denyWarnings && found.contains { $0.severity == .warning })

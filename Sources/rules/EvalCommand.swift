@@ -40,14 +40,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        let program: Program
-        do {
-            program = try RuleFiles.compile(paths, diagnostics: diagnostics)
-        } catch let error as CLIError {
-            Output.standardError("rules: error: \(error)\n")
-            throw ExitStatus.badInput
-        }
-        let evaluator = Evaluator(program: program)
+        let evaluator = Evaluator(program: try RuleFiles.compile(paths, diagnostics: diagnostics))
         if let event {
             try evaluateOne(event, evaluator)
         } else if let events {

@@ -28,13 +28,7 @@ struct FmtCommand: ParsableCommand {
     }
 
     func run() throws {
-        let files: [SourceFile]
-        do {
-            files = try RuleFiles.load(paths)
-        } catch let error as CLIError {
-            Output.standardError("rules: error: \(error)\n")
-            throw ExitStatus.badInput
-        }
+        let files = try RuleFiles.loadOrExit(paths)
         var unformatted = 0
         var broken = 0
         for file in files {

@@ -18,13 +18,23 @@ enum RuleFiles {
         return try found.map { SourceFile(path: $0, bytes: try readFile($0, limit: maxRuleFileBytes)) }
     }
 
+    /// ``load(_:)`` for a command: an unreadable path is reported and ends the command with exit code 2.
+    static func loadOrExit(_ paths: [String]) throws -> [SourceFile] {
+        do {
+            return try load(paths)
+        } catch let error as CLIError {
+            Output.standardError("rules: error: \(error)\n")
+            throw ExitStatus.badInput
+        }
+    }
+
     /// Rule files larger than this are refused: no real rule set comes close, and it bounds memory.
     static let maxRuleFileBytes = 16 << 20
 
     /// Loads and compiles rules, printing their errors to standard error (warnings are `rules check`'s to
     /// report, or here with `--deny-warnings`). Throws the rule-error exit code when they have errors.
     static func compile(_ paths: [String], diagnostics options: DiagnosticOptions) throws -> Program {
-        let files = try load(paths)
+        let files = try loadOrExit(paths)
         let (program, diagnostics) = RuleEngine.compile(files)
         options.print(diagnostics.filter { options.denyWarnings || $0.severity == .error }, toStandardError: true)
         guard let program, !(options.denyWarnings && diagnostics.contains { $0.severity == .warning }) else {
