@@ -6,6 +6,9 @@ import PackageDescription
 //   RolecallLanguage  source, lexer, parser, AST, diagnostics, schema, checker (pure, no I/O)
 //   RolecallEngine    byte-level event reader, compiler, evaluator, decision (pure, no I/O)
 //   RolecallSuites    YAML test suites, coverage and JUnit for `rules test` (files, Yams)
+//   CCurlShim         typed wrappers for libcurl's variadic C functions
+//   RolecallEffects   the Auth0 Management API client on libcurl, planner, retries, rate limiting, runner
+//   RolecallSandbox   an Auth0 Management API look-alike on SwiftNIO, with fault injection
 //   rules             the command-line tool (argument parsing and file I/O only)
 // The language and engine modules depend on nothing but PCRE2, so they build and test in seconds
 // and can be embedded in any Swift server.
@@ -21,6 +24,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(
@@ -32,11 +37,27 @@ let package = Package(
         .target(name: "RolecallLanguage", dependencies: ["RolecallRegex"]),
         .target(name: "RolecallEngine", dependencies: ["RolecallLanguage", "RolecallRegex"]),
         .target(name: "RolecallSuites", dependencies: ["RolecallEngine", "Yams"]),
+        .target(name: "CCurlShim", linkerSettings: [.linkedLibrary("curl")]),
+        .target(
+            name: "RolecallEffects",
+            dependencies: ["RolecallEngine", "CCurlShim", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "RolecallSandbox",
+            dependencies: [
+                "RolecallEngine",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "rules",
             dependencies: [
                 "RolecallEngine",
                 "RolecallSuites",
+                "RolecallEffects",
+                "RolecallSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -44,6 +65,7 @@ let package = Package(
         .testTarget(name: "RolecallLanguageTests", dependencies: ["RolecallLanguage"], exclude: ["Golden"]),
         .testTarget(name: "RolecallEngineTests", dependencies: ["RolecallEngine"]),
         .testTarget(name: "RolecallSuitesTests", dependencies: ["RolecallSuites"]),
+        .testTarget(name: "RolecallEffectsTests", dependencies: ["RolecallEffects", "RolecallSandbox"]),
         .testTarget(name: "RulesCLITests", dependencies: ["RolecallEngine"]),
     ],
     swiftLanguageModes: [.v6]

@@ -14,6 +14,9 @@ public struct Decision: Sendable, Equatable {
     public var matched: [String]
     /// Rules whose condition failed to evaluate; they did not fire.
     public var errors: [RuleError]
+    /// For each role in ``assign`` and ``revoke``, the rule that decided it (the last fired rule naming it).
+    /// Not part of the JSON; the effect runner reports failures with it.
+    public var decidedBy: [String: String] = [:]
 
     /// An evaluation error confined to one rule.
     public struct RuleError: Sendable, Equatable {
@@ -41,6 +44,12 @@ public struct Decision: Sendable, Equatable {
         self.errors = errors
     }
 
+    /// Decisions are equal when their JSON is: ``decidedBy`` is derived from the same evaluation.
+    public static func == (lhs: Decision, rhs: Decision) -> Bool {
+        lhs.assign == rhs.assign && lhs.revoke == rhs.revoke && lhs.roles == rhs.roles && lhs.matched == rhs.matched
+            && lhs.errors == rhs.errors
+    }
+
     /// The decision as compact JSON (no trailing newline), with the keys in the documented order.
     public var json: String {
         func list(_ items: [String]) -> String { "[" + items.map(JSONText.quote).joined(separator: ",") + "]" }
@@ -57,9 +66,11 @@ extension Evaluator {
     func makeDecision() -> Decision {
         var assign: [String] = []
         var revoke: [String] = []
+        var decidedBy: [String: String] = [:]
         for role in touchedRoles {
             let name = program.roleNames[Int(role)]
             if roleState[Int(role)] == 1 { assign.append(name) } else { revoke.append(name) }
+            decidedBy[name] = program.rules[Int(decidingRule[Int(role)])].name
         }
         var roles: [String] = []
         var seen = Set<String>()
@@ -77,9 +88,11 @@ extension Evaluator {
                 rule: rule.name, message: failure.failure.message,
                 at: "\(rule.file.path):\(location.line):\(location.column)")
         }
-        return Decision(
+        var decision = Decision(
             assign: assign, revoke: revoke, roles: roles, matched: matchedRules.map { program.rules[Int($0)].name },
             errors: errors)
+        decision.decidedBy = decidedBy
+        return decision
     }
 
     /// Appends the decision of the last ``run(_:)`` as one line of JSON, without building strings when the event

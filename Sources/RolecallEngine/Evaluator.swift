@@ -35,6 +35,8 @@ public final class Evaluator {
     let roleState: UnsafeMutableBufferPointer<UInt8>
     /// Roles touched by fired rules, in the order first touched (the first `touchedCount`).
     let touched: UnsafeMutableBufferPointer<Int32>
+    /// Per role: the rule that last assigned or revoked it (valid for touched roles).
+    let decidingRule: UnsafeMutableBufferPointer<Int32>
     /// Rules that fired, in order (the first `matchedCount`).
     let matched: UnsafeMutableBufferPointer<Int32>
     /// Rules whose condition failed to evaluate.
@@ -75,6 +77,8 @@ public final class Evaluator {
         self.roleState.initialize(repeating: 0)
         self.touched = .allocate(capacity: max(1, program.roleNames.count))
         self.touched.initialize(repeating: 0)
+        self.decidingRule = .allocate(capacity: max(1, program.roleNames.count))
+        self.decidingRule.initialize(repeating: 0)
         self.matched = .allocate(capacity: max(1, program.ruleCount))
         self.matched.initialize(repeating: 0)
     }
@@ -86,6 +90,7 @@ public final class Evaluator {
         state.deallocate()
         roleState.deallocate()
         touched.deallocate()
+        decidingRule.deallocate()
         matched.deallocate()
     }
 
@@ -161,6 +166,7 @@ public final class Evaluator {
                     state.pointee.touchedCount += 1
                 }
                 roleState[role] = effect.assign ? 1 : 2
+                decidingRule[role] = Int32(index)
             }
             if program.ruleStops[index] {
                 stoppedAt = index

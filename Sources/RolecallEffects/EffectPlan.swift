@@ -1,0 +1,120 @@
+import RolecallEngine
+import RolecallLanguage
+
+/// A role to assign or revoke, and the rule that decided it.
+public struct PlannedRole: Sendable, Equatable {
+    /// A role name, or an Auth0 role id when it starts with `rol_`.
+    public var role: String
+    /// The rule that decided it.
+    public var rule: String
+}
+
+/// What to change for one user: computed from a decision and the roles the user holds now, before any call.
+public struct UserPlan: Sendable {
+    /// The user's Auth0 id (`event.user.user_id`).
+    public var userID: String
+    /// Roles to assign: decided by the rules and not held yet.
+    public var assign: [PlannedRole]
+    /// Roles to revoke: decided by the rules and held now.
+    public var revoke: [PlannedRole]
+    /// Effects not needed (already held, or not held to revoke): they save the tenant's rate limit.
+    public var skipped: [EffectOutcome]
+
+    /// The plan for a decision on `event`. `event.authorization.roles` holds role *names*: a role given by id
+    /// (`rol_...`) cannot be compared with them, so it is never skipped.
+    public static func make(decision: Decision, event: JSONValue) throws(PlanError) -> UserPlan {
+        guard case .string(let userID)? = event["user"]?["user_id"], !userID.isEmpty else {
+            throw PlanError(message: "the event has no user.user_id, so there is no user to change")
+        }
+        var held: Set<String> = []
+        if case .array(let roles)? = event["authorization"]?["roles"] {
+            for case .string(let name) in roles { held.insert(name) }
+        }
+        var plan = UserPlan(userID: userID, assign: [], revoke: [], skipped: [])
+        for role in decision.assign {
+            let planned = PlannedRole(role: role, rule: decision.decidedBy[role] ?? "")
+            if held.contains(role) {
+                plan.skipped.append(EffectOutcome(user: userID, planned, assign: true, status: .skipped("already held")))
+            } else {
+                plan.assign.append(planned)
+            }
+        }
+        for role in decision.revoke {
+            let planned = PlannedRole(role: role, rule: decision.decidedBy[role] ?? "")
+            if !held.contains(role) && !role.hasPrefix("rol_") {
+                plan.skipped.append(EffectOutcome(user: userID, planned, assign: false, status: .skipped("not held")))
+            } else {
+                plan.revoke.append(planned)
+            }
+        }
+        return plan
+    }
+
+    /// The plan as text, one line per effect: what `--dry-run` prints.
+    public var text: String {
+        var lines: [String] = []
+        for item in assign { lines.append("assign \(item.role) to \(userID) (rule \(quoted(item.rule)))") }
+        for item in revoke { lines.append("revoke \(item.role) from \(userID) (rule \(quoted(item.rule)))") }
+        for outcome in skipped { lines.append(outcome.text) }
+        return lines.map { $0 + "\n" }.joined()
+    }
+}
+
+func quoted(_ text: String) -> String { JSONText.quote(text) }
+
+/// An event that cannot be planned for.
+public struct PlanError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// What happened to one role of one user.
+public struct EffectOutcome: Sendable, Equatable {
+    /// The result.
+    public enum Status: Sendable, Equatable {
+        /// The Management API confirmed it.
+        case done
+        /// Not needed; the reason.
+        case skipped(String)
+        /// Refused for good (a 4xx, or a role the tenant does not have), with Auth0's error code and message.
+        case failed(status: Int, errorCode: String?, message: String)
+        /// Every attempt failed with something retryable.
+        case gaveUp(attempts: Int, lastError: String)
+    }
+
+    public var user: String
+    public var role: String
+    public var rule: String
+    /// Assign (true) or revoke (false).
+    public var assign: Bool
+    public var status: Status
+
+    init(user: String, _ planned: PlannedRole, assign: Bool, status: Status) {
+        self.user = user
+        self.role = planned.role
+        self.rule = planned.rule
+        self.assign = assign
+        self.status = status
+    }
+
+    /// One line for people.
+    public var text: String {
+        let what = assign ? "assign \(role) to \(user)" : "revoke \(role) from \(user)"
+        let why = "(rule \(quoted(rule)))"
+        switch status {
+        case .done: return "done     \(what) \(why)"
+        case .skipped(let reason): return "skipped  \(what) \(why): \(reason)"
+        case .failed(let status, let code, let message):
+            return "FAILED   \(what) \(why): \(status) \(code ?? "error"): \(message)"
+        case .gaveUp(let attempts, let last): return "GAVE UP  \(what) \(why) after \(attempts) attempts: \(last)"
+        }
+    }
+}
+
+extension JSONValue {
+    /// The member `key` of an object, or nil.
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members.last { $0.key == key }?.value
+    }
+}

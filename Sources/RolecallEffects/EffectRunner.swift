@@ -1,0 +1,115 @@
+import Logging
+import RolecallEngine
+
+/// Carries out plans through the Management API: role names resolved to ids, one request per user and
+/// direction, every outcome reported with the user, role and rule it concerns.
+public final class EffectRunner {
+    public let client: ManagementClient
+    let logger: Logger
+
+    /// A runner using `client`.
+    public init(client: ManagementClient, logger: Logger = Logger(label: "rolecall.effects")) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Carries out `plan`; returns an outcome for every role in it, skipped ones included.
+    public func apply(_ plan: UserPlan) -> [EffectOutcome] {
+        var outcomes = plan.skipped
+        for (roles, assign) in [(plan.assign, true), (plan.revoke, false)] where !roles.isEmpty {
+            var resolved: [(PlannedRole, String)] = []
+            for planned in roles {
+                switch resolve(planned.role) {
+                case .success(let id?): resolved.append((planned, id))
+                case .success(nil):
+                    outcomes.append(
+                        EffectOutcome(
+                            user: plan.userID, planned, assign: assign,
+                            status: .failed(status: 404, errorCode: "unknown_role", message: "the tenant has no role named \(quoted(planned.role))")))
+                case .failure(let failure):
+                    outcomes.append(EffectOutcome(user: plan.userID, planned, assign: assign, status: Self.status(failure)))
+                }
+            }
+            guard !resolved.isEmpty else { continue }
+            let status: EffectOutcome.Status
+            do {
+                try client.setRoles(resolved.map(\.1), assign: assign, userID: plan.userID)
+                status = .done
+            } catch {
+                status = Self.status(error)
+            }
+            for (planned, _) in resolved {
+                outcomes.append(EffectOutcome(user: plan.userID, planned, assign: assign, status: status))
+            }
+        }
+        for outcome in outcomes {
+            switch outcome.status {
+            case .failed, .gaveUp:
+                logger.error(
+                    "role change failed",
+                    metadata: [
+                        "user": "\(outcome.user)", "role": "\(outcome.role)", "rule": "\(outcome.rule)",
+                        "change": "\(outcome.assign ? "assign" : "revoke")", "outcome": "\(outcome.text)",
+                    ])
+            default: break
+            }
+        }
+        return outcomes
+    }
+
+    func resolve(_ role: String) -> Result<String?, APIFailure> {
+        if role.hasPrefix("rol_") { return .success(role) }
+        do { return .success(try client.roleID(named: role)) } catch { return .failure(error) }
+    }
+
+    static func status(_ failure: APIFailure) -> EffectOutcome.Status {
+        switch failure {
+        case .permanent(let status, let code, let message): .failed(status: status, errorCode: code, message: message)
+        case .gaveUp(let attempts, let last): .gaveUp(attempts: attempts, lastError: last)
+        }
+    }
+}
+
+/// The end of `rules apply`: what happened, in numbers.
+public struct ApplySummary: Sendable {
+    public var users = 0
+    public var invalidEvents = 0
+    public var done = 0
+    public var skipped = 0
+    public var failed = 0
+    public var gaveUp = 0
+    public var retries = 0
+    public var requests = 0
+    public var rateLimitWait = 0.0
+    public var backoffWait = 0.0
+    public var seconds = 0.0
+
+    /// An empty summary.
+    public init() {}
+
+    /// Counts `outcomes`.
+    public mutating func add(_ outcomes: [EffectOutcome]) {
+        for outcome in outcomes {
+            switch outcome.status {
+            case .done: done += 1
+            case .skipped: skipped += 1
+            case .failed: failed += 1
+            case .gaveUp: gaveUp += 1
+            }
+        }
+    }
+
+    /// Nothing failed and no event was invalid.
+    public var succeeded: Bool { failed == 0 && gaveUp == 0 && invalidEvents == 0 }
+
+    /// One paragraph for people.
+    public var text: String {
+        func seconds(_ value: Double) -> String { String(Double(Int(value * 10)) / 10) + " s" }
+        var out = "\(users) user\(users == 1 ? "" : "s"): \(done) done, \(skipped) skipped, \(failed) failed"
+        out += ", \(gaveUp) gave up"
+        if invalidEvents > 0 { out += ", \(invalidEvents) invalid event\(invalidEvents == 1 ? "" : "s")" }
+        out += "\n\(requests) requests, \(retries) retries, waited \(seconds(rateLimitWait)) on rate limits"
+        out += " and \(seconds(backoffWait)) in backoff, \(seconds(self.seconds)) in all\n"
+        return out
+    }
+}

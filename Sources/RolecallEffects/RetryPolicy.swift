@@ -1,0 +1,50 @@
+/// When to retry a Management API request, and how long to wait first.
+///
+/// Retried: 429, 408, 5xx and network failures. The wait is `Retry-After` when present, else
+/// `x-ratelimit-reset` minus now (never less than ``minimumResetWait``), else exponential backoff with full
+/// jitter; every wait is capped at ``maximumWait`` and the attempts at ``maxAttempts``. Any other 4xx is
+/// permanent and never retried.
+public struct RetryPolicy: Sendable {
+    /// Attempts in all, the first included.
+    public var maxAttempts = 8
+    /// The longest single wait, in seconds.
+    public var maximumWait = 60.0
+    /// The shortest wait derived from `x-ratelimit-reset` (Auth0's reset can equal now).
+    public var minimumResetWait = 1.0
+    /// The first backoff, in seconds; it doubles with each attempt.
+    public var baseBackoff = 0.5
+
+    /// The default policy.
+    public init() {}
+
+    /// Why a retry waits: shown in the logs.
+    public enum Reason: Sendable, Equatable, CustomStringConvertible {
+        case retryAfter
+        case rateLimitReset
+        case backoff
+
+        public var description: String {
+            switch self {
+            case .retryAfter: "Retry-After"
+            case .rateLimitReset: "x-ratelimit-reset"
+            case .backoff: "backoff"
+            }
+        }
+    }
+
+    /// Whether a response with `status` may be retried.
+    public static func isRetryable(status: Int) -> Bool { status == 429 || status == 408 || (500...599).contains(status) }
+
+    /// How long to wait before attempt `attempt + 1` (attempt counts from 1) after `headers`, at Unix time `now`.
+    /// `random` is a number in 0..<1 for the jitter.
+    public func wait(afterAttempt attempt: Int, headers: [String: String], now: Double, random: Double) -> (Double, Reason) {
+        if let retryAfter = headers["retry-after"].flatMap(Double.init), retryAfter >= 0 {
+            return (min(retryAfter, maximumWait), .retryAfter)
+        }
+        if let reset = headers["x-ratelimit-reset"].flatMap(Double.init) {
+            return (min(max(reset - now, minimumResetWait), maximumWait), .rateLimitReset)
+        }
+        let ceiling = min(maximumWait, baseBackoff * Double(1 << min(attempt - 1, 20)))
+        return (max(0.05, ceiling * random), .backoff)
+    }
+}
