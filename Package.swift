@@ -47,6 +47,7 @@ let package = Package(
             dependencies: [
                 "RolecallEngine",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
@@ -65,7 +66,13 @@ let package = Package(
         .testTarget(name: "RolecallLanguageTests", dependencies: ["RolecallLanguage"], exclude: ["Golden"]),
         .testTarget(name: "RolecallEngineTests", dependencies: ["RolecallEngine"]),
         .testTarget(name: "RolecallSuitesTests", dependencies: ["RolecallSuites"]),
-        .testTarget(name: "RolecallEffectsTests", dependencies: ["RolecallEffects", "RolecallSandbox"]),
+        .testTarget(
+            name: "RolecallEffectsTests",
+            dependencies: [
+                "RolecallEffects", "RolecallSandbox", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "RulesCLITests", dependencies: ["RolecallEngine"]),
     ],
     swiftLanguageModes: [.v6]

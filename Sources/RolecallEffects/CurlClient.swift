@@ -110,16 +110,25 @@ public final class CurlClient {
 
         var code = rolecall_curl_setopt_string(handle, CURLOPT_URL, request.url)
         code = code == CURLE_OK ? rolecall_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1) : code
-        code = code == CURLE_OK ? rolecall_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, timeouts.connectMilliseconds) : code
-        code = code == CURLE_OK ? rolecall_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeouts.totalMilliseconds) : code
+        code =
+            code == CURLE_OK
+            ? rolecall_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, timeouts.connectMilliseconds) : code
+        code =
+            code == CURLE_OK ? rolecall_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeouts.totalMilliseconds) : code
         code = code == CURLE_OK ? rolecall_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList) : code
-        code = code == CURLE_OK ? rolecall_curl_setopt_write_function(handle, CURLOPT_WRITEFUNCTION, CurlClient.onBody) : code
+        code =
+            code == CURLE_OK
+            ? rolecall_curl_setopt_write_function(handle, CURLOPT_WRITEFUNCTION, CurlClient.onBody) : code
         code = code == CURLE_OK ? rolecall_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context) : code
-        code = code == CURLE_OK ? rolecall_curl_setopt_write_function(handle, CURLOPT_HEADERFUNCTION, CurlClient.onHeader) : code
+        code =
+            code == CURLE_OK
+            ? rolecall_curl_setopt_write_function(handle, CURLOPT_HEADERFUNCTION, CurlClient.onHeader) : code
         code = code == CURLE_OK ? rolecall_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, context) : code
         if code == CURLE_OK, let body = request.body {
             code = body.withUnsafeBufferPointer { buffer in
-                buffer.withMemoryRebound(to: CChar.self) { rolecall_curl_setopt_postfields(handle, $0.baseAddress, buffer.count) }
+                buffer.withMemoryRebound(to: CChar.self) {
+                    rolecall_curl_setopt_postfields(handle, $0.baseAddress, buffer.count)
+                }
             }
         }
         if code == CURLE_OK, request.method != "GET" || request.body != nil {

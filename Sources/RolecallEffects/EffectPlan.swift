@@ -34,7 +34,8 @@ public struct UserPlan: Sendable {
         for role in decision.assign {
             let planned = PlannedRole(role: role, rule: decision.decidedBy[role] ?? "")
             if held.contains(role) {
-                plan.skipped.append(EffectOutcome(user: userID, planned, assign: true, status: .skipped("already held")))
+                plan.skipped.append(
+                    EffectOutcome(user: userID, planned, assign: true, status: .skipped("already held")))
             } else {
                 plan.assign.append(planned)
             }

@@ -25,9 +25,12 @@ public final class EffectRunner {
                     outcomes.append(
                         EffectOutcome(
                             user: plan.userID, planned, assign: assign,
-                            status: .failed(status: 404, errorCode: "unknown_role", message: "the tenant has no role named \(quoted(planned.role))")))
+                            status: .failed(
+                                status: 404, errorCode: "unknown_role",
+                                message: "the tenant has no role named \(quoted(planned.role))")))
                 case .failure(let failure):
-                    outcomes.append(EffectOutcome(user: plan.userID, planned, assign: assign, status: Self.status(failure)))
+                    outcomes.append(
+                        EffectOutcome(user: plan.userID, planned, assign: assign, status: Self.status(failure)))
                 }
             }
             guard !resolved.isEmpty else { continue }

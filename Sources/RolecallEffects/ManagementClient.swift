@@ -118,7 +118,8 @@ public final class ManagementClient {
     // MARK: requests, retries, tokens
 
     /// Sends an authenticated API request with pacing, retries, and one token refresh on a 401.
-    func send(_ method: String, _ path: String, route: String, body: [UInt8]? = nil) throws(APIFailure) -> HTTPResponse {
+    func send(_ method: String, _ path: String, route: String, body: [UInt8]? = nil) throws(APIFailure) -> HTTPResponse
+    {
         var refreshed = false
         var attempt = 0
         while true {
@@ -126,7 +127,8 @@ public final class ManagementClient {
             let bearer = try accessToken()
             var headers = [("Authorization", "Bearer \(bearer)"), ("Accept", "application/json")]
             if body != nil { headers.append(("Content-Type", "application/json")) }
-            let outcome = paced(HTTPRequest(method: method, url: configuration.baseURL + path, headers: headers, body: body))
+            let outcome = paced(
+                HTTPRequest(method: method, url: configuration.baseURL + path, headers: headers, body: body))
             switch outcome {
             case .success(let response) where (200...299).contains(response.status):
                 return response
@@ -137,7 +139,9 @@ public final class ManagementClient {
                 attempt -= 1
                 logger.info("refreshing the access token after a 401", metadata: ["request": "\(route)"])
             case .success(let response) where RetryPolicy.isRetryable(status: response.status):
-                try retry(after: attempt, route: route, status: response.status, headers: response.headers, problem: Self.describe(response))
+                try retry(
+                    after: attempt, route: route, status: response.status, headers: response.headers,
+                    problem: Self.describe(response))
             case .success(let response):
                 let (code, message) = Self.errorDetails(response)
                 throw .permanent(status: response.status, errorCode: code, message: message)
@@ -150,12 +154,18 @@ public final class ManagementClient {
     }
 
     /// Waits before the next attempt, or gives up when the attempts are spent.
-    func retry(after attempt: Int, route: String, status: Int?, headers: [String: String], problem: String) throws(APIFailure) {
+    func retry(after attempt: Int, route: String, status: Int?, headers: [String: String], problem: String)
+        throws(APIFailure)
+    {
         guard attempt < policy.maxAttempts else { throw .gaveUp(attempts: attempt, lastError: problem) }
         let (wait, reason) = policy.wait(
             afterAttempt: attempt, headers: headers, now: clock(), random: Double.random(in: 0..<1, using: &random))
         statistics.retries += 1
-        if status == 429 || reason != .backoff { statistics.rateLimitWait += wait } else { statistics.backoffWait += wait }
+        if status == 429 || reason != .backoff {
+            statistics.rateLimitWait += wait
+        } else {
+            statistics.backoffWait += wait
+        }
         logger.notice(
             "waiting before retrying a Management API request",
             metadata: [
@@ -171,7 +181,8 @@ public final class ManagementClient {
         statistics.requests += 1
         do {
             let response = try http.send(request)
-            limiter.observe(headers: response.headers)
+            // A 429's own wait is the retry policy's to decide (Retry-After first); other answers steer the pacer.
+            if response.status != 429 { limiter.observe(headers: response.headers) }
             return .success(response)
         } catch {
             return .failure(error)
@@ -191,21 +202,30 @@ public final class ManagementClient {
             let outcome = paced(
                 HTTPRequest(
                     method: "POST", url: configuration.baseURL + "/oauth/token",
-                    headers: [("Content-Type", "application/json"), ("Accept", "application/json")], body: Array(body.utf8)))
+                    headers: [("Content-Type", "application/json"), ("Accept", "application/json")],
+                    body: Array(body.utf8)))
             switch outcome {
             case .success(let response) where response.status == 200:
                 guard case .object(let fields)? = try? JSONValue.parse(response.body),
                     case .string(let value)? = fields.first(where: { $0.key == "access_token" })?.value
-                else { throw .permanent(status: 200, errorCode: "invalid_token_response", message: "the token response has no access_token") }
+                else {
+                    throw .permanent(
+                        status: 200, errorCode: "invalid_token_response",
+                        message: "the token response has no access_token")
+                }
                 var lifetime = 86_400.0
-                if case .number(let seconds)? = fields.first(where: { $0.key == "expires_in" })?.value { lifetime = seconds }
+                if case .number(let seconds)? = fields.first(where: { $0.key == "expires_in" })?.value {
+                    lifetime = seconds
+                }
                 // Refresh a minute early (or a tenth of a short lifetime), so no request carries a dying token.
                 token = (value, clock() + lifetime - min(60, lifetime / 10))
                 statistics.tokens += 1
                 logger.info("fetched a Management API access token", metadata: ["token.lifetime": "\(lifetime)"])
                 return value
             case .success(let response) where RetryPolicy.isRetryable(status: response.status):
-                try retry(after: attempt, route: "POST /oauth/token", status: response.status, headers: response.headers, problem: Self.describe(response))
+                try retry(
+                    after: attempt, route: "POST /oauth/token", status: response.status, headers: response.headers,
+                    problem: Self.describe(response))
             case .success(let response):
                 let (code, message) = Self.errorDetails(response)
                 throw .permanent(status: response.status, errorCode: code, message: message)

@@ -16,7 +16,10 @@ public final class RateLimiter {
     let sleep: (Double) -> Void
 
     /// A limiter at `rate` requests per second with bursts of `burst`.
-    public init(rate: Double, burst: Double? = nil, clock: @escaping () -> Double = wallClock, sleep: @escaping (Double) -> Void = sleepSeconds) {
+    public init(
+        rate: Double, burst: Double? = nil, clock: @escaping () -> Double = wallClock,
+        sleep: @escaping (Double) -> Void = sleepSeconds
+    ) {
         self.rate = max(rate, 0.001)
         self.burst = max(1, burst ?? rate)
         self.tokens = self.burst

@@ -33,11 +33,15 @@ public struct RetryPolicy: Sendable {
     }
 
     /// Whether a response with `status` may be retried.
-    public static func isRetryable(status: Int) -> Bool { status == 429 || status == 408 || (500...599).contains(status) }
+    public static func isRetryable(status: Int) -> Bool {
+        status == 429 || status == 408 || (500...599).contains(status)
+    }
 
     /// How long to wait before attempt `attempt + 1` (attempt counts from 1) after `headers`, at Unix time `now`.
     /// `random` is a number in 0..<1 for the jitter.
-    public func wait(afterAttempt attempt: Int, headers: [String: String], now: Double, random: Double) -> (Double, Reason) {
+    public func wait(afterAttempt attempt: Int, headers: [String: String], now: Double, random: Double) -> (
+        Double, Reason
+    ) {
         if let retryAfter = headers["retry-after"].flatMap(Double.init), retryAfter >= 0 {
             return (min(retryAfter, maximumWait), .retryAfter)
         }

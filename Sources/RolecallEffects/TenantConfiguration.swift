@@ -26,7 +26,9 @@ public struct TenantConfiguration: Sendable, CustomStringConvertible {
 
     /// Reads `AUTH0_DOMAIN`, `AUTH0_CLIENT_ID`, `AUTH0_CLIENT_SECRET` and `AUTH0_BASE_URL` from `environment`;
     /// throws naming the variables that are missing.
-    public static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> TenantConfiguration {
+    public static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError)
+        -> TenantConfiguration
+    {
         let required = ["AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET"]
         let missing = required.filter { (environment[$0] ?? "").isEmpty }
         guard missing.isEmpty else { throw ConfigurationError(missing: missing) }
