@@ -73,7 +73,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "RulesCLITests", dependencies: ["RolecallEngine"]),
+        .testTarget(name: "RulesCLITests", dependencies: ["RolecallEngine", "RolecallSandbox"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -77,6 +77,8 @@ public final class EffectRunner {
 public struct ApplySummary: Sendable {
     public var users = 0
     public var invalidEvents = 0
+    /// Effects planned but not carried out (a dry run).
+    public var planned = 0
     public var done = 0
     public var skipped = 0
     public var failed = 0
@@ -108,8 +110,9 @@ public struct ApplySummary: Sendable {
     /// One paragraph for people.
     public var text: String {
         func seconds(_ value: Double) -> String { String(Double(Int(value * 10)) / 10) + " s" }
-        var out = "\(users) user\(users == 1 ? "" : "s"): \(done) done, \(skipped) skipped, \(failed) failed"
-        out += ", \(gaveUp) gave up"
+        var out = "\(users) user\(users == 1 ? "" : "s"): "
+        out += planned > 0 ? "\(planned) planned, " : ""
+        out += "\(done) done, \(skipped) skipped, \(failed) failed, \(gaveUp) gave up"
         if invalidEvents > 0 { out += ", \(invalidEvents) invalid event\(invalidEvents == 1 ? "" : "s")" }
         out += "\n\(requests) requests, \(retries) retries, waited \(seconds(rateLimitWait)) on rate limits"
         out += " and \(seconds(backoffWait)) in backoff, \(seconds(self.seconds)) in all\n"

@@ -12,7 +12,10 @@ struct RulesCommand: ParsableCommand {
 
             Exit codes: 0 success, 1 the rules have errors, 2 bad invocation or unreadable input.
             """,
-        subcommands: [CheckCommand.self, EvalCommand.self, TestCommand.self, FmtCommand.self]
+        subcommands: [
+            CheckCommand.self, EvalCommand.self, TestCommand.self, FmtCommand.self, ApplyCommand.self,
+            SandboxCommand.self,
+        ]
     )
 }
 

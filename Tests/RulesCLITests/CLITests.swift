@@ -1,4 +1,5 @@
 import Foundation
+import RolecallSandbox
 import Testing
 
 /// Runs the built `rules` binary and checks what a user sees: stdout, stderr and the exit code.
@@ -17,13 +18,19 @@ import Testing
     }
 
     /// Runs `rules ARGS` in the repository root, feeding `input` on standard input.
-    static func rules(_ arguments: [String], input: Data? = nil) throws -> Run {
+    static func rules(_ arguments: [String], input: Data? = nil, environment extra: [String: String] = [:]) throws
+        -> Run
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: root)
         var environment = ProcessInfo.processInfo.environment
         environment["NO_COLOR"] = "1"
+        for name in ["AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "AUTH0_BASE_URL"] {
+            environment[name] = nil
+        }
+        environment.merge(extra) { $1 }
         process.environment = environment
         let out = Pipe()
         let err = Pipe()
@@ -280,5 +287,57 @@ import Testing
         #expect(failed.status == 1)
         #expect(failed.stderr.contains("error: expected an expression"))
         #expect(try String(contentsOfFile: broken, encoding: .utf8) == "when assign \"r\"")
+    }
+
+    @Test func applyCarriesOutTheExampleDecisionsOnTheSandbox() throws {
+        let run = try Self.rules([
+            "apply", "--sandbox", "--events", "rules/events/batch.jsonl", "--rate", "50", "--burst", "10",
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("done     assign staff to auth0|64f1c0a1ada00002 (rule \"acme staff\")\n"))
+        #expect(
+            run.stdout.contains(
+                "skipped  revoke sso from auth0|64f1c0a1mallory3 (rule \"blocked users lose everything\"): not held\n"))
+        #expect(run.stdout.contains("4 users: 11 done, 3 skipped, 0 failed, 0 gave up\n"))
+    }
+
+    @Test func applyDryRunCallsNothing() throws {
+        let run = try Self.rules(["apply", "--dry-run", "--event", "rules/events/blocked-user.json"])
+        #expect(run.status == 0)
+        #expect(
+            run.stdout.hasPrefix("revoke staff from auth0|64f1c0a1mallory3 (rule \"blocked users lose everything\")\n"))
+        #expect(run.stdout.contains("dry run, nothing called: 1 user: 3 planned, 0 done, 3 skipped"))
+    }
+
+    @Test func applyNeedsTenantSettings() throws {
+        let run = try Self.rules(["apply", "--event", "rules/events/first-login.json"])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("set AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET"))
+    }
+
+    @Test func applyWaitsOutRateLimitsSaysWhyAndKeepsSecrets() throws {
+        var configuration = Sandbox.Configuration.seeded()
+        configuration.clientSecret = "very-secret-value"
+        configuration.faults.tooManyRequests = 2
+        configuration.faults.resetAfter = 1
+        let sandbox = Sandbox(configuration)
+        defer { sandbox.shutdown() }
+        let port = try sandbox.start()
+        let environment = [
+            "AUTH0_DOMAIN": configuration.domain, "AUTH0_CLIENT_ID": configuration.clientID,
+            "AUTH0_CLIENT_SECRET": "very-secret-value", "AUTH0_BASE_URL": "http://127.0.0.1:\(port)",
+        ]
+        let run = try Self.rules(
+            ["apply", "--event", "rules/events/first-login.json", "--rate", "50", "--burst", "10"],
+            environment: environment)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stderr.contains("waiting before retrying a Management API request"))
+        #expect(run.stderr.contains("wait.reason=x-ratelimit-reset"))
+        #expect(
+            run.stdout.contains("1 user: 1 done, 0 skipped, 0 failed, 0 gave up\n5 requests, 2 retries, waited "),
+            "\(run.stdout)")
+        #expect(!run.stdout.contains("very-secret-value") && !run.stderr.contains("very-secret-value"))
+        let member = configuration.roles.first { $0.name == "member" }!.id
+        #expect(sandbox.roles(ofUser: "auth0|64f1c0a1first0001") == [member])
     }
 }

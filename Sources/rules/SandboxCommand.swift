@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import RolecallSandbox
+
+/// `rules sandbox`: a local stand-in for an Auth0 tenant's Management API.
+struct SandboxCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sandbox",
+        abstract: "Run a local sandbox tenant that behaves like the Auth0 Management API.",
+        discussion: """
+            Seeded with the roles the example rules use. Prints the AUTH0_* settings that point `rules apply` at \
+            it, then serves until interrupted. Faults can be injected to see retries at work.
+            """
+    )
+
+    @Option(help: "Port to listen on (0 picks a free one).")
+    var port: Int = 8787
+
+    @Option(help: "Requests per second the sandbox allows.")
+    var rate: Double = 10
+
+    @Option(help: "Requests it allows back to back.")
+    var burst: Int = 10
+
+    @Option(name: .customLong("fail-429"), help: "Answer the first N API requests with 429.")
+    var tooManyRequests = 0
+
+    @Option(name: .customLong("fail-5xx"), help: "Answer the next N API requests with 503.")
+    var serverErrors = 0
+
+    @Option(help: "Delay every answer by this many milliseconds.")
+    var delayMs = 0
+
+    func run() throws {
+        var configuration = Sandbox.Configuration.seeded()
+        configuration.rateLimit = rate
+        configuration.burst = burst
+        configuration.faults.tooManyRequests = tooManyRequests
+        configuration.faults.serverErrors = serverErrors
+        configuration.faults.delayMilliseconds = delayMs
+        let sandbox = Sandbox(configuration)
+        let bound = try sandbox.start(port: port)
+        let base = "http://127.0.0.1:\(bound)"
+        var text = "sandbox tenant listening on \(base)\n\nexport AUTH0_DOMAIN=\(configuration.domain)"
+        text += " AUTH0_CLIENT_ID=\(configuration.clientID) AUTH0_CLIENT_SECRET=\(configuration.clientSecret)"
+        text += " AUTH0_BASE_URL=\(base)\n\nroles: "
+        text += configuration.roles.map { "\($0.name) (\($0.id))" }.joined(separator: ", ") + "\n"
+        Output.standardOutput(text)
+        while true { sleep(3600) }
+    }
+}
