@@ -9,10 +9,12 @@ RELEASE_BIN := .build/release/rules
 
 all: build
 
-# Installs what the build needs. Checks the pkg-config module and headers, not just the package name.
+# Installs what the build needs (PCRE2 and libcurl with their headers). Checks the pkg-config modules and
+# headers, not just the package names.
 deps:
 	@missing=""; \
 	pkg-config --exists libpcre2-8 2>/dev/null && [ -f /usr/include/pcre2.h ] || missing="$$missing libpcre2-dev pkg-config"; \
+	pkg-config --exists libcurl 2>/dev/null || missing="$$missing libcurl4-openssl-dev pkg-config"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ]; then \
 	    echo "installing:$$missing"; \

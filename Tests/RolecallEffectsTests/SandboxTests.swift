@@ -1,0 +1,148 @@
+import Foundation
+import RolecallEffects
+import RolecallEngine
+import RolecallLanguage
+import RolecallSandbox
+import Testing
+
+/// The sandbox speaks Auth0's shapes, checked with raw requests.
+@Suite(.serialized) struct SandboxTests {
+    static func request(_ method: String, _ url: String, headers: [(String, String)] = [], body: String? = nil) throws
+        -> HTTPResponse
+    {
+        try CurlClient().send(
+            HTTPRequest(method: method, url: url, headers: headers, body: body.map { Array($0.utf8) }))
+    }
+
+    @Test func tokenEndpointAcceptsJSONAndFormBodies() throws {
+        let sandbox = Sandbox()
+        defer { sandbox.shutdown() }
+        let base = "http://127.0.0.1:\(try sandbox.start())"
+        let audience = "https://\(sandbox.configuration.domain)/api/v2/"
+        let form = try Self.request(
+            "POST", base + "/oauth/token", headers: [("Content-Type", "application/x-www-form-urlencoded")],
+            body: "grant_type=client_credentials&client_id=sandbox-client&client_secret=sandbox-secret&audience="
+                + ManagementClient.percentEncoded(audience))
+        #expect(form.status == 200)
+        let token = try JSONValue.parse(form.body)
+        #expect(token["token_type"] == .string("Bearer"))
+        #expect(token["expires_in"] == .number(86_400))
+        let json = try Self.request(
+            "POST", base + "/oauth/token", headers: [("Content-Type", "application/json")],
+            body:
+                #"{"grant_type":"client_credentials","client_id":"sandbox-client","client_secret":"nope","audience":"\#(audience)"}"#
+        )
+        #expect(json.status == 401)
+        #expect(json.text == #"{"error":"access_denied","error_description":"Unauthorized"}"#)
+        let wrongAudience = try Self.request(
+            "POST", base + "/oauth/token",
+            body:
+                #"{"grant_type":"client_credentials","client_id":"sandbox-client","client_secret":"sandbox-secret","audience":"https://other/api/v2/"}"#
+        )
+        #expect(wrongAudience.status == 403)
+    }
+
+    @Test func rolesComeInBothShapesWithPagesAndRateLimitHeaders() throws {
+        var configuration = Sandbox.Configuration.seeded()
+        configuration.roles += [("rol_a", "Member-Admins"), ("rol_b", "members-old")]
+        let sandbox = Sandbox(configuration)
+        defer { sandbox.shutdown() }
+        let base = "http://127.0.0.1:\(try sandbox.start())"
+        let unauthenticated = try Self.request("GET", base + "/api/v2/roles")
+        #expect(unauthenticated.status == 401)
+        #expect(try JSONValue.parse(unauthenticated.body)["errorCode"] == .string("invalid_token"))
+        let token = try Self.request(
+            "POST", base + "/oauth/token",
+            body:
+                #"{"grant_type":"client_credentials","client_id":"sandbox-client","client_secret":"sandbox-secret","audience":"https://\#(configuration.domain)/api/v2/"}"#
+        )
+        guard case .string(let bearer)? = try JSONValue.parse(token.body)["access_token"] else {
+            Issue.record("no token")
+            return
+        }
+        let auth = [("Authorization", "Bearer \(bearer)")]
+        let totals = try Self.request(
+            "GET", base + "/api/v2/roles?name_filter=MEMBER&per_page=2&page=0&include_totals=true", headers: auth)
+        #expect(totals.status == 200)
+        let document = try JSONValue.parse(totals.body)
+        #expect(document["total"] == .number(3))
+        #expect(document["limit"] == .number(2))
+        guard case .array(let firstPage)? = document["roles"] else {
+            Issue.record("no roles")
+            return
+        }
+        #expect(firstPage.count == 2)
+        let bare = try JSONValue.parse(
+            try Self.request("GET", base + "/api/v2/roles?name_filter=member&per_page=2&page=1", headers: auth).body)
+        guard case .array(let secondPage) = bare else {
+            Issue.record("expected a bare array without include_totals")
+            return
+        }
+        #expect(secondPage.count == 1)
+        #expect(totals.headers["x-ratelimit-limit"] == "50")
+        #expect(totals.headers["x-ratelimit-remaining"] != nil)
+        #expect(totals.headers["x-ratelimit-reset"].flatMap(Double.init) != nil)
+        let empty = try Self.request("POST", base + "/api/v2/users/u/roles", headers: auth, body: #"{"roles":[]}"#)
+        #expect(empty.status == 400)
+        #expect(try JSONValue.parse(empty.body)["errorCode"] == .string("invalid_body"))
+    }
+
+    /// The example rule set applied to many users while every kind of fault is injected: the tenant ends up with
+    /// exactly the roles the rules decide, and no change happens twice.
+    @Test func everyDecisionLandsExactlyOnceUnderFaults() throws {
+        let root = String(#filePath[..<#filePath.range(of: "/Tests/")!.lowerBound])
+        let files = try ["company.rules", "default-roles.rules"].map {
+            SourceFile(path: $0, bytes: Array(try Data(contentsOf: URL(fileURLWithPath: root + "/rules/" + $0))))
+        }
+        let evaluator = Evaluator(program: try #require(RuleEngine.compile(files).program))
+        let harness = try Harness(
+            {
+                $0.rateLimit = 500
+                $0.burst = 50
+            }, rate: 400, burst: 20,
+            policy: {
+                var policy = RetryPolicy()
+                policy.baseBackoff = 0.02
+                return policy
+            }())
+        let names = Dictionary(uniqueKeysWithValues: harness.sandbox.configuration.roles.map { ($0.id, $0.name) })
+        let emails = ["a@acme.com", "b@ACME.COM", "c@example.org", "d@acme.com.evil.example"]
+        let countries = ["DE", "US", "FR", "NO"]
+        let groups = [[], ["admin"], ["billing"], ["finance", "admin"]]
+        var expected: [String: Set<String>] = [:]
+        for index in 0..<48 {
+            switch index % 8 {
+            case 1: harness.sandbox.inject { $0.tooManyRequests = 1 }
+            case 3: harness.sandbox.inject { $0.serverErrors = 2 }
+            case 5: harness.sandbox.inject { $0.droppedConnections = 2 }
+            case 7: harness.sandbox.inject { $0.expireTokens = true }
+            default: break
+            }
+            let user = "auth0|user\(index)"
+            let held = index % 3 == 0 ? ["member", "staff"] : []
+            harness.sandbox.setRoles(held.map(harness.id), ofUser: user)
+            let event = """
+                {"user": {"user_id": "\(user)", "email": "\(emails[index % 4])", "email_verified": \(index % 5 != 0),
+                  "app_metadata": {"groups": \(JSONValue.array(groups[index % 4].map(JSONValue.string)).serialized),
+                  "blocked": \(index % 11 == 0)}},
+                 "request": {"geoip": {"countryCode": "\(countries[index / 4 % 4])"}},
+                 "connection": {"strategy": "\(index % 6 == 0 ? "samlp" : "auth0")"},
+                 "stats": {"logins_count": \(index % 7 + 1)},
+                 "authorization": {"roles": \(JSONValue.array(held.map(JSONValue.string)).serialized)}}
+                """
+            let decision = try evaluator.evaluate(Array(event.utf8))
+            expected[user] = Set(decision.roles)
+            let plan = try UserPlan.make(decision: decision, event: try JSONValue.parse(Array(event.utf8)))
+            let outcomes = harness.runner.apply(plan)
+            #expect(
+                outcomes.allSatisfy {
+                    if case .failed = $0.status { false } else if case .gaveUp = $0.status { false } else { true }
+                }, "\(outcomes.map(\.text))")
+        }
+        for (user, roles) in expected {
+            #expect(Set(harness.sandbox.roles(ofUser: user).compactMap { names[$0] }) == roles, "\(user)")
+        }
+        #expect(harness.sandbox.changes.values.allSatisfy { $0 == 1 }, "a change happened twice")
+        #expect(harness.client.statistics.retries >= 6 * 3)
+    }
+}
