@@ -114,7 +114,8 @@ public struct ApplySummary: Sendable {
         out += planned > 0 ? "\(planned) planned, " : ""
         out += "\(done) done, \(skipped) skipped, \(failed) failed, \(gaveUp) gave up"
         if invalidEvents > 0 { out += ", \(invalidEvents) invalid event\(invalidEvents == 1 ? "" : "s")" }
-        out += "\n\(requests) requests, \(retries) retries, waited \(seconds(rateLimitWait)) on rate limits"
+        out += "\n\(requests) request\(requests == 1 ? "" : "s"), \(retries) retr\(retries == 1 ? "y" : "ies")"
+        out += ", waited \(seconds(rateLimitWait)) on rate limits"
         out += " and \(seconds(backoffWait)) in backoff, \(seconds(self.seconds)) in all\n"
         return out
     }
