@@ -89,6 +89,7 @@ public final class Sandbox: Sendable {
         var bucket: Double
         var bucketUpdated: Double
         var serial = 0
+        var connections = 0
     }
 
     let state: NIOLockedValueBox<State>
@@ -156,6 +157,11 @@ public final class Sandbox: Sendable {
 
     /// How many times each change really happened, keyed `user|role id|assign` or `user|role id|revoke`.
     public var changes: [String: Int] { state.withLockedValue { $0.changes } }
+
+    /// How many connections clients have opened.
+    public var connections: Int { state.withLockedValue { $0.connections } }
+
+    func connectionOpened() { state.withLockedValue { $0.connections += 1 } }
 
     /// Every request answered so far, in order.
     public var log: [LoggedRequest] { state.withLockedValue { $0.log } }

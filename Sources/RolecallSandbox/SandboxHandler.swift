@@ -15,6 +15,11 @@ final class SandboxHandler: ChannelInboundHandler {
 
     init(sandbox: Sandbox) { self.sandbox = sandbox }
 
+    func channelActive(context: ChannelHandlerContext) {
+        sandbox.connectionOpened()
+        context.fireChannelActive()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let requestHead):

@@ -96,6 +96,9 @@ final class Harness {
         #expect(paths.contains("POST /api/v2/users/auth0%7C1/roles"))
         #expect(paths.contains("DELETE /api/v2/users/auth0%7C1/roles"))
         #expect(harness.client.statistics.retries == 0)
+        // Token, three lookups, a POST and a DELETE over one kept-alive connection.
+        #expect(harness.client.statistics.requests == 6)
+        #expect(harness.sandbox.connections == 1)
     }
 
     @Test func roleLookupsAreCachedAndExact() throws {
