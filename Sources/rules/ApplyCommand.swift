@@ -24,11 +24,7 @@ struct ApplyCommand: ParsableCommand {
     @Argument(help: "Rule files or directories (default: rules/).")
     var paths: [String] = []
 
-    @Option(help: "A JSON event file, or `-` for standard input.")
-    var event: String?
-
-    @Option(help: "A file of JSON events, one per line, or `-` for standard input.")
-    var events: String?
+    @OptionGroup var input: EventInput
 
     @Flag(help: "Print the plan and call nothing.")
     var dryRun = false
@@ -48,15 +44,9 @@ struct ApplyCommand: ParsableCommand {
     @Option(help: "Total timeout of one request, in milliseconds.")
     var timeoutMs: Int = 15_000
 
-    @Option(help: "Refuse events larger than this many bytes.")
-    var maxEventBytes: Int = 1 << 20
-
     @OptionGroup var diagnostics: DiagnosticOptions
 
     func validate() throws {
-        guard (event == nil) != (events == nil) else {
-            throw ValidationError("give exactly one of --event FILE or --events FILE.jsonl")
-        }
         guard rate > 0, burst >= 1 else { throw ValidationError("--rate must be positive and --burst at least 1") }
     }
 
@@ -91,12 +81,17 @@ struct ApplyCommand: ParsableCommand {
         }
         let start = wallClock()
         var summary = ApplySummary()
-        try forEachEvent { number, bytes in
+        try input.forEach { number, item in
+            guard case .event(let buffer) = item else {
+                summary.invalidEvents += 1
+                Output.standardError("rules: event \(number): larger than --max-event-bytes \(input.maxEventBytes)\n")
+                return
+            }
             let decision: Decision
             let document: JSONValue
             do {
-                decision = try bytes.withUnsafeBytes { try evaluator.evaluate($0) }
-                document = try JSONValue.parse(bytes)
+                decision = try evaluator.evaluate(buffer)
+                document = try JSONValue.parse(Array(buffer))
             } catch {
                 summary.invalidEvents += 1
                 Output.standardError("rules: event \(number): invalid event: \(error)\n")
@@ -154,39 +149,6 @@ struct ApplyCommand: ParsableCommand {
         } catch {
             Output.standardError("rules: error: \(error) (or use --sandbox, or --dry-run)\n")
             throw ExitStatus.badInput
-        }
-    }
-
-    /// Calls `body` with each event's number and bytes, from --event or --events.
-    func forEachEvent(_ body: (Int, [UInt8]) throws -> Void) throws {
-        if let event {
-            do {
-                try body(1, try readFile(event, limit: maxEventBytes))
-            } catch let error as CLIError {
-                Output.standardError("rules: error: \(error)\n")
-                throw ExitStatus.badInput
-            }
-            return
-        }
-        guard let events else { return }
-        let fd = events == "-" ? 0 : open(events, O_RDONLY)
-        guard fd >= 0 else {
-            Output.standardError("rules: error: cannot open \(events): \(String(cString: strerror(errno)))\n")
-            throw ExitStatus.badInput
-        }
-        defer { if fd != 0 { close(fd) } }
-        let reader = LineReader(fd: fd, maxLine: maxEventBytes)
-        var number = 0
-        while let line = try reader.next() {
-            number += 1
-            switch line {
-            case .oversized(let size):
-                Output.standardError("rules: event \(number): \(size) bytes, more than --max-event-bytes\n")
-                try body(number, [])
-            case .line(let bytes):
-                if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-                try body(number, Array(bytes))
-            }
         }
     }
 }

@@ -1,0 +1,68 @@
+import ArgumentParser
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Where events come from, shared by `rules eval` and `rules apply`: one file, or a stream of JSON lines.
+struct EventInput: ParsableArguments {
+    @Option(help: "A JSON event file, or `-` for standard input.")
+    var event: String?
+
+    @Option(help: "A file of JSON events, one per line, or `-` for standard input.")
+    var events: String?
+
+    @Option(help: "Refuse events larger than this many bytes.")
+    var maxEventBytes: Int = 1 << 20
+
+    func validate() throws {
+        guard (event == nil) != (events == nil) else {
+            throw ValidationError("give exactly one of --event FILE or --events FILE.jsonl")
+        }
+        guard maxEventBytes > 0 else { throw ValidationError("--max-event-bytes must be positive") }
+    }
+
+    /// Whether events come one per line.
+    var isBatch: Bool { events != nil }
+
+    /// The file named, for messages.
+    var source: String { event ?? events ?? "-" }
+
+    /// One event of the input.
+    enum Item {
+        /// The event's bytes, valid during the call only.
+        case event(UnsafeRawBufferPointer)
+        /// A line longer than `--max-event-bytes`, skipped without being buffered; its length.
+        case oversized(Int)
+    }
+
+    /// Calls `body` with each event and its number (the line number with `--events`; blank lines are skipped).
+    /// An input that cannot be opened or read ends the command with exit code 2.
+    func forEach(_ body: (Int, Item) throws -> Void) throws {
+        do {
+            if let event {
+                let bytes = try readFile(event, limit: maxEventBytes)
+                try bytes.withUnsafeBytes { try body(1, .event($0)) }
+                return
+            }
+            let fd = source == "-" ? 0 : open(source, O_RDONLY)
+            guard fd >= 0 else { throw CLIError("cannot open \(source): \(String(cString: strerror(errno)))") }
+            defer { if fd != 0 { close(fd) } }
+            let reader = LineReader(fd: fd, maxLine: maxEventBytes)
+            var number = 0
+            while let line = try reader.next() {
+                number += 1
+                switch line {
+                case .oversized(let size):
+                    try body(number, .oversized(size))
+                case .line(let bytes):
+                    if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+                    try body(number, .event(bytes))
+                }
+            }
+        } catch let error as CLIError {
+            Output.standardError("rules: error: \(error)\n")
+            throw ExitStatus.badInput
+        }
+    }
+}
