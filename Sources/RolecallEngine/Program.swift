@@ -65,8 +65,6 @@ public final class Program: @unchecked Sendable {
     let slotCount: Int
     /// The slot of `authorization.roles`, which every decision reads.
     let currentRolesSlot: Int
-    /// Every field path a slot stands for, by slot, for traces.
-    let slotPaths: [String]
     /// Each role name as a JSON string literal, for writing decisions without building strings.
     let roleJSON: [[UInt8]]
     /// Each rule name as a JSON string literal.
@@ -126,8 +124,7 @@ public final class Program: @unchecked Sendable {
         (self.fields, self.keys, self.indices) = Program.flatten(builder.fields)
         self.keyPool = .allocate(capacity: max(1, builder.keyPool.count))
         _ = self.keyPool.initialize(from: builder.keyPool)
-        self.slotCount = builder.slotPaths.count
-        self.slotPaths = builder.slotPaths
+        self.slotCount = builder.slotCount
         self.currentRolesSlot = currentRoles
         self.maxDepth = maxDepth
         self.roleJSON = builder.roles.map { Array(JSONText.quote($0).utf8) }
@@ -176,7 +173,7 @@ public final class Program: @unchecked Sendable {
     struct Builder {
         var fields = [BuildNode()]
         var keyPool: [UInt8] = []
-        var slotPaths: [String] = []
+        var slotCount = 0
         var slotsByPath: [[PathSegment]: Int] = [:]
         var roles: [String] = []
         var roleIndex: [String: Int] = [:]
@@ -216,9 +213,9 @@ public final class Program: @unchecked Sendable {
                     }
                 }
             }
-            let slot = slotPaths.count
+            let slot = slotCount
             fields[node].slot = slot
-            slotPaths.append(path.dotted)
+            slotCount += 1
             slotsByPath[path] = slot
             return slot
         }

@@ -193,7 +193,6 @@ public struct Lexer {
         let start = offset
         offset += 1
         var value: [UInt8] = []
-        var hasEscapes = false
         while true {
             guard let byte = peek(), byte != UInt8(ascii: "\n") else {
                 report(.unterminatedString(file, Span(start, offset)))
@@ -204,7 +203,6 @@ public struct Lexer {
                 break
             }
             if byte == UInt8(ascii: "\\") {
-                hasEscapes = true
                 escape(into: &value)
                 continue
             }
@@ -222,8 +220,7 @@ public struct Lexer {
             offset += 1
         }
         return Token(
-            .string, Span(start, offset), text: String(decoding: value, as: UTF8.self), contentStart: start + 1,
-            hasEscapes: hasEscapes)
+            .string, Span(start, offset), text: String(decoding: value, as: UTF8.self), contentStart: start + 1)
     }
 
     /// One escape sequence inside a string: `\" \\ \n \t \r \u{...}`.

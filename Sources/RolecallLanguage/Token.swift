@@ -42,12 +42,10 @@ public struct Token: Sendable, Equatable {
     public var flags: CompiledRegex.Flags
     /// Where the pattern of a regex (or the contents of a string) begins, for errors that point inside it.
     public var contentStart: Int
-    /// Whether a string token contained escapes, so its contents are not the source bytes verbatim.
-    public var hasEscapes: Bool
 
     init(
         _ kind: Kind, _ span: Span, text: String = "", number: Double = 0, flags: CompiledRegex.Flags = [],
-        contentStart: Int = 0, hasEscapes: Bool = false
+        contentStart: Int = 0
     ) {
         self.kind = kind
         self.span = span
@@ -55,7 +53,6 @@ public struct Token: Sendable, Equatable {
         self.number = number
         self.flags = flags
         self.contentStart = contentStart
-        self.hasEscapes = hasEscapes
     }
 
     /// How the token reads in a message: `"` quoted for literals, the spelling for punctuation.
