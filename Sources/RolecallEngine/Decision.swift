@@ -116,33 +116,39 @@ extension Evaluator {
             output.append(UInt8(ascii: "\n"))
             return
         }
+        // Build the line in the evaluator's own buffer with memcpy, then append it to the output once.
+        var cursor = line.baseAddress!
+        func put(_ text: StaticString) {
+            cursor.copyMemory(from: text.utf8Start, byteCount: text.utf8CodeUnitCount)
+            cursor += text.utf8CodeUnitCount
+        }
+        func put(_ range: (offset: Int32, length: Int32)) {
+            cursor.copyMemory(from: program.namePool.baseAddress! + Int(range.offset), byteCount: Int(range.length))
+            cursor += Int(range.length)
+        }
         func roleList(_ state: UInt8) {
-            output.append(UInt8(ascii: "["))
+            put("[")
             var first = true
             for role in touchedRoles where roleState[Int(role)] == state {
-                if !first { output.append(UInt8(ascii: ",")) }
-                output.append(contentsOf: program.roleJSON[Int(role)])
+                if !first { put(",") }
+                put(program.roleJSON[Int(role)])
                 first = false
             }
-            output.append(UInt8(ascii: "]"))
+            put("]")
         }
-        append("{\"assign\":", to: &output)
+        put("{\"assign\":")
         roleList(1)
-        append(",\"revoke\":", to: &output)
+        put(",\"revoke\":")
         roleList(2)
-        append(",\"roles\":", to: &output)
+        put(",\"roles\":")
         roleList(1)
-        append(",\"matched\":[", to: &output)
+        put(",\"matched\":[")
         for (position, rule) in matchedRules.enumerated() {
-            if position > 0 { output.append(UInt8(ascii: ",")) }
-            output.append(contentsOf: program.ruleNameJSON[Int(rule)])
+            if position > 0 { put(",") }
+            put(program.ruleNameJSON[Int(rule)])
         }
-        append("],\"errors\":[]}\n", to: &output)
-    }
-
-    /// Appends a literal's bytes with one copy (a `String`'s UTF-8 view appends byte by byte).
-    @inline(__always)
-    func append(_ text: StaticString, to output: inout [UInt8]) {
-        output.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        put("],\"errors\":[]}\n")
+        output.append(
+            contentsOf: UnsafeRawBufferPointer(start: line.baseAddress, count: line.baseAddress!.distance(to: cursor)))
     }
 }

@@ -39,6 +39,8 @@ public final class Evaluator {
     let decidingRule: UnsafeMutableBufferPointer<Int32>
     /// Rules that fired, in order (the first `matchedCount`).
     let matched: UnsafeMutableBufferPointer<Int32>
+    /// Where the fast path writes a decision line before appending it to the caller's output.
+    let line: UnsafeMutableRawBufferPointer
     /// Rules whose condition failed to evaluate.
     var failures: [(rule: Int, failure: EvalFailure)] = []
     /// When set, every comparison is recorded here (see ``explain(_:)``).
@@ -81,6 +83,7 @@ public final class Evaluator {
         self.decidingRule.initialize(repeating: 0)
         self.matched = .allocate(capacity: max(1, program.ruleCount))
         self.matched.initialize(repeating: 0)
+        self.line = .allocate(byteCount: program.maxDecisionBytes, alignment: 1)
     }
 
     deinit {
@@ -92,6 +95,7 @@ public final class Evaluator {
         touched.deallocate()
         decidingRule.deallocate()
         matched.deallocate()
+        line.deallocate()
     }
 
     /// Evaluates the rules on one event (UTF-8 JSON bytes) and returns the decision.

@@ -65,10 +65,14 @@ public final class Program: @unchecked Sendable {
     let slotCount: Int
     /// The slot of `authorization.roles`, which every decision reads.
     let currentRolesSlot: Int
-    /// Each role name as a JSON string literal, for writing decisions without building strings.
-    let roleJSON: [[UInt8]]
-    /// Each rule name as a JSON string literal.
-    let ruleNameJSON: [[UInt8]]
+    /// Every role name and rule name as a JSON string literal, back to back, for writing decisions with memcpy.
+    let namePool: UnsafeMutableBufferPointer<UInt8>
+    /// Where each role's JSON literal is in ``namePool``.
+    let roleJSON: UnsafeMutableBufferPointer<(offset: Int32, length: Int32)>
+    /// Where each rule name's JSON literal is in ``namePool``.
+    let ruleNameJSON: UnsafeMutableBufferPointer<(offset: Int32, length: Int32)>
+    /// An upper bound on the bytes of a decision line written by the fast path.
+    let maxDecisionBytes: Int
     /// The flat instruction table, its spans, and what its instructions refer to (see ``Instruction``).
     let instructions: UnsafeMutableBufferPointer<Instruction>
     let instructionSpans: [Span]
@@ -127,8 +131,18 @@ public final class Program: @unchecked Sendable {
         self.slotCount = builder.slotCount
         self.currentRolesSlot = currentRoles
         self.maxDepth = maxDepth
-        self.roleJSON = builder.roles.map { Array(JSONText.quote($0).utf8) }
-        self.ruleNameJSON = compiled.map { Array(JSONText.quote($0.name).utf8) }
+        var names: [UInt8] = []
+        func pooled(_ text: String) -> (offset: Int32, length: Int32) {
+            let bytes = Array(JSONText.quote(text).utf8)
+            defer { names += bytes }
+            return (Int32(names.count), Int32(bytes.count))
+        }
+        self.roleJSON = ownedCopy(builder.roles.map(pooled))
+        self.ruleNameJSON = ownedCopy(compiled.map { pooled($0.name) })
+        self.namePool = ownedCopy(names)
+        // Each role at most three times (assign, roles, and revoke excludes assign), each rule once, separators,
+        // and the fixed keys.
+        self.maxDecisionBytes = 3 * (names.count + builder.roles.count + compiled.count) + 128
     }
 
     deinit {
@@ -141,6 +155,9 @@ public final class Program: @unchecked Sendable {
         ruleEffects.deallocate()
         effects.deallocate()
         ruleStops.deallocate()
+        namePool.deallocate()
+        roleJSON.deallocate()
+        ruleNameJSON.deallocate()
         fields.deallocate()
         keys.deallocate()
         indices.deallocate()
