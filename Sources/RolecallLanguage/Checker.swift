@@ -137,10 +137,7 @@ public struct Checker {
     mutating func requireBoolean(_ type: StaticType, _ expr: Expr, context: String) {
         guard type.isConcrete, type != .bool else { return }
         let text = file.text(expr.span)
-        report(
-            .typeMismatch(
-                "\(context) is \(type.phrase), not a boolean", file, expr.span,
-                help: type == .regex ? nil : "compare it with a value, e.g. `\(text) != null`"))
+        report(.notBoolean(context, type.phrase, text: text, isRegex: type == .regex, file, expr.span))
     }
 
     // MARK: expressions
@@ -153,7 +150,7 @@ public struct Checker {
         case .bool(let value): return (node(.constant(.bool(value))), .bool)
         case .null, .invalid: return (node(.constant(.null)), .null)
         case .regex:
-            report(.typeMismatch("a regex can only be the pattern of `matches`", file, expr.span))
+            report(.regexOutsideMatches(file, expr.span))
             return (node(.constant(.null)), .regex)
         case .list(let elements):
             let checked = elements.map { check($0) }
@@ -182,7 +179,7 @@ public struct Checker {
         case .unary(.negate, let operand):
             let (checked, type) = check(operand)
             if type.isConcrete, type != .number {
-                report(.typeMismatch("cannot negate \(type.phrase)", file, operand.span))
+                report(.cannotNegate(type.phrase, file, operand.span))
             }
             return (node(.negate(checked)), .number)
         case .binary(let op, let left, let right):
@@ -236,13 +233,10 @@ public struct Checker {
             case (.list(let element), .index):
                 type = element
             case (.list, .key(let name, let span)):
-                report(
-                    .typeMismatch(
-                        "`\(here)` is a list, it has no field `\(name)`", file, span,
-                        help: "pick an element first, e.g. `\(here)[0].\(name)`"))
+                report(.listHasNoField(here, field: name, file, span))
                 return (node, .any)
             case (_, .index(let index, let span)):
-                report(.typeMismatch("`\(here)` is \(type.phrase), it cannot be indexed with `[\(index)]`", file, span))
+                report(.notIndexable(here, type: type.phrase, index: index, file, span))
                 return (node, .any)
             case (_, .key(let name, let span)):
                 report(.notAnObject(here, type: type.phrase, field: name, file, span))
@@ -273,7 +267,7 @@ public struct Checker {
         switch function {
         case .lower, .upper:
             if type.isConcrete, type != .string {
-                report(.typeMismatch("`\(name)` takes a string, not \(type.phrase)", file, arguments[0].span))
+                report(.functionTakesString(name, found: type.phrase, file, arguments[0].span))
             }
             if case .constant(.string(let text)) = argument.kind {
                 let folded = function == .lower ? text.lowercased() : text.uppercased()
@@ -282,9 +276,7 @@ public struct Checker {
             return (CheckedExpr(kind: .call(function, argument), span: expr.span), .string)
         case .length:
             if type.isConcrete, type == .bool || type == .number || type == .regex {
-                report(
-                    .typeMismatch(
-                        "`length` takes a string, a list or an object, not \(type.phrase)", file, arguments[0].span))
+                report(.lengthArgument(found: type.phrase, file, arguments[0].span))
             }
             return (CheckedExpr(kind: .call(function, argument), span: expr.span), .number)
         }
@@ -314,55 +306,45 @@ public struct Checker {
         case .equal, .notEqual:
             if !lt.canEqual(rt) {
                 report(
-                    .typeMismatch(
-                        "comparing \(lt.phrase) with \(rt.phrase) is always \(op == .notEqual)", file, expr.span,
-                        help: Checker.quotingHelp(l, r, lt, rt)))
+                    .neverEqual(
+                        lt.phrase, rt.phrase, notEqual: op == .notEqual,
+                        quotedNumber: Checker.quotedNumber(l, r, lt, rt),
+                        file, expr.span))
             }
         case .less, .lessEqual, .greater, .greaterEqual:
             for (type, side) in [(lt, left), (rt, right)] where type.isConcrete && type != .number && type != .string {
-                report(
-                    .typeMismatch("`\(op.rawValue)` compares numbers or strings, not \(type.phrase)", file, side.span))
+                report(.orderingOperand(op.rawValue, found: type.phrase, file, side.span))
             }
             if lt.isConcrete, rt.isConcrete, lt != rt, [lt, rt].allSatisfy({ $0 == .number || $0 == .string }) {
                 report(
-                    .typeMismatch(
-                        "`\(op.rawValue)` cannot compare \(lt.phrase) with \(rt.phrase)", file, expr.span,
-                        help: Checker.quotingHelp(l, r, lt, rt)))
+                    .orderingMismatch(
+                        op.rawValue, lt.phrase, rt.phrase, quotedNumber: Checker.quotedNumber(l, r, lt, rt), file,
+                        expr.span))
             }
         case .in, .notIn:
             if rt.isConcrete, rt.element == nil {
-                let help = rt == .string ? "to look for a substring, write `\(rightText) contains \(leftText)`" : nil
                 report(
-                    .typeMismatch(
-                        "`\(op.rawValue)` needs a list on the right, `\(rightText)` is \(rt.phrase)",
-                        file, right.span, help: help))
+                    .membershipNeedsList(
+                        op.rawValue, right: rightText, found: rt.phrase, left: rt == .string ? leftText : nil, file,
+                        right.span))
             } else if let element = rt.element, !lt.canEqual(element) {
-                report(
-                    .typeMismatch(
-                        "\(lt.phrase.replacingFirst("a ", "")) `\(leftText)` can never be in \(rt.phrase)", file,
-                        expr.span))
+                report(.neverIn(lt.phrase, leftText, list: rt.phrase, file, expr.span))
             }
         case .contains:
             if lt == .string {
                 if rt.isConcrete, rt != .string {
-                    report(.typeMismatch("a string can only contain a string, not \(rt.phrase)", file, right.span))
+                    report(.stringContainsNonString(found: rt.phrase, file, right.span))
                 }
             } else if let element = lt.element {
                 if !element.canEqual(rt) {
-                    report(.typeMismatch("\(lt.phrase) never contains \(rt.phrase)", file, expr.span))
+                    report(.listNeverContains(lt.phrase, rt.phrase, file, expr.span))
                 }
             } else if lt.isConcrete {
-                report(
-                    .typeMismatch(
-                        "`contains` needs a string or a list on the left, `\(leftText)` is \(lt.phrase)",
-                        file, left.span))
+                report(.containsNeedsContainer(leftText, found: lt.phrase, file, left.span))
             }
         case .startsWith, .endsWith:
             for (type, side) in [(lt, left), (rt, right)] where type.isConcrete && type != .string {
-                report(
-                    .typeMismatch(
-                        "`\(op.rawValue)` compares strings, `\(file.text(side.span))` is \(type.phrase)",
-                        file, side.span))
+                report(.affixNeedsStrings(op.rawValue, file.text(side.span), found: type.phrase, file, side.span))
             }
         case .matches:
             break
@@ -373,12 +355,10 @@ public struct Checker {
         return (node(.compare(op, l, r)), .bool)
     }
 
-    /// "write `1` without quotes" when a quoted number meets a number.
-    static func quotingHelp(_ l: CheckedExpr, _ r: CheckedExpr, _ lt: StaticType, _ rt: StaticType) -> String? {
+    /// The text of a quoted number compared with a number (`"1"` against `logins_count`), if that is the mistake.
+    static func quotedNumber(_ l: CheckedExpr, _ r: CheckedExpr, _ lt: StaticType, _ rt: StaticType) -> String? {
         for (expr, other) in [(l, rt), (r, lt)] {
-            if case .constant(.string(let text)) = expr.kind, other == .number, Double(text) != nil {
-                return "write `\(text)` without quotes to compare numbers"
-            }
+            if case .constant(.string(let text)) = expr.kind, other == .number, Double(text) != nil { return text }
         }
         return nil
     }
@@ -399,10 +379,7 @@ public struct Checker {
     mutating func checkMatches(_ left: Expr, _ right: Expr, _ expr: Expr) -> (CheckedExpr, StaticType) {
         let (subject, type) = check(left)
         if type.isConcrete, type != .string {
-            report(
-                .typeMismatch(
-                    "`matches` searches a string, `\(file.text(left.span))` is \(type.phrase)",
-                    file, left.span))
+            report(.matchesNeedsString(file.text(left.span), found: type.phrase, file, left.span))
         }
         let pattern: String
         let flags: CompiledRegex.Flags
@@ -430,11 +407,5 @@ public struct Checker {
             report(.invalidRegex(error.message, file, span))
             return (CheckedExpr(kind: .constant(.null), span: expr.span), .bool)
         }
-    }
-}
-
-extension String {
-    func replacingFirst(_ prefix: String, _ replacement: String) -> String {
-        hasPrefix(prefix) ? replacement + dropFirst(prefix.count) : self
     }
 }

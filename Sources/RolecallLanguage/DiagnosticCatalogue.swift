@@ -217,6 +217,99 @@ extension Diagnostic {
         Diagnostic(.error, .typeMismatch, message, file: file, span: span, help: help)
     }
 
+    static func notBoolean(
+        _ context: String, _ found: String, text: String, isRegex: Bool, _ file: SourceFile, _ span: Span
+    )
+        -> Diagnostic
+    {
+        typeMismatch(
+            "\(context) is \(found), not a boolean", file, span,
+            help: isRegex ? nil : "compare it with a value, e.g. `\(text) != null`")
+    }
+
+    static func regexOutsideMatches(_ file: SourceFile, _ span: Span) -> Diagnostic {
+        typeMismatch("a regex can only be the pattern of `matches`", file, span)
+    }
+
+    static func cannotNegate(_ found: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
+        typeMismatch("cannot negate \(found)", file, span)
+    }
+
+    static func listHasNoField(_ path: String, field: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
+        typeMismatch(
+            "`\(path)` is a list, it has no field `\(field)`", file, span,
+            help: "pick an element first, e.g. `\(path)[0].\(field)`")
+    }
+
+    static func notIndexable(_ path: String, type: String, index: Int, _ file: SourceFile, _ span: Span) -> Diagnostic {
+        typeMismatch("`\(path)` is \(type), it cannot be indexed with `[\(index)]`", file, span)
+    }
+
+    static func functionTakesString(_ name: String, found: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
+        typeMismatch("`\(name)` takes a string, not \(found)", file, span)
+    }
+
+    static func lengthArgument(found: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
+        typeMismatch("`length` takes a string, a list or an object, not \(found)", file, span)
+    }
+
+    static func quotedNumberHelp(_ text: String?) -> String? {
+        text.map { "write `\($0)` without quotes to compare numbers" }
+    }
+
+    static func neverEqual(
+        _ left: String, _ right: String, notEqual: Bool, quotedNumber: String?, _ file: SourceFile, _ span: Span
+    ) -> Diagnostic {
+        typeMismatch(
+            "comparing \(left) with \(right) is always \(notEqual)", file, span, help: quotedNumberHelp(quotedNumber))
+    }
+
+    static func orderingOperand(_ op: String, found: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
+        typeMismatch("`\(op)` compares numbers or strings, not \(found)", file, span)
+    }
+
+    static func orderingMismatch(
+        _ op: String, _ left: String, _ right: String, quotedNumber: String?, _ file: SourceFile, _ span: Span
+    ) -> Diagnostic {
+        typeMismatch("`\(op)` cannot compare \(left) with \(right)", file, span, help: quotedNumberHelp(quotedNumber))
+    }
+
+    /// `in` with a non-list on the right; `left` is given when the right side is a string (a substring search).
+    static func membershipNeedsList(
+        _ op: String, right: String, found: String, left: String?, _ file: SourceFile, _ span: Span
+    ) -> Diagnostic {
+        typeMismatch(
+            "`\(op)` needs a list on the right, `\(right)` is \(found)", file, span,
+            help: left.map { "to look for a substring, write `\(right) contains \($0)`" })
+    }
+
+    static func neverIn(_ value: String, _ text: String, list: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
+        let noun = value.hasPrefix("a ") ? String(value.dropFirst(2)) : value
+        return typeMismatch("\(noun) `\(text)` can never be in \(list)", file, span)
+    }
+
+    static func stringContainsNonString(found: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
+        typeMismatch("a string can only contain a string, not \(found)", file, span)
+    }
+
+    static func listNeverContains(_ list: String, _ value: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
+        typeMismatch("\(list) never contains \(value)", file, span)
+    }
+
+    static func containsNeedsContainer(_ text: String, found: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
+        typeMismatch("`contains` needs a string or a list on the left, `\(text)` is \(found)", file, span)
+    }
+
+    static func affixNeedsStrings(_ op: String, _ text: String, found: String, _ file: SourceFile, _ span: Span)
+        -> Diagnostic
+    {
+        typeMismatch("`\(op)` compares strings, `\(text)` is \(found)", file, span)
+    }
+
+    static func matchesNeedsString(_ text: String, found: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
+        typeMismatch("`matches` searches a string, `\(text)` is \(found)", file, span)
+    }
+
     static func invalidRegex(_ message: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
         Diagnostic(.error, .invalidRegex, "invalid regex: \(message)", file: file, span: span)
     }
