@@ -120,19 +120,27 @@ public final class ManagementClient {
     /// Sends an authenticated API request with pacing, retries, and one token refresh on a 401.
     func send(_ method: String, _ path: String, route: String, body: [UInt8]? = nil) throws(APIFailure) -> HTTPResponse
     {
+        try perform(route: route, authenticated: true) { bearer in
+            var headers = [("Authorization", "Bearer \(bearer ?? "")"), ("Accept", "application/json")]
+            if body != nil { headers.append(("Content-Type", "application/json")) }
+            return HTTPRequest(method: method, url: configuration.baseURL + path, headers: headers, body: body)
+        }
+    }
+
+    /// Sends the request `make` builds (given the bearer token when `authenticated`) until it succeeds, fails
+    /// for good, or the attempts are spent. An authenticated request that gets a 401 fetches a new token once.
+    func perform(route: String, authenticated: Bool, _ make: (String?) -> HTTPRequest) throws(APIFailure)
+        -> HTTPResponse
+    {
         var refreshed = false
         var attempt = 0
         while true {
             attempt += 1
-            let bearer = try accessToken()
-            var headers = [("Authorization", "Bearer \(bearer)"), ("Accept", "application/json")]
-            if body != nil { headers.append(("Content-Type", "application/json")) }
-            let outcome = paced(
-                HTTPRequest(method: method, url: configuration.baseURL + path, headers: headers, body: body))
-            switch outcome {
+            let bearer = authenticated ? try accessToken() : nil
+            switch paced(make(bearer)) {
             case .success(let response) where (200...299).contains(response.status):
                 return response
-            case .success(let response) where response.status == 401 && !refreshed:
+            case .success(let response) where authenticated && response.status == 401 && !refreshed:
                 // The token expired or was revoked early: fetch a new one, once.
                 refreshed = true
                 token = nil
@@ -196,45 +204,25 @@ public final class ManagementClient {
             ("grant_type", .string("client_credentials")), ("client_id", .string(configuration.clientID)),
             ("client_secret", .string(configuration.clientSecret)), ("audience", .string(configuration.audience)),
         ]).serialized
-        var attempt = 0
-        while true {
-            attempt += 1
-            let outcome = paced(
-                HTTPRequest(
-                    method: "POST", url: configuration.baseURL + "/oauth/token",
-                    headers: [("Content-Type", "application/json"), ("Accept", "application/json")],
-                    body: Array(body.utf8)))
-            switch outcome {
-            case .success(let response) where response.status == 200:
-                guard case .object(let fields)? = try? JSONValue.parse(response.body),
-                    case .string(let value)? = fields.first(where: { $0.key == "access_token" })?.value
-                else {
-                    throw .permanent(
-                        status: 200, errorCode: "invalid_token_response",
-                        message: "the token response has no access_token")
-                }
-                var lifetime = 86_400.0
-                if case .number(let seconds)? = fields.first(where: { $0.key == "expires_in" })?.value {
-                    lifetime = seconds
-                }
-                // Refresh a minute early (or a tenth of a short lifetime), so no request carries a dying token.
-                token = (value, clock() + lifetime - min(60, lifetime / 10))
-                statistics.tokens += 1
-                logger.info("fetched a Management API access token", metadata: ["token.lifetime": "\(lifetime)"])
-                return value
-            case .success(let response) where RetryPolicy.isRetryable(status: response.status):
-                try retry(
-                    after: attempt, route: "POST /oauth/token", status: response.status, headers: response.headers,
-                    problem: Self.describe(response))
-            case .success(let response):
-                let (code, message) = Self.errorDetails(response)
-                throw .permanent(status: response.status, errorCode: code, message: message)
-            case .failure(let error) where error.kind != .other:
-                try retry(after: attempt, route: "POST /oauth/token", status: nil, headers: [:], problem: error.message)
-            case .failure(let error):
-                throw .permanent(status: 0, errorCode: "transport", message: error.message)
-            }
+        let response = try perform(route: "POST /oauth/token", authenticated: false) { _ in
+            HTTPRequest(
+                method: "POST", url: configuration.baseURL + "/oauth/token",
+                headers: [("Content-Type", "application/json"), ("Accept", "application/json")], body: Array(body.utf8))
         }
+        guard case .object(let fields)? = try? JSONValue.parse(response.body),
+            case .string(let value)? = fields.first(where: { $0.key == "access_token" })?.value
+        else {
+            throw .permanent(
+                status: response.status, errorCode: "invalid_token_response",
+                message: "the token response has no access_token")
+        }
+        var lifetime = 86_400.0
+        if case .number(let seconds)? = fields.first(where: { $0.key == "expires_in" })?.value { lifetime = seconds }
+        // Refresh a minute early (or a tenth of a short lifetime), so no request carries a dying token.
+        token = (value, clock() + lifetime - min(60, lifetime / 10))
+        statistics.tokens += 1
+        logger.info("fetched a Management API access token", metadata: ["token.lifetime": "\(lifetime)"])
+        return value
     }
 
     /// Auth0's error code and message from an error body (`{statusCode, error, message, errorCode}` for the API,
