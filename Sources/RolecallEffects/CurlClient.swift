@@ -26,8 +26,11 @@ public struct HTTPRequest: Sendable {
 
 /// An HTTP response: status, headers (names lower-cased) and body.
 public struct HTTPResponse: Sendable {
+    /// The HTTP status code.
     public var status: Int
+    /// Header values by lower-cased name (the last one wins).
     public var headers: [String: String]
+    /// The body bytes.
     public var body: [UInt8]
 
     /// The body as text.
@@ -46,6 +49,7 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         case other
     }
 
+    /// What kind of failure it was.
     public var kind: Kind
     /// libcurl's description.
     public var message: String
@@ -61,7 +65,9 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
 public final class CurlClient {
     /// Connect and total timeouts, in milliseconds.
     public struct Timeouts: Sendable {
+        /// How long connecting may take.
         public var connectMilliseconds: Int
+        /// How long a whole request may take.
         public var totalMilliseconds: Int
 
         /// Creates timeouts.

@@ -65,6 +65,7 @@ func quoted(_ text: String) -> String { JSONText.quote(text) }
 
 /// An event that cannot be planned for.
 public struct PlanError: Error, Sendable, CustomStringConvertible {
+    /// What is missing from the event.
     public var message: String
     public var description: String { message }
 }
@@ -83,11 +84,15 @@ public struct EffectOutcome: Sendable, Equatable {
         case gaveUp(attempts: Int, lastError: String)
     }
 
+    /// The user's Auth0 id.
     public var user: String
+    /// The role name or id.
     public var role: String
+    /// The rule that decided the change.
     public var rule: String
     /// Assign (true) or revoke (false).
     public var assign: Bool
+    /// What happened.
     public var status: Status
 
     init(user: String, _ planned: PlannedRole, assign: Bool, status: Status) {

@@ -4,6 +4,7 @@ import RolecallEngine
 /// Carries out plans through the Management API: role names resolved to ids, one request per user and
 /// direction, every outcome reported with the user, role and rule it concerns.
 public final class EffectRunner {
+    /// The client the runner calls through.
     public let client: ManagementClient
     let logger: Logger
 
@@ -75,18 +76,29 @@ public final class EffectRunner {
 
 /// The end of `rules apply`: what happened, in numbers.
 public struct ApplySummary: Sendable {
+    /// Users with a plan.
     public var users = 0
+    /// Events that could not be evaluated or planned.
     public var invalidEvents = 0
     /// Effects planned but not carried out (a dry run).
     public var planned = 0
+    /// Effects the Management API confirmed.
     public var done = 0
+    /// Effects not needed.
     public var skipped = 0
+    /// Effects refused for good.
     public var failed = 0
+    /// Effects whose every attempt failed.
     public var gaveUp = 0
+    /// Requests repeated.
     public var retries = 0
+    /// HTTP requests sent.
     public var requests = 0
+    /// Seconds waited on rate limits.
     public var rateLimitWait = 0.0
+    /// Seconds waited in backoff.
     public var backoffWait = 0.0
+    /// Seconds the whole run took.
     public var seconds = 0.0
 
     /// An empty summary.

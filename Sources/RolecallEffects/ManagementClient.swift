@@ -35,7 +35,9 @@ public final class ManagementClient {
         public var tokens = 0
     }
 
+    /// The tenant it talks to.
     public let configuration: TenantConfiguration
+    /// What it has done so far.
     public private(set) var statistics = Statistics()
     let http: CurlClient
     let limiter: RateLimiter

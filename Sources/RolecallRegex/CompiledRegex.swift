@@ -11,7 +11,9 @@ public final class CompiledRegex: @unchecked Sendable {
 
     /// Flags of a regex literal, as written after the closing slash.
     public struct Flags: OptionSet, Sendable, Hashable {
+        /// The flags as bits.
         public let rawValue: UInt8
+        /// Flags from their bits.
         public init(rawValue: UInt8) { self.rawValue = rawValue }
         /// `i`: case-insensitive (Unicode case folding).
         public static let caseInsensitive = Flags(rawValue: 1)

@@ -16,7 +16,9 @@ public final class Sandbox: Sendable {
     public struct Configuration: Sendable {
         /// The tenant domain tokens must name in their audience.
         public var domain = "sandbox.rolecall.test"
+        /// The client id the token endpoint accepts.
         public var clientID = "sandbox-client"
+        /// The client secret the token endpoint accepts.
         public var clientSecret = "sandbox-secret"
         /// The roles that exist, as (id, name).
         public var roles: [(id: String, name: String)] = []
@@ -24,6 +26,7 @@ public final class Sandbox: Sendable {
         public var scopes = ["read:roles", "read:users", "update:users", "create:role_members", "delete:role_members"]
         /// Requests per second the bucket refills, and its size.
         public var rateLimit = 50.0
+        /// Requests allowed back to back (the bucket size, `x-ratelimit-limit`).
         public var burst = 50
         /// `expires_in` of issued tokens.
         public var tokenLifetime = 86_400
@@ -72,8 +75,11 @@ public final class Sandbox: Sendable {
 
     /// A request the sandbox answered (or dropped: status 0).
     public struct LoggedRequest: Sendable, Equatable {
+        /// The HTTP method.
         public var method: String
+        /// The path, without the query.
         public var path: String
+        /// The status answered, or 0 when the connection was dropped.
         public var status: Int
         /// Seconds since the Unix epoch.
         public var time: Double

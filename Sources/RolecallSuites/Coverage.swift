@@ -24,6 +24,7 @@ public struct Coverage: Sendable {
         public var location: String
         /// How many cases evaluated it to true, and to false.
         public var trueCount = 0
+        /// How many cases evaluated it to false.
         public var falseCount = 0
         let span: Span
 

@@ -26,7 +26,9 @@ public struct TestCase: Sendable {
 public struct Expectation: Sendable, Equatable {
     /// Compared as sets.
     public var assign: Set<String>?
+    /// The roles revoked, compared as a set.
     public var revoke: Set<String>?
+    /// The roles the token should carry, compared as a set.
     public var roles: Set<String>?
     /// Compared as an ordered list.
     public var matched: [String]?
@@ -43,6 +45,7 @@ public struct SuiteProblem: Sendable, Equatable, CustomStringConvertible {
     public var file: String
     /// 1-based line and column, when known.
     public var line: Int
+    /// 1-based column, when known.
     public var column: Int
     /// What is wrong.
     public var message: String
