@@ -95,7 +95,12 @@ public final class CompiledRegex: @unchecked Sendable {
         let options = knownValidUTF8 ? UInt32(PCRE2_NO_UTF_CHECK) : 0
         let rc: Int32
         if let base = subject.baseAddress?.assumingMemoryBound(to: UInt8.self) {
-            rc = pcre2_match_8(code, base, subject.count, 0, options, scratch.matchData, scratch.context)
+            // pcre2_jit_match is the JIT's fast path: it skips the checks pcre2_match makes before dispatching to
+            // the JIT, and needs a subject known to be valid UTF-8.
+            rc =
+                isJITCompiled && knownValidUTF8
+                ? pcre2_jit_match_8(code, base, subject.count, 0, 0, scratch.matchData, scratch.context)
+                : pcre2_match_8(code, base, subject.count, 0, options, scratch.matchData, scratch.context)
         } else {
             // An empty subject still needs a valid pointer.
             let empty: UInt8 = 0
