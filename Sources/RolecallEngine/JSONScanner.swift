@@ -1,3 +1,5 @@
+import RolecallLanguage
+
 /// Why an event is not acceptable JSON, and the byte offset where that was found.
 public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What is wrong, e.g. "unterminated string".
@@ -128,25 +130,11 @@ struct JSONScanner {
         }
     }
 
-    /// The length of the valid UTF-8 sequence at `index` (lead byte >= 0x80), or an error.
+    /// The length of the valid UTF-8 sequence at `index` (lead byte >= 0x80), or an error. Kept out of line: it
+    /// is the string scanner's cold path, taken only for non-ASCII bytes.
+    @inline(never)
     func utf8Length(at index: Int) throws(JSONError) -> Int {
-        let lead = base[index]
-        let length: Int
-        let minimum: UInt32
-        switch lead {
-        case 0xC2...0xDF: (length, minimum) = (2, 0x80)
-        case 0xE0...0xEF: (length, minimum) = (3, 0x800)
-        case 0xF0...0xF4: (length, minimum) = (4, 0x10000)
-        default: throw JSONError("invalid UTF-8", at: index)
-        }
-        guard index + length <= count else { throw JSONError("invalid UTF-8", at: index) }
-        var scalar = UInt32(lead) & (0xFF >> (length + 1))
-        for offset in 1..<length {
-            let continuation = base[index + offset]
-            guard continuation & 0xC0 == 0x80 else { throw JSONError("invalid UTF-8", at: index) }
-            scalar = scalar << 6 | UInt32(continuation & 0x3F)
-        }
-        guard scalar >= minimum, scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar) else {
+        guard let length = wellFormedUTF8Length(base, count: count, at: index) else {
             throw JSONError("invalid UTF-8", at: index)
         }
         return length

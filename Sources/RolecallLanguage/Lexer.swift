@@ -113,24 +113,7 @@ public struct Lexer {
 
     /// The length of the valid UTF-8 sequence at `index`, or nil when it is not valid UTF-8.
     static func utf8SequenceLength(_ bytes: [UInt8], at index: Int) -> Int? {
-        let lead = bytes[index]
-        let length: Int
-        let minimum: UInt32
-        switch lead {
-        case 0x00...0x7F: return 1
-        case 0xC2...0xDF: (length, minimum) = (2, 0x80)
-        case 0xE0...0xEF: (length, minimum) = (3, 0x800)
-        case 0xF0...0xF4: (length, minimum) = (4, 0x10000)
-        default: return nil
-        }
-        guard index + length <= bytes.count else { return nil }
-        var scalar = UInt32(lead) & (0xFF >> (length + 1))
-        for continuation in bytes[(index + 1)..<(index + length)] {
-            guard continuation & 0xC0 == 0x80 else { return nil }
-            scalar = scalar << 6 | UInt32(continuation & 0x3F)
-        }
-        guard scalar >= minimum, scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar) else { return nil }
-        return length
+        bytes.withUnsafeBufferPointer { wellFormedUTF8Length($0.baseAddress!, count: $0.count, at: index) }
     }
 
     mutating func skipTrivia() {
