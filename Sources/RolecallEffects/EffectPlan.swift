@@ -54,14 +54,12 @@ public struct UserPlan: Sendable {
     /// The plan as text, one line per effect: what `--dry-run` prints.
     public var text: String {
         var lines: [String] = []
-        for item in assign { lines.append("assign \(item.role) to \(userID) (rule \(quoted(item.rule)))") }
-        for item in revoke { lines.append("revoke \(item.role) from \(userID) (rule \(quoted(item.rule)))") }
+        for item in assign { lines.append("assign \(item.role) to \(userID) (rule \(JSONText.quote(item.rule)))") }
+        for item in revoke { lines.append("revoke \(item.role) from \(userID) (rule \(JSONText.quote(item.rule)))") }
         for outcome in skipped { lines.append(outcome.text) }
         return lines.map { $0 + "\n" }.joined()
     }
 }
-
-func quoted(_ text: String) -> String { JSONText.quote(text) }
 
 /// An event that cannot be planned for.
 public struct PlanError: Error, Sendable, CustomStringConvertible {
@@ -106,7 +104,7 @@ public struct EffectOutcome: Sendable, Equatable {
     /// One line for people.
     public var text: String {
         let what = assign ? "assign \(role) to \(user)" : "revoke \(role) from \(user)"
-        let why = "(rule \(quoted(rule)))"
+        let why = "(rule \(JSONText.quote(rule)))"
         switch status {
         case .done: return "done     \(what) \(why)"
         case .skipped(let reason): return "skipped  \(what) \(why): \(reason)"

@@ -1,5 +1,6 @@
 import Logging
 import RolecallEngine
+import RolecallLanguage
 
 /// Carries out plans through the Management API: role names resolved to ids, one request per user and
 /// direction, every outcome reported with the user, role and rule it concerns.
@@ -28,7 +29,7 @@ public final class EffectRunner {
                             user: plan.userID, planned, assign: assign,
                             status: .failed(
                                 status: 404, errorCode: "unknown_role",
-                                message: "the tenant has no role named \(quoted(planned.role))")))
+                                message: "the tenant has no role named \(JSONText.quote(planned.role))")))
                 case .failure(let failure):
                     outcomes.append(
                         EffectOutcome(user: plan.userID, planned, assign: assign, status: Self.status(failure)))
