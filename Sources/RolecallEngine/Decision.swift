@@ -22,14 +22,17 @@ public struct Decision: Sendable, Equatable {
     public struct RuleError: Sendable, Equatable {
         /// The rule's name.
         public var rule: String
+        /// The kind of error, stable across releases (``EvaluationError/Code``), e.g. `type-mismatch`.
+        public var code: String
         /// What went wrong, e.g. "`<` cannot compare a string with a number".
         public var message: String
         /// Where, as `file:line:column`.
         public var at: String
 
         /// Creates a rule error.
-        public init(rule: String, message: String, at: String) {
+        public init(rule: String, code: String, message: String, at: String) {
             self.rule = rule
+            self.code = code
             self.message = message
             self.at = at
         }
@@ -54,7 +57,8 @@ public struct Decision: Sendable, Equatable {
     public var json: String {
         func list(_ items: [String]) -> String { "[" + items.map(JSONText.quote).joined(separator: ",") + "]" }
         let errors = self.errors.map {
-            "{\"rule\":\(JSONText.quote($0.rule)),\"message\":\(JSONText.quote($0.message)),\"at\":\(JSONText.quote($0.at))}"
+            "{\"rule\":\(JSONText.quote($0.rule)),\"code\":\(JSONText.quote($0.code)),"
+                + "\"message\":\(JSONText.quote($0.message)),\"at\":\(JSONText.quote($0.at))}"
         }
         return "{\"assign\":\(list(assign)),\"revoke\":\(list(revoke)),\"roles\":\(list(roles)),"
             + "\"matched\":\(list(matched)),\"errors\":[\(errors.joined(separator: ","))]}"
@@ -85,7 +89,7 @@ extension Evaluator {
             let rule = program.rules[failure.rule]
             let location = rule.file.location(of: failure.failure.span.start)
             return Decision.RuleError(
-                rule: rule.name, message: failure.failure.message,
+                rule: rule.name, code: failure.failure.code.rawValue, message: failure.failure.message,
                 at: "\(rule.file.path):\(location.line):\(location.column)")
         }
         var decision = Decision(

@@ -4,35 +4,46 @@ import RolecallRegex
 /// Near-miss hints for traces: a comparison that came out false but would have been true with a small change
 /// to the data or the rule is the most common authoring mistake, so the trace says which change.
 extension Evaluator {
-    /// A hint for the false comparison `node` with operand values `left` and `right`, or nil.
-    func nearMiss(_ node: Node, _ left: Value, _ right: Value?) -> String? {
-        switch node.kind {
-        case .fieldEqualsString(_, let text, negated: false):
-            return nearlyEqual(left, .string(String(decoding: text, as: UTF8.self)))
-        case .fieldCompareNumber(.equal, _, let number):
-            return nearlyEqual(left, .number(number))
-        case .compare(.equal, _, _):
-            return right.flatMap { nearlyEqual(left, $0) }
-        case .fieldInStrings(_, let texts, negated: false):
-            return nearlyIn(left, texts.map { .string(String(decoding: $0, as: UTF8.self)) })
-        case .stringInField, .compare(.in, _, _):
-            return right.flatMap(elements).flatMap { nearlyIn(left, $0) }
-        case .fieldContainsString, .compare(.contains, _, _):
-            guard let right else { return nil }
-            if let items = elements(left) { return nearlyIn(right, items) }
-            return foldedCase(left, right) { $0.contains($1) } ? "would be true ignoring letter case" : nil
-        case .compare(.startsWith, _, _):
-            guard let right else { return nil }
-            return foldedCase(left, right) { $0.hasPrefix($1) } ? "would be true ignoring letter case" : nil
-        case .compare(.endsWith, _, _):
-            guard let right else { return nil }
-            return foldedCase(left, right) { $0.hasSuffix($1) } ? "would be true ignoring letter case" : nil
-        case .matches(_, let regex):
+    /// A hint for the false comparison at instruction `index` with operand values `left` and `right`, or nil.
+    func nearMiss(_ index: Int32, _ left: Value, _ right: Value?) -> String? {
+        let instruction = program.instructions[Int(index)]
+        let op: BinaryOperator? =
+            switch instruction.opcode {
+            case .compare: BinaryOperator.allCases[Int(instruction.z)]
+            case .compareNumber: numberOperators[Int(instruction.y)]
+            case .equalsString: .equal
+            case .inStrings, .stringInField: .in
+            case .containsString: .contains
+            default: nil
+            }
+        switch (instruction.opcode, op) {
+        case (.fieldMatches, _), (.matches, _):
+            let regex = program.regexCodes[Int(instruction.y)].takeUnretainedValue()
             guard !regex.flags.contains(.caseInsensitive), let subject = string(left),
                 let folded = try? CompiledRegex(regex.pattern, flags: regex.flags.union(.caseInsensitive)),
                 (try? folded.matches(subject, scratch: scratch)) == true
             else { return nil }
             return "would match with the `i` flag (ignoring letter case)"
+        case (.inStrings, _):
+            let strings = (instruction.y..<(instruction.y + instruction.z)).map { range in
+                let (offset, length) = program.poolRanges[Int(range)]
+                return poolString(offset, length)
+            }
+            return nearlyIn(left, strings)
+        case (_, .equal?):
+            return right.flatMap { nearlyEqual(left, $0) }
+        case (_, .in?):
+            return right.flatMap(elements).flatMap { nearlyIn(left, $0) }
+        case (_, .contains?):
+            guard let right else { return nil }
+            if let items = elements(left) { return nearlyIn(right, items) }
+            return foldedCase(left, right) { $0.contains($1) } ? "would be true ignoring letter case" : nil
+        case (_, .startsWith?):
+            guard let right else { return nil }
+            return foldedCase(left, right) { $0.hasPrefix($1) } ? "would be true ignoring letter case" : nil
+        case (_, .endsWith?):
+            guard let right else { return nil }
+            return foldedCase(left, right) { $0.hasSuffix($1) } ? "would be true ignoring letter case" : nil
         default:
             return nil
         }

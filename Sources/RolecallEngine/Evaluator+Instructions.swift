@@ -1,75 +1,194 @@
 import RolecallLanguage
 import RolecallRegex
 
+/// The interpreter: the one place where a condition's instructions (see ``Instruction``) are evaluated, for
+/// decisions and traces alike.
 extension Evaluator {
-    /// Evaluates instruction `index` (see ``Instruction``) in a boolean position.
-    func truth(instruction index: Int32) throws(EvalFailure) -> Bool {
+    /// Evaluates instruction `index` in a boolean position: `null` is false, any other non-boolean is an error.
+    ///
+    /// When a trace is being taken, every comparison, tested value and `not` reports its operands and result to
+    /// ``observe(_:_:_:_:)`` as it completes; that check is one predictable branch on the hot path.
+    func truth(_ index: Int32) throws(EvaluationError) -> Bool {
+        let instruction = program.instructions[Int(index)]
+        let x = Int(instruction.x)
+        let result: Bool
+        switch instruction.opcode {
+        case .and:
+            for position in x..<(x + Int(instruction.y)) where !(try truth(program.operands[position])) {
+                return false
+            }
+            return true
+        case .or:
+            for position in x..<(x + Int(instruction.y)) where try truth(program.operands[position]) { return true }
+            return false
+        case .not:
+            result = !(try truth(instruction.x))
+            if tracing { observe(index, .bool(!result), nil, result) }
+            return result
+        case .equalsString, .notEqualsString:
+            let subject = slots[x]
+            if subject.isString {
+                result =
+                    stringEquals(subject, poolBytes(instruction.y, instruction.z))
+                    == (instruction.opcode == .equalsString)
+            } else {
+                // Deep equality of a non-string with a string: never equal.
+                result = instruction.opcode == .notEqualsString
+            }
+            if tracing { observe(index, subject, poolString(instruction.y, instruction.z), result) }
+            return result
+        case .inStrings, .notInStrings:
+            let subject = slots[x]
+            var found = false
+            if subject.isString {
+                for range in instruction.y..<(instruction.y + instruction.z) {
+                    let (offset, length) = program.poolRanges[Int(range)]
+                    if stringEquals(subject, poolBytes(offset, length)) {
+                        found = true
+                        break
+                    }
+                }
+            }
+            result = found == (instruction.opcode == .inStrings)
+            if tracing { observe(index, subject, nil, result) }
+            return result
+        case .stringInField:
+            let list = slots[x]
+            switch list {
+            case .rawArray, .list, .null:
+                result = listContainsString(list, poolBytes(instruction.y, instruction.z))
+            default:
+                result = try compare(.in, poolString(instruction.y, instruction.z), list, at: index)
+            }
+            if tracing { observe(index, poolString(instruction.y, instruction.z), list, result) }
+            return result
+        case .containsString:
+            let subject = slots[x]
+            switch subject {
+            case .null: result = false
+            case .rawString, .string:
+                result = withBytes(subject) { Evaluator.find(poolBytes(instruction.y, instruction.z), in: $0) } ?? false
+            case .rawArray, .list: result = listContainsString(subject, poolBytes(instruction.y, instruction.z))
+            default: result = try compare(.contains, subject, poolString(instruction.y, instruction.z), at: index)
+            }
+            if tracing { observe(index, subject, poolString(instruction.y, instruction.z), result) }
+            return result
+        case .compareNumber:
+            let subject = slots[x]
+            if case .number(let value) = subject {
+                switch instruction.y {
+                case 0: result = value == instruction.number
+                case 1: result = value != instruction.number
+                case 2: result = value < instruction.number
+                case 3: result = value <= instruction.number
+                case 4: result = value > instruction.number
+                default: result = value >= instruction.number
+                }
+            } else {
+                let op = numberOperators[Int(instruction.y)]
+                result = try compare(op, subject, .number(instruction.number), at: index)
+            }
+            if tracing { observe(index, subject, .number(instruction.number), result) }
+            return result
+        case .fieldMatches:
+            let subject = slots[x]
+            result = try matches(subject, program.regexCodes[Int(instruction.y)].takeUnretainedValue(), at: index)
+            if tracing { observe(index, subject, nil, result) }
+            return result
+        case .matches:
+            let subject = try value(instruction.x)
+            result = try matches(subject, program.regexCodes[Int(instruction.y)].takeUnretainedValue(), at: index)
+            if tracing { observe(index, subject, nil, result) }
+            return result
+        case .compare:
+            let (left, right) = (try value(instruction.x), try value(instruction.y))
+            result = try compare(BinaryOperator.allCases[Int(instruction.z)], left, right, at: index)
+            if tracing { observe(index, left, right, result) }
+            return result
+        case .constant, .slot, .list, .call, .negate:
+            // A field tested for truth (`user.email_verified`) is common: read its slot without a call.
+            let computed = instruction.opcode == .slot ? slots[x] : try value(index)
+            switch computed {
+            case .bool(let flag): result = flag
+            case .null: result = false
+            default:
+                throw failure(.notBoolean, "condition is \(computed.typeName), not a boolean", [computed], at: index)
+            }
+            if tracing { observe(index, computed, nil, result) }
+            return result
+        }
+    }
+
+    /// Evaluates instruction `index` in a value position.
+    func value(_ index: Int32) throws(EvaluationError) -> Value {
         let instruction = program.instructions[Int(index)]
         let x = Int(instruction.x)
         switch instruction.opcode {
-        case .and:
-            guard try truth(instruction: instruction.x) else { return false }
-            return try truth(instruction: instruction.y)
-        case .or:
-            if try truth(instruction: instruction.x) { return true }
-            return try truth(instruction: instruction.y)
-        case .not:
-            return !(try truth(instruction: instruction.x))
-        case .fieldTruth:
-            switch slots[x] {
-            case .bool(let value): return value
-            case .null: return false
-            case let other:
-                throw EvalFailure(
-                    message: "condition is \(other.typeName), not a boolean", span: program.instructionSpans[Int(index)]
-                )
+        case .constant: return program.constants[x]
+        case .slot: return slots[x]
+        case .list:
+            var values: [Value] = []
+            values.reserveCapacity(Int(instruction.y))
+            for position in x..<(x + Int(instruction.y)) { values.append(try value(program.operands[position])) }
+            return .list(values)
+        case .call:
+            return try call(Function.allCases[Int(instruction.y)], try value(instruction.x), at: index)
+        case .negate:
+            switch try value(instruction.x) {
+            case .number(let number): return .number(-number)
+            case .null: return .null
+            case let other: throw failure(.typeMismatch, "cannot negate \(other.typeName)", [other], at: index)
             }
-        case .equalsString:
-            return stringEquals(slots[x], poolBytes(instruction.y, instruction.z))
-        case .notEqualsString:
-            return !stringEquals(slots[x], poolBytes(instruction.y, instruction.z))
-        case .inStrings, .notInStrings:
-            var found = false
-            for range in instruction.y..<(instruction.y + instruction.z) {
-                let (offset, length) = program.poolRanges[Int(range)]
-                if stringEquals(slots[x], poolBytes(offset, length)) {
-                    found = true
-                    break
-                }
-            }
-            return found == (instruction.opcode == .inStrings)
-        case .stringInField:
-            return try contains(
-                slots[x], string: poolBytes(instruction.y, instruction.z), span: program.instructionSpans[Int(index)],
-                op: "in")
-        case .containsString:
-            return try contains(
-                slots[x], string: poolBytes(instruction.y, instruction.z), span: program.instructionSpans[Int(index)],
-                op: "contains")
-        case .compareNumber:
-            if case .number(let value) = slots[x] {
-                switch instruction.y {
-                case 0: return value == instruction.number
-                case 1: return value != instruction.number
-                case 2: return value < instruction.number
-                case 3: return value <= instruction.number
-                case 4: return value > instruction.number
-                default: return value >= instruction.number
-                }
-            }
-            let op = numberOperators[Int(instruction.y)]
-            return try compare(op, slots[x], .number(instruction.number), span: program.instructionSpans[Int(index)])
-        case .matches:
-            let regex = program.regexCodes[Int(instruction.y)].takeUnretainedValue()
-            return try matches(slots[x], regex, span: program.instructionSpans[Int(index)])
-        case .general:
-            return try truth(program.generalNodes[x])
+        default:
+            return .bool(try truth(index))
         }
+    }
+
+    /// `lower`, `upper` and `length`; `null` gives `null`.
+    func call(_ function: Function, _ argument: Value, at index: Int32) throws(EvaluationError) -> Value {
+        if case .null = argument { return .null }
+        switch function {
+        case .lower, .upper:
+            guard let text = string(argument) else {
+                throw failure(
+                    .typeMismatch, "`\(function.rawValue)` takes a string, not \(argument.typeName)", [argument],
+                    at: index)
+            }
+            return .string(function == .lower ? text.lowercased() : text.uppercased())
+        case .length:
+            switch argument {
+            case .rawString(let start, let end):
+                var scalars = 0
+                for offset in start..<end where base[offset] & 0xC0 != 0x80 { scalars += 1 }
+                return .number(Double(scalars))
+            case .string(let text): return .number(Double(text.unicodeScalars.count))
+            case .rawArray, .list: return .number(Double(elements(argument)?.count ?? 0))
+            case .rawObject: return .number(Double(members(argument)?.count ?? 0))
+            default:
+                throw failure(
+                    .typeMismatch, "`length` takes a string, a list or an object, not \(argument.typeName)", [argument],
+                    at: index)
+            }
+        }
+    }
+
+    /// An evaluation error of instruction `index`.
+    func failure(_ code: EvaluationError.Code, _ message: String, _ operands: [Value], at index: Int32)
+        -> EvaluationError
+    {
+        EvaluationError(
+            code: code, message: message, operandTypes: operands.map(\.typeName),
+            span: program.instructionSpans[Int(index)])
     }
 
     /// Bytes `offset..<offset+length` of the program's constant pool.
     @inline(__always)
     func poolBytes(_ offset: Int32, _ length: Int32) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: program.pool.baseAddress! + Int(offset), count: Int(length))
+    }
+
+    /// The pool string at `offset` as a value (off the fast path: traces and errors).
+    func poolString(_ offset: Int32, _ length: Int32) -> Value {
+        .string(String(decoding: poolBytes(offset, length), as: UTF8.self))
     }
 }

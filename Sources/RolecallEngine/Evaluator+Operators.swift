@@ -104,24 +104,12 @@ extension Evaluator {
         }
     }
 
-    /// `list contains string` / `string in list` / `text contains string`, with `null` giving false.
-    func contains(_ container: Value, string text: [UInt8], span: Span, op: String) throws(EvalFailure) -> Bool {
-        let result = text.withUnsafeBytes { bytes in
-            Result { () throws(EvalFailure) in try contains(container, string: bytes, span: span, op: op) }
-        }
-        return try result.get()
-    }
-
-    func contains(_ container: Value, string text: UnsafeRawBufferPointer, span: Span, op: String) throws(EvalFailure)
-        -> Bool
-    {
-        switch container {
-        case .null: return false
-        case .rawString, .string:
-            if op == "in" { throw EvalFailure(message: "`in` needs a list on the right, found a string", span: span) }
-            return withBytes(container) { Evaluator.find(text, in: $0) } ?? false
+    /// Whether a list value (an event array or a built list) has a string element with exactly these bytes;
+    /// false for `null`. The event array is walked in place: no element is materialised unless it is an
+    /// escaped string.
+    func listContainsString(_ list: Value, _ text: UnsafeRawBufferPointer) -> Bool {
+        switch list {
         case .rawArray(let start, let end):
-            // Walk the array in place: no element is materialised unless it is an escaped string.
             var scanner = JSONScanner(base: base, count: end, position: start + 1, maxDepth: program.maxDepth)
             do throws(JSONError) {
                 if try scanner.peekToken("]") == UInt8(ascii: "]") { return false }
@@ -150,10 +138,7 @@ extension Evaluator {
         case .list(let items):
             return items.contains { stringEquals($0, text) }
         default:
-            let role = op == "in" ? "on the right" : "on the left"
-            throw EvalFailure(
-                message: "`\(op)` needs a list \(role)\(op == "in" ? "" : " or a string"), found \(container.typeName)",
-                span: span)
+            return false
         }
     }
 
@@ -170,8 +155,9 @@ extension Evaluator {
         return false
     }
 
-    /// The general comparison, for every operator but `matches`, `and` and `or`.
-    func compare(_ op: BinaryOperator, _ a: Value, _ b: Value, span: Span) throws(EvalFailure) -> Bool {
+    /// Every comparison operator but `matches`: the one definition of their semantics and error messages.
+    /// `index` is the instruction being evaluated, for the error's position.
+    func compare(_ op: BinaryOperator, _ a: Value, _ b: Value, at index: Int32) throws(EvaluationError) -> Bool {
         switch op {
         case .equal: return deepEqual(a, b)
         case .notEqual: return !deepEqual(a, b)
@@ -183,13 +169,13 @@ extension Evaluator {
                 let order = withBytes(a) { x in withBytes(b) { y in Evaluator.order(x, y) } ?? 0 } ?? 0
                 return Evaluator.compareNumbers(op, Double(order), 0)
             }
-            throw EvalFailure(
-                message: "`\(op.rawValue)` cannot compare \(a.typeName) with \(b.typeName)", span: span)
+            throw failure(
+                .typeMismatch, "`\(op.rawValue)` cannot compare \(a.typeName) with \(b.typeName)", [a, b], at: index)
         case .in, .notIn:
             if case .null = b { return op == .notIn }
             guard let items = elements(b) else {
-                throw EvalFailure(
-                    message: "`\(op.rawValue)` needs a list on the right, found \(b.typeName)", span: span)
+                throw failure(
+                    .typeMismatch, "`\(op.rawValue)` needs a list on the right, found \(b.typeName)", [a, b], at: index)
             }
             return items.contains { deepEqual(a, $0) } == (op == .in)
         case .contains:
@@ -197,13 +183,15 @@ extension Evaluator {
             if case .null = b { return false }
             if a.isString {
                 guard b.isString else {
-                    throw EvalFailure(message: "a string can only contain a string, not \(b.typeName)", span: span)
+                    throw failure(
+                        .typeMismatch, "a string can only contain a string, not \(b.typeName)", [a, b], at: index)
                 }
                 return withBytes(b) { needle in withBytes(a) { Evaluator.find(needle, in: $0) } ?? false } ?? false
             }
             guard let items = elements(a) else {
-                throw EvalFailure(
-                    message: "`contains` needs a string or a list on the left, found \(a.typeName)", span: span)
+                throw failure(
+                    .typeMismatch, "`contains` needs a string or a list on the left, found \(a.typeName)", [a, b],
+                    at: index)
             }
             return items.contains { deepEqual($0, b) }
         case .startsWith, .endsWith:
@@ -211,7 +199,8 @@ extension Evaluator {
             if case .null = b { return false }
             guard a.isString, b.isString else {
                 let culprit = a.isString ? b : a
-                throw EvalFailure(message: "`\(op.rawValue)` compares strings, found \(culprit.typeName)", span: span)
+                throw failure(
+                    .typeMismatch, "`\(op.rawValue)` compares strings, found \(culprit.typeName)", [a, b], at: index)
             }
             return withBytes(a) { text in
                 withBytes(b) { affix in
@@ -220,8 +209,8 @@ extension Evaluator {
                     return affix.count == 0 || memcmp(text.baseAddress! + offset, affix.baseAddress!, affix.count) == 0
                 } ?? false
             } ?? false
-        case .and, .or, .matches:
-            preconditionFailure("\(op) is not a comparison")
+        case .matches:
+            preconditionFailure("`matches` is compiled to its own instruction")
         }
     }
 
@@ -236,7 +225,7 @@ extension Evaluator {
     }
 
     /// `subject matches regex`, with `null` giving false and a blown backtracking limit giving an error.
-    func matches(_ subject: Value, _ regex: CompiledRegex, span: Span) throws(EvalFailure) -> Bool {
+    func matches(_ subject: Value, _ regex: CompiledRegex, at index: Int32) throws(EvaluationError) -> Bool {
         if case .null = subject { return false }
         let outcome = withBytes(subject) { bytes in
             // Every string value is valid UTF-8: event strings are validated by the reader, the rest are Swift strings.
@@ -246,14 +235,16 @@ extension Evaluator {
         }
         switch outcome {
         case nil:
-            throw EvalFailure(message: "`matches` searches a string, found \(subject.typeName)", span: span)
+            throw failure(
+                .typeMismatch, "`matches` searches a string, found \(subject.typeName)", [subject], at: index)
         case .success(let matched)?:
             return matched
         case .failure(.limitExceeded)?:
-            throw EvalFailure(
-                message: "regex `\(regex.pattern)` exceeded its backtracking limit on this input", span: span)
+            throw failure(
+                .regexLimit, "regex `\(regex.pattern)` exceeded its backtracking limit on this input", [subject],
+                at: index)
         case .failure(.failed(let message))?:
-            throw EvalFailure(message: "regex `\(regex.pattern)` failed: \(message)", span: span)
+            throw failure(.regexFailed, "regex `\(regex.pattern)` failed: \(message)", [subject], at: index)
         }
     }
 }

@@ -2,9 +2,30 @@ import RolecallLanguage
 import RolecallRegex
 
 /// An evaluation error: the rule did not fire because evaluating its condition failed.
-struct EvalFailure: Error {
-    var message: String
-    var span: Span
+///
+/// A value with a stable ``code`` (like the checker's diagnostics) and the types of the operands involved, so a
+/// server can count errors by kind and an outbox can key on them without parsing messages.
+public struct EvaluationError: Error, Sendable, Equatable {
+    /// What kind of error, stable across releases.
+    public enum Code: String, Sendable, CaseIterable {
+        /// A condition (or an operand of `and`, `or`, `not`) was neither a boolean nor `null`.
+        case notBoolean = "not-boolean"
+        /// An operator or function was given a value of a type it does not take.
+        case typeMismatch = "type-mismatch"
+        /// A regex exceeded its match, depth or heap limit on this input.
+        case regexLimit = "regex-limit"
+        /// PCRE2 reported another matching error.
+        case regexFailed = "regex-failed"
+    }
+
+    /// The kind of error.
+    public var code: Code
+    /// What went wrong, e.g. "`<` cannot compare a string with a number".
+    public var message: String
+    /// The types of the operands involved, as messages name them (`a string`, `null`, ...).
+    public var operandTypes: [String]
+    /// The expression that failed, in its rule's file.
+    public var span: Span
 }
 
 /// Evaluates a ``Program`` on events, one at a time.
@@ -28,6 +49,8 @@ public final class Evaluator {
         var stoppedAt: Int?
         var touchedCount = 0
         var matchedCount = 0
+        /// Whether a trace is being taken (see ``observe(_:_:_:_:)``).
+        var tracing = false
     }
 
     let state: UnsafeMutablePointer<State>
@@ -42,7 +65,7 @@ public final class Evaluator {
     /// Where the fast path writes a decision line before appending it to the caller's output.
     let line: UnsafeMutableRawBufferPointer
     /// Rules whose condition failed to evaluate.
-    var failures: [(rule: Int, failure: EvalFailure)] = []
+    var failures: [(rule: Int, failure: EvaluationError)] = []
     /// When set, every comparison is recorded here (see ``explain(_:)``).
     var trace: [TraceStep]?
 
@@ -58,6 +81,7 @@ public final class Evaluator {
         get { state.pointee.stoppedAt }
         set { state.pointee.stoppedAt = newValue }
     }
+    var tracing: Bool { state.pointee.tracing }
     /// The roles touched by the last run, in order.
     var touchedRoles: UnsafeMutableBufferPointer<Int32> {
         UnsafeMutableBufferPointer(rebasing: touched[0..<state.pointee.touchedCount])
@@ -138,22 +162,19 @@ public final class Evaluator {
         return state.pointee.matchedCount
     }
 
-    /// Runs every rule on the slots, leaving the outcome in the evaluator's state. Traces walk the node trees;
-    /// ordinary evaluation runs the flat instruction table.
+    /// Runs every rule on the slots, leaving the outcome in the evaluator's state.
     func runRules() {
         for role in touchedRoles { roleState[Int(role)] = 0 }
         state.pointee.touchedCount = 0
         state.pointee.matchedCount = 0
         if !failures.isEmpty { failures.removeAll(keepingCapacity: true) }
         stoppedAt = nil
-        let tracing = trace != nil
         for index in 0..<program.ruleRoots.count {
             currentRule = index
             let root = program.ruleRoots[index]
             if root >= 0 {
-                do throws(EvalFailure) {
-                    let fired = tracing ? try truth(program.rules[index].condition!) : try truth(instruction: root)
-                    guard fired else { continue }
+                do throws(EvaluationError) {
+                    guard try truth(root) else { continue }
                 } catch {
                     failures.append((index, error))
                     continue
@@ -179,74 +200,6 @@ public final class Evaluator {
         }
     }
 
-    // MARK: booleans
-
-    /// Evaluates a node in a boolean position: `null` is false, any other non-boolean is an error.
-    func truth(_ node: Node) throws(EvalFailure) -> Bool {
-        switch node.kind {
-        case .and(let left, let right):
-            guard try truth(left) else { return false }
-            return try truth(right)
-        case .or(let left, let right):
-            if try truth(left) { return true }
-            return try truth(right)
-        case .not(let operand): return !(try truth(operand))
-        default:
-            let result = try test(node)
-            if trace != nil, node.isOperand { record(node, result, nil, result.isTrue) }
-            switch result {
-            case .bool(let value): return value
-            case .null: return false
-            default:
-                throw EvalFailure(message: "condition is \(result.typeName), not a boolean", span: node.span)
-            }
-        }
-    }
-
-    /// Evaluates comparison nodes straight to a boolean; other nodes through ``value(_:)``.
-    @inline(__always)
-    func test(_ node: Node) throws(EvalFailure) -> Value {
-        let result: Bool
-        switch node.kind {
-        case .fieldEqualsString(let slot, let text, let negated):
-            result = stringEquals(slots[slot], text) != negated
-            if trace != nil { record(node, slots[slot], .string(String(decoding: text, as: UTF8.self)), result) }
-        case .fieldInStrings(let slot, let texts, let negated):
-            let subject = slots[slot]
-            result = texts.contains { stringEquals(subject, $0) } != negated
-            if trace != nil { record(node, subject, nil, result) }
-        case .stringInField(let text, let slot):
-            let list = slots[slot]
-            result = try contains(list, string: text, span: node.span, op: "in")
-            if trace != nil { record(node, .string(String(decoding: text, as: UTF8.self)), list, result) }
-        case .fieldContainsString(let slot, let text):
-            let subject = slots[slot]
-            result = try contains(subject, string: text, span: node.span, op: "contains")
-            if trace != nil { record(node, subject, .string(String(decoding: text, as: UTF8.self)), result) }
-        case .fieldCompareNumber(let op, let slot, let number):
-            let subject = slots[slot]
-            if case .number(let value) = subject {
-                result = Evaluator.compareNumbers(op, value, number)
-            } else {
-                result = try compare(op, subject, .number(number), span: node.span)
-            }
-            if trace != nil { record(node, subject, .number(number), result) }
-        case .compare(let op, let left, let right):
-            let (l, r) = (try value(left), try value(right))
-            result = try compare(op, l, r, span: node.span)
-            if trace != nil { record(node, l, r, result) }
-        case .matches(let subjectNode, let regex):
-            let subject = try value(subjectNode)
-            result = try matches(subject, regex, span: node.span)
-            if trace != nil { record(node, subject, nil, result) }
-        case .and, .or, .not:
-            return .bool(try truth(node))
-        default:
-            return try value(node)
-        }
-        return .bool(result)
-    }
-
     static func compareNumbers(_ op: BinaryOperator, _ a: Double, _ b: Double) -> Bool {
         switch op {
         case .equal: a == b
@@ -256,54 +209,6 @@ public final class Evaluator {
         case .greater: a > b
         case .greaterEqual: a >= b
         default: false
-        }
-    }
-
-    // MARK: values
-
-    func value(_ node: Node) throws(EvalFailure) -> Value {
-        switch node.kind {
-        case .constant(let value): return value
-        case .slot(let slot): return slots[slot]
-        case .list(let items):
-            var values: [Value] = []
-            for item in items { values.append(try value(item)) }
-            return .list(values)
-        case .call(let function, let argument):
-            return try call(function, try value(argument), span: node.span)
-        case .negate(let operand):
-            switch try value(operand) {
-            case .number(let number): return .number(-number)
-            case .null: return .null
-            case let other: throw EvalFailure(message: "cannot negate \(other.typeName)", span: node.span)
-            }
-        default:
-            return try test(node)
-        }
-    }
-
-    func call(_ function: Function, _ argument: Value, span: Span) throws(EvalFailure) -> Value {
-        if case .null = argument { return .null }
-        switch function {
-        case .lower, .upper:
-            guard let text = string(argument) else {
-                throw EvalFailure(
-                    message: "`\(function.rawValue)` takes a string, not \(argument.typeName)", span: span)
-            }
-            return .string(function == .lower ? text.lowercased() : text.uppercased())
-        case .length:
-            switch argument {
-            case .rawString(let start, let end):
-                var scalars = 0
-                for index in start..<end where base[index] & 0xC0 != 0x80 { scalars += 1 }
-                return .number(Double(scalars))
-            case .string(let text): return .number(Double(text.unicodeScalars.count))
-            case .rawArray, .list: return .number(Double(elements(argument)?.count ?? 0))
-            case .rawObject: return .number(Double(members(argument)?.count ?? 0))
-            default:
-                throw EvalFailure(
-                    message: "`length` takes a string, a list or an object, not \(argument.typeName)", span: span)
-            }
         }
     }
 }

@@ -75,7 +75,11 @@ extension Evaluator {
     /// Evaluates one event and records every comparison, for `rules eval --explain` and failing tests.
     public func explain(_ event: [UInt8]) throws(JSONError) -> Explanation {
         trace = []
-        defer { trace = nil }
+        state.pointee.tracing = true
+        defer {
+            trace = nil
+            state.pointee.tracing = false
+        }
         let result = event.withUnsafeBytes { bytes in
             Result { () throws(JSONError) -> Explanation in
                 try run(bytes)
@@ -103,18 +107,21 @@ extension Evaluator {
         return try result.get()
     }
 
-    /// Records a comparison in the trace.
-    func record(_ node: Node, _ left: Value, _ right: Value?, _ result: Bool) {
+    /// The trace's observer: called by the interpreter as each comparison, tested value and `not` of a
+    /// condition completes, with the operand values it used and its result.
+    func observe(_ index: Int32, _ left: Value, _ right: Value?, _ result: Bool) {
         let file = program.rules[currentRule].file
+        let shown = program.shownOperands[Int(index)]
         var operands: [TraceStep.Operand] = []
-        if let span = node.shownOperands.left { operands.append(.init(source: file.text(span), value: render(left))) }
-        if let span = node.shownOperands.right, let right {
+        if let span = shown.left { operands.append(.init(source: file.text(span), value: render(left))) }
+        if let span = shown.right, let right {
             operands.append(.init(source: file.text(span), value: render(right)))
         }
+        let span = program.instructionSpans[Int(index)]
         trace?.append(
             TraceStep(
-                rule: currentRule, source: file.text(node.span), operands: operands, result: result, span: node.span,
-                hint: result ? nil : nearMiss(node, left, right)))
+                rule: currentRule, source: file.text(span), operands: operands, result: result, span: span,
+                hint: result ? nil : nearMiss(index, left, right)))
     }
 
     /// A value as JSON text, long containers shortened.

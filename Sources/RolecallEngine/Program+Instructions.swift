@@ -1,36 +1,55 @@
 import RolecallLanguage
 import RolecallRegex
 
-/// The hot path's form of a rule condition: a flat table of plain-data instructions.
+/// A rule condition, compiled: one plain-data instruction per checked node, in one flat table.
 ///
-/// Conditions are compiled twice. The ``Node`` tree serves traces and the rarely used operators; this table
-/// serves ordinary evaluation. Its instructions hold only integers (slots, child indices, offsets into a byte
-/// pool), so evaluating them touches no reference counts. Each opcode has exactly the semantics of the
-/// `Node` it was lowered from; the evaluator tests run every case both ways.
+/// This table is the only form in which conditions run. Decisions, traces, hints and coverage all evaluate
+/// these instructions; a trace is an observer the evaluator calls as each one completes (see
+/// ``Evaluator/observe(_:_:_:_:)``), so the explanation of a decision and the decision cannot disagree.
+/// Instructions hold only integers (slots, instruction indices, offsets into a byte pool), so evaluating them
+/// touches no reference counts.
+///
+/// An instruction either *tests* (its result is a boolean: the connectives and the comparisons) or *computes*
+/// a value (constants, fields, lists, calls, negation). The evaluator can ask either kind for either form: a
+/// computed value in a boolean position must be a boolean or `null`; a test in a value position is a boolean.
 struct Instruction {
     enum Opcode: UInt8 {
-        /// `x and y` (children `x`, `y`)
+        /// `a and b and ...`: operands `operands[x..<x+y]`, left to right, stopping at the first false.
         case and
-        /// `x or y`
+        /// `a or b or ...`: operands `operands[x..<x+y]`, left to right, stopping at the first true.
         case or
-        /// `not x`
+        /// `not x`.
         case not
-        /// Slot `x` in a boolean position.
-        case fieldTruth
-        /// Slot `x` equals the pool bytes at `y` (length `z`); `.notEqualsString` negates.
+        /// Specialisations of `compare` for the commonest shapes, on slot `x`. Each handles only the operand
+        /// types it is fast for and hands any other to ``Evaluator/compare(_:_:_:at:)``, so the semantics and the
+        /// error messages of an operator live in one place.
+        /// `==`/`!=` the pool string at `y` (length `z`).
         case equalsString, notEqualsString
-        /// Slot `x` is one of `z` strings whose pool ranges start at range `y`; `.notInStrings` negates.
+        /// `in`/`not in` a list of `z` pool strings whose ranges start at range `y`.
         case inStrings, notInStrings
-        /// The pool string at `y` (length `z`) is in list slot `x`.
+        /// The pool string at `y` (length `z`) `in` slot `x`.
         case stringInField
-        /// Slot `x` contains the pool string at `y` (length `z`).
+        /// Slot `x` `contains` the pool string at `y` (length `z`).
         case containsString
-        /// Slot `x` compared (operator index `y`) with `number`.
+        /// Slot `x` compared (operator index `y` of ``numberOperators``) with `number`.
         case compareNumber
-        /// Slot `x` matches regex `y`.
+        /// Slot `x` `matches` regex `y`.
+        case fieldMatches
+        /// Any comparison: value instruction `x` (operator index `z` of ``BinaryOperator/allCases``) value
+        /// instruction `y`.
+        case compare
+        /// Value instruction `x` `matches` regex `y`.
         case matches
-        /// Anything else: evaluate general node `x` of ``Program/generalNodes``.
-        case general
+        /// The constant `constants[x]`.
+        case constant
+        /// Slot `x`: a field of the event.
+        case slot
+        /// A list of the values of `operands[x..<x+y]`.
+        case list
+        /// Function `y` (index in ``Function/allCases``) of value instruction `x`.
+        case call
+        /// `-x`.
+        case negate
     }
 
     var opcode: Opcode
@@ -44,82 +63,137 @@ struct Instruction {
 let numberOperators: [BinaryOperator] = [.equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual]
 
 extension Program {
-    /// The flat tables built from the compiled node trees.
+    /// The instruction table while compiling.
     struct Lowered {
         var instructions: [Instruction] = []
         var spans: [Span] = []
+        var shown: [(left: Span?, right: Span?)] = []
+        var operands: [Int32] = []
         var pool: [UInt8] = []
         var ranges: [(offset: Int32, length: Int32)] = []
+        var constants: [Value] = []
         var regexes: [CompiledRegex] = []
-        var generalNodes: [Node] = []
 
-        mutating func pooled(_ bytes: [UInt8]) -> (Int32, Int32) {
+        mutating func pooled(_ text: String) -> (Int32, Int32) {
             let offset = Int32(pool.count)
-            pool += bytes
-            return (offset, Int32(bytes.count))
+            pool += text.utf8
+            return (offset, Int32(text.utf8.count))
         }
 
-        mutating func emit(_ instruction: Instruction, _ span: Span) -> Int32 {
+        mutating func emit(_ instruction: Instruction, _ span: Span, shown: (Span?, Span?) = (nil, nil)) -> Int32 {
             instructions.append(instruction)
             spans.append(span)
+            self.shown.append(shown)
             return Int32(instructions.count - 1)
         }
 
-        /// Lowers a node that stands in a boolean position and returns its instruction index.
-        mutating func lower(_ node: Node) -> Int32 {
-            switch node.kind {
-            case .and(let left, let right), .or(let left, let right):
-                let index = emit(Instruction(opcode: .general), node.span)
-                let (l, r) = (lower(left), lower(right))
-                let opcode: Instruction.Opcode = if case .and = node.kind { .and } else { .or }
-                instructions[Int(index)] = Instruction(opcode: opcode, x: l, y: r)
-                return index
+        /// Emits the instructions of each expression, then their operand list; returns where the list starts.
+        mutating func lowerAll(_ items: [CheckedExpr], _ builder: inout Builder) -> Int32 {
+            let indices = items.map { lower($0, &builder) }
+            operands += indices
+            return Int32(operands.count - indices.count)
+        }
+
+        /// Lowers a checked expression and returns the index of its instruction.
+        mutating func lower(_ expr: CheckedExpr, _ builder: inout Builder) -> Int32 {
+            // The operands a trace shows: fields and computed values, not written-out constants.
+            func shown(_ operand: CheckedExpr) -> Span? {
+                if case .constant = operand.kind { return nil }
+                return operand.span
+            }
+            switch expr.kind {
+            case .and(let items), .or(let items):
+                let first = lowerAll(items, &builder)
+                let opcode: Instruction.Opcode = if case .and = expr.kind { .and } else { .or }
+                return emit(Instruction(opcode: opcode, x: first, y: Int32(items.count)), expr.span)
             case .not(let operand):
-                let index = emit(Instruction(opcode: .general), node.span)
-                instructions[Int(index)] = Instruction(opcode: .not, x: lower(operand))
-                return index
-            case .slot(let slot):
-                return emit(Instruction(opcode: .fieldTruth, x: Int32(slot)), node.span)
-            case .fieldEqualsString(let slot, let bytes, let negated):
-                let (offset, length) = pooled(bytes)
+                return emit(Instruction(opcode: .not, x: lower(operand, &builder)), expr.span)
+            case .constant(let constant):
+                constants.append(Value(constant))
+                return emit(Instruction(opcode: .constant, x: Int32(constants.count - 1)), expr.span)
+            case .path(let path):
                 return emit(
-                    Instruction(
-                        opcode: negated ? .notEqualsString : .equalsString, x: Int32(slot), y: offset, z: length),
-                    node.span)
-            case .fieldInStrings(let slot, let strings, let negated):
-                let first = Int32(ranges.count)
-                for string in strings {
-                    let (offset, length) = pooled(string)
-                    ranges.append((offset, length))
+                    Instruction(opcode: .slot, x: Int32(builder.slot(for: path))), expr.span, shown: (expr.span, nil))
+            case .list(let items):
+                let first = lowerAll(items, &builder)
+                return emit(Instruction(opcode: .list, x: first, y: Int32(items.count)), expr.span)
+            case .call(let function, let argument):
+                let index = Int32(Function.allCases.firstIndex(of: function)!)
+                return emit(
+                    Instruction(opcode: .call, x: lower(argument, &builder), y: index), expr.span,
+                    shown: (expr.span, nil))
+            case .negate(let operand):
+                return emit(
+                    Instruction(opcode: .negate, x: lower(operand, &builder)), expr.span, shown: (expr.span, nil))
+            case .matches(let subject, let regex):
+                regexes.append(regex)
+                let regexIndex = Int32(regexes.count - 1)
+                if case .path(let path) = subject.kind {
+                    return emit(
+                        Instruction(opcode: .fieldMatches, x: Int32(builder.slot(for: path)), y: regexIndex),
+                        expr.span, shown: (subject.span, nil))
                 }
                 return emit(
-                    Instruction(
-                        opcode: negated ? .notInStrings : .inStrings, x: Int32(slot), y: first, z: Int32(strings.count)),
-                    node.span)
-            case .stringInField(let bytes, let slot):
-                let (offset, length) = pooled(bytes)
-                return emit(Instruction(opcode: .stringInField, x: Int32(slot), y: offset, z: length), node.span)
-            case .fieldContainsString(let slot, let bytes):
-                let (offset, length) = pooled(bytes)
-                return emit(Instruction(opcode: .containsString, x: Int32(slot), y: offset, z: length), node.span)
-            case .fieldCompareNumber(let op, let slot, let number):
-                let code = Int32(numberOperators.firstIndex(of: op)!)
-                return emit(Instruction(opcode: .compareNumber, x: Int32(slot), y: code, number: number), node.span)
-            case .matches(let subject, let regex):
-                guard case .slot(let slot) = subject.kind else { fallthrough }
-                regexes.append(regex)
-                return emit(Instruction(opcode: .matches, x: Int32(slot), y: Int32(regexes.count - 1)), node.span)
+                    Instruction(opcode: .matches, x: lower(subject, &builder), y: regexIndex), expr.span,
+                    shown: (shown(subject), nil))
+            case .compare(let op, let left, let right):
+                if let special = specialised(op, left, right, &builder) {
+                    return emit(special, expr.span, shown: (shown(left), shown(right)))
+                }
+                let opIndex = Int32(BinaryOperator.allCases.firstIndex(of: op)!)
+                let (l, r) = (lower(left, &builder), lower(right, &builder))
+                return emit(
+                    Instruction(opcode: .compare, x: l, y: r, z: opIndex), expr.span, shown: (shown(left), shown(right))
+                )
+            }
+        }
+
+        /// The byte-comparing instruction for the commonest comparisons: a field against a string, a string list
+        /// or a number, and a string constant looked up in a list field. Nil for any other shape.
+        mutating func specialised(
+            _ op: BinaryOperator, _ left: CheckedExpr, _ right: CheckedExpr, _ builder: inout Builder
+        ) -> Instruction? {
+            switch (op, left.kind, right.kind) {
+            case (.equal, .path(let path), .constant(.string(let text))),
+                (.notEqual, .path(let path), .constant(.string(let text))):
+                let (offset, length) = pooled(text)
+                return Instruction(
+                    opcode: op == .equal ? .equalsString : .notEqualsString, x: Int32(builder.slot(for: path)),
+                    y: offset, z: length)
+            case (.in, .path(let path), .constant(.list(let items))),
+                (.notIn, .path(let path), .constant(.list(let items))):
+                let strings = items.compactMap { item -> String? in
+                    if case .string(let text) = item { return text }
+                    return nil
+                }
+                guard strings.count == items.count else { return nil }
+                let first = Int32(ranges.count)
+                for string in strings { ranges.append(pooled(string)) }
+                return Instruction(
+                    opcode: op == .in ? .inStrings : .notInStrings, x: Int32(builder.slot(for: path)), y: first,
+                    z: Int32(strings.count))
+            case (.in, .constant(.string(let text)), .path(let path)):
+                let (offset, length) = pooled(text)
+                return Instruction(opcode: .stringInField, x: Int32(builder.slot(for: path)), y: offset, z: length)
+            case (.contains, .path(let path), .constant(.string(let text))):
+                let (offset, length) = pooled(text)
+                return Instruction(opcode: .containsString, x: Int32(builder.slot(for: path)), y: offset, z: length)
+            case (_, .path(let path), .constant(.number(let number))):
+                guard let code = numberOperators.firstIndex(of: op) else { return nil }
+                return Instruction(
+                    opcode: .compareNumber, x: Int32(builder.slot(for: path)), y: Int32(code), number: number)
             default:
-                generalNodes.append(node)
-                return emit(Instruction(opcode: .general, x: Int32(generalNodes.count - 1)), node.span)
+                return nil
             }
         }
     }
 }
 
-/// A buffer owned by a ``Program``: allocated and filled once, freed in `deinit`.
+/// A buffer owned by a ``Program``: allocated and filled once, freed in `deinit`. Its `count` is exactly
+/// `items.count` (an empty rule set has empty tables); at least one element is allocated so the base address
+/// always exists.
 func ownedCopy<T>(_ items: [T]) -> UnsafeMutableBufferPointer<T> {
     let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(1, items.count))
     _ = buffer.initialize(from: items)
-    return buffer
+    return UnsafeMutableBufferPointer(start: buffer.baseAddress, count: items.count)
 }

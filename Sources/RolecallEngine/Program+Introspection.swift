@@ -27,22 +27,24 @@ extension Program {
     public func conditionAtoms(ofRule index: Int) -> [ConditionAtom] {
         let rule = rules[index]
         var atoms: [ConditionAtom] = []
-        func walk(_ node: Node) {
-            switch node.kind {
-            case .and(let left, let right), .or(let left, let right):
-                walk(left)
-                walk(right)
-            case .not(let operand):
-                walk(operand)
+        func walk(_ at: Int32) {
+            let instruction = instructions[Int(at)]
+            switch instruction.opcode {
+            case .and, .or:
+                let first = Int(instruction.x)
+                for position in first..<(first + Int(instruction.y)) { walk(operands[position]) }
+            case .not:
+                walk(instruction.x)
             default:
-                let location = rule.file.location(of: node.span.start)
+                let span = instructionSpans[Int(at)]
+                let location = rule.file.location(of: span.start)
                 atoms.append(
                     ConditionAtom(
-                        rule: index, span: node.span, source: rule.file.text(node.span),
+                        rule: index, span: span, source: rule.file.text(span),
                         location: "\(rule.file.path):\(location.line):\(location.column)"))
             }
         }
-        if let condition = rule.condition { walk(condition) }
+        if ruleRoots[index] >= 0 { walk(ruleRoots[index]) }
         return atoms
     }
 }

@@ -10,11 +10,10 @@ public final class Program: @unchecked Sendable {
     // @unchecked: the field table below is allocated and filled in `init`, never written afterwards, and freed
     // in `deinit`; every other stored property is an immutable Sendable value.
 
-    /// One compiled rule.
+    /// One compiled rule: what reports and traces need to know about it (its condition is in the instruction
+    /// table, rooted at ``ruleRoots``).
     struct CompiledRule: Sendable {
         var name: String
-        var condition: Node?
-        var effects: [(role: Int, assign: Bool)]
         var stops: Bool
         var file: SourceFile
         var span: Span
@@ -73,14 +72,18 @@ public final class Program: @unchecked Sendable {
     let ruleNameJSON: UnsafeMutableBufferPointer<(offset: Int32, length: Int32)>
     /// An upper bound on the bytes of a decision line written by the fast path.
     let maxDecisionBytes: Int
-    /// The flat instruction table, its spans, and what its instructions refer to (see ``Instruction``).
+    /// The instruction table (see ``Instruction``), one span per instruction, and what instructions refer to:
+    /// the operands of n-ary instructions, a byte pool of string constants and ranges into it, constant values,
+    /// regexes, and (for traces only) the spans of the operands a trace shows.
     let instructions: UnsafeMutableBufferPointer<Instruction>
     let instructionSpans: [Span]
+    let shownOperands: [(left: Span?, right: Span?)]
+    let operands: UnsafeMutableBufferPointer<Int32>
     let pool: UnsafeMutableBufferPointer<UInt8>
     let poolRanges: UnsafeMutableBufferPointer<(offset: Int32, length: Int32)>
+    let constants: [Value]
     let regexes: [CompiledRegex]
     let regexCodes: UnsafeMutableBufferPointer<Unmanaged<CompiledRegex>>
-    let generalNodes: [Node]
     /// Per rule: the root instruction of its condition (-1: always fires), its effects, whether it stops.
     let ruleRoots: UnsafeMutableBufferPointer<Int32>
     let ruleEffects: UnsafeMutableBufferPointer<(start: Int32, count: Int32)>
@@ -94,32 +97,29 @@ public final class Program: @unchecked Sendable {
         precondition(!checked.hasErrors, "a rule set with errors cannot be compiled")
         var builder = Builder()
         let currentRoles = builder.slot(for: [.key("authorization", span: Span(0, 0)), .key("roles", span: Span(0, 0))])
-        var compiled: [CompiledRule] = []
-        for rule in checked.rules {
-            let condition = rule.condition.map { builder.compile($0) }
-            let effects = rule.effects.map { (role: builder.role($0.role), assign: $0.assign) }
-            compiled.append(
-                CompiledRule(
-                    name: rule.name, condition: condition, effects: effects, stops: rule.stops, file: rule.rule.file,
-                    span: rule.rule.span))
-        }
-        self.rules = compiled
         var lowered = Lowered()
+        var compiled: [CompiledRule] = []
         var roots: [Int32] = []
         var effectRanges: [(start: Int32, count: Int32)] = []
         var flatEffects: [(role: Int32, assign: Bool)] = []
-        for rule in compiled {
-            roots.append(rule.condition.map { lowered.lower($0) } ?? -1)
+        compiled.reserveCapacity(checked.rules.count)
+        for rule in checked.rules {
+            roots.append(rule.condition.map { lowered.lower($0, &builder) } ?? -1)
             effectRanges.append((Int32(flatEffects.count), Int32(rule.effects.count)))
-            flatEffects += rule.effects.map { (Int32($0.role), $0.assign) }
+            flatEffects += rule.effects.map { (Int32(builder.role($0.role)), $0.assign) }
+            compiled.append(
+                CompiledRule(name: rule.name, stops: rule.stops, file: rule.rule.file, span: rule.rule.span))
         }
+        self.rules = compiled
         self.instructions = ownedCopy(lowered.instructions)
         self.instructionSpans = lowered.spans
+        self.shownOperands = lowered.shown
+        self.operands = ownedCopy(lowered.operands)
         self.pool = ownedCopy(lowered.pool)
         self.poolRanges = ownedCopy(lowered.ranges)
+        self.constants = lowered.constants
         self.regexes = lowered.regexes
         self.regexCodes = ownedCopy(lowered.regexes.map { Unmanaged.passUnretained($0) })
-        self.generalNodes = lowered.generalNodes
         self.ruleRoots = ownedCopy(roots)
         self.ruleEffects = ownedCopy(effectRanges)
         self.effects = ownedCopy(flatEffects)
@@ -148,6 +148,7 @@ public final class Program: @unchecked Sendable {
     deinit {
         // Every buffer holds plain data (`regexCodes` holds unretained references; `regexes` owns them).
         instructions.deallocate()
+        operands.deallocate()
         pool.deallocate()
         poolRanges.deallocate()
         regexCodes.deallocate()
@@ -235,99 +236,6 @@ public final class Program: @unchecked Sendable {
             slotCount += 1
             slotsByPath[path] = slot
             return slot
-        }
-
-        mutating func compile(_ expr: CheckedExpr) -> Node {
-            var node = Node(kind: kind(expr), span: expr.span)
-            // Remember which operands a trace should show: the ones that are not written-out constants.
-            func shown(_ operand: CheckedExpr) -> Span? {
-                if case .constant = operand.kind { return nil }
-                return operand.span
-            }
-            switch expr.kind {
-            case .compare(_, let left, let right): node.shownOperands = (shown(left), shown(right))
-            case .matches(let subject, _): node.shownOperands = (shown(subject), nil)
-            default: node.shownOperands = (expr.span, nil)
-            }
-            return node
-        }
-
-        mutating func kind(_ expr: CheckedExpr) -> Node.Kind {
-            switch expr.kind {
-            case .constant(let value): return .constant(Value(value))
-            case .path(let segments): return .slot(slot(for: segments))
-            case .list(let items): return .list(items.map { compile($0) })
-            case .call(let function, let argument): return .call(function, compile(argument))
-            case .not(let operand): return .not(compile(operand))
-            case .negate(let operand): return .negate(compile(operand))
-            case .and(let left, let right): return .and(compile(left), compile(right))
-            case .or(let left, let right): return .or(compile(left), compile(right))
-            case .matches(let subject, let regex): return .matches(compile(subject), regex)
-            case .compare(let op, let left, let right):
-                return specialised(op, left, right) ?? .compare(op, compile(left), compile(right))
-            }
-        }
-
-        /// Byte-comparing forms of the comparisons rules use most: a field against a string, a string list or
-        /// a number, and a string constant looked up in a list field.
-        mutating func specialised(_ op: BinaryOperator, _ left: CheckedExpr, _ right: CheckedExpr) -> Node.Kind? {
-            switch (op, left.kind, right.kind) {
-            case (.equal, .path(let path), .constant(.string(let text))),
-                (.notEqual, .path(let path), .constant(.string(let text))):
-                return .fieldEqualsString(slot(for: path), Array(text.utf8), negated: op == .notEqual)
-            case (.in, .path(let path), .constant(.list(let items))),
-                (.notIn, .path(let path), .constant(.list(let items))):
-                let strings = items.compactMap { item -> [UInt8]? in
-                    if case .string(let text) = item { return Array(text.utf8) }
-                    return nil
-                }
-                guard strings.count == items.count else { return nil }
-                return .fieldInStrings(slot(for: path), strings, negated: op == .notIn)
-            case (.in, .constant(.string(let text)), .path(let path)):
-                return .stringInField(Array(text.utf8), slot(for: path))
-            case (.contains, .path(let path), .constant(.string(let text))):
-                return .fieldContainsString(slot(for: path), Array(text.utf8))
-            case (_, .path(let path), .constant(.number(let number)))
-            where [.equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual].contains(op):
-                return .fieldCompareNumber(op, slot(for: path), number)
-            default:
-                return nil
-            }
-        }
-    }
-}
-
-/// A compiled expression node.
-struct Node: Sendable {
-    indirect enum Kind: Sendable {
-        case constant(Value)
-        case slot(Int)
-        case list([Node])
-        case call(Function, Node)
-        case not(Node)
-        case negate(Node)
-        case and(Node, Node)
-        case or(Node, Node)
-        case compare(BinaryOperator, Node, Node)
-        case matches(Node, CompiledRegex)
-        // Specialised comparisons; each has exactly the semantics of the general `compare` it replaces.
-        case fieldEqualsString(Int, [UInt8], negated: Bool)
-        case fieldInStrings(Int, [[UInt8]], negated: Bool)
-        case stringInField([UInt8], Int)
-        case fieldContainsString(Int, [UInt8])
-        case fieldCompareNumber(BinaryOperator, Int, Double)
-    }
-
-    var kind: Kind
-    var span: Span
-    /// The spans of the operands a trace shows the values of (fields and calls, not literals).
-    var shownOperands: (left: Span?, right: Span?) = (nil, nil)
-
-    /// Whether the node is an operand (a field, call or constant) rather than a comparison or connective.
-    var isOperand: Bool {
-        switch kind {
-        case .constant, .slot, .list, .call, .negate: true
-        default: false
         }
     }
 }

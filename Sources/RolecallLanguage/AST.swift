@@ -112,7 +112,11 @@ public struct Expr: Sendable, Equatable {
         case call(name: String, nameSpan: Span, arguments: [Expr])
         /// `not x`, `-x`
         case unary(UnaryOperator, Expr)
-        /// `a and b`, `a == b`, `a in b`, ...
+        /// `a and b and ...`: two or more operands, evaluated left to right. A chain is one node, however long.
+        case and([Expr])
+        /// `a or b or ...`: two or more operands, evaluated left to right.
+        case or([Expr])
+        /// `a == b`, `a in b`, ...
         case binary(BinaryOperator, Expr, Expr)
         /// Stands in for an expression that failed to parse (an error was already reported).
         case invalid
@@ -128,6 +132,7 @@ public struct Expr: Sendable, Equatable {
             case (.path(let a), .path(let b)): a == b
             case (.call(let a, _, let x), .call(let b, _, let y)): a == b && x == y
             case (.unary(let o, let a), .unary(let p, let b)): o == p && a == b
+            case (.and(let a), .and(let b)), (.or(let a), .or(let b)): a == b
             case (.binary(let o, let a, let c), .binary(let p, let b, let d)): o == p && a == b && c == d
             default: false
             }
@@ -184,9 +189,8 @@ public enum UnaryOperator: String, Sendable, Equatable {
     case negate = "-"
 }
 
-/// An infix operator, from loosest to tightest: `or`, `and`, then the comparisons.
+/// A comparison operator (`and` and `or` are n-ary nodes of their own, see ``Expr/Kind/and(_:)``).
 public enum BinaryOperator: String, Sendable, Equatable, CaseIterable {
-    case or, and
     case equal = "==", notEqual = "!="
     case less = "<", lessEqual = "<=", greater = ">", greaterEqual = ">="
     case `in`
@@ -195,9 +199,6 @@ public enum BinaryOperator: String, Sendable, Equatable, CaseIterable {
     case startsWith = "starts_with"
     case endsWith = "ends_with"
     case matches
-
-    /// Whether this is a comparison (they do not chain).
-    public var isComparison: Bool { self != .and && self != .or }
 }
 
 extension [PathSegment] {

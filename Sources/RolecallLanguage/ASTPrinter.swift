@@ -42,6 +42,8 @@ public enum ASTPrinter {
         case .path(let segments): return segments.dotted
         case .call(let name, _, let arguments): return "(\(name) " + arguments.map(print).joined(separator: " ") + ")"
         case .unary(let op, let operand): return "(\(op.rawValue) \(print(operand)))"
+        case .and(let operands): return "(and " + operands.map(print).joined(separator: " ") + ")"
+        case .or(let operands): return "(or " + operands.map(print).joined(separator: " ") + ")"
         case .binary(let op, let left, let right): return "(\(op.rawValue) \(print(left)) \(print(right)))"
         case .invalid: return "<invalid>"
         }

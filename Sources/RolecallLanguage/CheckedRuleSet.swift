@@ -44,8 +44,10 @@ public struct CheckedExpr: Sendable {
         case call(Function, CheckedExpr)
         case not(CheckedExpr)
         case negate(CheckedExpr)
-        case and(CheckedExpr, CheckedExpr)
-        case or(CheckedExpr, CheckedExpr)
+        /// Two or more operands, left to right.
+        case and([CheckedExpr])
+        /// Two or more operands, left to right.
+        case or([CheckedExpr])
         /// Any comparison but `matches`.
         case compare(BinaryOperator, CheckedExpr, CheckedExpr)
         /// `subject matches pattern`, the pattern compiled at load.

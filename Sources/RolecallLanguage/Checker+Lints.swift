@@ -15,7 +15,7 @@ extension Checker {
     /// The parts of a condition joined by top-level `and`; none for a rule without a condition.
     static func conjuncts(_ condition: Expr?) -> [Expr] {
         guard let condition else { return [] }
-        if case .binary(.and, let left, let right) = condition.kind { return conjuncts(left) + conjuncts(right) }
+        if case .and(let operands) = condition.kind { return operands.flatMap { conjuncts($0) } }
         return [condition]
     }
 

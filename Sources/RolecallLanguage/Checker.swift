@@ -182,6 +182,10 @@ public struct Checker {
                 report(.cannotNegate(type.phrase, file, operand.span))
             }
             return (node(.negate(checked)), .number)
+        case .and(let operands):
+            return checkLogical(isAnd: true, operands, expr)
+        case .or(let operands):
+            return checkLogical(isAnd: false, operands, expr)
         case .binary(let op, let left, let right):
             return checkBinary(op, left, right, expr)
         }
@@ -282,6 +286,28 @@ public struct Checker {
         }
     }
 
+    /// `a and b and ...` / `a or b or ...`. Folds only what short-circuiting makes certain: a prefix of constants
+    /// that decides (`false and x` is false, `true or x` is true), or all constants.
+    mutating func checkLogical(isAnd: Bool, _ operands: [Expr], _ expr: Expr) -> (CheckedExpr, StaticType) {
+        let keyword = isAnd ? "and" : "or"
+        var checked: [CheckedExpr] = []
+        checked.reserveCapacity(operands.count)
+        for operand in operands {
+            let (node, type) = check(operand)
+            requireBoolean(type, operand, context: "this operand of `\(keyword)`")
+            checked.append(node)
+        }
+        var last = !isAnd
+        for node in checked {
+            guard case .constant(let value) = node.kind, let truth = Checker.truth(value) else {
+                return (CheckedExpr(kind: isAnd ? .and(checked) : .or(checked), span: expr.span), .bool)
+            }
+            last = truth
+            if truth != isAnd { break }
+        }
+        return (CheckedExpr(kind: .constant(.bool(last)), span: expr.span), .bool)
+    }
+
     mutating func checkBinary(_ op: BinaryOperator, _ left: Expr, _ right: Expr, _ expr: Expr)
         -> (CheckedExpr, StaticType)
     {
@@ -292,17 +318,6 @@ public struct Checker {
         let leftText = file.text(left.span)
         let rightText = file.text(right.span)
         switch op {
-        case .and, .or:
-            requireBoolean(lt, left, context: "this operand of `\(op.rawValue)`")
-            requireBoolean(rt, right, context: "this operand of `\(op.rawValue)`")
-            if case .constant(let value) = l.kind, let truth = Checker.truth(value) {
-                // `false and x` is false, `true or x` is true; otherwise the result is the right side.
-                if truth == (op == .or) { return (node(.constant(.bool(truth))), .bool) }
-                if case .constant(let other) = r.kind, let otherTruth = Checker.truth(other) {
-                    return (node(.constant(.bool(otherTruth))), .bool)
-                }
-            }
-            return (node(op == .and ? .and(l, r) : .or(l, r)), .bool)
         case .equal, .notEqual:
             if !lt.canEqual(rt) {
                 report(

@@ -45,7 +45,15 @@ extension Diagnostic {
     }
 
     static func unexpectedCharacter(_ file: SourceFile, _ span: Span) -> Diagnostic {
-        Diagnostic(.error, .unexpectedCharacter, "unexpected character `\(file.text(span))`", file: file, span: span)
+        let text = file.text(span)
+        let scalars = text.unicodeScalars.count
+        let message =
+            switch scalars {
+            case 1: "unexpected character `\(text)`"
+            case 2...16: "unexpected characters `\(text)`"
+            default: "\(scalars) unexpected characters, starting `\(String(text.unicodeScalars.prefix(16)))`"
+            }
+        return Diagnostic(.error, .unexpectedCharacter, message, file: file, span: span)
     }
 
     static func unterminatedString(_ file: SourceFile, _ span: Span) -> Diagnostic {

@@ -30,17 +30,34 @@ public enum DiagnosticRenderer {
         return out
     }
 
+    /// How many columns of a source line an excerpt shows; a longer line is cut to a window around the span.
+    static let excerptWidth = 120
+
     /// The source line of `span` with a caret underline; multi-line spans underline to the end of the first line.
+    /// A line longer than ``excerptWidth`` columns (a minified or generated file) is shown as a window that
+    /// starts a little before the span, with `…` where text was cut.
     static func excerpt(file: SourceFile, span: Span, tint: String, reset: String) -> String {
         let start = file.location(of: span.start)
         let lineRange = file.lineRange(start.line)
-        let text = file.lineText(start.line).map { $0 == "\t" ? " " : $0 }
+        var scalars = Array(file.lineText(start.line).unicodeScalars.map { $0 == "\t" ? " " : $0 })
         let gutter = String(start.line)
         let pad = String(repeating: " ", count: gutter.count)
         let underlineEnd = min(max(span.end, span.start + 1), lineRange.upperBound)
-        let width = max(1, file.scalarCount(from: span.start, to: underlineEnd))
-        let carets = String(repeating: " ", count: start.column - 1) + String(repeating: "^", count: width)
-        return " \(gutter) | \(String(text))\n \(pad) | \(tint)\(carets)\(reset)\n"
+        var column = start.column - 1
+        var width = max(1, file.scalarCount(from: span.start, to: underlineEnd))
+        if scalars.count > excerptWidth {
+            let from = max(0, min(column - 20, scalars.count - excerptWidth))
+            let to = min(scalars.count, from + excerptWidth)
+            let head: [Unicode.Scalar] = from > 0 ? ["…"] : []
+            let tail: [Unicode.Scalar] = to < scalars.count ? ["…"] : []
+            scalars = head + scalars[from..<to] + tail
+            column = column - from + head.count
+            width = max(1, min(width, to - (column - head.count + from)))
+        }
+        let carets = String(repeating: " ", count: column) + String(repeating: "^", count: width)
+        var text = ""
+        text.unicodeScalars.append(contentsOf: scalars)
+        return " \(gutter) | \(text)\n \(pad) | \(tint)\(carets)\(reset)\n"
     }
 
     /// Renders every diagnostic, in order, followed by a summary line when there are any.

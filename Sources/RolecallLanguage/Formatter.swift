@@ -133,29 +133,22 @@ public enum Formatter {
         /// `when CONDITION`, broken before each top-level `and`/`or` when it is too long.
         static func when(_ condition: Expr) -> [String] {
             let line = "when " + expression(condition)
-            guard line.count > Formatter.lineLength, case .binary(let op, _, _) = condition.kind,
-                op == .and || op == .or
-            else { return [line] }
-            var operands: [Expr] = []
-            func flatten(_ expr: Expr) {
-                if case .binary(op, let left, let right) = expr.kind {
-                    flatten(left)
-                    operands.append(right)
-                } else {
-                    operands.append(expr)
-                }
+            guard line.count > Formatter.lineLength else { return [line] }
+            let (keyword, operands, operandLevel): (String, [Expr], Int)
+            switch condition.kind {
+            case .or(let items): (keyword, operands, operandLevel) = ("or", items, 2)
+            case .and(let items): (keyword, operands, operandLevel) = ("and", items, 3)
+            default: return [line]
             }
-            flatten(condition)
-            let operandLevel = op == .or ? 2 : 3
             return ["when " + expression(operands[0], level: operandLevel)]
-                + operands.dropFirst().map { "  \(op.rawValue) " + expression($0, level: operandLevel) }
+                + operands.dropFirst().map { "  \(keyword) " + expression($0, level: operandLevel) }
         }
 
         /// Precedence levels, loosest first: or 1, and 2, not 3, comparison 4, negation 5, primary 6.
         static func level(_ expr: Expr) -> Int {
             switch expr.kind {
-            case .binary(.or, _, _): 1
-            case .binary(.and, _, _): 2
+            case .or: 1
+            case .and: 2
             case .unary(.not, _): 3
             case .binary: 4
             case .unary(.negate, _): 5
@@ -186,10 +179,11 @@ public enum Formatter {
                 // `not (a in b)` rather than `not a in b`: the same tree, but no reader mistakes it for `not in`.
                 text = "not " + expression(operand, level: level(operand) == 4 ? 5 : 3)
             case .unary(.negate, let operand): text = "-" + expression(operand, level: 5)
-            case .binary(.or, let left, let right):
-                text = expression(left, level: 1) + " or " + expression(right, level: 2)
-            case .binary(.and, let left, let right):
-                text = expression(left, level: 2) + " and " + expression(right, level: 3)
+            case .or(let operands):
+                // An operand that is itself an `or` was parenthesised in the source: keep it so.
+                text = operands.map { expression($0, level: 2) }.joined(separator: " or ")
+            case .and(let operands):
+                text = operands.map { expression($0, level: 3) }.joined(separator: " and ")
             case .binary(let op, let left, let right):
                 text = expression(left, level: 5) + " \(op.rawValue) " + expression(right, level: 5)
             }

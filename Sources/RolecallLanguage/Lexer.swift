@@ -37,10 +37,19 @@ public struct Lexer {
         offset + ahead < bytes.count ? bytes[offset + ahead] : nil
     }
 
-    /// The next token.
+    /// The next token. A run of characters that cannot start a token is reported once and skipped (a loop, not
+    /// recursion, so 200,000 of them cost one diagnostic and no stack).
     public mutating func next() -> Token {
-        skipTrivia()
-        guard let byte = peek() else { return Token(.endOfFile, Span(bytes.count, bytes.count)) }
+        while true {
+            skipTrivia()
+            guard let byte = peek() else { return Token(.endOfFile, Span(bytes.count, bytes.count)) }
+            if let token = token(startingWith: byte) { return token }
+            skipBadRun()
+        }
+    }
+
+    /// The token that starts with `byte` at the current offset, or nil when no token starts with it.
+    mutating func token(startingWith byte: UInt8) -> Token? {
         let start = offset
         func single(_ kind: Token.Kind) -> Token {
             offset += 1
@@ -82,23 +91,32 @@ public struct Lexer {
             return Token(isLess ? .less : .greater, Span(start, offset))
         case UInt8(ascii: "0")...UInt8(ascii: "9"): return number()
         case _ where Lexer.isIdentifierStart(byte): return identifier()
-        default:
-            if byte >= 0x80, let length = Lexer.utf8SequenceLength(bytes, at: offset) {
-                offset += length
-                report(.unexpectedCharacter(file, Span(start, offset)))
-            } else if byte >= 0x80 {
-                // One report for a run of bad bytes.
-                offset += 1
-                while let next = peek(), next >= 0x80, Lexer.utf8SequenceLength(bytes, at: offset) == nil {
-                    offset += 1
-                }
-                report(.invalidUTF8(file, Span(start, offset)))
-            } else {
-                offset += 1
-                report(.unexpectedCharacter(file, Span(start, offset)))
-            }
-            return next()
+        default: return nil
         }
+    }
+
+    /// Whether a token can start with `byte` (the cases of ``token(startingWith:)``, plus trivia).
+    static func startsTokenOrTrivia(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: ","),
+            UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "\""), UInt8(ascii: "/"), UInt8(ascii: "="),
+            UInt8(ascii: "!"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "#"):
+            true
+        default: isIdentifierStart(byte)
+        }
+    }
+
+    /// Skips a run of bytes that start no token and reports it once: invalid UTF-8, or unexpected characters.
+    mutating func skipBadRun() {
+        let start = offset
+        let invalid = peek()! >= 0x80 && Lexer.utf8SequenceLength(bytes, at: offset) == nil
+        while let byte = peek(), !Lexer.startsTokenOrTrivia(byte) {
+            let length = byte < 0x80 ? 1 : Lexer.utf8SequenceLength(bytes, at: offset)
+            guard (length == nil) == invalid else { break }
+            offset += length ?? 1
+        }
+        report(invalid ? .invalidUTF8(file, Span(start, offset)) : .unexpectedCharacter(file, Span(start, offset)))
     }
 
     static func isIdentifierStart(_ byte: UInt8) -> Bool {

@@ -130,24 +130,29 @@ public struct Parser {
         if depth > Parser.maxDepth { throw fail(.nestingTooDeep(file, current.span, limit: Parser.maxDepth)) }
     }
 
+    /// `a or b or ...` as one n-ary node: a chain of 10,000 conditions is one level deep, not 10,000, so no later
+    /// pass can overflow the stack on it.
     mutating func parseOr() throws(Recover) -> Expr {
-        var left = try parseAnd()
+        let first = try parseAnd()
+        guard at(.or) else { return first }
+        var operands = [first]
         while at(.or) {
             advance()
-            let right = try parseAnd()
-            left = Expr(.binary(.or, left, right), span: left.span.union(right.span))
+            operands.append(try parseAnd())
         }
-        return left
+        return Expr(.or(operands), span: first.span.union(operands.last!.span))
     }
 
+    /// `a and b and ...` as one n-ary node (see ``parseOr()``).
     mutating func parseAnd() throws(Recover) -> Expr {
-        var left = try parseNot()
+        let first = try parseNot()
+        guard at(.and) else { return first }
+        var operands = [first]
         while at(.and) {
             advance()
-            let right = try parseNot()
-            left = Expr(.binary(.and, left, right), span: left.span.union(right.span))
+            operands.append(try parseNot())
         }
-        return left
+        return Expr(.and(operands), span: first.span.union(operands.last!.span))
     }
 
     mutating func parseNot() throws(Recover) -> Expr {
@@ -258,11 +263,14 @@ public struct Parser {
         let name = advance()
         let open = advance()
         try enter()
+        // `call = identifier "(" [ expression { "," expression } ] ")"`: unlike a list, no trailing comma.
         var arguments: [Expr] = []
-        while current.kind != .rightParen {
+        if current.kind != .rightParen {
             arguments.append(try parseExpression())
-            guard current.kind == .comma else { break }
-            advance()
+            while current.kind == .comma {
+                advance()
+                arguments.append(try parseExpression())
+            }
         }
         depth -= 1
         guard current.kind == .rightParen else { throw fail(.unclosed("(", opened: open.span, found: current, file)) }

@@ -63,17 +63,18 @@ import Testing
         #expect(
             decision.errors == [
                 Decision.RuleError(
-                    rule: "broken", message: "`>` cannot compare a string with a number", at: "t.rules:1:20")
+                    rule: "broken", code: "type-mismatch", message: "`>` cannot compare a string with a number",
+                    at: "t.rules:1:20")
             ])
     }
 
     @Test func decisionJSONHasTheDocumentedShape() throws {
         let decision = Decision(
             assign: ["a\"b"], revoke: [], roles: ["a\"b"], matched: ["r"],
-            errors: [.init(rule: "r", message: "m", at: "f:1:2")])
+            errors: [.init(rule: "r", code: "type-mismatch", message: "m", at: "f:1:2")])
         #expect(
             decision.json
-                == #"{"assign":["a\"b"],"revoke":[],"roles":["a\"b"],"matched":["r"],"errors":[{"rule":"r","message":"m","at":"f:1:2"}]}"#
+                == #"{"assign":["a\"b"],"revoke":[],"roles":["a\"b"],"matched":["r"],"errors":[{"rule":"r","code":"type-mismatch","message":"m","at":"f:1:2"}]}"#
         )
     }
 

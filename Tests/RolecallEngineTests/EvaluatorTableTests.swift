@@ -49,7 +49,10 @@ import Testing
         ("@l contains 1", .fires), ("@l contains \"z\"", .doesNotFire), ("@z contains \"a\"", .doesNotFire),
         ("@s contains @z", .doesNotFire), ("@u contains \"nï\"", .fires), ("@n contains 1", .error("found a number")),
         ("@s contains 1", .error("a string can only contain a string")),
-        ("@o contains \"k\"", .error("found an object")),
+        ("@o contains \"k\"", .error("`contains` needs a string or a list on the left, found an object")),
+        ("@o contains @s", .error("`contains` needs a string or a list on the left, found an object")),
+        ("@s in @s", .error("`in` needs a list on the right, found a string")),
+        ("@o == \"k\"", .doesNotFire), ("@n in [\"5\"]", .doesNotFire), ("@n not in [\"5\"]", .fires),
         // starts_with / ends_with
         ("@s starts_with \"ab\"", .fires), ("@s starts_with \"\"", .fires), ("@s starts_with \"abcd\"", .doesNotFire),
         ("@s ends_with \"bc\"", .fires), ("@u ends_with \"ï\"", .fires), ("@z starts_with \"a\"", .doesNotFire),
@@ -80,7 +83,7 @@ import Testing
     func operatorSemantics(condition: String, expected: Outcome) throws {
         let source = "rule \"r\" when \(condition.replacingDollars()) assign \"x\""
         let decision = try decide(source, Self.event)
-        // Traces evaluate the node tree, ordinary runs the flat instruction table: both must agree.
+        // A trace observes the same instructions that decide: the decisions must be identical.
         let traced = try Evaluator(program: try compile(source)).explain(Array(Self.event.utf8)).decision
         #expect(traced == decision)
         switch expected {
@@ -95,6 +98,8 @@ import Testing
             #expect(decision.errors.count == 1)
             #expect(decision.errors.first?.message.contains(message) == true, "\(decision.errors)")
             #expect(decision.errors.first?.rule == "r")
+            let code = message.hasPrefix("condition is") ? "not-boolean" : "type-mismatch"
+            #expect(decision.errors.first?.code == code, "\(decision.errors)")
             #expect(decision.errors.first?.at.hasPrefix("t.rules:1:") == true)
         }
     }
