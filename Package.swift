@@ -2,6 +2,7 @@
 import PackageDescription
 
 // The pipeline, one module per stage:
+//   RolecallJSON      the one JSON text writer (string literals, numbers); no dependencies
 //   RolecallRegex     PCRE2 (system libpcre2-8) behind a small owning Swift type
 //   RolecallLanguage  source, lexer, parser, AST, diagnostics, schema, checker (pure, no I/O)
 //   RolecallEngine    byte-level event reader, compiler, evaluator, decision (pure, no I/O)
@@ -16,6 +17,7 @@ let package = Package(
     name: "Rolecall",
     platforms: [.macOS(.v13)],
     products: [
+        .library(name: "RolecallJSON", targets: ["RolecallJSON"]),
         .library(name: "RolecallLanguage", targets: ["RolecallLanguage"]),
         .library(name: "RolecallEngine", targets: ["RolecallEngine"]),
         .library(name: "RolecallSuites", targets: ["RolecallSuites"]),
@@ -33,18 +35,22 @@ let package = Package(
             pkgConfig: "libpcre2-8",
             providers: [.apt(["libpcre2-dev"])]
         ),
+        .target(name: "RolecallJSON"),
         .target(name: "RolecallRegex", dependencies: ["CPCRE2"]),
-        .target(name: "RolecallLanguage", dependencies: ["RolecallRegex"]),
-        .target(name: "RolecallEngine", dependencies: ["RolecallLanguage", "RolecallRegex"]),
-        .target(name: "RolecallSuites", dependencies: ["RolecallEngine", "Yams"]),
+        .target(name: "RolecallLanguage", dependencies: ["RolecallJSON", "RolecallRegex"]),
+        .target(name: "RolecallEngine", dependencies: ["RolecallJSON", "RolecallLanguage", "RolecallRegex"]),
+        .target(name: "RolecallSuites", dependencies: ["RolecallJSON", "RolecallEngine", "Yams"]),
         .target(name: "CCurlShim", linkerSettings: [.linkedLibrary("curl")]),
         .target(
             name: "RolecallEffects",
-            dependencies: ["RolecallEngine", "CCurlShim", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "RolecallJSON", "RolecallEngine", "CCurlShim", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "RolecallSandbox",
             dependencies: [
+                "RolecallJSON",
                 "RolecallEngine",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -55,6 +61,7 @@ let package = Package(
         .executableTarget(
             name: "rules",
             dependencies: [
+                "RolecallJSON",
                 "RolecallEngine",
                 "RolecallSuites",
                 "RolecallEffects",
@@ -63,7 +70,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "rolecall-bench", dependencies: ["RolecallEngine"]),
-        .testTarget(name: "RolecallLanguageTests", dependencies: ["RolecallLanguage"], exclude: ["Golden"]),
+        .testTarget(
+            name: "RolecallLanguageTests", dependencies: ["RolecallJSON", "RolecallLanguage"], exclude: ["Golden"]),
         .testTarget(name: "RolecallEngineTests", dependencies: ["RolecallEngine"]),
         .testTarget(name: "RolecallSuitesTests", dependencies: ["RolecallSuites"]),
         .testTarget(

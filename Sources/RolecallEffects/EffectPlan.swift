@@ -1,4 +1,5 @@
 import RolecallEngine
+import RolecallJSON
 import RolecallLanguage
 
 /// A role to assign or revoke, and the rule that decided it.

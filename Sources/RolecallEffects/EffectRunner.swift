@@ -1,5 +1,6 @@
 import Logging
 import RolecallEngine
+import RolecallJSON
 import RolecallLanguage
 
 /// Carries out plans through the Management API: role names resolved to ids, one request per user and

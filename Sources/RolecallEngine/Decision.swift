@@ -1,3 +1,4 @@
+import RolecallJSON
 import RolecallLanguage
 
 /// What the rules decided for one event: the JSON every interface returns.

@@ -1,3 +1,4 @@
+import RolecallJSON
 import RolecallLanguage
 
 /// One comparison (or tested field) seen while explaining an evaluation.
@@ -129,13 +130,8 @@ extension Evaluator {
         switch value {
         case .null: return "null"
         case .bool(let flag): return String(flag)
-        case .number(let number):
-            if number == number.rounded(), abs(number) < 1e15 { return String(Int64(number)) }
-            return String(number)
-        case .rawString(let start, let end):
-            return "\"" + String(decoding: UnsafeBufferPointer(start: base + start, count: end - start), as: UTF8.self)
-                + "\""
-        case .string(let text): return JSONText.quote(text)
+        case .number(let number): return JSONText.number(number)
+        case .rawString, .string: return JSONText.quote(string(value) ?? "")
         case .rawArray(let start, let end), .rawObject(let start, let end):
             // Compact: drop the whitespace outside strings, then shorten.
             var bytes: [UInt8] = []

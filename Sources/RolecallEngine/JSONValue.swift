@@ -1,3 +1,4 @@
+import RolecallJSON
 import RolecallLanguage
 
 /// A JSON document as a value: for building, patching and writing events outside the hot path (test suites,
@@ -95,9 +96,7 @@ public indirect enum JSONValue: Sendable, Equatable {
         switch self {
         case .null: return "null"
         case .bool(let value): return String(value)
-        case .number(let value):
-            if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
-            return String(value)
+        case .number(let value): return JSONText.number(value)
         case .string(let text): return JSONText.quote(text)
         case .array(let items): return "[" + items.map(\.serialized).joined(separator: ",") + "]"
         case .object(let members):

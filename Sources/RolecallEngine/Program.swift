@@ -1,3 +1,4 @@
+import RolecallJSON
 import RolecallLanguage
 import RolecallRegex
 

@@ -1,3 +1,4 @@
+import RolecallJSON
 import RolecallRegex
 
 /// A parsed rule set: the rules of one or more files, in evaluation order.
@@ -202,20 +203,21 @@ public enum BinaryOperator: String, Sendable, Equatable, CaseIterable {
 }
 
 extension [PathSegment] {
-    /// The path as it would be written: `user.identities[0].provider`, `user.app_metadata["x-team"]`.
+    /// The path as it would be written, the one path printer (formatter, messages, traces):
+    /// `user.identities[0].provider`; a key that is not an identifier, or a keyword at the root, is quoted in
+    /// brackets (`user.app_metadata["x-team"]`, `["in"].x`).
     public var dotted: String {
         var out = ""
         for segment in self {
             switch segment {
             case .key(let name, _):
-                if Swift.zip(name.utf8.indices, name.utf8).allSatisfy({
-                    $0.1 < 0x80 && Lexer.isIdentifierContinue($0.1)
-                })
-                    && !name.isEmpty && Lexer.isIdentifierStart(name.utf8.first!)
-                {
+                let bytes = [UInt8](name.utf8)
+                let plain =
+                    !bytes.isEmpty && Lexer.isIdentifierStart(bytes[0]) && bytes.allSatisfy(Lexer.isIdentifierContinue)
+                if plain && (!out.isEmpty || Keyword(rawValue: name) == nil) {
                     out += out.isEmpty ? name : "." + name
                 } else {
-                    out += "[\(JSONText.quote(name))]"
+                    out += "[" + Formatter.Printer.string(name) + "]"
                 }
             case .index(let index, _): out += "[\(index)]"
             }

@@ -1,3 +1,4 @@
+import RolecallJSON
 import RolecallRegex
 
 /// A canonical, position-free S-expression form of the AST, for tests and debugging.
@@ -28,8 +29,7 @@ public enum ASTPrinter {
     public static func print(_ expr: Expr) -> String {
         switch expr.kind {
         case .string(let text): return JSONText.quote(text)
-        case .number(let value):
-            return value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+        case .number(let value): return JSONText.number(value)
         case .bool(let value): return String(value)
         case .null: return "null"
         case .regex(let pattern, let flags, _):

@@ -1,3 +1,5 @@
+import RolecallJSON
+
 /// Stable diagnostic codes. They never change meaning; new ones are added as the language grows.
 public enum DiagnosticCode: String, Sendable, Hashable, CaseIterable {
     // lexer

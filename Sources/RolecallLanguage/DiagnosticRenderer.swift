@@ -1,3 +1,5 @@
+import RolecallJSON
+
 /// Turns diagnostics into text: compiler-style for people, JSON for tools.
 public enum DiagnosticRenderer {
     /// Renders one diagnostic the way swiftc and clang do:
@@ -111,27 +113,5 @@ public enum DiagnosticRenderer {
         let warnings = diagnostics.filter { $0.severity == .warning }.count
         return "{\"diagnostics\":[" + items.joined(separator: ",")
             + "],\"errors\":\(errors),\"warnings\":\(warnings),\"omitted\":\(omitted)}\n"
-    }
-}
-
-/// JSON string quoting shared by every module that writes JSON.
-public enum JSONText {
-    /// `text` as a JSON string literal, escaping quotes, backslashes and control characters.
-    public static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

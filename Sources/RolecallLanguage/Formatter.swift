@@ -1,3 +1,4 @@
+import RolecallJSON
 import RolecallRegex
 
 /// Prints rule files in one canonical layout, keeping every comment (`rules fmt`).
@@ -162,7 +163,7 @@ public enum Formatter {
             let text: String
             switch expr.kind {
             case .string(let value): text = string(value)
-            case .number(let value): text = number(value)
+            case .number(let value): text = JSONText.number(value)
             case .bool(let value): text = String(value)
             case .null: text = "null"
             case .invalid: text = "null"
@@ -172,7 +173,7 @@ public enum Formatter {
                 ]
                 text = "/\(pattern)/" + letters.filter { flags.contains($0.1) }.map(\.0).joined()
             case .list(let items): text = "[" + items.map { expression($0) }.joined(separator: ", ") + "]"
-            case .path(let segments): text = path(segments)
+            case .path(let segments): text = segments.dotted
             case .call(let name, _, let arguments):
                 text = name + "(" + arguments.map { expression($0) }.joined(separator: ", ") + ")"
             case .unary(.not, let operand):
@@ -188,33 +189,6 @@ public enum Formatter {
                 text = expression(left, level: 5) + " \(op.rawValue) " + expression(right, level: 5)
             }
             return level(expr) < minimum ? "(" + text + ")" : text
-        }
-
-        static func number(_ value: Double) -> String {
-            if value == value.rounded(), abs(value) < 1e15, !(value == 0 && value.sign == .minus) {
-                return String(Int64(value))
-            }
-            return String(value)
-        }
-
-        static func path(_ segments: [PathSegment]) -> String {
-            var out = ""
-            for segment in segments {
-                switch segment {
-                case .key(let name, _):
-                    let bytes = Array(name.utf8)
-                    let plain =
-                        !bytes.isEmpty && Lexer.isIdentifierStart(bytes[0])
-                        && bytes.allSatisfy(Lexer.isIdentifierContinue)
-                    if plain && (!out.isEmpty || Keyword(rawValue: name) == nil) {
-                        out += out.isEmpty ? name : "." + name
-                    } else {
-                        out += "[" + string(name) + "]"
-                    }
-                case .index(let index, _): out += "[\(index)]"
-                }
-            }
-            return out
         }
 
         /// A string literal in the rule language's own escapes.

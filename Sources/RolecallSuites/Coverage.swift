@@ -1,4 +1,5 @@
 import RolecallEngine
+import RolecallJSON
 import RolecallLanguage
 
 /// What a set of test cases exercised in one rule set: how often each rule fired, and whether each atomic

@@ -1,5 +1,6 @@
 import Foundation
 import RolecallEngine
+import RolecallJSON
 import RolecallLanguage
 
 /// The outcome of one test case.

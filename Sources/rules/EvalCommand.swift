@@ -1,5 +1,6 @@
 import ArgumentParser
 import RolecallEngine
+import RolecallJSON
 import RolecallLanguage
 
 /// `rules eval`: evaluate rules on one event or a stream of events and print decisions.
