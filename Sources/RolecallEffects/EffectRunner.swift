@@ -53,8 +53,10 @@ public final class EffectRunner {
                 logger.error(
                     "role change failed",
                     metadata: [
-                        "user": "\(outcome.user)", "role": "\(outcome.role)", "rule": "\(outcome.rule)",
-                        "change": "\(outcome.assign ? "assign" : "revoke")", "outcome": "\(outcome.text)",
+                        "user": "\(HumanText.word(outcome.user))", "role": "\(HumanText.word(outcome.role))",
+                        "rule": "\(HumanText.quoted(outcome.rule))",
+                        "change": "\(outcome.assign ? "assign" : "revoke")",
+                        "outcome": "\(outcome.text)",
                     ])
             default: break
             }
@@ -71,6 +73,8 @@ public final class EffectRunner {
         switch failure {
         case .permanent(let status, let code, let message): .failed(status: status, errorCode: code, message: message)
         case .gaveUp(let attempts, let last): .gaveUp(attempts: attempts, lastError: last)
+        case .deadline(let last):
+            .gaveUp(attempts: 0, lastError: "the run's deadline passed" + (last.map { " (last problem: \($0))" } ?? ""))
         }
     }
 }
