@@ -61,8 +61,8 @@ public final class ManagementClient {
     /// A Unix time after which no request starts and no wait is begun that would end later: calls fail with
     /// ``APIFailure/deadline(lastError:)`` instead. Nil for none.
     public var deadline: Double?
-    /// Whether a call has failed because of ``deadline``.
-    public private(set) var deadlinePassed = false
+    /// The first failure caused by ``deadline``, if one happened: after it, every call fails the same way.
+    public private(set) var deadlineFailure: APIFailure?
     /// The last failure to get an access token, until a token is fetched again: without a token no call can
     /// succeed, so a caller running a batch may stop at the first one.
     public private(set) var tokenFailure: APIFailure?
@@ -277,11 +277,14 @@ public final class ManagementClient {
 
     /// The deadline failure, noted so the caller can stop the run.
     func deadlineFailure(route: String, lastProblem: String?) -> APIFailure {
-        deadlinePassed = true
-        logger.notice(
-            "the run's deadline came before a Management API request could finish",
-            metadata: ["request": "\(route)", "problem": "\(HumanText.line(lastProblem ?? "none"))"])
-        return .deadline(lastError: lastProblem)
+        let failure = APIFailure.deadline(lastError: lastProblem.map { "\(route): \($0)" })
+        if deadlineFailure == nil {
+            deadlineFailure = failure
+            logger.notice(
+                "the run's deadline came before a Management API request could finish",
+                metadata: ["request": "\(route)", "problem": "\(HumanText.line(lastProblem ?? "none"))"])
+        }
+        return failure
     }
 
     /// One request through the pacer, within the deadline; rate-limit headers are fed back to the pacer, and
