@@ -160,6 +160,8 @@ public final class CurlClient {
         for (name, value) in request.headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
         // curl adds `Expect: 100-continue` to larger POSTs; Auth0 does not need the extra round trip.
         headerList = curl_slist_append(headerList, "Expect:")
+        // CURLOPT_PROTOCOLS_STR needs libcurl 7.85 (Debian 12 has 7.88.1); an older libcurl refuses the option, so
+        // every request fails instead of going out unrestricted.
         let protocols = endpoint.scheme == "http" ? "http,https" : "https"
         let total = min(timeouts.totalMilliseconds, max(1, request.timeoutMilliseconds ?? Int.max))
 

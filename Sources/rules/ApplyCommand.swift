@@ -56,9 +56,8 @@ struct ApplyCommand: ParsableCommand {
     @OptionGroup var diagnostics: DiagnosticOptions
 
     func validate() throws {
-        guard rate.isFinite, rate > 0, burst.isFinite, burst >= 1 else {
-            throw ValidationError("--rate must be positive and --burst at least 1")
-        }
+        guard rate.isFinite, rate > 0 else { throw ValidationError("--rate must be a positive number") }
+        guard burst.isFinite, burst >= 1 else { throw ValidationError("--burst must be at least 1") }
         guard timeoutMs > 0 else { throw ValidationError("--timeout-ms must be positive (0 would mean no timeout)") }
         guard deadline.isFinite, deadline > 0 else { throw ValidationError("--deadline must be a positive number") }
     }
