@@ -59,8 +59,10 @@ public final class ManagementClient {
     /// What it has done so far.
     public private(set) var statistics = Statistics()
     /// A Unix time after which no request starts and no wait is begun that would end later: calls fail with
-    /// ``APIFailure/deadline(lastError:)`` instead. Nil for none.
-    public var deadline: Double?
+    /// ``APIFailure/deadline(lastError:)`` instead. Nil for none. Setting it clears ``deadlineFailure``.
+    public var deadline: Double? {
+        didSet { deadlineFailure = nil }
+    }
     /// The first failure caused by ``deadline``, if one happened: after it, every call fails the same way.
     public private(set) var deadlineFailure: APIFailure?
     /// The last failure to get an access token, until a token is fetched again: without a token no call can
@@ -206,6 +208,7 @@ public final class ManagementClient {
         route: String, authenticated: Bool, parse: (HTTPResponse) -> Result<Value, InvalidAnswer>,
         _ make: (String?) -> HTTPRequest
     ) throws(APIFailure) -> Value {
+        if let deadlineFailure { throw deadlineFailure }
         var refreshed = false
         var attempt = 0
         var lastProblem: String?

@@ -164,8 +164,9 @@ struct ApplyCommand: ParsableCommand {
     func tenantConfiguration() throws -> TenantConfiguration {
         var environment = ProcessInfo.processInfo.environment
         if let tenantFile {
+            // An empty file reads as nil (end of file at once), which is no error.
             guard let handle = FileHandle(forReadingAtPath: tenantFile),
-                let data = try? handle.read(upToCount: TenantFile.maxBytes + 1)
+                let data = try? handle.read(upToCount: TenantFile.maxBytes + 1) ?? Data()
             else {
                 Output.standardError("rules: error: cannot read `\(HumanText.line(tenantFile))`\n")
                 throw ExitStatus.badInput
