@@ -85,8 +85,6 @@ final class HostileServer: Sendable {
         Thread.detachNewThread { [self] in acceptLoop() }
     }
 
-    deinit { stop() }
-
     /// `http://127.0.0.1:PORT`.
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
@@ -97,21 +95,23 @@ final class HostileServer: Sendable {
     var connections: Int { accepted.withLockedValue { $0 } }
 
     /// Stops accepting; open connections end at their lifetime.
+    ///
+    /// Only the accept loop closes the listening socket, once it has seen the stop: closed here, its descriptor
+    /// could be reused by the next test's server while the old loop still polls that number, and the old loop
+    /// would then answer the new server's clients in the old mode.
     func stop() {
         let wasRunning = stopped.withLockedValue { stopped in
             defer { stopped = true }
             return !stopped
         }
-        if wasRunning {
-            shutdown(listener, Int32(SHUT_RDWR))
-            close(listener)
-        }
+        if wasRunning { shutdown(listener, Int32(SHUT_RDWR)) }
     }
 
     func acceptLoop() {
+        defer { close(listener) }
         while !stopped.withLockedValue({ $0 }) {
             var poller = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
-            guard poll(&poller, 1, 50) > 0 else { continue }
+            guard poll(&poller, 1, 50) > 0, !stopped.withLockedValue({ $0 }) else { continue }
             let connection = accept(listener, nil, nil)
             guard connection >= 0 else { continue }
             accepted.withLockedValue { $0 += 1 }
