@@ -45,15 +45,19 @@ import Testing
             policy: policy, logger: log.logger(), deadline: deadline, sleep: sleep)
     }
 
-    /// Plans and applies `assign` for `user` through `client`.
-    static func apply(_ client: ManagementClient, user: String = "auth0|1", assign: [String] = ["member"])
-        -> [EffectOutcome]
-    {
+    /// Plans and applies `assign` for `user` through `client`, which must come back within `limit` seconds
+    /// (every hostile mode here ends in well under that with the fixes, and in a hang or a trap without them).
+    static func apply(
+        _ client: ManagementClient, user: String = "auth0|1", assign: [String] = ["member"], limit: Double = 5
+    ) -> [EffectOutcome] {
         var decision = Decision(assign: assign, revoke: [], roles: [], matched: ["r"], errors: [])
         for role in assign { decision.decidedBy[role] = "rule for \(role)" }
         let event = JSONValue.object([("user", .object([("user_id", .string(user))]))])
         let plan = try! UserPlan.make(decision: decision, event: event)
-        return EffectRunner(client: client).apply(plan)
+        let start = wallClock()
+        let outcomes = EffectRunner(client: client).apply(plan)
+        #expect(wallClock() - start < limit, "applying took longer than \(limit) s")
+        return outcomes
     }
 
     /// Neither the client secret nor `token` appears in the outcomes or the log.

@@ -60,6 +60,7 @@ import Testing
         }
         process.waitUntilExit()
         group.wait()
+        #expect(!killed, "rules \(arguments.joined(separator: " ")) ran past its \(limit) s limit")
         return Run(
             status: process.terminationStatus, stdout: String(decoding: outData.get(), as: UTF8.self),
             stderr: String(decoding: errData.get(), as: UTF8.self), seconds: Date().timeIntervalSince(start),
