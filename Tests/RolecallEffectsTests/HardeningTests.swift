@@ -256,6 +256,22 @@ import Testing
         Self.expectNoSecrets(outcomes, log)
     }
 
+    /// Without a token every role of a plan fails the same way, after one round of attempts, not one per role.
+    @Test func aDeadTokenEndpointCostsOneRoundPerPlan() throws {
+        let server = try HostileServer { request, _ in
+            request.path == "/oauth/token" ? .close : HostileServer.wellBehaved(request)
+        }
+        defer { server.stop() }
+        let log = RecordingLog()
+        let client = Self.client(server, log: log, policy: Self.quickPolicy(attempts: 3))
+        let outcomes = Self.apply(client, assign: ["member", "staff", "admin"])
+        #expect(server.requests.count == 3, "\(server.requests.map(\.path))")
+        #expect(outcomes.count == 3)
+        #expect(outcomes.allSatisfy { $0.status == outcomes[0].status }, "\(outcomes.map(\.text))")
+        #expect(outcomes.allSatisfy { $0.status.isGaveUp })
+        #expect(client.tokenFailure != nil)
+    }
+
     // MARK: 3. pagination
 
     /// A page of 50 roles numbered from `first`, none named `member`.
