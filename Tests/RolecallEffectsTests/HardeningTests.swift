@@ -208,6 +208,36 @@ import Testing
                 == (60, .retryAfter))
     }
 
+    /// The same through the client, against a server sending a 429 with both headers.
+    @Test func aRetryAfterDateOnA429IsWhatTheClientWaits() throws {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        let server = try HostileServer { request, index in
+            guard request.path.hasPrefix("/api/v2/users/"), index == 2 else {
+                return HostileServer.wellBehaved(request)
+            }
+            let now = Date()
+            return HostileServer.json(
+                429, #"{"statusCode":429,"error":"Too Many Requests","message":"slow down"}"#,
+                [
+                    ("Retry-After", formatter.string(from: now.addingTimeInterval(3))),
+                    ("x-ratelimit-reset", String(Int(now.timeIntervalSince1970) + 30)),
+                ])
+        }
+        defer { server.stop() }
+        let log = RecordingLog()
+        let waits = Waits()
+        var policy = RetryPolicy()
+        policy.maximumWait = 60
+        let outcomes = Self.apply(Self.client(server, log: log, policy: policy, waits: waits))
+        #expect(outcomes.map(\.status) == [.done])
+        #expect(log.waits.map { $0["wait.reason"] } == ["Retry-After"])
+        let wait = waits.all.max() ?? 0
+        #expect(wait > 1 && wait <= 3, "\(waits.all)")
+    }
+
     /// A total timeout of 0 (libcurl's "none") or less still ends a request to a server dripping a byte at a time.
     @Test(arguments: [0, -1])
     func aNonPositiveTimeoutStillEndsARequest(milliseconds: Int) throws {
