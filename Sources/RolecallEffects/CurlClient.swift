@@ -139,7 +139,7 @@ public final class CurlClient {
     public func send(_ request: HTTPRequest) throws(TransportError) -> HTTPResponse {
         let endpoint: Endpoint
         do {
-            endpoint = try Endpoint(parsing: request.url, allowPath: true)
+            endpoint = try Endpoint(parsing: request.url)
         } catch {
             throw TransportError(kind: .other, message: "refused to send: \(error.message)")
         }

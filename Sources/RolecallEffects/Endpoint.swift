@@ -2,7 +2,7 @@
 ///
 /// Only `https` (and `http`) URLs with a plain host are accepted: no user info (`user@host`, which makes the part
 /// before `@` a user name and sends the request to the host after it), no empty host, a port only as 1 to 5 digits
-/// in 1...65535. Paths are allowed only where the caller says so.
+/// in 1...65535, and nothing but printable ASCII after the host (paths are sent percent-encoded).
 public struct Endpoint: Sendable, Equatable {
     /// `https` or `http`, lower-cased.
     public var scheme: String
@@ -11,9 +11,9 @@ public struct Endpoint: Sendable, Equatable {
     /// The port, when one is given.
     public var port: Int?
 
-    /// Parses `url`. `allowPath` lets a path, query or fragment follow the authority (request URLs); without it
-    /// only a trailing `/` may (base URLs). Throws a message saying what is wrong.
-    public init(parsing url: String, allowPath: Bool) throws(EndpointError) {
+    /// Parses `url`. A `base` URL (paths are appended to it) may have a path, such as a proxy's prefix, but no
+    /// query or fragment. Throws a message saying what is wrong.
+    public init(parsing url: String, base: Bool = false) throws(EndpointError) {
         guard let colon = url.firstIndex(of: ":"), url[colon...].hasPrefix("://") else {
             throw EndpointError("`\(url)` is not an absolute URL")
         }
@@ -25,8 +25,11 @@ public struct Endpoint: Sendable, Equatable {
         let end = rest.firstIndex(where: Self.endsAuthority) ?? rest.endIndex
         let authority = rest[..<end]
         let tail = rest[end...]
-        guard allowPath || tail.isEmpty || tail == "/" else {
-            throw EndpointError("`\(url)` has a path, query or fragment; give only the scheme, host and port")
+        guard !base || !tail.contains(where: { $0 == "?" || $0 == "#" }) else {
+            throw EndpointError("`\(url)` has a query or fragment; a base URL gets paths appended to it")
+        }
+        guard tail.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw EndpointError("`\(url)` has spaces or characters a URL cannot carry")
         }
         guard !authority.contains("@") else { throw EndpointError("`\(url)` has user info (`@`) before the host") }
         var host = Substring(authority)

@@ -42,7 +42,8 @@ public struct TenantConfiguration: Sendable, CustomStringConvertible {
 
     /// Checks that requests, and the client secret with them, can only go where the settings say: the domain is
     /// a plain host name (no `user@`, port, path or scheme, any of which would send the token request elsewhere),
-    /// and the base URL is https, or http to a loopback host or with `allowHTTP`, with no user info or path.
+    /// and the base URL is https, or http to a loopback host or with `allowHTTP`, with no user info, query or
+    /// fragment (a path, such as a proxy's prefix, is fine).
     public func validate(allowHTTP: Bool) throws(ConfigurationError) {
         guard Endpoint.isHostName(domain) else {
             throw ConfigurationError(
@@ -51,7 +52,7 @@ public struct TenantConfiguration: Sendable, CustomStringConvertible {
         }
         let endpoint: Endpoint
         do {
-            endpoint = try Endpoint(parsing: baseURL, allowPath: false)
+            endpoint = try Endpoint(parsing: baseURL, base: true)
         } catch {
             throw ConfigurationError(problem: "AUTH0_BASE_URL: \(HumanText.line(error.message))")
         }

@@ -436,7 +436,10 @@ import Testing
             try CurlClient().send(HTTPRequest(method: "GET", url: "http://192.0.2.1:9/oauth/token"))
         }
         #expect(refused?.message.contains("refused to send plain http") == true)
-        for base in ["http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:2", "https://acme.auth0.com"] {
+        for base in [
+            "http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:2", "https://acme.auth0.com",
+            "https://proxy.example.com/auth0/",
+        ] {
             #expect(throws: Never.self) {
                 try TenantConfiguration(domain: "acme.auth0.com", clientID: "a", clientSecret: "b", baseURL: base)
                     .validate(allowHTTP: false)
@@ -462,8 +465,8 @@ import Testing
 
     @Test(arguments: [
         "https://user@acme.auth0.com", "https://acme.auth0.com@127.0.0.2", "https://acme.auth0.com:70000",
-        "https://acme.auth0.com:0", "https://acme.auth0.com:+443", "https://acme.auth0.com/api", "https://",
-        "https://acme.auth0.com?x=1", "acme.auth0.com",
+        "https://acme.auth0.com:0", "https://acme.auth0.com:+443", "https://acme.auth0.com/a b", "https://",
+        "https://acme.auth0.com?x=1", "https://acme.auth0.com/#x", "https://acme.auth0.com/\r\nX: y", "acme.auth0.com",
     ])
     func theBaseURLHasNoTricks(base: String) {
         let configuration = TenantConfiguration(
