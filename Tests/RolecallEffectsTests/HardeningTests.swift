@@ -537,6 +537,19 @@ import Testing
         Self.expectNoSecrets(outcomes, log)
     }
 
+    /// An endless header section is cut off at 256 KiB (libcurl 7.88 limits only each line), not buffered.
+    @Test func anEndlessHeaderSectionIsCutOff() throws {
+        let line = "X-Padding: " + String(repeating: "p", count: 1_000) + "\r\n"
+        let server = try HostileServer { _, _ in
+            .raw("HTTP/1.1 200 OK\r\n" + String(repeating: line, count: 300) + "Content-Length: 2\r\n\r\n{}")
+        }
+        defer { server.stop() }
+        let refused = #expect(throws: TransportError.self) {
+            try CurlClient().send(HTTPRequest(method: "GET", url: server.baseURL + "/api/v2/roles"))
+        }
+        #expect(refused?.message.hasPrefix("response too large") == true, "\(String(describing: refused))")
+    }
+
     // MARK: 6. forged report lines
 
     @Test func aUserIDWithANewlineCannotForgeAReportLine() throws {
