@@ -20,6 +20,10 @@ CURLcode rolecall_curl_setopt_write_function(CURL *handle, CURLoption option, ro
     return curl_easy_setopt(handle, option, value);
 }
 
+CURLcode rolecall_curl_setopt_debug_function(CURL *handle, rolecall_curl_debug_callback value) {
+    return curl_easy_setopt(handle, CURLOPT_DEBUGFUNCTION, value);
+}
+
 CURLcode rolecall_curl_setopt_postfields(CURL *handle, const char *data, long length) {
     CURLcode code = curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE, length);
     if (code != CURLE_OK) return code;

@@ -52,11 +52,17 @@ public struct UserPlan: Sendable {
         return plan
     }
 
-    /// The plan as text, one line per effect: what `--dry-run` prints.
+    /// The plan as text, one line per effect: what `--dry-run` prints. Values from the event are quoted when they
+    /// are not plain words (``HumanText``), so none can start a line of its own.
     public var text: String {
         var lines: [String] = []
-        for item in assign { lines.append("assign \(item.role) to \(userID) (rule \(JSONText.quote(item.rule)))") }
-        for item in revoke { lines.append("revoke \(item.role) from \(userID) (rule \(JSONText.quote(item.rule)))") }
+        let user = HumanText.word(userID)
+        for item in assign {
+            lines.append("assign \(HumanText.word(item.role)) to \(user) (rule \(HumanText.quoted(item.rule)))")
+        }
+        for item in revoke {
+            lines.append("revoke \(HumanText.word(item.role)) from \(user) (rule \(HumanText.quoted(item.rule)))")
+        }
         for outcome in skipped { lines.append(outcome.text) }
         return lines.map { $0 + "\n" }.joined()
     }
@@ -79,7 +85,7 @@ public struct EffectOutcome: Sendable, Equatable {
         case skipped(String)
         /// Refused for good (a 4xx, or a role the tenant does not have), with Auth0's error code and message.
         case failed(status: Int, errorCode: String?, message: String)
-        /// Every attempt failed with something retryable.
+        /// Every attempt failed with something retryable (0 attempts: the run's deadline came first).
         case gaveUp(attempts: Int, lastError: String)
     }
 
@@ -102,16 +108,21 @@ public struct EffectOutcome: Sendable, Equatable {
         self.status = status
     }
 
-    /// One line for people.
+    /// One line for people. The user id, role and error code are quoted unless they are plain words and the
+    /// messages have their control characters escaped (``HumanText``), so a value from an event or a server
+    /// cannot forge a line of the report.
     public var text: String {
+        let (role, user) = (HumanText.word(role), HumanText.word(user))
         let what = assign ? "assign \(role) to \(user)" : "revoke \(role) from \(user)"
-        let why = "(rule \(JSONText.quote(rule)))"
+        let why = "(rule \(HumanText.quoted(rule)))"
         switch status {
         case .done: return "done     \(what) \(why)"
-        case .skipped(let reason): return "skipped  \(what) \(why): \(reason)"
+        case .skipped(let reason): return "skipped  \(what) \(why): \(HumanText.line(reason))"
         case .failed(let status, let code, let message):
-            return "FAILED   \(what) \(why): \(status) \(code ?? "error"): \(message)"
-        case .gaveUp(let attempts, let last): return "GAVE UP  \(what) \(why) after \(attempts) attempts: \(last)"
+            return "FAILED   \(what) \(why): \(status) \(HumanText.word(code ?? "error")): \(HumanText.line(message))"
+        case .gaveUp(let attempts, let last):
+            let tries = attempts > 0 ? " after \(attempts) attempts" : ""
+            return "GAVE UP  \(what) \(why)\(tries): \(HumanText.line(last))"
         }
     }
 }

@@ -17,12 +17,28 @@ public final class EffectRunner {
     }
 
     /// Carries out `plan`; returns an outcome for every role in it, skipped ones included.
+    ///
+    /// When no access token can be had, or the client's deadline has passed, the rest of the plan fails the same
+    /// way without more calls: a dead token endpoint costs one round of attempts per plan, not one per role.
     public func apply(_ plan: UserPlan) -> [EffectOutcome] {
         var outcomes = plan.skipped
+        var blocked: APIFailure?
+        func call<Value>(_ body: () throws(APIFailure) -> Value) -> Result<Value, APIFailure> {
+            if let blocked { return .failure(blocked) }
+            do {
+                return .success(try body())
+            } catch {
+                if client.tokenFailure != nil || client.deadlineFailure != nil { blocked = error }
+                return .failure(error)
+            }
+        }
         for (roles, assign) in [(plan.assign, true), (plan.revoke, false)] where !roles.isEmpty {
             var resolved: [(PlannedRole, String)] = []
             for planned in roles {
-                switch resolve(planned.role) {
+                let lookup =
+                    planned.role.hasPrefix("rol_")
+                    ? .success(planned.role) : call { () throws(APIFailure) in try client.roleID(named: planned.role) }
+                switch lookup {
                 case .success(let id?): resolved.append((planned, id))
                 case .success(nil):
                     outcomes.append(
@@ -38,11 +54,11 @@ public final class EffectRunner {
             }
             guard !resolved.isEmpty else { continue }
             let status: EffectOutcome.Status
-            do {
+            switch call({ () throws(APIFailure) in
                 try client.setRoles(resolved.map(\.1), assign: assign, userID: plan.userID)
-                status = .done
-            } catch {
-                status = Self.status(error)
+            }) {
+            case .success: status = .done
+            case .failure(let failure): status = Self.status(failure)
             }
             for (planned, _) in resolved {
                 outcomes.append(EffectOutcome(user: plan.userID, planned, assign: assign, status: status))
@@ -54,8 +70,10 @@ public final class EffectRunner {
                 logger.error(
                     "role change failed",
                     metadata: [
-                        "user": "\(outcome.user)", "role": "\(outcome.role)", "rule": "\(outcome.rule)",
-                        "change": "\(outcome.assign ? "assign" : "revoke")", "outcome": "\(outcome.text)",
+                        "user": "\(HumanText.word(outcome.user))", "role": "\(HumanText.word(outcome.role))",
+                        "rule": "\(HumanText.quoted(outcome.rule))",
+                        "change": "\(outcome.assign ? "assign" : "revoke")",
+                        "outcome": "\(outcome.text)",
                     ])
             default: break
             }
@@ -63,15 +81,12 @@ public final class EffectRunner {
         return outcomes
     }
 
-    func resolve(_ role: String) -> Result<String?, APIFailure> {
-        if role.hasPrefix("rol_") { return .success(role) }
-        do { return .success(try client.roleID(named: role)) } catch { return .failure(error) }
-    }
-
     static func status(_ failure: APIFailure) -> EffectOutcome.Status {
         switch failure {
         case .permanent(let status, let code, let message): .failed(status: status, errorCode: code, message: message)
         case .gaveUp(let attempts, let last): .gaveUp(attempts: attempts, lastError: last)
+        case .deadline(let last):
+            .gaveUp(attempts: 0, lastError: "the run's deadline passed" + (last.map { " (last problem: \($0))" } ?? ""))
         }
     }
 }

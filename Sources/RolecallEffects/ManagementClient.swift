@@ -6,39 +6,68 @@ import RolecallLanguage
 public enum APIFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// A 4xx other than 408/429 (or a 401 that survived a token refresh): permanent, never retried.
     case permanent(status: Int, errorCode: String?, message: String)
-    /// Every attempt failed with something worth retrying; the last failure is described.
+    /// Every attempt failed with something worth retrying; the last failure is described. An answer that is not
+    /// what the API sends (HTML, the wrong JSON shape) is such a failure: `invalid response from ...`.
     case gaveUp(attempts: Int, lastError: String)
+    /// The run's deadline came (or would come during the next wait) before an answer; the last failure, if any.
+    case deadline(lastError: String?)
 
     public var description: String {
         switch self {
         case .permanent(let status, let code, let message): "\(status) \(code ?? "error"): \(message)"
         case .gaveUp(let attempts, let last): "gave up after \(attempts) attempts: \(last)"
+        case .deadline(let last): "gave up: the run's deadline passed" + (last.map { " (last problem: \($0))" } ?? "")
         }
     }
 }
 
 /// The Auth0 Management API calls Rolecall makes, with token caching, retries and pacing.
 ///
+/// Everything a server sends is checked before it is used: numbers out of range count as absent, a 2xx whose
+/// body is not the expected JSON is an invalid response (retried like a 5xx, never cached), an access token that
+/// could not travel in a header is refused, role listings stop at the tenant limit of 1,000 roles or at a page
+/// that is short or repeats. Every wait is capped and logged, and an optional ``deadline`` bounds the whole run.
+///
 /// Not thread-safe (it owns one ``CurlClient``); use one per thread. Every call blocks.
 public final class ManagementClient {
     /// Counters for the summary.
     public struct Statistics: Sendable {
-        /// HTTP requests sent, retries included.
+        /// HTTP requests sent, retries (and libcurl's own resends) included.
         public var requests = 0
-        /// Requests repeated after a retryable failure.
+        /// Requests repeated after a retryable failure, and requests libcurl sent again by itself.
         public var retries = 0
         /// Seconds spent waiting on rate limits (the pacer, 429s and reset headers).
         public var rateLimitWait = 0.0
-        /// Seconds spent in backoff after 5xx and network failures.
+        /// Seconds spent in backoff after 5xx, invalid answers and network failures.
         public var backoffWait = 0.0
         /// Tokens fetched.
         public var tokens = 0
     }
 
+    /// Roles a tenant can have at most (Auth0's documented limit): role listings never page past it.
+    public static let maxTenantRoles = 1_000
+    /// Roles asked for per page.
+    public static let rolesPerPage = 50
+    /// The shortest token lifetime believed, in seconds: a smaller `expires_in` (0 or negative included) is
+    /// raised to it, with a warning, so a broken token endpoint does not cost a token request per API request.
+    public static let minimumTokenLifetime = 60.0
+    /// The longest token lifetime believed, in seconds (30 days).
+    public static let maximumTokenLifetime = 2_592_000.0
+
     /// The tenant it talks to.
     public let configuration: TenantConfiguration
     /// What it has done so far.
     public private(set) var statistics = Statistics()
+    /// A Unix time after which no request starts and no wait is begun that would end later: calls fail with
+    /// ``APIFailure/deadline(lastError:)`` instead. Nil for none. Setting it clears ``deadlineFailure``.
+    public var deadline: Double? {
+        didSet { deadlineFailure = nil }
+    }
+    /// The first failure caused by ``deadline``, if one happened: after it, every call fails the same way.
+    public private(set) var deadlineFailure: APIFailure?
+    /// The last failure to get an access token, until a token is fetched again: without a token no call can
+    /// succeed, so a caller running a batch may stop at the first one.
+    public private(set) var tokenFailure: APIFailure?
     let http: CurlClient
     let limiter: RateLimiter
     let policy: RetryPolicy
@@ -53,35 +82,57 @@ public final class ManagementClient {
     public init(
         configuration: TenantConfiguration, http: CurlClient = CurlClient(), limiter: RateLimiter,
         policy: RetryPolicy = RetryPolicy(), logger: Logger = Logger(label: "rolecall.effects"),
-        clock: @escaping () -> Double = wallClock, sleep: @escaping (Double) -> Void = sleepSeconds
+        deadline: Double? = nil, clock: @escaping () -> Double = wallClock,
+        sleep: @escaping (Double) -> Void = sleepSeconds
     ) {
         self.configuration = configuration
         self.http = http
         self.limiter = limiter
         self.policy = policy
         self.logger = logger
+        self.deadline = deadline
         self.clock = clock
         self.sleep = sleep
     }
 
     // MARK: the calls
 
-    /// The id of the role named exactly `name`, or nil when the tenant has none. Results are cached.
+    /// The id of the role named exactly `name`, or nil when the tenant has none. Only complete answers are
+    /// cached: a listing that ends early with a failure is not.
     ///
     /// `name_filter` is case-insensitive and matches substrings, so every page is searched for the exact name.
+    /// Paging stops at a short page, at `total`, or past ``maxTenantRoles``; a page that only repeats roles
+    /// already seen, or more roles than a tenant can have, is an invalid response.
     public func roleID(named name: String) throws(APIFailure) -> String? {
         if let cached = roleIDs[name] { return cached }
+        let route = "GET /api/v2/roles"
+        var seen: Set<String> = []
         var page = 0
         while true {
-            let query = "name_filter=\(Self.percentEncoded(name))&per_page=50&page=\(page)&include_totals=true"
-            let response = try send("GET", "/api/v2/roles?\(query)", route: "GET /api/v2/roles")
-            let (roles, total) = Self.roles(in: response)
-            if let match = roles.first(where: { $0.name == name }) {
+            let query =
+                "name_filter=\(Self.percentEncoded(name))&per_page=\(Self.rolesPerPage)&page=\(page)&include_totals=true"
+            let listing = try perform(route: route, authenticated: true, parse: Self.rolesPage) { bearer in
+                self.apiRequest("GET", "/api/v2/roles?\(query)", bearer: bearer, body: nil)
+            }
+            if let match = listing.roles.first(where: { $0.name == name }) {
                 roleIDs[name] = match.id
                 return match.id
             }
+            let fresh = Set(listing.roles.map(\.id)).subtracting(seen)
+            if !listing.roles.isEmpty && fresh.isEmpty {
+                throw .gaveUp(
+                    attempts: 1, lastError: "invalid response from \(route): page \(page) repeats roles already listed")
+            }
+            seen.formUnion(fresh)
+            if seen.count > Self.maxTenantRoles {
+                throw .gaveUp(
+                    attempts: 1,
+                    lastError: "invalid response from \(route): more than \(Self.maxTenantRoles) roles, "
+                        + "more than a tenant can have")
+            }
             page += 1
-            if roles.count < 50 || page * 50 >= (total ?? Int.max) { break }
+            if listing.roles.count < Self.rolesPerPage { break }
+            if let total = listing.total, page * Self.rolesPerPage >= total { break }
         }
         roleIDs[name] = .some(nil)
         return nil
@@ -89,59 +140,91 @@ public final class ManagementClient {
 
     /// Assigns (`assign`) or removes roles `ids` for user `userID`, in one request.
     public func setRoles(_ ids: [String], assign: Bool, userID: String) throws(APIFailure) {
-        let body = JSONValue.object([("roles", .array(ids.map(JSONValue.string)))]).serialized
-        _ = try send(
-            assign ? "POST" : "DELETE", "/api/v2/users/\(Self.percentEncoded(userID))/roles",
-            route: "\(assign ? "POST" : "DELETE") /api/v2/users/{id}/roles", body: Array(body.utf8))
+        let body = Array(JSONValue.object([("roles", .array(ids.map(JSONValue.string)))]).serialized.utf8)
+        let method = assign ? "POST" : "DELETE"
+        try perform(route: "\(method) /api/v2/users/{id}/roles", authenticated: true, parse: { _ in .success(()) }) {
+            self.apiRequest(method, "/api/v2/users/\(Self.percentEncoded(userID))/roles", bearer: $0, body: body)
+        }
     }
 
-    /// The roles and total of a `GET /api/v2/roles` answer, in either of its shapes.
-    static func roles(in response: HTTPResponse) -> ([(id: String, name: String)], Int?) {
-        guard let document = try? JSONValue.parse(response.body) else { return ([], nil) }
-        var items: [JSONValue] = []
+    /// One page of a `GET /api/v2/roles` answer.
+    struct RolesPage {
+        var roles: [(id: String, name: String)]
+        var total: Int?
+    }
+
+    /// A 2xx answer that is not what the API sends, and what is wrong with it.
+    struct InvalidAnswer: Error {
+        var problem: String
+    }
+
+    /// The roles and total of a `GET /api/v2/roles` answer, in either of its shapes (a bare array, or an object
+    /// with `roles` and `total`). Anything else is invalid; a `total` that is not a sensible count is unknown.
+    static func rolesPage(_ response: HTTPResponse) -> Result<RolesPage, InvalidAnswer> {
+        guard let document = try? JSONValue.parse(response.body) else { return .failure(notJSON(response)) }
+        var items: [JSONValue]
         var total: Int?
         switch document {
         case .array(let list): items = list
-        case .object(let members):
-            if case .array(let list)? = members.first(where: { $0.key == "roles" })?.value { items = list }
-            if case .number(let count)? = members.first(where: { $0.key == "total" })?.value { total = Int(count) }
-        default: break
+        case .object:
+            guard case .array(let list)? = document["roles"] else {
+                return .failure(InvalidAnswer(problem: "the body has no `roles` list"))
+            }
+            items = list
+            if case .number(let count)? = document["total"] {
+                total = NetworkValue.integer(count, in: 0...Int(Int32.max))
+            }
+        default: return .failure(InvalidAnswer(problem: "the body is neither a list nor an object"))
         }
-        let roles = items.compactMap { item -> (id: String, name: String)? in
-            guard case .object(let fields) = item,
-                case .string(let id)? = fields.first(where: { $0.key == "id" })?.value,
-                case .string(let name)? = fields.first(where: { $0.key == "name" })?.value
-            else { return nil }
-            return (id, name)
+        var roles: [(id: String, name: String)] = []
+        for item in items {
+            guard case .string(let id)? = item["id"], case .string(let name)? = item["name"], !id.isEmpty else {
+                return .failure(InvalidAnswer(problem: "a role has no string `id` and `name`"))
+            }
+            roles.append((id, name))
         }
-        return (roles, total)
+        return .success(RolesPage(roles: roles, total: total))
+    }
+
+    static func notJSON(_ response: HTTPResponse) -> InvalidAnswer {
+        let type = response.headers["content-type"].map { " (Content-Type \(HumanText.word(String($0.prefix(100)))))" }
+        return InvalidAnswer(problem: "HTTP \(response.status) with a body that is not JSON\(type ?? "")")
     }
 
     // MARK: requests, retries, tokens
 
-    /// Sends an authenticated API request with pacing, retries, and one token refresh on a 401.
-    func send(_ method: String, _ path: String, route: String, body: [UInt8]? = nil) throws(APIFailure) -> HTTPResponse
-    {
-        try perform(route: route, authenticated: true) { bearer in
-            var headers = [("Authorization", "Bearer \(bearer ?? "")"), ("Accept", "application/json")]
-            if body != nil { headers.append(("Content-Type", "application/json")) }
-            return HTTPRequest(method: method, url: configuration.baseURL + path, headers: headers, body: body)
-        }
+    /// An authenticated API request.
+    func apiRequest(_ method: String, _ path: String, bearer: String?, body: [UInt8]?) -> HTTPRequest {
+        var headers = [("Authorization", "Bearer \(bearer ?? "")"), ("Accept", "application/json")]
+        if body != nil { headers.append(("Content-Type", "application/json")) }
+        return HTTPRequest(method: method, url: configuration.baseURL + path, headers: headers, body: body)
     }
 
-    /// Sends the request `make` builds (given the bearer token when `authenticated`) until it succeeds, fails
-    /// for good, or the attempts are spent. An authenticated request that gets a 401 fetches a new token once.
-    func perform(route: String, authenticated: Bool, _ make: (String?) -> HTTPRequest) throws(APIFailure)
-        -> HTTPResponse
-    {
+    /// Sends the request `make` builds (given the bearer token when `authenticated`) until `parse` accepts a 2xx
+    /// answer, a failure is permanent, the attempts are spent or the deadline comes. An authenticated request
+    /// that gets a 401 fetches a new token once.
+    @discardableResult
+    func perform<Value>(
+        route: String, authenticated: Bool, parse: (HTTPResponse) -> Result<Value, InvalidAnswer>,
+        _ make: (String?) -> HTTPRequest
+    ) throws(APIFailure) -> Value {
+        if let deadlineFailure { throw deadlineFailure }
         var refreshed = false
         var attempt = 0
+        var lastProblem: String?
         while true {
             attempt += 1
             let bearer = authenticated ? try accessToken() : nil
-            switch paced(make(bearer)) {
+            let result = try paced(make(bearer), route: route, lastProblem: lastProblem)
+            switch result {
             case .success(let response) where (200...299).contains(response.status):
-                return response
+                switch parse(response) {
+                case .success(let value): return value
+                case .failure(let invalid):
+                    let problem = "invalid response from \(route): \(invalid.problem)"
+                    lastProblem = problem
+                    try retry(after: attempt, route: route, status: response.status, headers: [:], problem: problem)
+                }
             case .success(let response) where authenticated && response.status == 401 && !refreshed:
                 // The token expired or was revoked early: fetch a new one, once.
                 refreshed = true
@@ -149,13 +232,20 @@ public final class ManagementClient {
                 attempt -= 1
                 logger.info("refreshing the access token after a 401", metadata: ["request": "\(route)"])
             case .success(let response) where RetryPolicy.isRetryable(status: response.status):
+                let problem = Self.describe(response)
+                lastProblem = problem
                 try retry(
-                    after: attempt, route: route, status: response.status, headers: response.headers,
-                    problem: Self.describe(response))
+                    after: attempt, route: route, status: response.status, headers: response.headers, problem: problem)
+            case .success(let response) where (300...399).contains(response.status):
+                let location = response.headers["location"].map { " to `\(String($0.prefix(200)))`" } ?? ""
+                throw .permanent(
+                    status: response.status, errorCode: "redirect",
+                    message: "the server redirected\(location); redirects are not followed")
             case .success(let response):
                 let (code, message) = Self.errorDetails(response)
                 throw .permanent(status: response.status, errorCode: code, message: message)
             case .failure(let error) where error.kind != .other:
+                lastProblem = error.message
                 try retry(after: attempt, route: route, status: nil, headers: [:], problem: error.message)
             case .failure(let error):
                 throw .permanent(status: 0, errorCode: "transport", message: error.message)
@@ -163,13 +253,15 @@ public final class ManagementClient {
         }
     }
 
-    /// Waits before the next attempt, or gives up when the attempts are spent.
+    /// Waits before the next attempt, or gives up when the attempts are spent or the wait would end past the
+    /// deadline.
     func retry(after attempt: Int, route: String, status: Int?, headers: [String: String], problem: String)
         throws(APIFailure)
     {
         guard attempt < policy.maxAttempts else { throw .gaveUp(attempts: attempt, lastError: problem) }
         let (wait, reason) = policy.wait(
             afterAttempt: attempt, headers: headers, now: clock(), random: Double.random(in: 0..<1, using: &random))
+        if let deadline, clock() + wait >= deadline { throw deadlineFailure(route: route, lastProblem: problem) }
         statistics.retries += 1
         if status == 429 || reason != .backoff {
             statistics.rateLimitWait += wait
@@ -180,51 +272,121 @@ public final class ManagementClient {
             "waiting before retrying a Management API request",
             metadata: [
                 "request": "\(route)", "attempt": "\(attempt)", "http.status": "\(status.map(String.init) ?? "none")",
-                "problem": "\(problem)", "wait.seconds": "\(Self.rounded(wait))", "wait.reason": "\(reason)",
+                "problem": "\(HumanText.line(problem))", "wait.seconds": "\(RateLimiter.rounded(wait))",
+                "wait.reason": "\(reason)",
             ])
         sleep(wait)
     }
 
-    /// One request through the pacer; rate-limit headers are fed back to it.
-    func paced(_ request: HTTPRequest) -> Result<HTTPResponse, TransportError> {
-        statistics.rateLimitWait += limiter.acquire()
+    /// The deadline failure, noted so the caller can stop the run.
+    func deadlineFailure(route: String, lastProblem: String?) -> APIFailure {
+        let failure = APIFailure.deadline(lastError: lastProblem.map { "\(route): \($0)" })
+        if deadlineFailure == nil {
+            deadlineFailure = failure
+            logger.notice(
+                "the run's deadline came before a Management API request could finish",
+                metadata: ["request": "\(route)", "problem": "\(HumanText.line(lastProblem ?? "none"))"])
+        }
+        return failure
+    }
+
+    /// One request through the pacer, within the deadline; rate-limit headers are fed back to the pacer, and
+    /// requests libcurl resent by itself are counted as retries.
+    func paced(_ request: HTTPRequest, route: String, lastProblem: String?) throws(APIFailure)
+        -> Result<HTTPResponse, TransportError>
+    {
+        guard let waited = limiter.acquire(before: deadline ?? .infinity) else {
+            throw deadlineFailure(route: route, lastProblem: lastProblem)
+        }
+        statistics.rateLimitWait += waited
+        var request = request
+        if let deadline {
+            let remaining = deadline - clock()
+            guard remaining > 0 else { throw deadlineFailure(route: route, lastProblem: lastProblem) }
+            request.timeoutMilliseconds = Int(min(remaining * 1000, 1e9).rounded(.up))
+        }
         statistics.requests += 1
+        let result: Result<HTTPResponse, TransportError>
         do {
             let response = try http.send(request)
             // A 429's own wait is the retry policy's to decide (Retry-After first); other answers steer the pacer.
             if response.status != 429 { limiter.observe(headers: response.headers) }
-            return .success(response)
+            result = .success(response)
         } catch {
-            return .failure(error)
+            result = .failure(error)
         }
+        let resends =
+            switch result {
+            case .success(let response): response.resends
+            case .failure(let error): error.resends
+            }
+        if resends > 0 {
+            statistics.requests += resends
+            statistics.retries += resends
+            logger.notice(
+                "libcurl sent a request again on a new connection after the kept-alive one died",
+                metadata: ["request": "\(route)", "resends": "\(resends)"])
+        }
+        return result
     }
 
     /// A cached access token, fetched with the client-credentials grant when missing or about to expire.
+    ///
+    /// The answer must carry an `access_token` that can travel in a header (printable ASCII, no spaces, at most
+    /// 16 KiB): anything else, CR/LF above all, is an invalid response and never sent. `expires_in` is raised to
+    /// ``minimumTokenLifetime`` (with a warning) and capped at ``maximumTokenLifetime``; missing or not a finite
+    /// number, a day is assumed.
     func accessToken() throws(APIFailure) -> String {
         if let token, clock() < token.expires { return token.value }
         let body = JSONValue.object([
             ("grant_type", .string("client_credentials")), ("client_id", .string(configuration.clientID)),
             ("client_secret", .string(configuration.clientSecret)), ("audience", .string(configuration.audience)),
         ]).serialized
-        let response = try perform(route: "POST /oauth/token", authenticated: false) { _ in
-            HTTPRequest(
-                method: "POST", url: configuration.baseURL + "/oauth/token",
-                headers: [("Content-Type", "application/json"), ("Accept", "application/json")], body: Array(body.utf8))
+        let answer: (value: String, expiresIn: Double?)
+        do {
+            answer = try perform(route: "POST /oauth/token", authenticated: false, parse: Self.tokenAnswer) { _ in
+                HTTPRequest(
+                    method: "POST", url: self.configuration.baseURL + "/oauth/token",
+                    headers: [("Content-Type", "application/json"), ("Accept", "application/json")],
+                    body: Array(body.utf8))
+            }
+        } catch {
+            tokenFailure = error
+            throw error
         }
-        guard case .object(let fields)? = try? JSONValue.parse(response.body),
-            case .string(let value)? = fields.first(where: { $0.key == "access_token" })?.value
-        else {
-            throw .permanent(
-                status: response.status, errorCode: "invalid_token_response",
-                message: "the token response has no access_token")
-        }
+        tokenFailure = nil
         var lifetime = 86_400.0
-        if case .number(let seconds)? = fields.first(where: { $0.key == "expires_in" })?.value { lifetime = seconds }
+        if let seconds = answer.expiresIn, seconds.isFinite {
+            if seconds < Self.minimumTokenLifetime {
+                logger.warning(
+                    "the token endpoint gave a lifetime too short to use; using the floor",
+                    metadata: [
+                        "token.expires_in": "\(seconds)", "token.lifetime": "\(Self.minimumTokenLifetime)",
+                    ])
+            }
+            lifetime = min(max(seconds, Self.minimumTokenLifetime), Self.maximumTokenLifetime)
+        }
         // Refresh a minute early (or a tenth of a short lifetime), so no request carries a dying token.
-        token = (value, clock() + lifetime - min(60, lifetime / 10))
+        token = (answer.value, clock() + lifetime - min(60, lifetime / 10))
         statistics.tokens += 1
         logger.info("fetched a Management API access token", metadata: ["token.lifetime": "\(lifetime)"])
-        return value
+        return answer.value
+    }
+
+    /// The token and `expires_in` of a token answer, or what is wrong with it (never quoting the token).
+    static func tokenAnswer(_ response: HTTPResponse) -> Result<(value: String, expiresIn: Double?), InvalidAnswer> {
+        guard let document = try? JSONValue.parse(response.body) else { return .failure(notJSON(response)) }
+        guard case .string(let value)? = document["access_token"] else {
+            return .failure(InvalidAnswer(problem: "the token answer has no `access_token`"))
+        }
+        guard !value.isEmpty, value.utf8.count <= 16 << 10, value.utf8.allSatisfy({ (0x21...0x7E).contains($0) })
+        else {
+            return .failure(
+                InvalidAnswer(problem: "the access token is empty, too long, or has characters a header cannot carry"))
+        }
+        var expiresIn: Double?
+        if case .number(let seconds)? = document["expires_in"] { expiresIn = seconds }
+        return .success((value, expiresIn))
     }
 
     /// Auth0's error code and message from an error body (`{statusCode, error, message, errorCode}` for the API,
@@ -239,15 +401,14 @@ public final class ManagementClient {
         }
         let code = text("errorCode") ?? text("error")
         let message = text("message") ?? text("error_description") ?? text("error") ?? "HTTP \(response.status)"
-        return (code, message)
+        // A server's words are kept short: a report line is not the place for a megabyte of them.
+        return (code.map { String($0.prefix(100)) }, message.count > 500 ? message.prefix(500) + "..." : message)
     }
 
     static func describe(_ response: HTTPResponse) -> String {
         let (code, message) = errorDetails(response)
         return "\(response.status) \(code ?? "")".trimmingCharacters(in: " ") + ": \(message)"
     }
-
-    static func rounded(_ seconds: Double) -> String { String(Double(Int(seconds * 1000)) / 1000) }
 
     /// Percent-encodes everything but RFC 3986's unreserved characters (`auth0|123` becomes `auth0%7C123`).
     public static func percentEncoded(_ text: String) -> String {

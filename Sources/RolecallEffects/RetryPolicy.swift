@@ -1,8 +1,9 @@
 /// When to retry a Management API request, and how long to wait first.
 ///
-/// Retried: 429, 408, 5xx and network failures. The wait is `Retry-After` when present, else
-/// `x-ratelimit-reset` minus now (never less than ``minimumResetWait``), else exponential backoff with full
-/// jitter; every wait is capped at ``maximumWait`` and the attempts at ``maxAttempts``. Any other 4xx is
+/// Retried: 429, 408, 5xx, network failures and invalid answers. The wait is `Retry-After` when present (seconds
+/// or an HTTP-date), else `x-ratelimit-reset` minus now (never less than ``minimumResetWait``), else exponential
+/// backoff with full jitter; every wait is capped at ``maximumWait`` and the attempts at ``maxAttempts``. A header
+/// that is not a sensible number (NaN, infinite, negative, past year 9999) counts as absent. Any other 4xx is
 /// permanent and never retried.
 public struct RetryPolicy: Sendable {
     /// Attempts in all, the first included.
@@ -42,13 +43,13 @@ public struct RetryPolicy: Sendable {
     public func wait(afterAttempt attempt: Int, headers: [String: String], now: Double, random: Double) -> (
         Double, Reason
     ) {
-        if let retryAfter = headers["retry-after"].flatMap(Double.init), retryAfter >= 0 {
+        if let retryAfter = NetworkValue.retryAfter(headers["retry-after"], now: now) {
             return (min(retryAfter, maximumWait), .retryAfter)
         }
-        if let reset = headers["x-ratelimit-reset"].flatMap(Double.init) {
+        if let reset = NetworkValue.unixTime(headers["x-ratelimit-reset"]), now.isFinite {
             return (min(max(reset - now, minimumResetWait), maximumWait), .rateLimitReset)
         }
-        let ceiling = min(maximumWait, baseBackoff * Double(1 << min(attempt - 1, 20)))
-        return (max(0.05, ceiling * random), .backoff)
+        let ceiling = min(maximumWait, baseBackoff * Double(1 << min(max(attempt - 1, 0), 20)))
+        return (min(maximumWait, max(0.05, ceiling * (random.isFinite ? random : 1))), .backoff)
     }
 }

@@ -25,26 +25,66 @@ public struct TenantConfiguration: Sendable, CustomStringConvertible {
     }
 
     /// Reads `AUTH0_DOMAIN`, `AUTH0_CLIENT_ID`, `AUTH0_CLIENT_SECRET` and `AUTH0_BASE_URL` from `environment`;
-    /// throws naming the variables that are missing.
-    public static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError)
-        -> TenantConfiguration
+    /// throws naming the variables that are missing, or saying what is wrong (``validate(allowHTTP:)``).
+    public static func fromEnvironment(_ environment: [String: String], allowHTTP: Bool = false)
+        throws(ConfigurationError) -> TenantConfiguration
     {
         let required = ["AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET"]
         let missing = required.filter { (environment[$0] ?? "").isEmpty }
         guard missing.isEmpty else { throw ConfigurationError(missing: missing) }
-        return TenantConfiguration(
+        let configuration = TenantConfiguration(
             domain: environment["AUTH0_DOMAIN"]!, clientID: environment["AUTH0_CLIENT_ID"]!,
-            clientSecret: environment["AUTH0_CLIENT_SECRET"]!, baseURL: environment["AUTH0_BASE_URL"])
+            clientSecret: environment["AUTH0_CLIENT_SECRET"]!,
+            baseURL: (environment["AUTH0_BASE_URL"] ?? "").isEmpty ? nil : environment["AUTH0_BASE_URL"])
+        try configuration.validate(allowHTTP: allowHTTP)
+        return configuration
+    }
+
+    /// Checks that requests, and the client secret with them, can only go where the settings say: the domain is
+    /// a plain host name (no `user@`, port, path or scheme, any of which would send the token request elsewhere),
+    /// and the base URL is https, or http to a loopback host or with `allowHTTP`, with no user info, query or
+    /// fragment (a path, such as a proxy's prefix, is fine).
+    public func validate(allowHTTP: Bool) throws(ConfigurationError) {
+        guard Endpoint.isHostName(domain) else {
+            throw ConfigurationError(
+                problem: "AUTH0_DOMAIN `\(HumanText.line(domain))` is not a host name: give only the tenant's domain, "
+                    + "such as `acme.eu.auth0.com`")
+        }
+        let endpoint: Endpoint
+        do {
+            endpoint = try Endpoint(parsing: baseURL, base: true)
+        } catch {
+            throw ConfigurationError(problem: "AUTH0_BASE_URL: \(HumanText.line(error.message))")
+        }
+        guard endpoint.isAllowed(allowHTTP: allowHTTP) else {
+            throw ConfigurationError(
+                problem: "AUTH0_BASE_URL `\(HumanText.line(baseURL))` sends plain http to a host that is not "
+                    + "loopback: use https, or pass --allow-http")
+        }
     }
 
     public var description: String { "tenant \(domain) at \(baseURL) as client \(clientID)" }
 }
 
-/// Tenant settings that are missing.
+/// Tenant settings that are missing or unsafe to use.
 public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
     /// The environment variables that are not set.
     public var missing: [String]
+    /// What is wrong with a setting that is set, if that is the problem.
+    public var problem: String?
+
+    /// Settings that are missing.
+    public init(missing: [String]) { self.missing = missing }
+
+    /// A setting that is wrong, as `problem` says.
+    public init(problem: String) {
+        self.missing = []
+        self.problem = problem
+    }
+
     public var description: String {
-        "set \(missing.joined(separator: ", ")) to the tenant's domain and a machine-to-machine application's credentials"
+        if let problem { return problem }
+        return "set \(missing.joined(separator: ", ")) to the tenant's domain and a machine-to-machine application's "
+            + "credentials"
     }
 }

@@ -70,7 +70,8 @@ extension Sandbox {
                 429, apiError(429, "Too Many Requests", "Global limit has been reached", "too_many_requests"), limited)
         }
         guard let rateHeaders else {
-            let reset = String(Int((now() + 1 / state.configuration.rateLimit).rounded(.up)))
+            let rate = state.configuration.rateLimit.isFinite ? max(state.configuration.rateLimit, 0.001) : 0.001
+            let reset = String(Int((now() + min(1 / rate, 3_600)).rounded(.up)))
             return answer(
                 429, apiError(429, "Too Many Requests", "Global limit has been reached", "too_many_requests"),
                 [
@@ -107,7 +108,8 @@ extension Sandbox {
 
         if path == "/api/v2/roles", method == "GET" {
             if let refusal = requireScope(["read:roles"]) { return refusal }
-            return reply(200, roles(state, query: query))
+            let (status, body) = roles(state, query: query)
+            return reply(status, body)
         }
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         // ["", "api", "v2", "users", ID, "roles"]
@@ -211,19 +213,39 @@ extension Sandbox {
             ]), [])
     }
 
-    /// `GET /api/v2/roles`: `name_filter` matches substrings without regard to case, as Auth0's does.
-    static func roles(_ state: State, query: [String: String]) -> JSONValue {
+    /// `GET /api/v2/roles`: `name_filter` matches substrings without regard to case, as Auth0's does. A `page`
+    /// or `per_page` that is not a whole number in range (per_page 1 to 100, a page whose first role would be
+    /// past the largest integer) is a 400 `invalid_query_string`, as Auth0 answers.
+    static func roles(_ state: State, query: [String: String]) -> (Int, JSONValue) {
+        func invalid(_ name: String, _ value: String) -> (Int, JSONValue) {
+            let shown = String(value.prefix(40))
+            return (
+                400,
+                apiError(
+                    400, "Bad Request", "Query validation error: 'Invalid value \"\(shown)\"' on property \(name)",
+                    "invalid_query_string")
+            )
+        }
         let filter = query["name_filter"]?.lowercased() ?? ""
         let matching = state.configuration.roles.filter { filter.isEmpty || $0.name.lowercased().contains(filter) }
-        let perPage = max(1, min(100, Int(query["per_page"] ?? "") ?? 50))
-        let page = max(0, Int(query["page"] ?? "") ?? 0)
-        let slice = matching.dropFirst(page * perPage).prefix(perPage).map(roleJSON)
-        guard query["include_totals"] == "true" else { return .array(Array(slice)) }
-        return .object([
-            ("roles", .array(Array(slice))), ("start", .number(Double(page * perPage))),
-            ("limit", .number(Double(perPage))),
-            ("total", .number(Double(matching.count))),
-        ])
+        let perPageText = query["per_page"] ?? "50"
+        guard let perPage = Int(perPageText), (1...100).contains(perPage) else {
+            return invalid("per_page", perPageText)
+        }
+        let pageText = query["page"] ?? "0"
+        guard let page = Int(pageText), page >= 0 else { return invalid("page", pageText) }
+        let (start, overflow) = page.multipliedReportingOverflow(by: perPage)
+        guard !overflow else { return invalid("page", pageText) }
+        let slice = matching.dropFirst(start).prefix(perPage).map(roleJSON)
+        guard query["include_totals"] == "true" else { return (200, .array(Array(slice))) }
+        return (
+            200,
+            .object([
+                ("roles", .array(Array(slice))), ("start", .number(Double(page * perPage))),
+                ("limit", .number(Double(perPage))),
+                ("total", .number(Double(matching.count))),
+            ])
+        )
     }
 
     static func roleJSON(_ role: (id: String, name: String)) -> JSONValue {
@@ -236,7 +258,8 @@ extension Sandbox {
     /// Takes one request from the bucket; the rate-limit headers, or nil when it is empty.
     static func consumeBucket(_ state: inout State) -> [(String, String)]? {
         let now = now()
-        let rate = state.configuration.rateLimit
+        // ``Sandbox/start(host:port:)`` refuses a rate that is not positive and finite; kept safe here regardless.
+        let rate = state.configuration.rateLimit.isFinite ? max(state.configuration.rateLimit, 0.001) : 0.001
         let burst = Double(state.configuration.burst)
         state.bucket = min(burst, state.bucket + (now - state.bucketUpdated) * rate)
         state.bucketUpdated = now

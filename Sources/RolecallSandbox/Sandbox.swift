@@ -114,8 +114,12 @@ public final class Sandbox: Sendable {
     /// The id the sandbox gives its `index`-th seeded role.
     public static func roleID(for index: Int) -> String { "rol_sandbox\(String(index + 1, radix: 16))" }
 
-    /// Starts serving on `host`:`port` (0 picks a free port) and returns the port.
+    /// Starts serving on `host`:`port` (0 picks a free port) and returns the port. Throws ``SandboxError`` for a
+    /// port outside 0...65535 or a configuration it cannot serve (a rate that is not positive and finite, a burst
+    /// below 1, a negative delay).
     public func start(host: String = "127.0.0.1", port: Int = 0) throws -> Int {
+        guard (0...65_535).contains(port) else { throw SandboxError("the port \(port) is not in 0...65535") }
+        try configuration.validate()
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)

@@ -15,9 +15,12 @@ struct ApplyCommand: ParsableCommand {
             the same KEY=VALUE lines); AUTH0_BASE_URL sends the requests elsewhere (a proxy, a test server) while \
             the token audience stays https://AUTH0_DOMAIN/api/v2/. --sandbox starts a local sandbox tenant instead. \
             Roles the user already holds are not assigned again and roles they lack are not revoked. Requests are \
-            paced to --rate; 429, 408, 5xx and network failures are retried (Retry-After, then x-ratelimit-reset, \
-            then backoff), other 4xx are reported. Every effect ends with one line; the summary comes last. \
-            Exits 1 when any effect failed, 2 for unreadable input or missing tenant settings.
+            paced to --rate; 429, 408, 5xx, network failures and invalid answers are retried (Retry-After, then \
+            x-ratelimit-reset, then backoff, each wait at most 60 s), other 4xx are reported. Requests go over \
+            https only (plain http only to a loopback address, or with --allow-http). The run stops with one \
+            message when --deadline passes or no access token can be had. Every effect ends with one line; the \
+            summary comes last. Exits 1 when any effect failed or the run stopped, 2 for unreadable input or \
+            missing or unsafe tenant settings.
             """
     )
 
@@ -41,13 +44,22 @@ struct ApplyCommand: ParsableCommand {
     @Option(help: "Requests allowed back to back.")
     var burst: Double = 2
 
-    @Option(help: "Total timeout of one request, in milliseconds.")
+    @Option(help: "Total timeout of one request, in milliseconds (positive).")
     var timeoutMs: Int = 15_000
+
+    @Option(help: "Seconds the whole run may take; past it, no request starts and the run stops with one message.")
+    var deadline: Double = 3_600
+
+    @Flag(help: "Allow plain http to hosts other than loopback ones (AUTH0_BASE_URL), for a trusted proxy.")
+    var allowHttp = false
 
     @OptionGroup var diagnostics: DiagnosticOptions
 
     func validate() throws {
-        guard rate > 0, burst >= 1 else { throw ValidationError("--rate must be positive and --burst at least 1") }
+        guard rate.isFinite, rate > 0 else { throw ValidationError("--rate must be a positive number") }
+        guard burst.isFinite, burst >= 1 else { throw ValidationError("--burst must be at least 1") }
+        guard timeoutMs > 0 else { throw ValidationError("--timeout-ms must be positive (0 would mean no timeout)") }
+        guard deadline.isFinite, deadline > 0 else { throw ValidationError("--deadline must be a positive number") }
     }
 
     func run() throws {
@@ -74,14 +86,23 @@ struct ApplyCommand: ParsableCommand {
             } else {
                 tenant = try tenantConfiguration()
             }
+            let logger = Logger(label: "rolecall.apply")
             let client = ManagementClient(
-                configuration: tenant, http: CurlClient(timeouts: .init(totalMilliseconds: timeoutMs)),
-                limiter: RateLimiter(rate: rate, burst: burst), logger: Logger(label: "rolecall.apply"))
+                configuration: tenant,
+                http: CurlClient(timeouts: .init(totalMilliseconds: timeoutMs), allowHTTP: allowHttp),
+                limiter: RateLimiter(rate: rate, burst: burst, logger: logger), logger: logger,
+                deadline: wallClock() + deadline)
             runner = EffectRunner(client: client, logger: Logger(label: "rolecall.apply"))
         }
         let start = wallClock()
         var summary = ApplySummary()
+        var stop: (event: Int, reason: String)?
+        var notApplied = 0
         try input.forEach { number, item in
+            if stop != nil {
+                notApplied += 1
+                return
+            }
             guard case .event(let buffer) = item else {
                 summary.invalidEvents += 1
                 Output.standardError("rules: event \(number): larger than --max-event-bytes \(input.maxEventBytes)\n")
@@ -115,6 +136,16 @@ struct ApplyCommand: ParsableCommand {
             let outcomes = runner.apply(plan)
             summary.add(outcomes)
             Output.standardOutput(outcomes.map { $0.text + "\n" }.joined())
+            if let failure = runner.client.deadlineFailure {
+                stop = (number, "\(HumanText.line(failure.description)) (--deadline \(deadline) s)")
+            } else if let failure = runner.client.tokenFailure {
+                stop = (number, "no access token from POST /oauth/token: \(HumanText.line(failure.description))")
+            }
+        }
+        if let stop {
+            Output.standardError(
+                "rules: error: stopped at event \(stop.event): \(stop.reason); \(notApplied) later event"
+                    + "\(notApplied == 1 ? "" : "s") not applied\n")
         }
         if let client = runner?.client {
             summary.retries = client.statistics.retries
@@ -125,29 +156,35 @@ struct ApplyCommand: ParsableCommand {
         summary.seconds = wallClock() - start
         Output.standardOutput((dryRun ? "dry run, nothing called: " : "") + summary.text)
         if summary.invalidEvents > 0 { throw ExitStatus.badInput }
-        if !summary.succeeded { throw ExitStatus.ruleErrors }
+        if !summary.succeeded || stop != nil { throw ExitStatus.ruleErrors }
     }
 
-    /// The tenant from the environment, with `--tenant-file` read over it; exits 2 naming what is missing.
+    /// The tenant from the environment, with `--tenant-file` read over it; exits 2 naming what is missing or
+    /// unsafe (a domain that is not a host name, a base URL that is not https).
     func tenantConfiguration() throws -> TenantConfiguration {
         var environment = ProcessInfo.processInfo.environment
         if let tenantFile {
-            guard let text = try? String(contentsOfFile: tenantFile, encoding: .utf8) else {
-                Output.standardError("rules: error: cannot read \(tenantFile)\n")
+            // An empty file reads as nil (end of file at once), which is no error.
+            guard let handle = FileHandle(forReadingAtPath: tenantFile),
+                let data = try? handle.read(upToCount: TenantFile.maxBytes + 1) ?? Data()
+            else {
+                Output.standardError("rules: error: cannot read `\(HumanText.line(tenantFile))`\n")
                 throw ExitStatus.badInput
             }
-            for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-                let parts = line.split(separator: "=", maxSplits: 1)
-                if parts.count == 2 {
-                    environment[parts[0].trimmingCharacters(in: .whitespaces)] = parts[1].trimmingCharacters(
-                        in: .whitespaces)
-                }
+            try? handle.close()
+            guard data.count <= TenantFile.maxBytes else {
+                Output.standardError(
+                    "rules: error: `\(HumanText.line(tenantFile))` is larger than \(TenantFile.maxBytes) bytes; "
+                        + "a tenant file holds a few KEY=VALUE lines\n")
+                throw ExitStatus.badInput
             }
+            environment.merge(TenantFile.settings(Array(data))) { $1 }
         }
         do {
-            return try TenantConfiguration.fromEnvironment(environment)
+            return try TenantConfiguration.fromEnvironment(environment, allowHTTP: allowHttp)
         } catch {
-            Output.standardError("rules: error: \(error) (or use --sandbox, or --dry-run)\n")
+            let hint = error.missing.isEmpty ? "" : " (or use --sandbox, or --dry-run)"
+            Output.standardError("rules: error: \(error)\(hint)\n")
             throw ExitStatus.badInput
         }
     }

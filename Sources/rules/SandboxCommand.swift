@@ -31,6 +31,18 @@ struct SandboxCommand: ParsableCommand {
     @Option(help: "Delay every answer by this many milliseconds.")
     var delayMs = 0
 
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard rate.isFinite, rate > 0 else { throw ValidationError("--rate must be a positive number") }
+        guard burst >= 1 else { throw ValidationError("--burst must be at least 1") }
+        guard tooManyRequests >= 0, serverErrors >= 0 else {
+            throw ValidationError("--fail-429 and --fail-5xx must not be negative")
+        }
+        guard (0...600_000).contains(delayMs) else {
+            throw ValidationError("--delay-ms must be between 0 and 600000")
+        }
+    }
+
     func run() throws {
         var configuration = Sandbox.Configuration.seeded()
         configuration.rateLimit = rate

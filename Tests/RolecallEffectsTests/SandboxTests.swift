@@ -87,6 +87,51 @@ import Testing
         #expect(try JSONValue.parse(empty.body)["errorCode"] == .string("invalid_body"))
     }
 
+    /// A page whose first role would be past the largest integer (it overflowed and killed the sandbox) is a 400,
+    /// as are pages and page sizes that are not whole numbers in range; the page just below still answers.
+    @Test func pagesOutOfRangeAre400sNotCrashes() throws {
+        let sandbox = Sandbox()
+        defer { sandbox.shutdown() }
+        let base = "http://127.0.0.1:\(try sandbox.start())"
+        let token = try Self.request(
+            "POST", base + "/oauth/token",
+            body:
+                #"{"grant_type":"client_credentials","client_id":"sandbox-client","client_secret":"sandbox-secret","audience":"https://\#(sandbox.configuration.domain)/api/v2/"}"#
+        )
+        guard case .string(let bearer)? = try JSONValue.parse(token.body)["access_token"] else {
+            Issue.record("no token")
+            return
+        }
+        let auth = [("Authorization", "Bearer \(bearer)")]
+        func status(_ query: String) throws -> Int {
+            try Self.request("GET", base + "/api/v2/roles?" + query, headers: auth).status
+        }
+        #expect(try status("page=1000000000000000000&per_page=50") == 400)
+        #expect(try status("page=\(Int.max / 50 + 1)&per_page=50") == 400)
+        #expect(try status("page=\(Int.max / 50)&per_page=50") == 200)
+        #expect(try status("page=\(Int.max)&per_page=1") == 200)
+        #expect(try status("page=-1") == 400)
+        #expect(try status("page=1e3") == 400)
+        #expect(try status("per_page=101") == 400)
+        #expect(try status("per_page=100") == 200)
+        #expect(try status("per_page=0") == 400)
+        let refusal = try Self.request("GET", base + "/api/v2/roles?page=99999999999999999999", headers: auth)
+        #expect(try JSONValue.parse(refusal.body)["errorCode"] == .string("invalid_query_string"))
+        #expect(try status("page=0") == 200, "the sandbox still serves")
+    }
+
+    @Test func aSandboxRefusesWhatItCannotServe() {
+        let sandbox = Sandbox()
+        defer { sandbox.shutdown() }
+        #expect(throws: SandboxError.self) { try sandbox.start(port: 70_000) }
+        #expect(throws: SandboxError.self) { try sandbox.start(port: -1) }
+        for rate in [0, -1, Double.nan, Double.infinity] {
+            var configuration = Sandbox.Configuration.seeded()
+            configuration.rateLimit = rate
+            #expect(throws: SandboxError.self) { try configuration.validate() }
+        }
+    }
+
     /// The example rule set applied to many users while every kind of fault is injected: the tenant ends up with
     /// exactly the roles the rules decide, and no change happens twice.
     @Test func everyDecisionLandsExactlyOnceUnderFaults() throws {

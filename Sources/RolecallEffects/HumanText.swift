@@ -1,0 +1,62 @@
+/// Values from events and servers made safe to print in a human report or a log line.
+///
+/// A user id or a server's message can hold a newline, a carriage return, an escape sequence or a bidi override;
+/// printed raw it could start a line that looks like the report's own (`done     assign admin to ...`). These
+/// functions keep every such value on its line and visibly apart.
+public enum HumanText {
+    /// `text` as it is when it is one plain word (printable, no spaces, quotes or backslashes), else quoted with
+    /// JSON-style escapes. `auth0|123` stays `auth0|123`; `a\nb` becomes `"a\nb"`.
+    public static func word(_ text: String) -> String {
+        let plain =
+            !text.isEmpty
+            && text.unicodeScalars.allSatisfy { scalar in
+                scalar.isASCII
+                    ? scalar.value > 0x20 && scalar.value < 0x7F && scalar != "\"" && scalar != "\\"
+                    : isVisible(scalar) && !scalar.properties.isWhitespace
+            }
+        return plain ? text : quoted(text)
+    }
+
+    /// `text` in double quotes with `"`, `\` and every invisible or line-breaking character escaped.
+    public static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            default: out += escaped(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    /// `text` on one line: newlines, other control characters and invisible formatting characters escaped
+    /// (`\n`, `\u{1b}`), everything else as it is. For messages at the end of a line.
+    public static func line(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars { out += escaped(scalar) }
+        return out
+    }
+
+    static func escaped(_ scalar: Unicode.Scalar) -> String {
+        switch scalar {
+        case "\n": return "\\n"
+        case "\r": return "\\r"
+        case "\t": return "\\t"
+        case " ": return " "
+        case _ where isVisible(scalar) && scalar != "\u{2028}" && scalar != "\u{2029}":
+            return String(scalar)
+        default: return "\\u{" + String(scalar.value, radix: 16) + "}"
+        }
+    }
+
+    /// Not a control, format (bidi overrides, zero-width characters), separator other than space, surrogate,
+    /// private-use or unassigned code point.
+    static func isVisible(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned: false
+        case .spaceSeparator: scalar == " "
+        default: true
+        }
+    }
+}
