@@ -58,16 +58,21 @@ extension Evaluator {
                         seen[child] = true
                         try readValue(&scanner, node: child, depth: depth + 1, strict: strict, seen: seen)
                     } else if strict {
-                        var path = self.path(of: node)
                         let name =
                             key.escaped
-                            ? try scanner.decodeStringStrictly(start: key.start, end: key.end) { path.dotted }
-                            : scanner.string(key)
-                        path.append(.key(name, span: Span(0, 0)))
-                        guard others.insert(Array(name.utf8)).inserted else {
-                            throw JSONError("the key `\(path.dotted)` appears twice in the event", at: key.start - 1)
+                            ? Array(
+                                try scanner.decodeStringStrictly(start: key.start, end: key.end) {
+                                    path(of: node).dotted + " (a key)"
+                                }.utf8)
+                            : Array(UnsafeBufferPointer(start: scanner.base + key.start, count: key.end - key.start))
+                        func member() -> [PathSegment] {
+                            self.path(of: node) + [.key(String(decoding: name, as: UTF8.self), span: Span(0, 0))]
                         }
-                        try scanner.skipValueStrictly(depth: depth + 1, path: &path)
+                        guard others.insert(name).inserted else {
+                            throw JSONError(
+                                "the key `\(member().dotted)` appears twice in the event", at: key.start - 1)
+                        }
+                        try scanner.skipValueStrictly(depth: depth + 1, path: member)
                     } else {
                         try scanner.skipValue(depth: depth + 1)
                     }
@@ -88,8 +93,10 @@ extension Evaluator {
                     if let child = childNode(field, index: index) {
                         try readValue(&scanner, node: child, depth: depth + 1, strict: strict, seen: seen)
                     } else if strict {
-                        var path = self.path(of: node) + [.index(index, span: Span(0, 0))]
-                        try scanner.skipValueStrictly(depth: depth + 1, path: &path)
+                        let element = index
+                        try scanner.skipValueStrictly(depth: depth + 1) {
+                            self.path(of: node) + [.index(element, span: Span(0, 0))]
+                        }
                     } else {
                         try scanner.skipValue(depth: depth + 1)
                     }
@@ -116,8 +123,7 @@ extension Evaluator {
             return .string(
                 try scanner.decodeStringStrictly(start: string.start, end: string.end) { path(of: node).dotted })
         case UInt8(ascii: "["), UInt8(ascii: "{"):
-            var path = self.path(of: node)
-            try scanner.skipValueStrictly(depth: depth, path: &path)
+            try scanner.skipValueStrictly(depth: depth) { path(of: node) }
             return scanner.base[start] == UInt8(ascii: "[")
                 ? .rawArray(start: start, end: scanner.position) : .rawObject(start: start, end: scanner.position)
         default:

@@ -358,10 +358,11 @@ struct JSONScanner {
 
     /// Skips one value like ``skipValue(depth:)``, also checking what I-JSON (RFC 7493) requires of a value the
     /// rules or the planner read as a whole: no key twice in one object, numbers within the range of a double, no
-    /// lone surrogates. `path` is the value's path in the event, for errors; it is left as it was.
+    /// lone surrogates. `path` gives the value's path in the event, for errors only: it is called only to build
+    /// a message, so the common case builds no path at all.
     ///
     /// Recursive, bounded by `maxDepth` like the rest of the reader.
-    mutating func skipValueStrictly(depth: Int, path: inout [PathSegment]) throws(JSONError) {
+    mutating func skipValueStrictly(depth: Int, path: () -> [PathSegment]) throws(JSONError) {
         let byte = try peekToken("a value")
         switch byte {
         case UInt8(ascii: "{"):
@@ -376,16 +377,16 @@ struct JSONScanner {
                 let key = try skipKeyAndColon()
                 let name =
                     key.escaped
-                    ? try decodeStringStrictly(start: key.start, end: key.end) {
-                        (path + [.key("?", span: Span(0, 0))]).dotted
-                    }
-                    : string(key)
-                path.append(.key(name, span: Span(0, 0)))
-                guard keys.insert(Array(name.utf8)).inserted else {
-                    throw JSONError("the key `\(path.dotted)` appears twice in the event", at: key.start - 1)
+                    ? Array(
+                        try decodeStringStrictly(start: key.start, end: key.end) { path().dotted + " (a key)" }.utf8)
+                    : Array(UnsafeBufferPointer(start: base + key.start, count: key.end - key.start))
+                func member() -> [PathSegment] {
+                    path() + [.key(String(decoding: name, as: UTF8.self), span: Span(0, 0))]
                 }
-                try skipValueStrictly(depth: depth + 1, path: &path)
-                path.removeLast()
+                guard keys.insert(name).inserted else {
+                    throw JSONError("the key `\(member().dotted)` appears twice in the event", at: key.start - 1)
+                }
+                try skipValueStrictly(depth: depth + 1, path: member)
             } while try !endOfMember(close: UInt8(ascii: "}"))
         case UInt8(ascii: "["):
             guard depth < maxDepth else { throw JSONError("nesting deeper than \(maxDepth) levels", at: position) }
@@ -396,14 +397,24 @@ struct JSONScanner {
             }
             var index = 0
             repeat {
-                path.append(.index(index, span: Span(0, 0)))
-                try skipValueStrictly(depth: depth + 1, path: &path)
-                path.removeLast()
+                let element = index
+                func elementPath() -> [PathSegment] { path() + [.index(element, span: Span(0, 0))] }
+                if try peekToken("a value") == JSONScanner.quote {
+                    // Lists of strings (roles, groups) are the common case: checked here, without a call.
+                    let string = try scanString()
+                    if string.escaped, loneSurrogate(start: string.start, end: string.end) != nil {
+                        _ = try decodeStringStrictly(start: string.start, end: string.end) { elementPath().dotted }
+                    }
+                } else {
+                    try skipValueStrictly(depth: depth + 1, path: elementPath)
+                }
                 index += 1
             } while try !endOfMember(close: UInt8(ascii: "]"))
         case JSONScanner.quote:
             let string = try scanString()
-            if string.escaped { _ = try decodeStringStrictly(start: string.start, end: string.end) { path.dotted } }
+            if string.escaped, loneSurrogate(start: string.start, end: string.end) != nil {
+                _ = try decodeStringStrictly(start: string.start, end: string.end) { path().dotted }
+            }
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             _ = try scanNumber()
         default:
