@@ -18,6 +18,12 @@ public struct Decision: Sendable, Equatable {
     /// For each role in ``assign`` and ``revoke``, the rule that decided it (the last fired rule naming it).
     /// Not part of the JSON; the effect runner reports failures with it.
     public var decidedBy: [String: String] = [:]
+    /// The event's `user.user_id` when it is a string, as the evaluator read it: the planner takes the user from
+    /// the same reading as the rules, never from a second parse. Not part of the JSON.
+    public var userID: String?
+    /// The strings in the event's `authorization.roles`, in event order, as the evaluator read them: the roles the
+    /// user holds now, for the planner. Not part of the JSON.
+    public var currentRoles: [String] = []
 
     /// An evaluation error confined to one rule.
     public struct RuleError: Sendable, Equatable {
@@ -48,7 +54,8 @@ public struct Decision: Sendable, Equatable {
         self.errors = errors
     }
 
-    /// Decisions are equal when their JSON is: ``decidedBy`` is derived from the same evaluation.
+    /// Decisions are equal when their JSON is: ``decidedBy``, ``userID`` and ``currentRoles`` are derived from the
+    /// same evaluation.
     public static func == (lhs: Decision, rhs: Decision) -> Bool {
         lhs.assign == rhs.assign && lhs.revoke == rhs.revoke && lhs.roles == rhs.roles && lhs.matched == rhs.matched
             && lhs.errors == rhs.errors
@@ -80,9 +87,10 @@ extension Evaluator {
         var roles: [String] = []
         var seen = Set<String>()
         let revoked = Set(revoke)
-        for current in elements(slots[program.currentRolesSlot]) ?? [] {
-            // Only strings are role names; anything else in `authorization.roles` is not a role and is left out.
-            guard let name = string(current), !revoked.contains(name), seen.insert(name).inserted else { continue }
+        // Only strings are role names; anything else in `authorization.roles` is not a role and is left out.
+        let currentRoles = (elements(slots[program.currentRolesSlot]) ?? []).compactMap { string($0) }
+        for name in currentRoles {
+            guard !revoked.contains(name), seen.insert(name).inserted else { continue }
             roles.append(name)
         }
         for name in assign where seen.insert(name).inserted { roles.append(name) }
@@ -97,6 +105,8 @@ extension Evaluator {
             assign: assign, revoke: revoke, roles: roles, matched: matchedRules.map { program.rules[Int($0)].name },
             errors: errors)
         decision.decidedBy = decidedBy
+        decision.userID = string(slots[program.userIDSlot])
+        decision.currentRoles = currentRoles
         return decision
     }
 

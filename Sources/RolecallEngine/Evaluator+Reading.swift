@@ -3,6 +3,12 @@ import RolecallLanguage
 extension Evaluator {
     /// Fills the slots from one event in a single pass over its bytes: fields the rules read are recorded,
     /// everything else is skipped (and validated).
+    ///
+    /// One event has one meaning (DESIGN.md, "Events"; RFC 7493): a key on the path to a field the rules or the
+    /// planner read that appears twice in its object is an error, and so is a key repeated anywhere inside a value
+    /// read as a whole, a number there out of the range of a double, and a lone surrogate (`\ud800`) in a string
+    /// that is read. Everything else is checked for JSON syntax and UTF-8 only: a number like `1e999` in a field
+    /// nobody reads is accepted, by every command alike.
     func read(_ event: UnsafeRawBufferPointer) throws(JSONError) {
         for index in slots.indices { slots[index] = .null }
         guard let base = event.baseAddress?.assumingMemoryBound(to: UInt8.self), event.count > 0 else {
@@ -12,16 +18,26 @@ extension Evaluator {
         guard try scanner.peekToken("a JSON object") == UInt8(ascii: "{") else {
             throw scanner.unexpected("a JSON object (the event)")
         }
-        try readValue(&scanner, node: 0, depth: 0)
+        let result = withUnsafeTemporaryAllocation(of: Bool.self, capacity: program.fields.count) { seen in
+            seen.initialize(repeating: false)
+            return Result { () throws(JSONError) in
+                try readValue(&scanner, node: 0, depth: 0, strict: false, seen: seen)
+            }
+        }
+        try result.get()
         scanner.skipWhitespace()
         guard scanner.position == scanner.count else { throw scanner.unexpected("the end of the event") }
     }
 
-    /// Reads the value at the scanner for field node `node`.
-    func readValue(_ scanner: inout JSONScanner, node: Int, depth: Int) throws(JSONError) {
+    /// Reads the value at the scanner for field node `node`. `strict`: the value is inside one the rules read as a
+    /// whole, so what is skipped is checked like what is read. `seen` marks the nodes read in this event.
+    func readValue(
+        _ scanner: inout JSONScanner, node: Int, depth: Int, strict: Bool, seen: UnsafeMutableBufferPointer<Bool>
+    ) throws(JSONError) {
         let field = program.fields[node]
         let byte = try scanner.peekToken("a value")
         let start = scanner.position
+        let strict = strict || field.slot >= 0
         if byte == UInt8(ascii: "{"), field.keyCount > 0 {
             guard depth < program.maxDepth else {
                 throw JSONError("nesting deeper than \(program.maxDepth) levels", at: start)
@@ -30,10 +46,33 @@ extension Evaluator {
             if try scanner.peekToken("`}` or a key") == UInt8(ascii: "}") {
                 scanner.position += 1
             } else {
+                // Keys that name no field, remembered only when the object is read as a whole.
+                var others = Set<[UInt8]>()
                 while true {
                     let key = try scanner.skipKeyAndColon()
                     if let child = childNode(field, key: key, scanner: scanner) {
-                        try readValue(&scanner, node: child, depth: depth + 1)
+                        guard !seen[child] else {
+                            throw JSONError(
+                                "the key `\(path(of: child).dotted)` appears twice in the event", at: key.start - 1)
+                        }
+                        seen[child] = true
+                        try readValue(&scanner, node: child, depth: depth + 1, strict: strict, seen: seen)
+                    } else if strict {
+                        let name =
+                            key.escaped
+                            ? Array(
+                                try scanner.decodeStringStrictly(start: key.start, end: key.end) {
+                                    path(of: node).dotted + " (a key)"
+                                }.utf8)
+                            : Array(UnsafeBufferPointer(start: scanner.base + key.start, count: key.end - key.start))
+                        func member() -> [PathSegment] {
+                            self.path(of: node) + [.key(String(decoding: name, as: UTF8.self), span: Span(0, 0))]
+                        }
+                        guard others.insert(name).inserted else {
+                            throw JSONError(
+                                "the key `\(member().dotted)` appears twice in the event", at: key.start - 1)
+                        }
+                        try scanner.skipValueStrictly(depth: depth + 1, path: member)
                     } else {
                         try scanner.skipValue(depth: depth + 1)
                     }
@@ -52,7 +91,12 @@ extension Evaluator {
                 var index = 0
                 while true {
                     if let child = childNode(field, index: index) {
-                        try readValue(&scanner, node: child, depth: depth + 1)
+                        try readValue(&scanner, node: child, depth: depth + 1, strict: strict, seen: seen)
+                    } else if strict {
+                        let element = index
+                        try scanner.skipValueStrictly(depth: depth + 1) {
+                            self.path(of: node) + [.index(element, span: Span(0, 0))]
+                        }
                     } else {
                         try scanner.skipValue(depth: depth + 1)
                     }
@@ -61,20 +105,68 @@ extension Evaluator {
                 }
             }
             if field.slot >= 0 { slots[field.slot] = .rawArray(start: start, end: scanner.position) }
-        } else if field.slot >= 0 {
-            slots[field.slot] = try scalarOrRaw(&scanner, depth: depth)
+        } else if strict {
+            let value = try readWhole(&scanner, node: node, depth: depth)
+            if field.slot >= 0 { slots[field.slot] = value }
         } else {
             try scanner.skipValue(depth: depth)
         }
     }
 
-    /// The child of `field` named by `key`, comparing bytes (escaped keys are decoded first).
+    /// A value the rules read as a whole, checked as I-JSON: scalars parsed, strings and containers left in place.
+    func readWhole(_ scanner: inout JSONScanner, node: Int, depth: Int) throws(JSONError) -> Value {
+        let start = scanner.position
+        switch scanner.base[start] {
+        case JSONScanner.quote:
+            let string = try scanner.scanString()
+            guard string.escaped else { return .rawString(start: string.start, end: string.end) }
+            return .string(
+                try scanner.decodeStringStrictly(start: string.start, end: string.end) { path(of: node).dotted })
+        case UInt8(ascii: "["), UInt8(ascii: "{"):
+            try scanner.skipValueStrictly(depth: depth) { path(of: node) }
+            return scanner.base[start] == UInt8(ascii: "[")
+                ? .rawArray(start: start, end: scanner.position) : .rawObject(start: start, end: scanner.position)
+        default:
+            return try scalarOrRaw(&scanner, depth: depth)
+        }
+    }
+
+    /// The path of field node `node` from the event's root, found by walking the field tree (for messages only).
+    func path(of node: Int) -> [PathSegment] {
+        var parents = [Int: (parent: Int, segment: PathSegment)]()
+        var queue = [0]
+        while let current = queue.popLast(), current != node {
+            let field = program.fields[current]
+            for key in program.keys[field.firstKey..<(field.firstKey + field.keyCount)] {
+                let name = String(
+                    decoding: UnsafeBufferPointer(start: program.keyPool.baseAddress! + key.offset, count: key.length),
+                    as: UTF8.self)
+                parents[key.node] = (current, .key(name, span: Span(0, 0)))
+                queue.append(key.node)
+            }
+            for index in program.indices[field.firstIndex..<(field.firstIndex + field.indexCount)] {
+                parents[index.node] = (current, .index(index.index, span: Span(0, 0)))
+                queue.append(index.node)
+            }
+        }
+        var segments: [PathSegment] = []
+        var current = node
+        while let step = parents[current] {
+            segments.append(step.segment)
+            current = step.parent
+        }
+        return segments.reversed()
+    }
+
+    /// The child of `field` named by `key`, comparing bytes (escaped keys are decoded first; a key holding a lone
+    /// surrogate names no field).
     @inline(__always)
     func childNode(_ field: Program.FieldNode, key: (start: Int, end: Int, escaped: Bool), scanner: JSONScanner) -> Int?
     {
         let pool = program.keyPool.baseAddress!
         let candidates = program.keys[field.firstKey..<(field.firstKey + field.keyCount)]
         if key.escaped {
+            guard scanner.loneSurrogate(start: key.start, end: key.end) == nil else { return nil }
             let decoded = Array(scanner.decodeString(start: key.start, end: key.end).utf8)
             return candidates.first {
                 UnsafeBufferPointer(start: pool + $0.offset, count: $0.length).elementsEqual(decoded)

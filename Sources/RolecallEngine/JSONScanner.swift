@@ -312,7 +312,118 @@ struct JSONScanner {
         throw unexpected(expecting)
     }
 
-    /// Decodes the string contents `start..<end`, resolving escapes (lone surrogates become U+FFFD).
+    /// The value of the four hex digits at `index` (already validated by ``validateEscape(at:)``).
+    func hexValue(at index: Int) -> UInt32 {
+        (0..<4).reduce(0) { $0 << 4 | (JSONScanner.hex(base[index + $1]) ?? 0) }
+    }
+
+    /// The offset of the first `\u` escape in the string contents `start..<end` that is half of a surrogate
+    /// pair without its other half, or nil when there is none.
+    func loneSurrogate(start: Int, end: Int) -> Int? {
+        var index = start
+        while index < end {
+            guard base[index] == JSONScanner.backslash else {
+                index += 1
+                continue
+            }
+            guard base[index + 1] == UInt8(ascii: "u") else {
+                index += 2
+                continue
+            }
+            let value = hexValue(at: index + 2)
+            if (0xD800...0xDBFF).contains(value) {
+                guard index + 12 <= end, base[index + 6] == JSONScanner.backslash,
+                    base[index + 7] == UInt8(ascii: "u"), (0xDC00...0xDFFF).contains(hexValue(at: index + 8))
+                else { return index }
+                index += 12
+            } else if (0xDC00...0xDFFF).contains(value) {
+                return index
+            } else {
+                index += 6
+            }
+        }
+        return nil
+    }
+
+    /// Decodes the string contents `start..<end` like ``decodeString(start:end:)``, but refuses a lone surrogate:
+    /// I-JSON (RFC 7493) forbids them, and a value the rules or the planner read must not silently become U+FFFD.
+    /// `path` names the value in the error.
+    func decodeStringStrictly(start: Int, end: Int, path: () -> String) throws(JSONError) -> String {
+        if let offset = loneSurrogate(start: start, end: end) {
+            let escape = String(decoding: UnsafeBufferPointer(start: base + offset, count: 6), as: UTF8.self)
+            throw JSONError("`\(path())` holds a lone surrogate `\(escape)`, which I-JSON forbids", at: offset)
+        }
+        return decodeString(start: start, end: end)
+    }
+
+    /// Skips one value like ``skipValue(depth:)``, also checking what I-JSON (RFC 7493) requires of a value the
+    /// rules or the planner read as a whole: no key twice in one object, numbers within the range of a double, no
+    /// lone surrogates. `path` gives the value's path in the event, for errors only: it is called only to build
+    /// a message, so the common case builds no path at all.
+    ///
+    /// Recursive, bounded by `maxDepth` like the rest of the reader.
+    mutating func skipValueStrictly(depth: Int, path: () -> [PathSegment]) throws(JSONError) {
+        let byte = try peekToken("a value")
+        switch byte {
+        case UInt8(ascii: "{"):
+            guard depth < maxDepth else { throw JSONError("nesting deeper than \(maxDepth) levels", at: position) }
+            position += 1
+            if try peekToken("`}` or a key") == UInt8(ascii: "}") {
+                position += 1
+                return
+            }
+            var keys = Set<[UInt8]>()
+            repeat {
+                let key = try skipKeyAndColon()
+                let name =
+                    key.escaped
+                    ? Array(
+                        try decodeStringStrictly(start: key.start, end: key.end) { path().dotted + " (a key)" }.utf8)
+                    : Array(UnsafeBufferPointer(start: base + key.start, count: key.end - key.start))
+                func member() -> [PathSegment] {
+                    path() + [.key(String(decoding: name, as: UTF8.self), span: Span(0, 0))]
+                }
+                guard keys.insert(name).inserted else {
+                    throw JSONError("the key `\(member().dotted)` appears twice in the event", at: key.start - 1)
+                }
+                try skipValueStrictly(depth: depth + 1, path: member)
+            } while try !endOfMember(close: UInt8(ascii: "}"))
+        case UInt8(ascii: "["):
+            guard depth < maxDepth else { throw JSONError("nesting deeper than \(maxDepth) levels", at: position) }
+            position += 1
+            if try peekToken("`]` or a value") == UInt8(ascii: "]") {
+                position += 1
+                return
+            }
+            var index = 0
+            repeat {
+                let element = index
+                func elementPath() -> [PathSegment] { path() + [.index(element, span: Span(0, 0))] }
+                if try peekToken("a value") == JSONScanner.quote {
+                    // Lists of strings (roles, groups) are the common case: checked here, without a call.
+                    let string = try scanString()
+                    if string.escaped, loneSurrogate(start: string.start, end: string.end) != nil {
+                        _ = try decodeStringStrictly(start: string.start, end: string.end) { elementPath().dotted }
+                    }
+                } else {
+                    try skipValueStrictly(depth: depth + 1, path: elementPath)
+                }
+                index += 1
+            } while try !endOfMember(close: UInt8(ascii: "]"))
+        case JSONScanner.quote:
+            let string = try scanString()
+            if string.escaped, loneSurrogate(start: string.start, end: string.end) != nil {
+                _ = try decodeStringStrictly(start: string.start, end: string.end) { path().dotted }
+            }
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            _ = try scanNumber()
+        default:
+            try skipScalar(byte)
+        }
+    }
+
+    /// Decodes the string contents `start..<end`, resolving escapes (lone surrogates become U+FFFD: this is for
+    /// strings already checked, or where no meaning depends on them; see ``decodeStringStrictly(start:end:path:)``).
     func decodeString(start: Int, end: Int) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(end - start)

@@ -65,6 +65,8 @@ public final class Program: @unchecked Sendable {
     let slotCount: Int
     /// The slot of `authorization.roles`, which every decision reads.
     let currentRolesSlot: Int
+    /// The slot of `user.user_id`, which every decision carries for the planner.
+    let userIDSlot: Int
     /// Every role name and rule name as a JSON string literal, back to back, for writing decisions with memcpy.
     let namePool: UnsafeMutableBufferPointer<UInt8>
     /// Where each role's JSON literal is in ``namePool``.
@@ -98,6 +100,7 @@ public final class Program: @unchecked Sendable {
         precondition(!checked.hasErrors, "a rule set with errors cannot be compiled")
         var builder = Builder()
         let currentRoles = builder.slot(for: [.key("authorization", span: Span(0, 0)), .key("roles", span: Span(0, 0))])
+        let userID = builder.slot(for: [.key("user", span: Span(0, 0)), .key("user_id", span: Span(0, 0))])
         var lowered = Lowered()
         var compiled: [CompiledRule] = []
         var roots: [Int32] = []
@@ -131,6 +134,7 @@ public final class Program: @unchecked Sendable {
         _ = self.keyPool.initialize(from: builder.keyPool)
         self.slotCount = builder.slotCount
         self.currentRolesSlot = currentRoles
+        self.userIDSlot = userID
         self.maxDepth = maxDepth
         var names: [UInt8] = []
         func pooled(_ text: String) -> (offset: Int32, length: Int32) {

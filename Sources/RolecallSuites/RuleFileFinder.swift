@@ -1,31 +1,79 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Finds files for a command's PATH arguments: a file stands for itself, a directory for every file below it with
 /// the suffix, in path order.
+///
+/// Symbolic links are followed, to files and to directories alike, so a rules directory assembled from links
+/// (a shared policy linked into each service's directory) reads as if the files were there. Each directory is
+/// read once, walking names in order: a link back to a directory already read (a cycle, or a second link to the
+/// same place) is skipped.
 public enum RuleFileFinder {
-    /// A path that does not exist.
+    /// A path that does not exist or a directory that cannot be listed.
     public struct Missing: Error, CustomStringConvertible {
-        /// The path as given.
+        /// The path as given (or as found below a directory given).
         public var path: String
-        public var description: String { "no such file or directory: \(path)" }
+        /// What is wrong with it.
+        public var reason = "no such file or directory"
+        public var description: String { "\(reason): \(path)" }
+    }
+
+    /// A directory's identity, to read each directory once however it is reached.
+    struct DirectoryID: Hashable {
+        var device: UInt64
+        var inode: UInt64
     }
 
     /// The files named by `paths` (default `["rules"]`) that end in `suffix`, directories searched recursively.
     public static func find(_ paths: [String], suffix: String) throws(Missing) -> [String] {
         var found: [String] = []
+        var visited = Set<DirectoryID>()
         for path in paths.isEmpty ? ["rules"] : paths {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw Missing(path: path)
-            }
-            guard isDirectory.boolValue else {
+            var info = stat()
+            guard stat(path, &info) == 0 else { throw Missing(path: path) }
+            guard info.st_mode & S_IFMT == S_IFDIR else {
                 found.append(path)
                 continue
             }
-            let below = (FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? [])
-                .filter { $0.hasSuffix(suffix) }.sorted()
-            found += below.map { path.hasSuffix("/") ? path + $0 : path + "/" + $0 }
+            guard visited.insert(DirectoryID(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))).inserted
+            else { continue }
+            var below: [String] = []
+            try walk(path, relative: "", suffix: suffix, visited: &visited, into: &below)
+            found += below.sorted().map { path.hasSuffix("/") ? path + $0 : path + "/" + $0 }
         }
         return found
+    }
+
+    /// Adds the paths (relative to the directory first given) of the files below `directory` that end in
+    /// `suffix`. A broken link with the suffix is kept, so that reading it reports the problem.
+    static func walk(
+        _ directory: String, relative: String, suffix: String, visited: inout Set<DirectoryID>,
+        into found: inout [String]
+    ) throws(Missing) {
+        let entries: [String]
+        do {
+            entries = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        } catch {
+            throw Missing(path: directory, reason: "cannot read directory")
+        }
+        for entry in entries {
+            let path = directory.hasSuffix("/") ? directory + entry : directory + "/" + entry
+            let name = relative.isEmpty ? entry : relative + "/" + entry
+            var info = stat()
+            guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+                if entry.hasSuffix(suffix) { found.append(name) }
+                continue
+            }
+            guard visited.insert(DirectoryID(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))).inserted
+            else { continue }
+            try walk(path, relative: name, suffix: suffix, visited: &visited, into: &found)
+        }
     }
 }

@@ -30,8 +30,14 @@ public enum SuiteLoader {
                 path: path, cases: [],
                 problems: [SuiteProblem(file: path, line: 1, column: 1, message: "cannot read the suite file")])
         }
+        return parse(String(decoding: data, as: UTF8.self), path: path, directory: directory(of: path))
+    }
+
+    /// The directory a suite is in, for its event files and its rule set: `.` for a bare file name (a suite run
+    /// from its own directory), never the empty string, which would make `events/a.json` absolute.
+    public static func directory(of path: String) -> String {
         let directory = (path as NSString).deletingLastPathComponent
-        return parse(String(decoding: data, as: UTF8.self), path: path, directory: directory)
+        return directory.isEmpty ? "." : directory
     }
 
     /// Parses suite text; event files are read relative to `directory`.
@@ -47,6 +53,12 @@ public enum SuiteLoader {
         let directory: String
         var problems: [SuiteProblem] = []
         var caseName: String?
+        /// Anchors met while converting values. The composer resolves an alias to the very node it names, so a
+        /// node whose anchor was met before is an alias: refused, before a chain of them (a few hundred bytes
+        /// of YAML) can expand into gigabytes.
+        var anchors = Set<String>()
+        /// The YAML parser, kept for the anchors it owns.
+        var parser: Yams.Parser?
 
         struct Invalid: Error {}
 
@@ -61,7 +73,11 @@ public enum SuiteLoader {
         mutating func suite(_ text: String) -> [TestCase] {
             let root: Node?
             do {
-                root = try Yams.compose(yaml: text, SuiteLoader.resolver)
+                // The parser owns the anchors its nodes refer to weakly: it lives as long as the reader does,
+                // so that `json(_:)` can see which nodes are anchored.
+                let parser = try Yams.Parser(yaml: text, resolver: SuiteLoader.resolver)
+                self.parser = parser
+                root = try parser.singleRoot()
             } catch let error as YamlError {
                 let (mark, message) = SuiteLoader.describe(error)
                 problems.append(
@@ -123,7 +139,8 @@ public enum SuiteLoader {
             guard case .scalar(let scalar) = node, SuiteLoader.tag(of: node) == .str, !scalar.string.isEmpty else {
                 throw problem("`event` is a file name or a mapping", at: node)
             }
-            let file = scalar.string.hasPrefix("/") ? scalar.string : directory + "/" + scalar.string
+            let file =
+                scalar.string.hasPrefix("/") || directory.isEmpty ? scalar.string : directory + "/" + scalar.string
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw problem("cannot read event file `\(scalar.string)` (looked for \(file))", at: node)
             }
@@ -173,6 +190,9 @@ public enum SuiteLoader {
 
         /// A YAML node as JSON, with scalar types from the core schema.
         mutating func json(_ node: Node) throws(Invalid) -> JSONValue {
+            if let anchor = node.anchor?.rawValue, !anchors.insert(anchor).inserted {
+                throw problem("YAML aliases are not supported in suites", at: node)
+            }
             switch node {
             case .scalar(let scalar):
                 switch SuiteLoader.tag(of: node) {

@@ -64,7 +64,7 @@ public struct SuiteRunner {
             }
             let cases = suite.cases.filter { selected(suite: path, name: $0.name) }
             guard !cases.isEmpty else { continue }
-            let directory = (path as NSString).deletingLastPathComponent
+            let directory = SuiteLoader.directory(of: path)
             if ruleSets[directory] == nil {
                 ruleSets[directory] = compile(directory, into: &report)
             }
@@ -73,7 +73,7 @@ public struct SuiteRunner {
                     report.results.append(
                         CaseResult(
                             suite: path, name: testCase.name, line: testCase.line, passed: false,
-                            mismatches: ["the rule set in \(directory.isEmpty ? "." : directory) has errors"],
+                            mismatches: ["the rule set in \(directory) could not be loaded or has errors"],
                             explanation: nil))
                 }
                 continue
@@ -95,11 +95,9 @@ public struct SuiteRunner {
     func compile(_ directory: String, into report: inout TestReport) -> RuleSet {
         let files: [SourceFile]
         do {
-            files = try RuleFileFinder.find([directory.isEmpty ? "." : directory], suffix: ".rules").compactMap {
-                path in
-                FileManager.default.contents(atPath: path).map { SourceFile(path: path, bytes: Array($0)) }
-            }
+            files = try RuleSetLoader.load([directory])
         } catch {
+            report.problems.append(SuiteProblem(file: directory, line: 1, column: 1, message: error.description))
             return RuleSet(program: nil, coverage: nil)
         }
         let (program, diagnostics) = RuleEngine.compile(files)

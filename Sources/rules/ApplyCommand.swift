@@ -109,10 +109,8 @@ struct ApplyCommand: ParsableCommand {
                 return
             }
             let decision: Decision
-            let document: JSONValue
             do {
                 decision = try evaluator.evaluate(buffer)
-                document = try JSONValue.parse(Array(buffer))
             } catch {
                 summary.invalidEvents += 1
                 Output.standardError("rules: event \(number): invalid event: \(error)\n")
@@ -120,7 +118,7 @@ struct ApplyCommand: ParsableCommand {
             }
             let plan: UserPlan
             do {
-                plan = try UserPlan.make(decision: decision, event: document)
+                plan = try UserPlan.make(decision: decision, event: decision.plannerEvent)
             } catch {
                 summary.invalidEvents += 1
                 Output.standardError("rules: event \(number): \(error)\n")

@@ -12,7 +12,9 @@ struct EvalCommand: ParsableCommand {
             With --event, prints one decision. With --events, reads one JSON event per line (a file or `-` for \
             standard input) and prints one compact decision per line, in order, in constant memory. A line that \
             is not a valid event gets an error line `{"error":{"line":N,"message":...}}` and the rest go on; \
-            blank lines are skipped. The exit code is 2 when any event was invalid.
+            blank lines are skipped. Decisions are written whenever the input has nothing more to read yet, so a \
+            slow producer sees each one at once; on SIGTERM or SIGINT every decision made is written before the \
+            command ends. The exit code is 2 when any event was invalid.
             """
     )
 
@@ -41,8 +43,14 @@ struct EvalCommand: ParsableCommand {
             output += Array("{\"error\":{\"line\":\(number),\"message\":\(JSONText.quote(message))}}\n".utf8)
             Output.standardError("rules: \(input.source):\(number): \(message)\n")
         }
+        func flush() {
+            guard !output.isEmpty else { return }
+            Output.write(fd: 1, output)
+            output.removeAll(keepingCapacity: true)
+        }
+        let signals = input.isBatch ? SignalWatch.install() : nil
         do {
-            try input.forEach { number, item in
+            try input.forEach(idle: flush, signals: signals) { number, item in
                 lines = number
                 switch item {
                 case .oversized(let size):
@@ -58,13 +66,13 @@ struct EvalCommand: ParsableCommand {
                         fail(number, "invalid event: \(error)")
                     }
                 }
-                if output.count >= 1 << 16 {
-                    Output.write(fd: 1, output)
-                    output.removeAll(keepingCapacity: true)
-                }
+                if output.count >= 1 << 16 { flush() }
             }
+        } catch let interrupted as SignalWatch.Interrupted {
+            flush()
+            SignalWatch.end(by: interrupted.signal)
         } catch {
-            Output.write(fd: 1, output)
+            flush()
             throw error
         }
         Output.write(fd: 1, output)

@@ -12,14 +12,19 @@ struct EventInput: ParsableArguments {
     @Option(help: "A file of JSON events, one per line, or `-` for standard input.")
     var events: String?
 
-    @Option(help: "Refuse events larger than this many bytes.")
+    @Option(help: "Refuse events (with --events: lines) larger than this many bytes, at most 1 GiB.")
     var maxEventBytes: Int = 1 << 20
+
+    /// The largest `--max-event-bytes` accepted: the batch reader buffers one line of this size.
+    static let maxEventBytesLimit = 1 << 30
 
     func validate() throws {
         guard (event == nil) != (events == nil) else {
             throw ValidationError("give exactly one of --event FILE or --events FILE.jsonl")
         }
-        guard maxEventBytes > 0 else { throw ValidationError("--max-event-bytes must be positive") }
+        guard maxEventBytes > 0, maxEventBytes <= EventInput.maxEventBytesLimit else {
+            throw ValidationError("--max-event-bytes must be between 1 and \(EventInput.maxEventBytesLimit)")
+        }
     }
 
     /// Whether events come one per line.
@@ -37,8 +42,10 @@ struct EventInput: ParsableArguments {
     }
 
     /// Calls `body` with each event and its number (the line number with `--events`; blank lines are skipped).
-    /// An input that cannot be opened or read ends the command with exit code 2.
-    func forEach(_ body: (Int, Item) throws -> Void) throws {
+    /// An input that cannot be opened or read ends the command with exit code 2. With `--events`, `idle` runs
+    /// whenever reading more would block (a slow writer), and a signal seen by `signals` ends the loop by throwing
+    /// ``SignalWatch/Interrupted``.
+    func forEach(idle: () -> Void = {}, signals: SignalWatch? = nil, _ body: (Int, Item) throws -> Void) throws {
         do {
             if let event {
                 let bytes = try readFile(event, limit: maxEventBytes)
@@ -50,7 +57,7 @@ struct EventInput: ParsableArguments {
             defer { if fd != 0 { close(fd) } }
             let reader = LineReader(fd: fd, maxLine: maxEventBytes)
             var number = 0
-            while let line = try reader.next() {
+            while let line = try reader.next(idle: idle, signals: signals) {
                 number += 1
                 switch line {
                 case .oversized(let size):

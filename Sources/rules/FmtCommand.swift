@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import RolecallLanguage
+import RolecallSuites
 
 /// `rules fmt`: one canonical layout for rule files, comments kept.
 struct FmtCommand: ParsableCommand {
@@ -9,7 +9,8 @@ struct FmtCommand: ParsableCommand {
         abstract: "Format rule files in the canonical layout, keeping comments.",
         discussion: """
             Without a flag, prints the formatted files. --check lists the files that would change and exits 1 \
-            if there are any (for CI); --write rewrites them in place, atomically. Files with syntax errors are \
+            if there are any (for CI); --write rewrites them in place, atomically, through symbolic links and keeping each file's mode; a \
+            read-only file is refused. Files with syntax errors are \
             reported and left alone. Formatting never changes what rules mean.
             """
     )
@@ -46,9 +47,9 @@ struct FmtCommand: ParsableCommand {
                 } else if write {
                     guard changed else { continue }
                     do {
-                        try Data(text.utf8).write(to: URL(fileURLWithPath: file.path), options: .atomic)
+                        try FileWriter.write(text, to: file.path)
                     } catch {
-                        Output.standardError("rules: error: cannot write \(file.path): \(error.localizedDescription)\n")
+                        Output.standardError("rules: error: \(error)\n")
                         throw ExitStatus.badInput
                     }
                     Output.standardError("formatted \(file.path)\n")

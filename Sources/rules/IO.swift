@@ -86,13 +86,15 @@ final class LineReader {
 
     deinit { buffer.deallocate() }
 
-    /// Reads more bytes after `end`; false at end of input.
-    func fill() throws -> Bool {
+    /// Reads more bytes after `end`; false at end of input. When a read would block, `idle` runs first (to flush
+    /// what was decided so far); a signal seen by `signals` ends the read with ``SignalWatch/Interrupted``.
+    func fill(idle: () -> Void = {}, signals: SignalWatch? = nil) throws -> Bool {
         if start > 0 {
             if end > start { memmove(buffer.baseAddress!, buffer.baseAddress! + start, end - start) }
             end -= start
             start = 0
         }
+        if let signals { try wait(idle: idle, signals: signals) }
         while true {
             let count = read(fd, buffer.baseAddress! + end, buffer.count - end)
             if count < 0 {
@@ -108,8 +110,31 @@ final class LineReader {
         }
     }
 
-    /// The next record, or nil at end of input.
-    func next() throws -> Line? {
+    /// Waits until the input is readable, running `idle` once if it is not readable at once; throws when a signal
+    /// arrives first.
+    func wait(idle: () -> Void, signals: SignalWatch) throws {
+        var descriptors = [
+            pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0),
+        ]
+        var timeout: Int32 = 0
+        while true {
+            let ready = poll(&descriptors, 2, timeout)
+            if let signal = signals.pending() { throw SignalWatch.Interrupted(signal: signal) }
+            if ready < 0 {
+                if errno == EINTR { continue }
+                return  // let read() report the problem
+            }
+            if descriptors[0].revents != 0 { return }
+            if timeout == 0 {
+                idle()
+                timeout = -1
+            }
+        }
+    }
+
+    /// The next record, or nil at end of input. `idle` and `signals` are as for ``fill(idle:signals:)``.
+    func next(idle: () -> Void = {}, signals: SignalWatch? = nil) throws -> Line? {
         var scanned = 0  // bytes after `start` already known to hold no newline
         while true {
             let from = start + scanned
@@ -117,7 +142,8 @@ final class LineReader {
                 let index = buffer.baseAddress!.distance(to: UnsafeMutableRawPointer(newline))
                 let line = UnsafeRawBufferPointer(rebasing: buffer[start..<index])
                 start = index + 1
-                return .line(line)
+                // Every line is held to the limit, not only one longer than what is buffered.
+                return line.count > maxLine ? .oversized(line.count) : .line(line)
             }
             scanned = end - start
             if scanned > maxLine { return try skipOversized() }
@@ -127,7 +153,7 @@ final class LineReader {
                 start = end
                 return .line(line)
             }
-            _ = try fill()
+            _ = try fill(idle: idle, signals: signals)
         }
     }
 

@@ -4,18 +4,13 @@ import RolecallSuites
 
 /// Finds and reads rule files, and prints their diagnostics.
 enum RuleFiles {
-    /// The `.rules` files named by `paths` (files as given, directories searched recursively), in path order.
+    /// The `.rules` files named by `paths`, read by the library's one loader (``RuleSetLoader``).
     static func load(_ paths: [String]) throws -> [SourceFile] {
-        let found: [String]
         do {
-            found = try RuleFileFinder.find(paths, suffix: ".rules")
+            return try RuleSetLoader.load(paths)
         } catch {
             throw CLIError(error.description)
         }
-        if found.isEmpty {
-            throw CLIError("no .rules files found in \(paths.isEmpty ? "rules" : paths.joined(separator: ", "))")
-        }
-        return try found.map { SourceFile(path: $0, bytes: try readFile($0, limit: maxRuleFileBytes)) }
     }
 
     /// ``load(_:)`` for a command: an unreadable path is reported and ends the command with exit code 2.
@@ -27,9 +22,6 @@ enum RuleFiles {
             throw ExitStatus.badInput
         }
     }
-
-    /// Rule files larger than this are refused: no real rule set comes close, and it bounds memory.
-    static let maxRuleFileBytes = 16 << 20
 
     /// Loads and compiles rules, printing their errors to standard error (warnings are `rules check`'s to
     /// report, or here with `--deny-warnings`). Throws the rule-error exit code when they have errors.

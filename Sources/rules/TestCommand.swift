@@ -69,13 +69,12 @@ struct TestCommand: ParsableCommand {
         out += "\n\(report.passed) passed, \(report.failed) failed\n"
         Output.standardOutput(out)
         do {
-            if let junit { try JUnitReport.xml(report).write(toFile: junit, atomically: true, encoding: .utf8) }
+            if let junit { try FileWriter.write(JUnitReport.xml(report), to: junit) }
             if let coverageJson {
-                let json = "[" + report.coverage.map(\.json).joined(separator: ",") + "]\n"
-                try json.write(toFile: coverageJson, atomically: true, encoding: .utf8)
+                try FileWriter.write("[" + report.coverage.map(\.json).joined(separator: ",") + "]\n", to: coverageJson)
             }
         } catch {
-            Output.standardError("rules: error: cannot write report: \(error.localizedDescription)\n")
+            Output.standardError("rules: error: \(error)\n")
             throw ExitStatus.badInput
         }
         if report.failed > 0 || !report.diagnostics.isEmpty { throw ExitStatus.ruleErrors }

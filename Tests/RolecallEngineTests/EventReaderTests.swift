@@ -58,16 +58,85 @@ import Testing
         #expect(try decide(rules, event).matched == ["r"])
     }
 
-    @Test func loneSurrogatesBecomeReplacementCharacters() throws {
+    @Test func surrogatePairsAreDecoded() throws {
         let decision = try decide(
-            #"rule "r" when user.email == "a\u{FFFD}" assign "y""#, #"{"user": {"email": "a\ud800"}}"#)
+            #"rule "r" when user.email == "a😀" assign "y""#, #"{"user": {"email": "a\ud83d\ude00"}}"#)
         #expect(decision.matched == ["r"])
     }
 
-    @Test func duplicateKeysLastWins() throws {
+    /// Issue 7, item 13: a lone surrogate used to become U+FFFD silently, and that user was changed.
+    @Test(arguments: [
+        (#"{"user": {"user_id": "auth0|\ud800"}}"#, "`user.user_id` holds a lone surrogate `\\ud800`"),
+        (#"{"user": {"user_id": "x\udc00y"}}"#, "`user.user_id` holds a lone surrogate `\\udc00`"),
+        (#"{"user": {"email": "\ud800\u0041"}}"#, "`user.email` holds a lone surrogate `\\ud800`"),
+        (#"{"authorization": {"roles": ["a", "\uDBFF"]}}"#, "`authorization.roles[1]` holds a lone surrogate"),
+    ])
+    func loneSurrogatesInReadFieldsAreRefused(event: String, message: String) throws {
+        let error = try #require(try rejection(Array(event.utf8)))
+        #expect(error.message.contains(message), "\(error)")
+        #expect(error.message.hasSuffix("which I-JSON forbids"), "\(error)")
+    }
+
+    @Test func loneSurrogatesInFieldsNobodyReadsAreAccepted() throws {
+        #expect(try rejection(Array(#"{"other": "\ud800", "user": {"name": "\udc00"}}"#.utf8)) == nil)
+    }
+
+    /// Issue 7, item 3: `{"user": {...alice...}, "user": {...mallory...}}` had two readings.
+    @Test(arguments: [
+        (
+            #"{"user":{"user_id":"auth0|alice","email":"alice@acme.com"},"user":{"user_id":"auth0|mallory"}}"#,
+            "the key `user` appears twice in the event"
+        ),
+        (#"{"user": {"email": "a", "email": "b"}}"#, "the key `user.email` appears twice in the event"),
+        (#"{"user": {"user_id": "a", "user_id": "b"}}"#, "the key `user.user_id` appears twice in the event"),
+        (#"{"user": {"em\u0061il": "a", "email": "b"}}"#, "the key `user.email` appears twice in the event"),
+        (
+            #"{"authorization": {"roles": []}, "authorization": {}}"#,
+            "the key `authorization` appears twice in the event"
+        ),
+        (
+            #"{"authorization": {"roles": [{"k": 1, "k": 2}]}}"#,
+            "the key `authorization.roles[0].k` appears twice in the event"
+        ),
+    ])
+    func duplicateKeysOnTheWayToAReadFieldAreRefused(event: String, message: String) throws {
+        let error = try #require(try rejection(Array(event.utf8)))
+        #expect(error.message == message, "\(error)")
+    }
+
+    @Test func duplicateKeysInsideAnObjectReadAsAWholeAreRefused() throws {
+        let whole = #"rule "r" when user.app_metadata.plan == "x" and user.app_metadata != null assign "y""#
+        let error = try #require(
+            try rejection(Array(#"{"user": {"app_metadata": {"team": {"a": 1, "a": 2}}}}"#.utf8), rules: whole))
+        #expect(error.message == "the key `user.app_metadata.team.a` appears twice in the event")
+        let sibling = try #require(
+            try rejection(Array(#"{"user": {"app_metadata": {"x": 1, "x": 2}}}"#.utf8), rules: whole))
+        #expect(sibling.message == "the key `user.app_metadata.x` appears twice in the event")
+    }
+
+    @Test func duplicateKeysNobodyReadsAreAccepted() throws {
+        #expect(try rejection(Array(#"{"other": 1, "other": 2, "user": {"name": 1, "name": 2}}"#.utf8)) == nil)
+    }
+
+    /// Issue 7, item 13: `1e999` where nobody reads it is accepted (by `eval` and `apply` alike, since both use
+    /// this reader); where the rules read it, it is refused.
+    @Test func numbersOutOfRangeAreRefusedOnlyWhereRead() throws {
+        #expect(try rejection(Array(#"{"other": 1e999, "user": {"email": "x"}}"#.utf8)) == nil)
+        let inList = #"rule "r" when "a" in authorization.roles assign "y""#
+        #expect(
+            try rejection(Array(#"{"authorization": {"roles": ["a", 1e999]}}"#.utf8), rules: inList)?.message
+                == "number out of range")
+    }
+
+    @Test func theDecisionCarriesTheUserAndCurrentRolesAsRead() throws {
         let decision = try decide(
-            #"rule "r" when user.email == "b" assign "y""#, #"{"user": {"email": "a", "email": "b"}}"#)
-        #expect(decision.matched == ["r"])
+            #"rule "r" when user.email == "a" assign "y""#,
+            #"{"user": {"user_id": "auth0|\u0061lice", "email": "a"}, "authorization": {"roles": ["x", 1, "z"]}}"#)
+        #expect(decision.userID == "auth0|alice")
+        #expect(decision.currentRoles == ["x", "z"])
+        let anonymous = try decide(#"rule "r" assign "y""#, #"{"user": {"user_id": 7}}"#)
+        #expect(anonymous.userID == nil)
+        #expect(anonymous.currentRoles.isEmpty)
     }
 
     @Test func fieldsOfTheWrongShapeReadAsTheyAre() throws {

@@ -17,14 +17,15 @@ import Testing
         var stderr: String
     }
 
-    /// Runs `rules ARGS` in the repository root, feeding `input` on standard input.
-    static func rules(_ arguments: [String], input: Data? = nil, environment extra: [String: String] = [:]) throws
-        -> Run
-    {
+    /// Runs `rules ARGS` in `directory` (default: the repository root), feeding `input` on standard input.
+    static func rules(
+        _ arguments: [String], input: Data? = nil, environment extra: [String: String] = [:],
+        directory: String = root
+    ) throws -> Run {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: root)
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
         var environment = ProcessInfo.processInfo.environment
         environment["NO_COLOR"] = "1"
         for name in ["AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "AUTH0_BASE_URL"] {

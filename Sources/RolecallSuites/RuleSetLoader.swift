@@ -1,0 +1,65 @@
+import Foundation
+import RolecallLanguage
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The one rule-set loader of every command (`eval`, `check`, `test`, `fmt`, `apply`, and the server): the same
+/// files in the same order, the same size limit and the same errors wherever a rule set is loaded.
+///
+/// A path names a `.rules` file or a directory standing for every `.rules` file below it (see
+/// ``RuleFileFinder``). A file that cannot be read, or is larger than ``maxFileBytes``, is an error: a rule set
+/// is never silently loaded without one of its files.
+public enum RuleSetLoader {
+    /// Rule files larger than this are refused: no real rule set comes close, and it bounds memory.
+    public static let maxFileBytes = 16 << 20
+
+    /// Why a rule set could not be loaded; the description is the message to print.
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        /// What went wrong, naming the path.
+        public var description: String
+    }
+
+    /// The `.rules` files named by `paths` (default `rules/`), read, in path order.
+    public static func load(_ paths: [String]) throws(Failure) -> [SourceFile] {
+        let found: [String]
+        do {
+            found = try RuleFileFinder.find(paths, suffix: ".rules")
+        } catch {
+            throw Failure(description: error.description)
+        }
+        if found.isEmpty {
+            throw Failure(
+                description: "no .rules files found in \(paths.isEmpty ? "rules" : paths.joined(separator: ", "))")
+        }
+        var files: [SourceFile] = []
+        for path in found { files.append(SourceFile(path: path, bytes: try read(path))) }
+        return files
+    }
+
+    /// The bytes of the file at `path`, at most ``maxFileBytes`` of them.
+    static func read(_ path: String) throws(Failure) -> [UInt8] {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw Failure(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw Failure(description: "cannot read \(path): \(String(cString: strerror(errno)))")
+            }
+            if count == 0 { return bytes }
+            guard bytes.count + count <= maxFileBytes else {
+                throw Failure(description: "\(path) is larger than \(maxFileBytes) bytes")
+            }
+            bytes += chunk[0..<count]
+        }
+    }
+}

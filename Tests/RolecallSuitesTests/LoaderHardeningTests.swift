@@ -1,0 +1,108 @@
+import Foundation
+import RolecallSuites
+import Testing
+
+/// Issue 7, items 11, 13 and 15: one rule-set loader with one set of limits and errors, links followed with
+/// cycles cut, and no YAML alias expansion.
+@Suite struct LoaderHardeningTests {
+    static let rules = #"rule "member" assign "member""#
+
+    /// The 411-byte suite whose event nests aliases nine deep: 9^9 strings if expanded.
+    static let aliasBomb = """
+        tests:
+        - name: nine aliases deep - 9^9 strings
+          event:
+            a: &a [x,x,x,x,x,x,x,x,x]
+            b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+            c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+            d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+            e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+            f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+            g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+            h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+            i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+          expect: {}
+
+        """
+
+    @Test func theAliasBombIsRefusedAtOnce() throws {
+        #expect(Self.aliasBomb.utf8.count == 411)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let suite = SuiteLoader.parse(Self.aliasBomb, path: "bomb.test.yaml", directory: ".")
+        #expect(clock.now - start < .seconds(5))
+        #expect(suite.cases.isEmpty)
+        #expect(suite.problems.map(\.message) == ["YAML aliases are not supported in suites"])
+        #expect(suite.problems.first?.caseName == "nine aliases deep - 9^9 strings")
+    }
+
+    @Test func anAliasBetweenCasesIsRefusedToo() throws {
+        let suite = SuiteLoader.parse(
+            """
+            tests:
+              - {name: one, event: &shared {user: {email: a}}, expect: {}}
+              - {name: two, event: *shared, expect: {}}
+            """, path: "s.test.yaml", directory: ".")
+        #expect(suite.cases.map(\.name) == ["one"])
+        #expect(suite.problems.map(\.message) == ["YAML aliases are not supported in suites"])
+    }
+
+    @Test func aRuleFileOneBytePastTheLimitFailsTheSuiteThatNeedsIt() throws {
+        let scratch = try Scratch([
+            "r.rules": Self.rules + "\n#" + String(repeating: "x", count: RuleSetLoader.maxFileBytes),
+            "r.test.yaml": "tests:\n  - {name: one, event: {}, expect: {assign: [member]}}\n",
+        ])
+        let size = try FileManager.default.attributesOfItem(atPath: scratch.path + "/r.rules")[.size] as? Int
+        #expect(size == RuleSetLoader.maxFileBytes + Self.rules.utf8.count + 2)
+        let report = SuiteRunner().run([scratch.path + "/r.test.yaml"])
+        #expect(report.passed == 0)
+        #expect(report.failed == 2)  // the load problem and the case
+        #expect(report.problems.map(\.message) == ["\(scratch.path)/r.rules is larger than 16777216 bytes"])
+    }
+
+    @Test func theLimitIsExactly16MiB() throws {
+        let atLimit =
+            Self.rules + "\n#" + String(repeating: "x", count: RuleSetLoader.maxFileBytes - 2 - Self.rules.utf8.count)
+        let scratch = try Scratch(["a.rules": atLimit, "b.rules": atLimit + "x"])
+        #expect(try RuleSetLoader.load([scratch.path + "/a.rules"]).count == 1)
+        #expect(throws: RuleSetLoader.Failure.self) { try RuleSetLoader.load([scratch.path + "/b.rules"]) }
+    }
+
+    @Test func anUnreadableRuleFileIsAnErrorNotASilentGap() throws {
+        let scratch = try Scratch(["r.rules": Self.rules, "r.test.yaml": "tests: []\n"])
+        // A dangling link stands for a file that cannot be read, even as root.
+        try FileManager.default.createSymbolicLink(
+            atPath: scratch.path + "/gone.rules", withDestinationPath: scratch.path + "/missing")
+        #expect {
+            try RuleSetLoader.load([scratch.path])
+        } throws: { error in
+            "\(error)" == "cannot open \(scratch.path)/gone.rules: No such file or directory"
+        }
+        let report = SuiteRunner().run([scratch.path + "/r.test.yaml"])
+        #expect(report.problems.map(\.message) == [])  // no cases: the rule set is not loaded at all
+        let withCase = try Scratch([
+            "r.rules": Self.rules, "r.test.yaml": "tests:\n  - {name: one, event: {}, expect: {assign: [member]}}\n",
+        ])
+        try FileManager.default.createSymbolicLink(
+            atPath: withCase.path + "/gone.rules", withDestinationPath: withCase.path + "/missing")
+        let failing = SuiteRunner().run([withCase.path + "/r.test.yaml"])
+        #expect(failing.passed == 0)
+        #expect(
+            failing.problems.map(\.message) == ["cannot open \(withCase.path)/gone.rules: No such file or directory"])
+    }
+
+    @Test func linkedDirectoriesAreFollowedOnceAndCyclesAreCut() throws {
+        let shared = try Scratch(["policy/base.rules": #"rule "base" assign "base""#])
+        let scratch = try Scratch(["a.rules": #"rule "a" assign "a""#])
+        let fileManager = FileManager.default
+        try fileManager.createSymbolicLink(
+            atPath: scratch.path + "/shared", withDestinationPath: shared.path + "/policy")
+        try fileManager.createSymbolicLink(
+            atPath: scratch.path + "/again", withDestinationPath: shared.path + "/policy")
+        try fileManager.createSymbolicLink(atPath: scratch.path + "/loop", withDestinationPath: scratch.path)
+        let files = try RuleSetLoader.load([scratch.path]).map(\.path)
+        // `again` sorts first, so the shared directory is read through it; `shared` and `loop` reach directories
+        // already read.
+        #expect(files == [scratch.path + "/a.rules", scratch.path + "/again/base.rules"])
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Issue 7, item 12: `fmt --write`, `--junit` and `--coverage-json` write through links, leave FIFOs and devices
+/// in place, keep the file's mode and respect its permissions (even as root).
+@Suite struct FileWritingTests {
+    static let unformatted = "when   logins_count==1 assign \"member\"\n"
+
+    static func mode(_ path: String) throws -> Int {
+        try #require(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+    }
+
+    static func type(_ path: String) throws -> FileAttributeType {
+        try #require(FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType)
+    }
+
+    @Test func fmtWriteGoesThroughALinkAndKeepsTheMode() throws {
+        let target = try CLITests.temporary("real.rules", Self.unformatted)
+        let directory = (target as NSString).deletingLastPathComponent
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: target)
+        let link = directory + "/link.rules"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "real.rules")
+        let run = try CLITests.rules(["fmt", "--write", link])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try Self.type(link) == .typeSymbolicLink)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "real.rules")
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "when logins_count == 1\nassign \"member\"\n")
+        #expect(try Self.mode(target) == 0o640)
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == ["link.rules", "real.rules"])
+    }
+
+    @Test func fmtWriteRefusesAReadOnlyFileEvenAsRoot() throws {
+        let path = try CLITests.temporary("ro.rules", Self.unformatted)
+        try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: path)
+        let run = try CLITests.rules(["fmt", "--write", path])
+        #expect(run.status == 2)
+        #expect(run.stderr == "rules: error: `\(path)` is read-only\n")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == Self.unformatted)
+        #expect(try Self.mode(path) == 0o444)
+    }
+
+    @Test func junitToAFIFOIsWrittenIntoItNotReplaced() throws {
+        let suite = try CLITests.temporary("r.test.yaml", "tests:\n  - {name: one, event: {}, expect: {assign: [m]}}\n")
+        let directory = (suite as NSString).deletingLastPathComponent
+        try #"rule "m" assign "m""#.write(toFile: directory + "/r.rules", atomically: true, encoding: .utf8)
+        let fifo = directory + "/report.xml"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let received = CLITests.LockedData()
+        let reader = Thread {
+            received.set(FileHandle(forReadingAtPath: fifo)?.readDataToEndOfFile() ?? Data())
+        }
+        reader.start()
+        let run = try CLITests.rules(["test", suite, "--junit", fifo])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let deadline = Date().addingTimeInterval(10)
+        while reader.isExecuting && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        if reader.isExecuting {
+            // The command never opened the FIFO: let the reader go, so the test fails instead of hanging.
+            let fd = open(fifo, O_WRONLY | O_NONBLOCK)
+            if fd >= 0 { close(fd) }
+        }
+        #expect(try Self.type(fifo) != .typeRegular)
+        #expect(String(decoding: received.get(), as: UTF8.self).contains("<testsuites"))
+    }
+
+    @Test func junitToDevStdoutWritesToStandardOutput() throws {
+        let suite = try CLITests.temporary("r.test.yaml", "tests:\n  - {name: one, event: {}, expect: {assign: [m]}}\n")
+        let directory = (suite as NSString).deletingLastPathComponent
+        try #"rule "m" assign "m""#.write(toFile: directory + "/r.rules", atomically: true, encoding: .utf8)
+        let run = try CLITests.rules(["test", suite, "--quiet", "--junit", "/dev/stdout"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("<testsuites"), "\(run.stdout)")
+        #expect(try Self.type("/dev/stdout") == .typeSymbolicLink)
+    }
+
+    @Test func coverageJSONGoesThroughADanglingLinkToItsTarget() throws {
+        let suite = try CLITests.temporary("r.test.yaml", "tests:\n  - {name: one, event: {}, expect: {assign: [m]}}\n")
+        let directory = (suite as NSString).deletingLastPathComponent
+        try #"rule "m" assign "m""#.write(toFile: directory + "/r.rules", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(
+            atPath: directory + "/coverage.json", withDestinationPath: directory + "/out.json")
+        let run = try CLITests.rules(["test", suite, "--coverage-json", directory + "/coverage.json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try Self.type(directory + "/coverage.json") == .typeSymbolicLink)
+        #expect(try String(contentsOfFile: directory + "/out.json", encoding: .utf8).hasPrefix("[{"))
+    }
+}
