@@ -1,29 +1,47 @@
 import RolecallLanguage
 import RolecallRegex
 
+/// Whether the interpreter reports to the trace's observer (see ``Evaluator/truth(_:_:)``).
+protocol ObservationMode {
+    static var observes: Bool { get }
+}
+
+/// Decisions: no observer.
+enum Unobserved: ObservationMode {
+    static var observes: Bool { false }
+}
+
+/// Traces: every comparison is observed.
+enum Observed: ObservationMode {
+    static var observes: Bool { true }
+}
+
 /// The interpreter: the one place where a condition's instructions (see ``Instruction``) are evaluated, for
 /// decisions and traces alike.
 extension Evaluator {
     /// Evaluates instruction `index` in a boolean position: `null` is false, any other non-boolean is an error.
     ///
-    /// When a trace is being taken, every comparison, tested value and `not` reports its operands and result to
-    /// ``observe(_:_:_:_:)`` as it completes; that check is one predictable branch on the hot path.
-    func truth(_ index: Int32) throws(EvaluationError) -> Bool {
+    /// Under ``Observed``, every comparison, tested value and `not` reports its operands and result to
+    /// ``observe(_:_:_:_:)`` as it completes. The interpreter is generic over the mode, so decisions run a copy
+    /// compiled with every observer call removed and traces a copy with them in, from this one source.
+    func truth<Mode: ObservationMode>(_ index: Int32, _ mode: Mode.Type) throws(EvaluationError) -> Bool {
         let instruction = program.instructions[Int(index)]
         let x = Int(instruction.x)
         let result: Bool
         switch instruction.opcode {
         case .and:
-            for position in x..<(x + Int(instruction.y)) where !(try truth(program.operands[position])) {
+            for position in x..<(x + Int(instruction.y)) where !(try truth(program.operands[position], mode)) {
                 return false
             }
             return true
         case .or:
-            for position in x..<(x + Int(instruction.y)) where try truth(program.operands[position]) { return true }
+            for position in x..<(x + Int(instruction.y)) where try truth(program.operands[position], mode) {
+                return true
+            }
             return false
         case .not:
-            result = !(try truth(instruction.x))
-            if tracing { observe(index, .bool(!result), nil, result) }
+            result = !(try truth(instruction.x, mode))
+            if Mode.observes { observe(index, .bool(!result), nil, result) }
             return result
         case .equalsString, .notEqualsString:
             let subject = slots[x]
@@ -35,7 +53,7 @@ extension Evaluator {
                 // Deep equality of a non-string with a string: never equal.
                 result = instruction.opcode == .notEqualsString
             }
-            if tracing { observe(index, subject, poolString(instruction.y, instruction.z), result) }
+            if Mode.observes { observe(index, subject, poolString(instruction.y, instruction.z), result) }
             return result
         case .inStrings, .notInStrings:
             let subject = slots[x]
@@ -50,7 +68,7 @@ extension Evaluator {
                 }
             }
             result = found == (instruction.opcode == .inStrings)
-            if tracing { observe(index, subject, nil, result) }
+            if Mode.observes { observe(index, subject, nil, result) }
             return result
         case .stringInField:
             let list = slots[x]
@@ -60,7 +78,7 @@ extension Evaluator {
             default:
                 result = try compare(.in, poolString(instruction.y, instruction.z), list, at: index)
             }
-            if tracing { observe(index, poolString(instruction.y, instruction.z), list, result) }
+            if Mode.observes { observe(index, poolString(instruction.y, instruction.z), list, result) }
             return result
         case .containsString:
             let subject = slots[x]
@@ -71,7 +89,7 @@ extension Evaluator {
             case .rawArray, .list: result = listContainsString(subject, poolBytes(instruction.y, instruction.z))
             default: result = try compare(.contains, subject, poolString(instruction.y, instruction.z), at: index)
             }
-            if tracing { observe(index, subject, poolString(instruction.y, instruction.z), result) }
+            if Mode.observes { observe(index, subject, poolString(instruction.y, instruction.z), result) }
             return result
         case .compareNumber:
             let subject = slots[x]
@@ -88,39 +106,39 @@ extension Evaluator {
                 let op = numberOperators[Int(instruction.y)]
                 result = try compare(op, subject, .number(instruction.number), at: index)
             }
-            if tracing { observe(index, subject, .number(instruction.number), result) }
+            if Mode.observes { observe(index, subject, .number(instruction.number), result) }
             return result
         case .fieldMatches:
             let subject = slots[x]
             result = try matches(subject, program.regexCodes[Int(instruction.y)].takeUnretainedValue(), at: index)
-            if tracing { observe(index, subject, nil, result) }
+            if Mode.observes { observe(index, subject, nil, result) }
             return result
         case .matches:
-            let subject = try value(instruction.x)
+            let subject = try value(instruction.x, mode)
             result = try matches(subject, program.regexCodes[Int(instruction.y)].takeUnretainedValue(), at: index)
-            if tracing { observe(index, subject, nil, result) }
+            if Mode.observes { observe(index, subject, nil, result) }
             return result
         case .compare:
-            let (left, right) = (try value(instruction.x), try value(instruction.y))
+            let (left, right) = (try value(instruction.x, mode), try value(instruction.y, mode))
             result = try compare(BinaryOperator.allCases[Int(instruction.z)], left, right, at: index)
-            if tracing { observe(index, left, right, result) }
+            if Mode.observes { observe(index, left, right, result) }
             return result
         case .constant, .slot, .list, .call, .negate:
             // A field tested for truth (`user.email_verified`) is common: read its slot without a call.
-            let computed = instruction.opcode == .slot ? slots[x] : try value(index)
+            let computed = instruction.opcode == .slot ? slots[x] : try value(index, mode)
             switch computed {
             case .bool(let flag): result = flag
             case .null: result = false
             default:
                 throw failure(.notBoolean, "condition is \(computed.typeName), not a boolean", [computed], at: index)
             }
-            if tracing { observe(index, computed, nil, result) }
+            if Mode.observes { observe(index, computed, nil, result) }
             return result
         }
     }
 
     /// Evaluates instruction `index` in a value position.
-    func value(_ index: Int32) throws(EvaluationError) -> Value {
+    func value<Mode: ObservationMode>(_ index: Int32, _ mode: Mode.Type) throws(EvaluationError) -> Value {
         let instruction = program.instructions[Int(index)]
         let x = Int(instruction.x)
         switch instruction.opcode {
@@ -129,18 +147,18 @@ extension Evaluator {
         case .list:
             var values: [Value] = []
             values.reserveCapacity(Int(instruction.y))
-            for position in x..<(x + Int(instruction.y)) { values.append(try value(program.operands[position])) }
+            for position in x..<(x + Int(instruction.y)) { values.append(try value(program.operands[position], mode)) }
             return .list(values)
         case .call:
-            return try call(Function.allCases[Int(instruction.y)], try value(instruction.x), at: index)
+            return try call(Function.allCases[Int(instruction.y)], try value(instruction.x, mode), at: index)
         case .negate:
-            switch try value(instruction.x) {
+            switch try value(instruction.x, mode) {
             case .number(let number): return .number(-number)
             case .null: return .null
             case let other: throw failure(.typeMismatch, "cannot negate \(other.typeName)", [other], at: index)
             }
         default:
-            return .bool(try truth(index))
+            return .bool(try truth(index, mode))
         }
     }
 

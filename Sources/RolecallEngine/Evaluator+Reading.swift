@@ -18,13 +18,8 @@ extension Evaluator {
         guard try scanner.peekToken("a JSON object") == UInt8(ascii: "{") else {
             throw scanner.unexpected("a JSON object (the event)")
         }
-        let result = withUnsafeTemporaryAllocation(of: Bool.self, capacity: program.fields.count) { seen in
-            seen.initialize(repeating: false)
-            return Result { () throws(JSONError) in
-                try readValue(&scanner, node: 0, depth: 0, strict: false, seen: seen)
-            }
-        }
-        try result.get()
+        seenFields.update(repeating: false)
+        try readValue(&scanner, node: 0, depth: 0, strict: false, seen: seenFields)
         scanner.skipWhitespace()
         guard scanner.position == scanner.count else { throw scanner.unexpected("the end of the event") }
     }

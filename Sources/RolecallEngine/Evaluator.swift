@@ -62,6 +62,8 @@ public final class Evaluator {
     let decidingRule: UnsafeMutableBufferPointer<Int32>
     /// Rules that fired, in order (the first `matchedCount`).
     let matched: UnsafeMutableBufferPointer<Int32>
+    /// Per field-tree node: whether the event being read has had it already (a repeated key is an error).
+    let seenFields: UnsafeMutableBufferPointer<Bool>
     /// Where the fast path writes a decision line before appending it to the caller's output.
     let line: UnsafeMutableRawBufferPointer
     /// Rules whose condition failed to evaluate.
@@ -108,6 +110,8 @@ public final class Evaluator {
         self.matched = .allocate(capacity: max(1, program.ruleCount))
         self.matched.initialize(repeating: 0)
         self.line = .allocate(byteCount: program.maxDecisionBytes, alignment: 1)
+        self.seenFields = .allocate(capacity: max(1, program.fields.count))
+        self.seenFields.initialize(repeating: false)
     }
 
     deinit {
@@ -120,6 +124,7 @@ public final class Evaluator {
         decidingRule.deallocate()
         matched.deallocate()
         line.deallocate()
+        seenFields.deallocate()
     }
 
     /// Evaluates the rules on one event (UTF-8 JSON bytes) and returns the decision.
@@ -174,7 +179,8 @@ public final class Evaluator {
             let root = program.ruleRoots[index]
             if root >= 0 {
                 do throws(EvaluationError) {
-                    guard try truth(root) else { continue }
+                    let fired = tracing ? try truth(root, Observed.self) : try truth(root, Unobserved.self)
+                    guard fired else { continue }
                 } catch {
                     failures.append((index, error))
                     continue
