@@ -54,6 +54,8 @@ public struct Checker {
     }
 
     var diagnostics: [Diagnostic] = []
+    /// How many of ``diagnostics`` are errors, kept so that checking a rule does not count them all again.
+    var errorCount = 0
     var file: SourceFile
 
     init(file: SourceFile) { self.file = file }
@@ -93,16 +95,19 @@ public struct Checker {
             rules: rules, diagnostics: sortDiagnostics(diagnostics, fileOrder: files.map(\.path)), files: files)
     }
 
-    mutating func report(_ diagnostic: Diagnostic) { diagnostics.append(diagnostic) }
+    mutating func report(_ diagnostic: Diagnostic) {
+        diagnostics.append(diagnostic)
+        if diagnostic.severity == .error { errorCount += 1 }
+    }
 
     mutating func checkRule(_ rule: Rule) -> CheckedRule {
         var condition: CheckedExpr?
         if let expr = rule.condition {
-            let errorsBefore = diagnostics.count { $0.severity == .error }
+            let errorsBefore = errorCount
             let (checked, type) = check(expr)
             requireBoolean(type, expr, context: "the condition")
             // A condition that already has errors was folded from placeholders: saying it is constant would mislead.
-            if diagnostics.count(where: { $0.severity == .error }) > errorsBefore {
+            if errorCount > errorsBefore {
             } else if case .constant(.bool(let value)) = checked.kind {
                 report(.constantCondition(value, file, expr.span))
             } else if case .constant(.null) = checked.kind {
