@@ -400,6 +400,14 @@ public struct Checker {
             report(.patternNotLiteral(file, right.span))
             return (CheckedExpr(kind: .constant(.null), span: expr.span), .bool)
         }
+        if let option = CompiledRegex.startOption(in: pattern) {
+            var span = right.span
+            if let patternStart {
+                span = Span(patternStart + option.offset, patternStart + option.offset + option.text.utf8.count)
+            }
+            report(.regexStartOption(option.text, file, span))
+            return (CheckedExpr(kind: .constant(.null), span: expr.span), .bool)
+        }
         do {
             let regex = try CompiledRegex(pattern, flags: flags)
             return (CheckedExpr(kind: .matches(subject, regex), span: expr.span), .bool)
