@@ -66,11 +66,15 @@ public struct Checker {
         var rules: [CheckedRule] = []
         var named: [String: Rule] = [:]
         var alwaysStops: Rule?
-        for file in files {
+        let labels = RuleFileLabels.labels(for: files.map(\.path))
+        for (file, label) in zip(files, labels) {
             let (parsed, syntax) = Parser.parse(file)
             diagnostics += syntax
             var checker = Checker(file: file)
-            for rule in parsed {
+            for (position, parsedRule) in parsed.enumerated() {
+                var rule = parsedRule
+                rule.ordinal = position + 1
+                rule.fileLabel = label
                 if let name = rule.name {
                     if let first = named[name] {
                         checker.report(.duplicateRule(name, file, rule.nameSpan ?? rule.span, first: first))
