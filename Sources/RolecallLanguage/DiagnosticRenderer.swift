@@ -31,17 +31,36 @@ public enum DiagnosticRenderer {
     }
 
     /// The source line of `span` with a caret underline; multi-line spans underline to the end of the first line.
+    ///
+    /// A line longer than ``excerptContext`` twice over is cut to the underlined text and that much context on
+    /// each side, marked with `...`: a rule file may be one line of megabytes, and printing all of it (and a
+    /// caret line as long) for each of fifty diagnostics would print gigabytes.
     static func excerpt(file: SourceFile, span: Span, tint: String, reset: String) -> String {
         let start = file.location(of: span.start)
         let lineRange = file.lineRange(start.line)
-        let text = file.lineText(start.line).map { $0 == "\t" ? " " : $0 }
         let gutter = String(start.line)
         let pad = String(repeating: " ", count: gutter.count)
-        let underlineEnd = min(max(span.end, span.start + 1), lineRange.upperBound)
-        let width = max(1, file.scalarCount(from: span.start, to: underlineEnd))
-        let carets = String(repeating: " ", count: start.column - 1) + String(repeating: "^", count: width)
-        return " \(gutter) | \(String(text))\n \(pad) | \(tint)\(carets)\(reset)\n"
+        let spanStart = min(max(span.start, lineRange.lowerBound), lineRange.upperBound)
+        let underlineEnd = min(max(span.end, spanStart + 1), lineRange.upperBound)
+        var shownStart = lineRange.lowerBound
+        var shownEnd = lineRange.upperBound
+        if lineRange.count > 4 * excerptContext {
+            shownStart = file.scalarStart(before: max(lineRange.lowerBound, spanStart - excerptContext))
+            shownEnd = file.scalarStart(
+                before: min(lineRange.upperBound, max(underlineEnd, spanStart + 1) + excerptContext),
+                limit: lineRange.upperBound)
+        }
+        let before = shownStart > lineRange.lowerBound ? "..." : ""
+        let after = shownEnd < lineRange.upperBound ? "..." : ""
+        let text = String(decoding: file.bytes[shownStart..<shownEnd], as: UTF8.self).map { $0 == "\t" ? " " : $0 }
+        let width = max(1, file.scalarCount(from: spanStart, to: min(underlineEnd, shownEnd)))
+        let column = before.count + file.scalarCount(from: shownStart, to: spanStart)
+        let carets = String(repeating: " ", count: column) + String(repeating: "^", count: width)
+        return " \(gutter) | \(before)\(String(text))\(after)\n \(pad) | \(tint)\(carets)\(reset)\n"
     }
+
+    /// Bytes of context shown on each side of the underlined text when a line is too long to show whole.
+    static let excerptContext = 80
 
     /// Renders every diagnostic, in order, followed by a summary line when there are any.
     public static func human(_ diagnostics: [Diagnostic], color: Bool = false, omitted: Int = 0) -> String {

@@ -82,6 +82,17 @@ public final class SourceFile: Sendable {
         String(decoding: bytes[min(span.start, bytes.count)..<min(span.end, bytes.count)], as: UTF8.self)
     }
 
+    /// `offset` moved back to the first byte of the UTF-8 sequence it is in (at most three bytes), within `limit`.
+    func scalarStart(before offset: Int, limit: Int? = nil) -> Int {
+        var offset = min(offset, limit ?? bytes.count)
+        var steps = 0
+        while offset > 0, offset < bytes.count, bytes[offset] & 0xC0 == 0x80, steps < 3 {
+            offset -= 1
+            steps += 1
+        }
+        return offset
+    }
+
     /// Number of Unicode scalars in bytes `from..<to` (continuation bytes are not counted).
     func scalarCount(from: Int, to: Int) -> Int {
         var count = 0

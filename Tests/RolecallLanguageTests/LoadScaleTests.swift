@@ -48,3 +48,33 @@ import Testing
         #expect(work < 40 * count)
     }
 }
+
+@Suite struct LongLineRenderingTests {
+    @Test func aDiagnosticOnAVeryLongLineShowsAWindowAroundItsSpan() throws {
+        // Thousands of rules on one line: each rendered diagnostic used to print the whole line and a caret line
+        // as long (50 diagnostics of a 4 MB line printed 400 MB).
+        let source =
+            (1...3_000).map { "when user.app_metadata.f\($0) == \"é\($0)\" assign \"r\"" }.joined(separator: " ")
+            + " when user.emial == \"x\" assign \"r\""
+        let result = check(source)
+        let d = try #require(result.diagnostics.first { $0.code == .unknownField })
+        let rendered = DiagnosticRenderer.human(d)
+        #expect(rendered.utf8.count < 600, "\(rendered.utf8.count) bytes")
+        let lines = rendered.split(separator: "\n", omittingEmptySubsequences: false)
+        let text = try #require(lines.dropFirst().first)
+        let carets = try #require(lines.dropFirst(2).first)
+        #expect(text.hasPrefix(" 1 | ..."))
+        // The carets sit under the underlined text.
+        let caretStart = try #require(carets.firstIndex(of: "^"))
+        let offset = carets.distance(from: carets.startIndex, to: caretStart)
+        let underlined = text.dropFirst(offset).prefix(carets.filter { $0 == "^" }.count)
+        #expect(underlined == "user.emial")
+    }
+
+    @Test func shortLinesAreShownWhole() {
+        let d = check("when user.emial == \"x\" assign \"r\"").diagnostics[0]
+        #expect(
+            DiagnosticRenderer.human(d).contains(
+                " 1 | when user.emial == \"x\" assign \"r\"\n   |      ^^^^^^^^^^\n"))
+    }
+}
