@@ -63,6 +63,19 @@ public final class SourceFile: Sendable {
         return Location(line: low + 1, column: column)
     }
 
+    /// The offset of the line break ending the line that holds `offset` (or the end of the file), found in the
+    /// line table rather than by scanning, so a file of one long line costs no more than one of many.
+    func lineEnd(after offset: Int) -> Int {
+        let offset = min(max(offset, 0), bytes.count)
+        var low = 0
+        var high = lineStarts.count - 1
+        while low < high {
+            let mid = (low + high + 1) / 2
+            if lineStarts[mid] <= offset { low = mid } else { high = mid - 1 }
+        }
+        return low + 1 < lineStarts.count ? lineStarts[low + 1] - 1 : bytes.count
+    }
+
     /// The text of 1-based `line`, without its line break.
     public func lineText(_ line: Int) -> String {
         let range = lineRange(line)

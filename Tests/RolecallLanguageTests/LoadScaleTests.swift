@@ -78,3 +78,14 @@ import Testing
                 " 1 | when user.emial == \"x\" assign \"r\"\n   |      ^^^^^^^^^^\n"))
     }
 }
+
+@Suite struct SourceFileLineTests {
+    @Test func lineEndIsTheNextLineBreakOrTheEndOfTheFile() {
+        let file = SourceFile(path: "t.rules", text: "ab\ncd\r\n\nxyz")
+        #expect([0, 1, 2].map(file.lineEnd(after:)) == [2, 2, 2])
+        #expect([3, 5, 6].map(file.lineEnd(after:)) == [6, 6, 6])
+        #expect(file.lineEnd(after: 7) == 7)
+        #expect([8, 10, 11, 99].map(file.lineEnd(after:)) == [11, 11, 11, 11])
+        #expect(SourceFile(path: "e.rules", text: "").lineEnd(after: 0) == 0)
+    }
+}
