@@ -5,7 +5,7 @@ SWIFT ?= swift
 BIN := .build/debug/rules
 RELEASE_BIN := .build/release/rules
 
-.PHONY: all deps build release run test bench lint format clean
+.PHONY: all deps build release run test bench bench-load lint format clean
 
 all: build
 
@@ -51,12 +51,19 @@ test: deps
 	$(SWIFT) test --skip-build
 	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests
 
-# Generates the benchmark workload, runs `rules eval --events` on it, checks every decision and prints speed.
+# Generates the benchmark workload, runs `rules eval --events` on it, checks every decision and prints speed;
+# then prints how long generated rule sets of 1k to 64k rules take to load.
 bench: deps
 	$(SWIFT) build -c release --product rules
 	$(SWIFT) build -c release --product rolecall-bench
 	@command -v python3 >/dev/null 2>&1 || { if [ "$$(id -u)" = "0" ]; then apt-get install -y -qq python3 >/dev/null; else echo "run: sudo apt-get install -y python3"; exit 1; fi; }
 	python3 bench/run.py --rules bench/roles.rules --bin $(RELEASE_BIN) --inprocess .build/release/rolecall-bench
+	python3 bench/load.py --bin $(RELEASE_BIN)
+
+# Only the load-time scaling of `make bench`: check and eval on 1k, 8k, 16k and 64k generated rules.
+bench-load: deps
+	$(SWIFT) build -c release --product rules
+	python3 bench/load.py --bin $(RELEASE_BIN)
 
 lint:
 	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests

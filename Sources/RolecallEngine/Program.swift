@@ -197,7 +197,6 @@ public final class Program: @unchecked Sendable {
         var fields = [BuildNode()]
         var keyPool: [UInt8] = []
         var slotCount = 0
-        var slotsByPath: [[PathSegment]: Int] = [:]
         var roles: [String] = []
         var roleIndex: [String: Int] = [:]
 
@@ -208,38 +207,44 @@ public final class Program: @unchecked Sendable {
             return roles.count - 1
         }
 
+        /// The child of a field-tree node under a key or an index, so finding one is a hash lookup rather than a
+        /// scan of its siblings (an object may have thousands of fields that rules read). Keys are compared as
+        /// bytes, as the event reader compares them: `String` equality would merge `é` with `e` and a combining
+        /// accent, two different JSON keys.
+        enum Child: Hashable {
+            case key(node: Int, name: [UInt8])
+            case index(node: Int, index: Int)
+        }
+        var children: [Child: Int] = [:]
+
         mutating func slot(for path: [PathSegment]) -> Int {
-            if let slot = slotsByPath[path] { return slot }
             var node = 0
             for segment in path {
+                let child: Child
                 switch segment {
-                case .key(let name, _):
-                    let bytes = Array(name.utf8)
-                    if let existing = fields[node].keys.first(where: {
-                        keyPool[$0.offset..<($0.offset + $0.length)].elementsEqual(bytes)
-                    }) {
-                        node = existing.node
-                    } else {
-                        fields.append(BuildNode())
-                        fields[node].keys.append(
-                            FieldKey(offset: keyPool.count, length: bytes.count, node: fields.count - 1))
-                        keyPool += bytes
-                        node = fields.count - 1
-                    }
-                case .index(let index, _):
-                    if let existing = fields[node].indices.first(where: { $0.index == index }) {
-                        node = existing.node
-                    } else {
-                        fields.append(BuildNode())
-                        fields[node].indices.append(FieldIndex(index: index, node: fields.count - 1))
-                        node = fields.count - 1
-                    }
+                case .key(let name, _): child = .key(node: node, name: Array(name.utf8))
+                case .index(let index, _): child = .index(node: node, index: index)
                 }
+                if let existing = children[child] {
+                    node = existing
+                    continue
+                }
+                fields.append(BuildNode())
+                let next = fields.count - 1
+                switch child {
+                case .key(_, let bytes):
+                    fields[node].keys.append(FieldKey(offset: keyPool.count, length: bytes.count, node: next))
+                    keyPool += bytes
+                case .index(_, let index):
+                    fields[node].indices.append(FieldIndex(index: index, node: next))
+                }
+                children[child] = next
+                node = next
             }
+            if fields[node].slot >= 0 { return fields[node].slot }
             let slot = slotCount
             fields[node].slot = slot
             slotCount += 1
-            slotsByPath[path] = slot
             return slot
         }
     }

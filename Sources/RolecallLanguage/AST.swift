@@ -26,6 +26,11 @@ public struct Rule: Sendable, Equatable {
     public var span: Span
     /// The name's string literal, if any.
     public var nameSpan: Span?
+    /// The rule's 1-based position among the rules of its file; set when the rule set is checked, 0 before.
+    public var ordinal = 0
+    /// The file as an anonymous rule's name shows it: its last path component, or as many trailing components
+    /// as tell it apart from the other files of the rule set (set when the rule set is checked).
+    public var fileLabel: String
 
     /// Creates a rule.
     public init(name: String?, condition: Expr?, actions: [Action], file: SourceFile, span: Span, nameSpan: Span? = nil)
@@ -36,12 +41,19 @@ public struct Rule: Sendable, Equatable {
         self.file = file
         self.span = span
         self.nameSpan = nameSpan
+        self.fileLabel = RuleFileLabels.components(of: file.path).last ?? file.path
     }
 
-    /// The name reports use: the written name, or `FILE:LINE` of the rule's start.
+    /// The name decisions and reports use: the written name, or for an anonymous rule ``fileLabel`` and
+    /// ``ordinal``, as in `default-roles.rules#3` (the third rule of that file).
+    ///
+    /// An anonymous rule's name does not depend on how the file's path was spelt (`./r.rules`, `r.rules`, an
+    /// absolute path, the directory or the file named on the command line) nor on layout: `rules fmt` moves
+    /// rules to other lines but never changes their order. It changes when rules are added or removed above it
+    /// in its file; give a rule a name when something outside the rule set refers to it.
     public var displayName: String {
         if let name { return name }
-        return "\(file.path):\(file.location(of: span.start).line)"
+        return "\(fileLabel)#\(ordinal)"
     }
 
     public static func == (lhs: Rule, rhs: Rule) -> Bool {
@@ -223,5 +235,39 @@ extension [PathSegment] {
             }
         }
         return out
+    }
+}
+
+/// The labels that tell the files of a rule set apart in the names of anonymous rules.
+enum RuleFileLabels {
+    /// A path's components after lexical normalisation: no empty or `.` components, `a/../` removed.
+    static func components(of path: String) -> [String] {
+        var parts: [String] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) where part != "." {
+            if part == "..", let last = parts.last, last != ".." {
+                parts.removeLast()
+            } else {
+                parts.append(String(part))
+            }
+        }
+        return parts
+    }
+
+    /// For each path, the shortest run of trailing components that no other file of the set ends with (the
+    /// file name alone unless two files share it). The same file named twice gets the same label.
+    static func labels(for paths: [String]) -> [String] {
+        let components = paths.map(components(of:))
+        var labels = components.map { $0.last ?? "" }
+        var depth = 1
+        var pending = Array(components.indices)
+        while !pending.isEmpty {
+            // Files whose current label another, different file shares need one more component.
+            var owners: [String: Set<[String]>] = [:]
+            for index in components.indices { owners[labels[index], default: []].insert(components[index]) }
+            pending = pending.filter { (owners[labels[$0]]?.count ?? 0) > 1 && components[$0].count > depth }
+            depth += 1
+            for index in pending { labels[index] = components[index].suffix(depth).joined(separator: "/") }
+        }
+        return labels
     }
 }

@@ -54,6 +54,8 @@ public struct Checker {
     }
 
     var diagnostics: [Diagnostic] = []
+    /// How many of ``diagnostics`` are errors, kept so that checking a rule does not count them all again.
+    var errorCount = 0
     var file: SourceFile
 
     init(file: SourceFile) { self.file = file }
@@ -64,11 +66,15 @@ public struct Checker {
         var rules: [CheckedRule] = []
         var named: [String: Rule] = [:]
         var alwaysStops: Rule?
-        for file in files {
+        let labels = RuleFileLabels.labels(for: files.map(\.path))
+        for (file, label) in zip(files, labels) {
             let (parsed, syntax) = Parser.parse(file)
             diagnostics += syntax
             var checker = Checker(file: file)
-            for rule in parsed {
+            for (position, parsedRule) in parsed.enumerated() {
+                var rule = parsedRule
+                rule.ordinal = position + 1
+                rule.fileLabel = label
                 if let name = rule.name {
                     if let first = named[name] {
                         checker.report(.duplicateRule(name, file, rule.nameSpan ?? rule.span, first: first))
@@ -93,16 +99,19 @@ public struct Checker {
             rules: rules, diagnostics: sortDiagnostics(diagnostics, fileOrder: files.map(\.path)), files: files)
     }
 
-    mutating func report(_ diagnostic: Diagnostic) { diagnostics.append(diagnostic) }
+    mutating func report(_ diagnostic: Diagnostic) {
+        diagnostics.append(diagnostic)
+        if diagnostic.severity == .error { errorCount += 1 }
+    }
 
     mutating func checkRule(_ rule: Rule) -> CheckedRule {
         var condition: CheckedExpr?
         if let expr = rule.condition {
-            let errorsBefore = diagnostics.count { $0.severity == .error }
+            let errorsBefore = errorCount
             let (checked, type) = check(expr)
             requireBoolean(type, expr, context: "the condition")
             // A condition that already has errors was folded from placeholders: saying it is constant would mislead.
-            if diagnostics.count(where: { $0.severity == .error }) > errorsBefore {
+            if errorCount > errorsBefore {
             } else if case .constant(.bool(let value)) = checked.kind {
                 report(.constantCondition(value, file, expr.span))
             } else if case .constant(.null) = checked.kind {
@@ -408,6 +417,14 @@ public struct Checker {
             if source.utf8.count == text.utf8.count + 2 { patternStart = right.span.start + 1 }
         default:
             report(.patternNotLiteral(file, right.span))
+            return (CheckedExpr(kind: .constant(.null), span: expr.span), .bool)
+        }
+        if let option = CompiledRegex.startOption(in: pattern) {
+            var span = right.span
+            if let patternStart {
+                span = Span(patternStart + option.offset, patternStart + option.offset + option.text.utf8.count)
+            }
+            report(.regexStartOption(option.text, file, span))
             return (CheckedExpr(kind: .constant(.null), span: expr.span), .bool)
         }
         do {

@@ -324,6 +324,15 @@ extension Diagnostic {
         Diagnostic(.error, .invalidRegex, "invalid regex: \(message)", file: file, span: span)
     }
 
+    /// `(*NO_JIT)`, `(*LIMIT_MATCH=1)`, `(*CR)`...: PCRE2 options a pattern would set for itself.
+    static func regexStartOption(_ option: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
+        Diagnostic(
+            .error, .invalidRegex, "invalid regex: `\(option)` sets a PCRE2 matching option, which rules cannot change",
+            file: file, span: span,
+            help: "remove `\(option)`; the flags after the closing slash (`i`, `m`, `s`, `x`) are the options rules set"
+        )
+    }
+
     static func patternNotLiteral(_ file: SourceFile, _ span: Span) -> Diagnostic {
         Diagnostic(
             .error, .patternNotLiteral, "the pattern of `matches` must be a regex or string literal",

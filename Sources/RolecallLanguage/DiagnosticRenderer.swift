@@ -32,35 +32,39 @@ public enum DiagnosticRenderer {
         return out
     }
 
-    /// How many columns of a source line an excerpt shows; a longer line is cut to a window around the span.
-    static let excerptWidth = 120
-
     /// The source line of `span` with a caret underline; multi-line spans underline to the end of the first line.
-    /// A line longer than ``excerptWidth`` columns (a minified or generated file) is shown as a window that
-    /// starts a little before the span, with `…` where text was cut.
+    ///
+    /// A line longer than ``excerptContext`` twice over is cut to the underlined text and that much context on
+    /// each side, marked with `...`: a rule file may be one line of megabytes, and printing all of it (and a
+    /// caret line as long) for each of fifty diagnostics would print gigabytes.
     static func excerpt(file: SourceFile, span: Span, tint: String, reset: String) -> String {
         let start = file.location(of: span.start)
         let lineRange = file.lineRange(start.line)
-        var scalars = Array(file.lineText(start.line).unicodeScalars.map { $0 == "\t" ? " " : $0 })
         let gutter = String(start.line)
         let pad = String(repeating: " ", count: gutter.count)
-        let underlineEnd = min(max(span.end, span.start + 1), lineRange.upperBound)
-        var column = start.column - 1
-        var width = max(1, file.scalarCount(from: span.start, to: underlineEnd))
-        if scalars.count > excerptWidth {
-            let from = max(0, min(column - 20, scalars.count - excerptWidth))
-            let to = min(scalars.count, from + excerptWidth)
-            let head: [Unicode.Scalar] = from > 0 ? ["…"] : []
-            let tail: [Unicode.Scalar] = to < scalars.count ? ["…"] : []
-            scalars = head + scalars[from..<to] + tail
-            column = column - from + head.count
-            width = max(1, min(width, to - (column - head.count + from)))
+        let spanStart = min(max(span.start, lineRange.lowerBound), lineRange.upperBound)
+        let underlineEnd = min(max(span.end, spanStart + 1), lineRange.upperBound)
+        var shownStart = lineRange.lowerBound
+        var shownEnd = lineRange.upperBound
+        if lineRange.count > 4 * excerptContext {
+            shownStart = file.scalarStart(before: max(lineRange.lowerBound, spanStart - excerptContext))
+            // A very long span (a run of 200,000 bad characters) is shown by its start.
+            let shownUnderlineEnd = min(underlineEnd, spanStart + 2 * excerptContext)
+            shownEnd = file.scalarStart(
+                before: min(lineRange.upperBound, max(shownUnderlineEnd, spanStart + 1) + excerptContext),
+                limit: lineRange.upperBound)
         }
+        let before = shownStart > lineRange.lowerBound ? "..." : ""
+        let after = shownEnd < lineRange.upperBound ? "..." : ""
+        let text = String(decoding: file.bytes[shownStart..<shownEnd], as: UTF8.self).map { $0 == "\t" ? " " : $0 }
+        let width = max(1, file.scalarCount(from: spanStart, to: min(underlineEnd, shownEnd)))
+        let column = before.count + file.scalarCount(from: shownStart, to: spanStart)
         let carets = String(repeating: " ", count: column) + String(repeating: "^", count: width)
-        var text = ""
-        text.unicodeScalars.append(contentsOf: scalars)
-        return " \(gutter) | \(text)\n \(pad) | \(tint)\(carets)\(reset)\n"
+        return " \(gutter) | \(before)\(String(text))\(after)\n \(pad) | \(tint)\(carets)\(reset)\n"
     }
+
+    /// Bytes of context shown on each side of the underlined text when a line is too long to show whole.
+    static let excerptContext = 80
 
     /// Renders every diagnostic, in order, followed by a summary line when there are any.
     public static func human(_ diagnostics: [Diagnostic], color: Bool = false, omitted: Int = 0) -> String {

@@ -97,11 +97,7 @@ public enum Formatter {
         }
 
         /// The offset of the end of the line `offset` is on.
-        func lineEnd(after offset: Int) -> Int {
-            var index = max(0, offset)
-            while index < file.bytes.count, file.bytes[index] != UInt8(ascii: "\n") { index += 1 }
-            return index
-        }
+        func lineEnd(after offset: Int) -> Int { file.lineEnd(after: offset) }
 
         func nextClauseStart(_ rule: Rule, after clause: Clause) -> Int? {
             clauses(rule).map(\.span.start).first { $0 > clause.span.start }

@@ -63,6 +63,19 @@ public final class SourceFile: Sendable {
         return Location(line: low + 1, column: column)
     }
 
+    /// The offset of the line break ending the line that holds `offset` (or the end of the file), found in the
+    /// line table rather than by scanning, so a file of one long line costs no more than one of many.
+    func lineEnd(after offset: Int) -> Int {
+        let offset = min(max(offset, 0), bytes.count)
+        var low = 0
+        var high = lineStarts.count - 1
+        while low < high {
+            let mid = (low + high + 1) / 2
+            if lineStarts[mid] <= offset { low = mid } else { high = mid - 1 }
+        }
+        return low + 1 < lineStarts.count ? lineStarts[low + 1] - 1 : bytes.count
+    }
+
     /// The text of 1-based `line`, without its line break.
     public func lineText(_ line: Int) -> String {
         let range = lineRange(line)
@@ -80,6 +93,17 @@ public final class SourceFile: Sendable {
     /// The source text a span covers.
     public func text(_ span: Span) -> String {
         String(decoding: bytes[min(span.start, bytes.count)..<min(span.end, bytes.count)], as: UTF8.self)
+    }
+
+    /// `offset` moved back to the first byte of the UTF-8 sequence it is in (at most three bytes), within `limit`.
+    func scalarStart(before offset: Int, limit: Int? = nil) -> Int {
+        var offset = min(offset, limit ?? bytes.count)
+        var steps = 0
+        while offset > 0, offset < bytes.count, bytes[offset] & 0xC0 == 0x80, steps < 3 {
+            offset -= 1
+            steps += 1
+        }
+        return offset
     }
 
     /// Number of Unicode scalars in bytes `from..<to` (continuation bytes are not counted).

@@ -60,9 +60,52 @@ public final class CompiledRegex: @unchecked Sendable {
     public let isJITCompiled: Bool
     let code: OpaquePointer
 
+    /// A PCRE2 start-of-pattern option such as `(*NO_JIT)` or `(*LIMIT_MATCH=10)` at the start of `pattern`:
+    /// its text (with the brackets) and its byte offset, or nil when the pattern starts with none.
+    ///
+    /// Such items change how a pattern matches or what it may cost (newline conventions, `\R`, empty matches,
+    /// start-up optimisations, the JIT, the backtracking limits), which the engine and its limits decide, so rule
+    /// patterns may not contain them. PCRE2 reads them only at the very start, one after another, each an
+    /// upper-case name in `(*...)`, with `=digits` for the limits; the first is the one reported. The backtracking
+    /// verbs (`(*ACCEPT)`, `(*COMMIT)`, `(*FAIL)`, `(*F)`, `(*PRUNE)`, `(*SKIP)`, `(*THEN)`) are spelt alike but
+    /// are ordinary pattern items, and alphabetic assertions (`(*pla:...)`) are lower case. Any other upper-case
+    /// name is refused here, so an option a later PCRE2 adds is refused too.
+    public static func startOption(in pattern: String) -> (text: String, offset: Int)? {
+        // Only the first item matters: if it is an option it is refused, and if it is not, PCRE2 reads no options
+        // after it (a later `(*NO_JIT)` is then an unknown verb, which PCRE2 itself rejects).
+        let bytes = Array(pattern.utf8)
+        guard bytes.count > 3, bytes[0] == UInt8(ascii: "("), bytes[1] == UInt8(ascii: "*") else { return nil }
+        var end = 2
+        while end < bytes.count, isNameByte(bytes[end]) { end += 1 }
+        guard end > 2, end < bytes.count else { return nil }
+        let name = String(decoding: bytes[2..<end], as: UTF8.self)
+        if bytes[end] == UInt8(ascii: "=") {
+            end += 1
+            while end < bytes.count, bytes[end] >= UInt8(ascii: "0"), bytes[end] <= UInt8(ascii: "9") { end += 1 }
+        }
+        // `(*MARK:x)`, `(*pla:...)` or not a verb at all: PCRE2 reads no option here.
+        guard end < bytes.count, bytes[end] == UInt8(ascii: ")") else { return nil }
+        let verbs: Set<String> = ["ACCEPT", "COMMIT", "FAIL", "F", "PRUNE", "SKIP", "THEN"]
+        if verbs.contains(name) { return nil }
+        return (String(decoding: bytes[0...end], as: UTF8.self), 0)
+    }
+
+    static func isNameByte(_ byte: UInt8) -> Bool {
+        (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+            || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+            || byte == UInt8(ascii: "_")
+    }
+
     /// Compiles `pattern` with `flags`; throws ``CompileError`` pointing into the pattern.
+    ///
+    /// Refuses start-of-pattern options (see ``startOption(in:)``) and `\C` (one code unit, which can split a
+    /// UTF-8 character), so a pattern that compiles matches by the engine's options and limits.
     public init(_ pattern: String, flags: Flags = []) throws(CompileError) {
-        var options = UInt32(PCRE2_UTF | PCRE2_UCP)
+        if let option = CompiledRegex.startOption(in: pattern) {
+            throw CompileError(
+                message: "start-of-pattern option `\(option.text)` is not allowed", offset: option.offset)
+        }
+        var options = UInt32(PCRE2_UTF | PCRE2_UCP | PCRE2_NEVER_BACKSLASH_C)
         if flags.contains(.caseInsensitive) { options |= UInt32(PCRE2_CASELESS) }
         if flags.contains(.multiline) { options |= UInt32(PCRE2_MULTILINE) }
         if flags.contains(.dotAll) { options |= UInt32(PCRE2_DOTALL) }
@@ -79,7 +122,12 @@ public final class CompiledRegex: @unchecked Sendable {
         self.pattern = pattern
         self.flags = flags
         self.code = compiled
-        self.isJITCompiled = pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE)) == 0
+        // JIT compilation can succeed without producing code (a pattern may forbid it); only code that exists can
+        // be run through pcre2_jit_match, so ask PCRE2 whether there is some.
+        var jitSize = 0
+        self.isJITCompiled =
+            pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE)) == 0
+            && pcre2_pattern_info_8(compiled, UInt32(PCRE2_INFO_JITSIZE), &jitSize) == 0 && jitSize > 0
         utf8.removeAll()
     }
 

@@ -58,7 +58,7 @@ import Testing
             when logins_count == 1 assign "y"
             """
         let decision = try decide(rules, #"{"user": {"app_metadata": {"plan": "pro"}}, "stats": {"logins_count": 1}}"#)
-        #expect(decision.matched == ["t.rules:2"])
+        #expect(decision.matched == ["t.rules#2"])
         #expect(decision.assign == ["y"])
         #expect(
             decision.errors == [

@@ -38,7 +38,6 @@ import Testing
                 (rule _ x (revoke "a") (stop))
                 (rule "always" _ (assign "rol_123"))
                 """)
-        #expect(rules[1].displayName == "test.rules:2")
     }
 
     @Test func equalityIgnoresSpans() {
