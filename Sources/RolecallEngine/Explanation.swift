@@ -89,6 +89,8 @@ extension Evaluator {
                 let matched = Set(matchedRules.map(Int.init))
                 let failed = Dictionary(failures.map { ($0.rule, $0.failure.message) }, uniquingKeysWith: { a, _ in a })
                 let lastEvaluated = stoppedAt ?? (program.rules.count - 1)
+                var steps = [[TraceStep]](repeating: [], count: program.rules.count)
+                for step in trace ?? [] { steps[step.rule].append(step) }
                 for (index, rule) in program.rules.enumerated() {
                     let outcome =
                         if index > lastEvaluated {
@@ -96,11 +98,11 @@ extension Evaluator {
                         } else if let message = failed[index] { "error: \(message)" } else if matched.contains(index) {
                             rule.stops ? "fired, stop" : "fired"
                         } else { "not fired" }
-                    let line = rule.file.location(of: rule.span.start).line
+                    let line = rule.file.line(of: rule.span.start)
                     traces.append(
                         Explanation.RuleTrace(
                             name: rule.name, location: "\(rule.file.path):\(line)", outcome: outcome,
-                            steps: (trace ?? []).filter { $0.rule == index }, fired: matched.contains(index)))
+                            steps: steps[index], fired: matched.contains(index)))
                 }
                 return Explanation(decision: decision, rules: traces)
             }

@@ -19,7 +19,7 @@ extension Program {
     /// Where rule `index` starts, as `file:line`.
     public func location(ofRule index: Int) -> String {
         let rule = rules[index]
-        return "\(rule.file.path):\(rule.file.location(of: rule.span.start).line)"
+        return "\(rule.file.path):\(rule.file.line(of: rule.span.start))"
     }
 
     /// The atomic conditions of rule `index`, in source order: the parts of its condition joined by `and`,

@@ -52,6 +52,14 @@ public final class SourceFile: Sendable {
 
     /// The line and column of `offset`.
     public func location(of offset: Int) -> Location {
+        let line = self.line(of: offset)
+        let column = scalarCount(from: lineStarts[line - 1], to: min(max(offset, 0), bytes.count)) + 1
+        return Location(line: line, column: column)
+    }
+
+    /// The 1-based line of `offset`, by binary search of the line table: no column counting, so naming the line
+    /// of every rule in a one-line file of thousands of rules stays linear.
+    public func line(of offset: Int) -> Int {
         let offset = min(max(offset, 0), bytes.count)
         var low = 0
         var high = lineStarts.count - 1
@@ -59,20 +67,13 @@ public final class SourceFile: Sendable {
             let mid = (low + high + 1) / 2
             if lineStarts[mid] <= offset { low = mid } else { high = mid - 1 }
         }
-        let column = scalarCount(from: lineStarts[low], to: offset) + 1
-        return Location(line: low + 1, column: column)
+        return low + 1
     }
 
     /// The offset of the line break ending the line that holds `offset` (or the end of the file), found in the
     /// line table rather than by scanning, so a file of one long line costs no more than one of many.
     func lineEnd(after offset: Int) -> Int {
-        let offset = min(max(offset, 0), bytes.count)
-        var low = 0
-        var high = lineStarts.count - 1
-        while low < high {
-            let mid = (low + high + 1) / 2
-            if lineStarts[mid] <= offset { low = mid } else { high = mid - 1 }
-        }
+        let low = line(of: offset) - 1
         return low + 1 < lineStarts.count ? lineStarts[low + 1] - 1 : bytes.count
     }
 
