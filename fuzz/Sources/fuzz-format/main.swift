@@ -22,7 +22,8 @@ func checkRoundTrip(_ file: SourceFile) {
     }
     let reparsed = Parser.parse(SourceFile(path: "formatted.rules", text: once))
     let errors = reparsed.diagnostics.filter { $0.severity == .error }.map(\.message)
-    precondition(errors.isEmpty, "the formatted text has errors: \(errors)\n--- source\n\(source)\n--- formatted\n\(once)")
+    precondition(
+        errors.isEmpty, "the formatted text has errors: \(errors)\n--- source\n\(source)\n--- formatted\n\(once)")
     precondition(
         reparsed.rules == rules, "formatting changed the rules:\n--- source\n\(source)\n--- formatted\n\(once)")
     guard case .success(let twice) = Formatter.format(SourceFile(path: "formatted.rules", text: once)) else {
