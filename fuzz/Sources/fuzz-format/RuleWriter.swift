@@ -7,12 +7,15 @@ struct RuleWriter {
 
     init(_ input: [UInt8]) { self.input = input }
 
-    /// The next choice in `0..<bound`; 0 once the input is used up, which ends every repetition.
+    /// The next choice in `0..<bound`; the last (a leaf, for expressions) once the input is used up.
     mutating func next(_ bound: Int) -> Int {
-        guard position < input.count, bound > 1 else { return 0 }
+        guard position < input.count else { return bound - 1 }
         defer { position += 1 }
         return Int(input[position]) % bound
     }
+
+    /// Whether to repeat once more: one time in `oneIn`, and never once the input is used up.
+    mutating func more(oneIn: Int) -> Bool { position < input.count && next(oneIn) == 0 }
 
     mutating func pick(_ items: [String]) -> String { items[next(items.count)] }
 
@@ -33,16 +36,16 @@ struct RuleWriter {
                 case 1: out += "revoke" + space() + roles()
                 default: out += "stop" + space()
                 }
-            } while next(3) == 0
+            } while more(oneIn: 3)
             if next(4) == 0 { out += pick(["# between\n", "\n# after a blank\n\n", "#\n"]) }
             index += 1
-        } while next(4) != 0 && index < 64
+        } while position < input.count && next(4) != 0 && index < 64
         return out
     }
 
     mutating func roles() -> String {
         var out = role()
-        while next(3) == 0 { out += "," + space() + role() }
+        while more(oneIn: 3) { out += "," + space() + role() }
         return out + space()
     }
 
@@ -109,7 +112,7 @@ struct RuleWriter {
     mutating func list(depth: Int) -> String {
         guard next(5) != 0 else { return "" }
         var out = operand(depth: depth + 1)
-        while next(3) == 0 { out += "," + space() + operand(depth: depth + 1) }
+        while more(oneIn: 3) { out += "," + space() + operand(depth: depth + 1) }
         if next(4) == 0 { out += "," }
         return out
     }

@@ -1,6 +1,10 @@
 import FuzzSupport
 import RolecallLanguage
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 // The formatter's promise, on two kinds of file: the input bytes themselves (when they parse), and a valid rule
 // file generated from them (``RuleWriter``). Formatting keeps the AST (spans aside) and is idempotent; a
 // difference traps with both texts, so libFuzzer saves the input.
@@ -8,7 +12,13 @@ runFuzzer { data, size in
     let bytes = inputBytes(data, size)
     checkRoundTrip(SourceFile(path: "fuzz.rules", bytes: bytes))
     var writer = RuleWriter(bytes)
-    checkRoundTrip(SourceFile(path: "generated.rules", text: writer.ruleSet()))
+    let generated = writer.ruleSet()
+    // FUZZ_SHOW=1 prints each generated file and whether it parses, to triage a reproducer.
+    if getenv("FUZZ_SHOW") != nil {
+        let errors = Parser.parse(SourceFile(path: "generated.rules", text: generated)).diagnostics.map(\.message)
+        print("--- generated (errors: \(errors))\n\(generated)")
+    }
+    checkRoundTrip(SourceFile(path: "generated.rules", text: generated))
     return 0
 }
 
