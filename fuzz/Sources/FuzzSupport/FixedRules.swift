@@ -77,6 +77,13 @@ public enum FixedRules {
         return files
     }()
 
+    /// The bytes of the example event `rules/events/NAME`.
+    public static func exampleEvent(_ name: String) -> [UInt8] {
+        let path = repositoryRoot + "/rules/events/" + name
+        guard let data = FileManager.default.contents(atPath: path) else { fatalError("cannot read \(path)") }
+        return Array(data)
+    }
+
     /// The compiled rule set; a rule error here is a broken harness, so it stops the run with the diagnostics.
     public static let program: Program = {
         let (program, diagnostics) = RuleEngine.compile(files)
