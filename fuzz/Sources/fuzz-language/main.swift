@@ -2,6 +2,10 @@ import FuzzSupport
 import RolecallEngine
 import RolecallLanguage
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 // Arbitrary bytes as one rule file, through the lexer, the parser and the checker (with its lints); when the
 // file compiles, the program is also built and run on one fixed event, with and without --explain, so that the
 // passes after checking (lowering, evaluation, tracing) see every shape of rule too. Any diagnostic is a fine
@@ -12,6 +16,9 @@ runFuzzer { data, size in
     let checked = Checker.check([file])
     _ = checked.diagnostics.map(\.message)
     guard !checked.hasErrors else { return 0 }
+    // FUZZ_SKIP_EMPTY_RULE_SET=1 steps around the known crash of an empty rule set (issue 7, item 8), which
+    // every run hits at once (libFuzzer starts with the empty input), to look for others behind it.
+    if checked.rules.isEmpty, getenv("FUZZ_SKIP_EMPTY_RULE_SET") != nil { return 0 }
     let evaluator = Evaluator(program: Program(checked))
     let decision = try? evaluator.evaluate(LanguageFixture.event)
     let explanation = try? evaluator.explain(LanguageFixture.event)
