@@ -4,8 +4,10 @@
 SWIFT ?= swift
 BIN := .build/debug/rules
 RELEASE_BIN := .build/release/rules
+# The Swift sources `lint` and `format` cover, the fuzz package's included.
+LINTED := Package.swift Sources Tests fuzz/Package.swift fuzz/Sources
 
-.PHONY: all deps build release run test bench bench-load lint format clean
+.PHONY: all deps build release run test bench bench-load fuzz fuzz-build fuzz-replay lint format clean
 
 all: build
 
@@ -49,7 +51,7 @@ test: deps
 	$(BIN) fmt --check rules/
 	$(BIN) test rules/ --quiet
 	$(SWIFT) test --skip-build
-	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests
+	$(SWIFT) format lint --strict --recursive $(LINTED)
 
 # Generates the benchmark workload, runs `rules eval --events` on it, checks every decision and prints speed;
 # then prints how long generated rule sets of 1k to 64k rules take to load.
@@ -65,11 +67,26 @@ bench-load: deps
 	$(SWIFT) build -c release --product rules
 	python3 bench/load.py --bin $(RELEASE_BIN)
 
+# libFuzzer targets, a package of their own under fuzz/ (built into .build-fuzz/, never by `build` or `test`).
+# `make fuzz` runs each target for FUZZ_SECONDS (default 60) and fails, naming the reproducer, on a crash;
+# `make fuzz FUZZ_TARGETS="events"` runs some; `make fuzz-replay` reruns the reproducers in fuzz/crashes-found/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+
+fuzz-build: deps
+	SWIFT=$(SWIFT) fuzz/run build
+
+fuzz: deps
+	SWIFT=$(SWIFT) FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run $(FUZZ_TARGETS)
+
+fuzz-replay: deps
+	SWIFT=$(SWIFT) fuzz/run replay $(FUZZ_TARGETS)
+
 lint:
-	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests
+	$(SWIFT) format lint --strict --recursive $(LINTED)
 
 format:
-	$(SWIFT) format --in-place --recursive Package.swift Sources Tests
+	$(SWIFT) format --in-place --recursive $(LINTED)
 
 clean:
-	rm -rf .build bench/data
+	rm -rf .build .build-fuzz bench/data

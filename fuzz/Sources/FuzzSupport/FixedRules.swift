@@ -1,0 +1,95 @@
+import Foundation
+import RolecallEngine
+import RolecallLanguage
+
+/// The rule set the event and suite targets evaluate against: the examples in `rules/` plus ``extraRules``, which
+/// use every operator, function and kind of path the examples do not.
+public enum FixedRules {
+    /// The repository's root, found from this file's path (the fuzz targets run where they were built).
+    public static let repositoryRoot: String = {
+        let file = #filePath
+        guard let range = file.range(of: "/fuzz/Sources/") else {
+            fatalError("FuzzSupport is not under fuzz/Sources/ (at \(file))")
+        }
+        return String(file[..<range.lowerBound])
+    }()
+
+    /// The rules the examples leave out: every comparator, function, literal kind and path shape.
+    public static let extraRules = #"""
+        rule "lower email domain"
+        when lower(user.email) ends_with "@acme.com" and user.email_verified == true
+        assign "staff"
+
+        rule "upper name or many identities"
+        when upper(user.name) starts_with "A" or length(user.identities) > 1
+        assign "multi"
+
+        rule "first identity"
+        when user.identities[0].provider == "google-oauth2" and stats.logins_count >= -1
+        assign "google"
+
+        rule "team"
+        when lower(user.app_metadata["x-team"]) contains "plat" and not (user.app_metadata.blocked == true)
+        assign "platform"
+
+        rule "counts"
+        when logins_count < 10 and logins_count != 3 and user.app_metadata.score <= 2.5e3
+        assign "new"
+
+        rule "patterns"
+        when user.email matches /^[a-z]+(\.[a-z]+)*@(acme|example)\.(com|org)$/i or user.name matches "^ad+a$"
+        assign "pattern"
+
+        rule "lists"
+        when connection.strategy not in ["auth0", "email"] and user.app_metadata.levels contains 2
+        assign "list"
+        revoke "member"
+
+        rule "nulls"
+        when user.app_metadata.missing == null and request.geoip.countryCode != null
+        revoke "eu"
+
+        rule "always"
+        assign "rol_0123456789abcdef"
+
+        when "member" in authorization.roles and user.app_metadata.in[1].and == false
+        revoke "sso"
+        stop
+        """#
+
+    /// The rule files: the examples, then ``extraRules``.
+    public static let files: [SourceFile] = {
+        let directory = repositoryRoot + "/rules"
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".rules") }
+        } catch {
+            fatalError("cannot list the example rules in \(directory): \(error)")
+        }
+        var files = names.sorted().map { name in
+            let path = directory + "/" + name
+            guard let data = FileManager.default.contents(atPath: path) else {
+                fatalError("cannot read \(path)")
+            }
+            return SourceFile(path: path, bytes: Array(data))
+        }
+        files.append(SourceFile(path: "fuzz-extra.rules", text: extraRules))
+        return files
+    }()
+
+    /// The bytes of the example event `rules/events/NAME`.
+    public static func exampleEvent(_ name: String) -> [UInt8] {
+        let path = repositoryRoot + "/rules/events/" + name
+        guard let data = FileManager.default.contents(atPath: path) else { fatalError("cannot read \(path)") }
+        return Array(data)
+    }
+
+    /// The compiled rule set; a rule error here is a broken harness, so it stops the run with the diagnostics.
+    public static let program: Program = {
+        let (program, diagnostics) = RuleEngine.compile(files)
+        guard let program else {
+            fatalError("the fixed rule set does not compile:\n" + diagnostics.map(\.message).joined(separator: "\n"))
+        }
+        return program
+    }()
+}

@@ -1,0 +1,10 @@
+import FuzzSupport
+import RolecallEngine
+
+/// One evaluator reused for every input, as a server's worker thread would reuse it, so state left behind by one
+/// event can show up in the next.
+enum EventsFixture {
+    /// Safe without isolation: libFuzzer runs the target on one thread (the targets are run with -jobs=1 and
+    /// -workers=1, and each job is a process of its own).
+    nonisolated(unsafe) static let evaluator = Evaluator(program: FixedRules.program)
+}
