@@ -25,10 +25,17 @@ public enum SuiteLoader {
 
     /// Loads the suite at `path`; problems are in the result, never thrown.
     public static func load(path: String) -> TestSuite {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        // One reader, one limit: suite and event files are read like rule files (at most 16 MiB, so `/dev/zero`
+        // or a runaway file is an error, not a hang).
+        let data: [UInt8]
+        do {
+            data = try RuleSetLoader.read(path)
+        } catch {
             return TestSuite(
                 path: path, cases: [],
-                problems: [SuiteProblem(file: path, line: 1, column: 1, message: "cannot read the suite file")])
+                problems: [
+                    SuiteProblem(file: path, line: 1, column: 1, message: "cannot read the suite: \(error)")
+                ])
         }
         return parse(String(decoding: data, as: UTF8.self), path: path, directory: directory(of: path))
     }
@@ -53,12 +60,6 @@ public enum SuiteLoader {
         let directory: String
         var problems: [SuiteProblem] = []
         var caseName: String?
-        /// Anchors met while converting values. The composer resolves an alias to the very node it names, so a
-        /// node whose anchor was met before is an alias: refused, before a chain of them (a few hundred bytes
-        /// of YAML) can expand into gigabytes.
-        var anchors = Set<String>()
-        /// The YAML parser, kept for the anchors it owns.
-        var parser: Yams.Parser?
 
         struct Invalid: Error {}
 
@@ -71,13 +72,17 @@ public enum SuiteLoader {
         }
 
         mutating func suite(_ text: String) -> [TestCase] {
+            // Aliases are refused before composing: a few hundred bytes of nested aliases would otherwise expand
+            // into gigabytes, or (as mapping keys) take hours to hash, inside the composer.
+            if let (line, column) = YAMLAliasScan.firstAlias(in: text) {
+                problems.append(
+                    SuiteProblem(
+                        file: path, line: line, column: column, message: "YAML aliases are not supported in suites"))
+                return []
+            }
             let root: Node?
             do {
-                // The parser owns the anchors its nodes refer to weakly: it lives as long as the reader does,
-                // so that `json(_:)` can see which nodes are anchored.
-                let parser = try Yams.Parser(yaml: text, resolver: SuiteLoader.resolver)
-                self.parser = parser
-                root = try parser.singleRoot()
+                root = try Yams.Parser(yaml: text, resolver: SuiteLoader.resolver).singleRoot()
             } catch let error as YamlError {
                 let (mark, message) = SuiteLoader.describe(error)
                 problems.append(
@@ -141,11 +146,14 @@ public enum SuiteLoader {
             }
             let file =
                 scalar.string.hasPrefix("/") || directory.isEmpty ? scalar.string : directory + "/" + scalar.string
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw problem("cannot read event file `\(scalar.string)` (looked for \(file))", at: node)
+            let data: [UInt8]
+            do {
+                data = try RuleSetLoader.read(file)
+            } catch {
+                throw problem("cannot read event file `\(scalar.string)`: \(error)", at: node)
             }
             do {
-                let value = try JSONValue.parse(Array(data))
+                let value = try JSONValue.parse(data)
                 guard case .object = value else {
                     throw problem("event file `\(scalar.string)` is not a JSON object", at: node)
                 }
@@ -190,9 +198,6 @@ public enum SuiteLoader {
 
         /// A YAML node as JSON, with scalar types from the core schema.
         mutating func json(_ node: Node) throws(Invalid) -> JSONValue {
-            if let anchor = node.anchor?.rawValue, !anchors.insert(anchor).inserted {
-                throw problem("YAML aliases are not supported in suites", at: node)
-            }
             switch node {
             case .scalar(let scalar):
                 switch SuiteLoader.tag(of: node) {
