@@ -90,7 +90,8 @@ import Testing
         ["apply", "--timeout-ms=0"], ["apply", "--timeout-ms=-5"], ["apply", "--deadline=0"],
         ["apply", "--deadline=nan"], ["apply", "--rate=nan"], ["apply", "--burst=inf"], ["sandbox", "--rate=0"],
         ["sandbox", "--rate=nan"], ["sandbox", "--port=70000"], ["sandbox", "--port=65536"], ["sandbox", "--port=-1"],
-        ["sandbox", "--burst=0"],
+        ["sandbox", "--burst=0"], ["sandbox", "--burst=9223372036854775807"], ["sandbox", "--burst=1000001"],
+        ["sandbox", "--rate=1000001"],
     ])
     func badNumbersAreUsageErrors(arguments: [String]) throws {
         let event = arguments[0] == "apply" ? ["--event", "rules/events/first-login.json"] : []
