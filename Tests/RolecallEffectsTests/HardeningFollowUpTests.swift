@@ -35,4 +35,49 @@ import Testing
         #expect(roles.headers["x-ratelimit-remaining"] == String(1 << 53))
         #expect(roles.headers["x-ratelimit-reset"].flatMap(Int.init) != nil)
     }
+
+    // MARK: F7. loopback means a canonical 127.x.y.z
+
+    @Test(arguments: [
+        ("127.0.0.1", true), ("127.0.0.0", true), ("127.255.255.255", true), ("localhost", true),
+        ("127.0.0.099", false), ("127.0.0.01", false), ("127.00.0.1", false), ("0127.0.0.1", false),
+        ("127.0.0.256", false), ("127.0.1", false),
+    ])
+    func loopbackIsACanonicalDottedQuad(host: String, loopback: Bool) throws {
+        #expect(try Endpoint(parsing: "http://\(host):8080").isLoopback == loopback)
+        let configuration = TenantConfiguration(
+            domain: "acme.auth0.com", clientID: "id", clientSecret: "s", baseURL: "http://\(host):8080")
+        if loopback {
+            #expect(throws: Never.self) { try configuration.validate(allowHTTP: false) }
+        } else {
+            #expect(throws: ConfigurationError.self) { try configuration.validate(allowHTTP: false) }
+        }
+    }
+
+    // MARK: F8. smaller ones
+
+    /// Retry-After is delta-seconds (digits) or an HTTP-date; what `Double()` also reads is not.
+    @Test(
+        arguments: [
+            ("5", 5.0), (" 7 ", 7), ("0", 0), ("0x10", nil), ("+5", nil), ("-5", nil), ("inf", nil), ("1e3", nil),
+            ("1.5", nil), ("nan", nil), ("9999999999999", nil),
+        ] as [(String, Double?)])
+    func retryAfterIsDigitsOrADate(text: String, seconds: Double?) {
+        #expect(NetworkValue.retryAfter(text, now: 0) == seconds)
+    }
+
+    @Test func tenantFileValuesAreUnquotedAsAShellWould() {
+        let text = #"""
+            AUTH0_DOMAIN="acme.auth0.com"
+            AUTH0_CLIENT_ID='abc "def"'
+            AUTH0_CLIENT_SECRET="a\"b\\c\$d\ne"
+            AUTH0_BASE_URL='unbalanced
+            EMPTY=""
+            """#
+        #expect(
+            TenantFile.settings(Array(text.utf8)) == [
+                "AUTH0_DOMAIN": "acme.auth0.com", "AUTH0_CLIENT_ID": #"abc "def""#,
+                "AUTH0_CLIENT_SECRET": #"a"b\c$d\ne"#, "AUTH0_BASE_URL": "'unbalanced", "EMPTY": "",
+            ])
+    }
 }
