@@ -36,6 +36,16 @@ import Testing
         #expect(roles.headers["x-ratelimit-reset"].flatMap(Int.init) != nil)
     }
 
+    // MARK: F2. paths as given
+
+    /// libcurl is told to send the path as it is given (`CURLOPT_PATH_AS_IS`): no dot segment is collapsed.
+    @Test func pathsGoOutAsGiven() throws {
+        let server = try HostileServer { _, _ in .respond(status: 204, headers: [], body: "") }
+        defer { server.stop() }
+        _ = try CurlClient().send(HTTPRequest(method: "GET", url: server.baseURL + "/a/b/../c/./d"))
+        #expect(server.requests.map(\.target) == ["/a/b/../c/./d"])
+    }
+
     // MARK: F7. loopback means a canonical 127.x.y.z
 
     @Test(arguments: [
