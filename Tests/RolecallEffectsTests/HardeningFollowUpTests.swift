@@ -36,7 +36,21 @@ import Testing
         #expect(roles.headers["x-ratelimit-reset"].flatMap(Int.init) != nil)
     }
 
-    // MARK: F2. paths as given
+    // MARK: F2. dot segments
+
+    /// A user id of `..` went out as `/api/v2/users/../roles`, which libcurl collapsed to `POST /api/v2/roles`.
+    @Test(arguments: [("..", "/api/v2/users/%2E%2E/roles"), (".", "/api/v2/users/%2E/roles")])
+    func aDotUserIDStaysInItsSegment(user: String, path: String) throws {
+        let server = try HostileServer { request, _ in HostileServer.wellBehaved(request) }
+        defer { server.stop() }
+        let outcomes = H.apply(H.client(server, log: RecordingLog()), user: user)
+        #expect(outcomes.map(\.status) == [.done])
+        #expect(server.requests.filter { $0.method == "POST" }.map(\.target) == ["/oauth/token", path])
+    }
+
+    @Test func dotsArePercentEncoded() {
+        #expect(ManagementClient.percentEncoded("email|a.b@x.io") == "email%7Ca%2Eb%40x%2Eio")
+    }
 
     /// libcurl is told to send the path as it is given (`CURLOPT_PATH_AS_IS`): no dot segment is collapsed.
     @Test func pathsGoOutAsGiven() throws {
@@ -44,6 +58,82 @@ import Testing
         defer { server.stop() }
         _ = try CurlClient().send(HTTPRequest(method: "GET", url: server.baseURL + "/a/b/../c/./d"))
         #expect(server.requests.map(\.target) == ["/a/b/../c/./d"])
+    }
+
+    // MARK: F3. what confirms a role change
+
+    /// Auth0 confirms with an empty 201 or 204 (200 empty is taken too); a captive portal's 200 with HTML, or a
+    /// 2xx Auth0 never sends here, is an invalid response, retried and then reported, never done.
+    @Test(
+        arguments: [
+            (204, "", nil, true), (201, "", nil, true), (200, "", nil, true), (200, "{}", "application/json", true),
+            (200, "<html>Log in to the hotel Wi-Fi</html>", "text/html", false), (202, "", nil, false),
+            (206, "", nil, false),
+        ] as [(Int, String, String?, Bool)])
+    func onlyAnAuth0AnswerConfirmsARoleChange(status: Int, body: String, type: String?, done: Bool) throws {
+        let server = try HostileServer { request, _ in
+            guard request.path.hasPrefix("/api/v2/users/") else { return HostileServer.wellBehaved(request) }
+            return .respond(status: status, headers: type.map { [("Content-Type", $0)] } ?? [], body: body)
+        }
+        defer { server.stop() }
+        let outcomes = H.apply(H.client(server, log: RecordingLog()))
+        if done {
+            #expect(outcomes.map(\.status) == [.done])
+        } else if type == "text/html" {
+            #expect(
+                outcomes.map(\.status) == [
+                    .gaveUp(
+                        attempts: 3,
+                        lastError: "invalid response from POST /api/v2/users/{id}/roles: HTTP 200 with a body that is "
+                            + "not JSON (Content-Type text/html)")
+                ])
+        } else {
+            #expect(
+                outcomes.map(\.status) == [
+                    .gaveUp(
+                        attempts: 3,
+                        lastError: "invalid response from POST /api/v2/users/{id}/roles: HTTP \(status) is not how "
+                            + "the API confirms a change")
+                ])
+        }
+    }
+
+    // MARK: F4. secrets echoed by a server
+
+    /// A token endpoint that quotes the request body back (client secret included) in `error_description`.
+    @Test func anEchoedClientSecretIsRedacted() throws {
+        let server = try HostileServer { request, _ in
+            let body = String(decoding: request.body, as: UTF8.self)
+            let echo = String(decoding: JSONValue.string("bad request: " + body).serialized.utf8, as: UTF8.self)
+            return HostileServer.json(400, #"{"error":"invalid_request","error_description":\#(echo)}"#)
+        }
+        defer { server.stop() }
+        let log = RecordingLog()
+        let outcomes = H.apply(H.client(server, log: log))
+        guard case .failed(400, "invalid_request", let message)? = outcomes.first?.status else {
+            Issue.record("expected a 400, got \(outcomes.map(\.text))")
+            return
+        }
+        #expect(message.contains(#""client_secret":"***""#), "\(message)")
+        H.expectNoSecrets(outcomes, log)
+    }
+
+    /// An API that quotes the Authorization header back, in a permanent 403 and in a retried 503.
+    @Test(arguments: [403, 503])
+    func anEchoedAccessTokenIsRedacted(status: Int) throws {
+        let server = try HostileServer { request, _ in
+            guard request.path == "/api/v2/roles" else { return HostileServer.wellBehaved(request) }
+            let echo = "no access for Authorization: \(request.header("Authorization") ?? "")"
+            return HostileServer.json(
+                status, #"{"statusCode":\#(status),"error":"Forbidden","message":"\#(echo)","errorCode":"x"}"#)
+        }
+        defer { server.stop() }
+        let log = RecordingLog()
+        let outcomes = H.apply(H.client(server, log: log))
+        let text = outcomes.map(\.text).joined()
+        #expect(text.contains("no access for Authorization: Bearer ***"), "\(text)")
+        if status == 503 { #expect(!log.waits.isEmpty) }
+        H.expectNoSecrets(outcomes, log)
     }
 
     // MARK: F7. loopback means a canonical 127.x.y.z
@@ -65,6 +155,19 @@ import Testing
     }
 
     // MARK: F8. smaller ones
+
+    /// 304 is no redirect (and no answer the API gives): reported as an unexpected status.
+    @Test func aNotModifiedIsAnUnexpectedStatus() throws {
+        let server = try HostileServer { _, _ in .respond(status: 304, headers: [], body: "") }
+        defer { server.stop() }
+        let outcomes = H.apply(H.client(server, log: RecordingLog()))
+        #expect(
+            outcomes.map(\.status) == [
+                .failed(
+                    status: 304, errorCode: "unexpected_status",
+                    message: "HTTP 304 is not an answer the Management API gives")
+            ])
+    }
 
     /// Retry-After is delta-seconds (digits) or an HTTP-date; what `Double()` also reads is not.
     @Test(
