@@ -9,14 +9,18 @@ public enum APIFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// Every attempt failed with something worth retrying; the last failure is described. An answer that is not
     /// what the API sends (HTML, the wrong JSON shape) is such a failure: `invalid response from ...`.
     case gaveUp(attempts: Int, lastError: String)
-    /// The run's deadline came (or would come during the next wait) before an answer; the last failure, if any.
-    case deadline(lastError: String?)
+    /// The run's deadline came (or would come during the next wait) before an answer; the last failure, if any,
+    /// and the wait that would have ended past the deadline, when one did (`the server asked to wait 60 s
+    /// (x-ratelimit-reset)`).
+    case deadline(lastError: String?, wait: String? = nil)
 
     public var description: String {
         switch self {
         case .permanent(let status, let code, let message): "\(status) \(code ?? "error"): \(message)"
         case .gaveUp(let attempts, let last): "gave up after \(attempts) attempts: \(last)"
-        case .deadline(let last): "gave up: the run's deadline passed" + (last.map { " (last problem: \($0))" } ?? "")
+        case .deadline(let last, let wait):
+            "gave up: " + (wait.map { "\($0), past the run's deadline" } ?? "the run's deadline passed")
+                + (last.map { " (last problem: \($0))" } ?? "")
         }
     }
 }
@@ -302,7 +306,12 @@ public final class ManagementClient {
         guard attempt < policy.maxAttempts else { throw .gaveUp(attempts: attempt, lastError: problem) }
         let (wait, reason) = policy.wait(
             afterAttempt: attempt, headers: headers, now: clock(), random: Double.random(in: 0..<1, using: &random))
-        if let deadline, clock() + wait >= deadline { throw deadlineFailure(route: route, lastProblem: problem) }
+        if let deadline, clock() + wait >= deadline {
+            // A wait a server's header forced is named: the run did not simply run out of time.
+            let forced =
+                reason == .backoff ? nil : "the server asked to wait \(RateLimiter.rounded(wait)) s (\(reason))"
+            throw deadlineFailure(route: route, lastProblem: problem, wait: forced)
+        }
         statistics.retries += 1
         if status == 429 || reason != .backoff {
             statistics.rateLimitWait += wait
@@ -320,13 +329,16 @@ public final class ManagementClient {
     }
 
     /// The deadline failure, noted so the caller can stop the run.
-    func deadlineFailure(route: String, lastProblem: String?) -> APIFailure {
-        let failure = APIFailure.deadline(lastError: lastProblem.map { "\(route): \($0)" })
+    func deadlineFailure(route: String, lastProblem: String?, wait: String? = nil) -> APIFailure {
+        let failure = APIFailure.deadline(lastError: lastProblem.map { "\(route): \($0)" }, wait: wait)
         if deadlineFailure == nil {
             deadlineFailure = failure
             logger.notice(
                 "the run's deadline came before a Management API request could finish",
-                metadata: ["request": "\(route)", "problem": "\(HumanText.line(lastProblem ?? "none"))"])
+                metadata: [
+                    "request": "\(route)", "problem": "\(HumanText.line(lastProblem ?? "none"))",
+                    "wait": "\(wait ?? "none")",
+                ])
         }
         return failure
     }
@@ -337,7 +349,13 @@ public final class ManagementClient {
         -> Result<HTTPResponse, TransportError>
     {
         guard let waited = limiter.acquire(before: deadline ?? .infinity) else {
-            throw deadlineFailure(route: route, lastProblem: lastProblem)
+            let wait = limiter.refusedWait.map { wait in
+                wait.reason == .reset
+                    ? "the server asked to wait \(RateLimiter.rounded(wait.seconds)) s (x-ratelimit-remaining=0 until "
+                        + "x-ratelimit-reset)"
+                    : "pacing to the configured rate would wait \(RateLimiter.rounded(wait.seconds)) s"
+            }
+            throw deadlineFailure(route: route, lastProblem: lastProblem, wait: wait)
         }
         statistics.rateLimitWait += waited
         var request = request

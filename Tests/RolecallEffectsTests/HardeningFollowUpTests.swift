@@ -136,6 +136,73 @@ import Testing
         H.expectNoSecrets(outcomes, log)
     }
 
+    // MARK: F5. pacing waits are seen
+
+    /// A pacing wait of a second or more is logged at notice (the CLI's level), with its length and reason; so
+    /// is a server saying no requests remain.
+    @Test func longPacingWaitsAreLoggedAtNotice() {
+        let log = RecordingLog()
+        let waits = HardeningTests.Waits()
+        let limiter = RateLimiter(
+            rate: 0.5, burst: 1, logger: log.logger(), clock: { 1_000 }, sleep: { waits.record($0) })
+        limiter.acquire()
+        limiter.acquire()
+        limiter.observe(headers: ["x-ratelimit-remaining": "0", "x-ratelimit-reset": "1010"])
+        #expect(waits.all == [2])
+        let notices = log.entries.withLockedValue { $0.filter { $0.0 == .notice } }
+        #expect(
+            notices.map(\.1) == [
+                "pacing requests to the configured rate: the next request waits",
+                "the server says no requests remain until the reset",
+            ])
+        #expect(notices.first?.2["wait.seconds"] == "2.0")
+        #expect(notices.first?.2["wait.reason"] == "rate")
+    }
+
+    // MARK: F6. which wait passed the deadline
+
+    /// A server header forcing a wait past the deadline: the failure says which wait it was.
+    @Test func aForcedWaitPastTheDeadlineIsNamed() throws {
+        let server = try HostileServer { request, _ in
+            guard request.path == "/api/v2/roles" else { return HostileServer.wellBehaved(request) }
+            return HostileServer.json(
+                429, #"{"statusCode":429,"error":"Too Many Requests","message":"slow down"}"#, [("Retry-After", "60")])
+        }
+        defer { server.stop() }
+        let outcomes = H.apply(
+            H.client(server, log: RecordingLog(), policy: RetryPolicy(), deadline: wallClock() + 5))
+        #expect(
+            outcomes.map(\.status) == [
+                .gaveUp(
+                    attempts: 0,
+                    lastError: "the server asked to wait 60.0 s (Retry-After), past the run's deadline (last problem: "
+                        + "GET /api/v2/roles: 429 Too Many Requests: slow down)")
+            ])
+    }
+
+    /// `x-ratelimit-remaining: 0` with a reset far away pauses the pacer; past the deadline, that pause is named.
+    @Test func aRateLimitPausePastTheDeadlineIsNamed() throws {
+        let server = try HostileServer { request, _ in
+            let reply = HostileServer.wellBehaved(request)
+            guard case .respond(let status, let headers, let body) = reply else { return reply }
+            let reset = String(Int(wallClock()) + 1_000)
+            return .respond(
+                status: status, headers: headers + [("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", reset)],
+                body: body)
+        }
+        defer { server.stop() }
+        let client = H.client(server, log: RecordingLog(), deadline: wallClock() + 5)
+        let outcomes = H.apply(client)
+        #expect(
+            outcomes.map(\.status) == [
+                .gaveUp(
+                    attempts: 0,
+                    lastError: "the server asked to wait 60.0 s (x-ratelimit-remaining=0 until x-ratelimit-reset), "
+                        + "past the run's deadline")
+            ])
+        #expect(server.requests.count == 1, "only the token request went out")
+    }
+
     // MARK: F7. loopback means a canonical 127.x.y.z
 
     @Test(arguments: [
