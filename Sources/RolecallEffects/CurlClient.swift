@@ -84,7 +84,8 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
 ///
 /// It speaks https, and plain http only to a loopback host or when `allowHTTP` is set; libcurl is told the same
 /// (`CURLOPT_PROTOCOLS_STR`), so no other of its protocols (`dict`, `gopher`, `file`, ...) can be reached.
-/// Redirects are never followed. Header lines with control characters are refused, not sent.
+/// Redirects are never followed, and paths are sent as they are (`CURLOPT_PATH_AS_IS`: no dot segment is
+/// collapsed). Header lines with control characters are refused, not sent.
 public final class CurlClient {
     /// Connect and total timeouts, in milliseconds.
     ///
@@ -169,6 +170,9 @@ public final class CurlClient {
         code = code == CURLE_OK ? rolecall_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, protocols) : code
         code = code == CURLE_OK ? rolecall_curl_setopt_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, protocols) : code
         code = code == CURLE_OK ? rolecall_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0) : code
+        // The path goes out as given: libcurl would otherwise collapse `/../` and `/./`, sending the request to
+        // another endpoint than the one built.
+        code = code == CURLE_OK ? rolecall_curl_setopt_long(handle, CURLOPT_PATH_AS_IS, 1) : code
         code = code == CURLE_OK ? rolecall_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1) : code
         code =
             code == CURLE_OK

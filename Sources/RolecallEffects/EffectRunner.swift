@@ -85,8 +85,11 @@ public final class EffectRunner {
         switch failure {
         case .permanent(let status, let code, let message): .failed(status: status, errorCode: code, message: message)
         case .gaveUp(let attempts, let last): .gaveUp(attempts: attempts, lastError: last)
-        case .deadline(let last):
-            .gaveUp(attempts: 0, lastError: "the run's deadline passed" + (last.map { " (last problem: \($0))" } ?? ""))
+        case .deadline(let last, let wait):
+            .gaveUp(
+                attempts: 0,
+                lastError: (wait.map { "\($0), past the run's deadline" } ?? "the run's deadline passed")
+                    + (last.map { " (last problem: \($0))" } ?? ""))
         }
     }
 }

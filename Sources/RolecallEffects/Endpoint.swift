@@ -89,12 +89,16 @@ public struct Endpoint: Sendable, Equatable {
     }
 
     /// Whether the host is this machine: `localhost`, an address in 127.0.0.0/8, or `[::1]`.
+    ///
+    /// The address must be a canonical dotted quad: four decimal numbers 0...255 without leading zeros or signs.
+    /// `127.0.0.099` is not one (libcurl does not read it as an address and looks it up in DNS as a host name).
     public var isLoopback: Bool {
         if host == "localhost" || host == "[::1]" { return true }
         let parts = host.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == "127" else { return false }
         return parts.allSatisfy { part in
-            (1...3).contains(part.count) && part.allSatisfy(\.isASCII) && Int(part).map { $0 <= 255 } == true
+            (1...3).contains(part.utf8.count) && part.utf8.allSatisfy({ (48...57).contains($0) })
+                && (part == "0" || part.utf8.first != UInt8(ascii: "0")) && Int(part).map { $0 <= 255 } == true
         }
     }
 

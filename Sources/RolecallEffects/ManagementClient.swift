@@ -9,14 +9,18 @@ public enum APIFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// Every attempt failed with something worth retrying; the last failure is described. An answer that is not
     /// what the API sends (HTML, the wrong JSON shape) is such a failure: `invalid response from ...`.
     case gaveUp(attempts: Int, lastError: String)
-    /// The run's deadline came (or would come during the next wait) before an answer; the last failure, if any.
-    case deadline(lastError: String?)
+    /// The run's deadline came (or would come during the next wait) before an answer; the last failure, if any,
+    /// and the wait that would have ended past the deadline, when one did (`the server asked to wait 60 s
+    /// (x-ratelimit-reset)`).
+    case deadline(lastError: String?, wait: String? = nil)
 
     public var description: String {
         switch self {
         case .permanent(let status, let code, let message): "\(status) \(code ?? "error"): \(message)"
         case .gaveUp(let attempts, let last): "gave up after \(attempts) attempts: \(last)"
-        case .deadline(let last): "gave up: the run's deadline passed" + (last.map { " (last problem: \($0))" } ?? "")
+        case .deadline(let last, let wait):
+            "gave up: " + (wait.map { "\($0), past the run's deadline" } ?? "the run's deadline passed")
+                + (last.map { " (last problem: \($0))" } ?? "")
         }
     }
 }
@@ -75,7 +79,12 @@ public final class ManagementClient {
     let clock: () -> Double
     let sleep: (Double) -> Void
     var token: (value: String, expires: Double)?
+    /// The last two access tokens fetched (the current one and the one a 401 replaced), for ``redacted(_:)``.
+    var recentTokens: [String] = []
     var roleIDs: [String: String?] = [:]
+    /// Role listings judged invalid (a repeating page, more roles than a tenant can have), by name: the answer
+    /// was complete and wrong, so asking again in the same run would page up to 21 times for the same verdict.
+    var roleFailures: [String: APIFailure] = [:]
     var random = SystemRandomNumberGenerator()
 
     /// A client for `configuration`.
@@ -102,9 +111,11 @@ public final class ManagementClient {
     ///
     /// `name_filter` is case-insensitive and matches substrings, so every page is searched for the exact name.
     /// Paging stops at a short page, at `total`, or past ``maxTenantRoles``; a page that only repeats roles
-    /// already seen, or more roles than a tenant can have, is an invalid response.
+    /// already seen, or more roles than a tenant can have, is an invalid response, remembered for the rest of the
+    /// run (the same name fails again without a request).
     public func roleID(named name: String) throws(APIFailure) -> String? {
         if let cached = roleIDs[name] { return cached }
+        if let failure = roleFailures[name] { throw failure }
         let route = "GET /api/v2/roles"
         var seen: Set<String> = []
         var page = 0
@@ -120,15 +131,19 @@ public final class ManagementClient {
             }
             let fresh = Set(listing.roles.map(\.id)).subtracting(seen)
             if !listing.roles.isEmpty && fresh.isEmpty {
-                throw .gaveUp(
+                let failure = APIFailure.gaveUp(
                     attempts: 1, lastError: "invalid response from \(route): page \(page) repeats roles already listed")
+                roleFailures[name] = failure
+                throw failure
             }
             seen.formUnion(fresh)
             if seen.count > Self.maxTenantRoles {
-                throw .gaveUp(
+                let failure = APIFailure.gaveUp(
                     attempts: 1,
                     lastError: "invalid response from \(route): more than \(Self.maxTenantRoles) roles, "
                         + "more than a tenant can have")
+                roleFailures[name] = failure
+                throw failure
             }
             page += 1
             if listing.roles.count < Self.rolesPerPage { break }
@@ -142,9 +157,21 @@ public final class ManagementClient {
     public func setRoles(_ ids: [String], assign: Bool, userID: String) throws(APIFailure) {
         let body = Array(JSONValue.object([("roles", .array(ids.map(JSONValue.string)))]).serialized.utf8)
         let method = assign ? "POST" : "DELETE"
-        try perform(route: "\(method) /api/v2/users/{id}/roles", authenticated: true, parse: { _ in .success(()) }) {
+        try perform(route: "\(method) /api/v2/users/{id}/roles", authenticated: true, parse: Self.roleChangeAnswer) {
             self.apiRequest(method, "/api/v2/users/\(Self.percentEncoded(userID))/roles", bearer: $0, body: body)
         }
+    }
+
+    /// Whether an answer to `POST` or `DELETE /api/v2/users/{id}/roles` says the change was made. Auth0 answers
+    /// 201 or 204 with an empty body (200 with an empty body is taken too, and a JSON body from a proxy): any
+    /// other 2xx, such as a captive portal's 200 with HTML, is an invalid response, never counted as done.
+    static func roleChangeAnswer(_ response: HTTPResponse) -> Result<Void, InvalidAnswer> {
+        guard [200, 201, 204].contains(response.status) else {
+            return .failure(InvalidAnswer(problem: "HTTP \(response.status) is not how the API confirms a change"))
+        }
+        let blank = response.body.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+        guard blank || (try? JSONValue.parse(response.body)) != nil else { return .failure(notJSON(response)) }
+        return .success(())
     }
 
     /// One page of a `GET /api/v2/roles` answer.
@@ -221,7 +248,7 @@ public final class ManagementClient {
                 switch parse(response) {
                 case .success(let value): return value
                 case .failure(let invalid):
-                    let problem = "invalid response from \(route): \(invalid.problem)"
+                    let problem = "invalid response from \(route): \(redacted(invalid.problem))"
                     lastProblem = problem
                     try retry(after: attempt, route: route, status: response.status, headers: [:], problem: problem)
                 }
@@ -232,17 +259,22 @@ public final class ManagementClient {
                 attempt -= 1
                 logger.info("refreshing the access token after a 401", metadata: ["request": "\(route)"])
             case .success(let response) where RetryPolicy.isRetryable(status: response.status):
-                let problem = Self.describe(response)
+                let problem = Self.describe(response, redact: redacted)
                 lastProblem = problem
                 try retry(
                     after: attempt, route: route, status: response.status, headers: response.headers, problem: problem)
-            case .success(let response) where (300...399).contains(response.status):
-                let location = response.headers["location"].map { " to `\(String($0.prefix(200)))`" } ?? ""
+            case .success(let response) where [301, 302, 303, 307, 308].contains(response.status):
+                let location = response.headers["location"].map { " to `\(String(redacted($0).prefix(200)))`" } ?? ""
                 throw .permanent(
                     status: response.status, errorCode: "redirect",
                     message: "the server redirected\(location); redirects are not followed")
+            case .success(let response) where !(400...499).contains(response.status):
+                // 1xx, 304 and the other 3xx, 6xx and beyond: nothing the API answers.
+                throw .permanent(
+                    status: response.status, errorCode: "unexpected_status",
+                    message: "HTTP \(response.status) is not an answer the Management API gives")
             case .success(let response):
-                let (code, message) = Self.errorDetails(response)
+                let (code, message) = Self.errorDetails(response, redact: redacted)
                 throw .permanent(status: response.status, errorCode: code, message: message)
             case .failure(let error) where error.kind != .other:
                 lastProblem = error.message
@@ -253,6 +285,19 @@ public final class ManagementClient {
         }
     }
 
+    /// `text` from a server with every occurrence of the client secret and of the access tokens this client
+    /// holds or held last (as they are, and as JSON would escape them) replaced by `***`: a server that echoes
+    /// a request (a 400 quoting the token request's body, a 403 quoting the Authorization header) cannot put
+    /// them in an outcome, a log line or the stop message.
+    func redacted(_ text: String) -> String {
+        var text = text
+        for secret in [configuration.clientSecret] + recentTokens where !secret.isEmpty {
+            let escaped = String(JSONValue.string(secret).serialized.dropFirst().dropLast())
+            for form in Set([secret, escaped]) { text = text.replacing(form, with: "***") }
+        }
+        return text
+    }
+
     /// Waits before the next attempt, or gives up when the attempts are spent or the wait would end past the
     /// deadline.
     func retry(after attempt: Int, route: String, status: Int?, headers: [String: String], problem: String)
@@ -261,7 +306,12 @@ public final class ManagementClient {
         guard attempt < policy.maxAttempts else { throw .gaveUp(attempts: attempt, lastError: problem) }
         let (wait, reason) = policy.wait(
             afterAttempt: attempt, headers: headers, now: clock(), random: Double.random(in: 0..<1, using: &random))
-        if let deadline, clock() + wait >= deadline { throw deadlineFailure(route: route, lastProblem: problem) }
+        if let deadline, clock() + wait >= deadline {
+            // A wait a server's header forced is named: the run did not simply run out of time.
+            let forced =
+                reason == .backoff ? nil : "the server asked to wait \(RateLimiter.rounded(wait)) s (\(reason))"
+            throw deadlineFailure(route: route, lastProblem: problem, wait: forced)
+        }
         statistics.retries += 1
         if status == 429 || reason != .backoff {
             statistics.rateLimitWait += wait
@@ -279,13 +329,16 @@ public final class ManagementClient {
     }
 
     /// The deadline failure, noted so the caller can stop the run.
-    func deadlineFailure(route: String, lastProblem: String?) -> APIFailure {
-        let failure = APIFailure.deadline(lastError: lastProblem.map { "\(route): \($0)" })
+    func deadlineFailure(route: String, lastProblem: String?, wait: String? = nil) -> APIFailure {
+        let failure = APIFailure.deadline(lastError: lastProblem.map { "\(route): \($0)" }, wait: wait)
         if deadlineFailure == nil {
             deadlineFailure = failure
             logger.notice(
                 "the run's deadline came before a Management API request could finish",
-                metadata: ["request": "\(route)", "problem": "\(HumanText.line(lastProblem ?? "none"))"])
+                metadata: [
+                    "request": "\(route)", "problem": "\(HumanText.line(lastProblem ?? "none"))",
+                    "wait": "\(wait ?? "none")",
+                ])
         }
         return failure
     }
@@ -296,7 +349,13 @@ public final class ManagementClient {
         -> Result<HTTPResponse, TransportError>
     {
         guard let waited = limiter.acquire(before: deadline ?? .infinity) else {
-            throw deadlineFailure(route: route, lastProblem: lastProblem)
+            let wait = limiter.refusedWait.map { wait in
+                wait.reason == .reset
+                    ? "the server asked to wait \(RateLimiter.rounded(wait.seconds)) s (x-ratelimit-remaining=0 until "
+                        + "x-ratelimit-reset)"
+                    : "pacing to the configured rate would wait \(RateLimiter.rounded(wait.seconds)) s"
+            }
+            throw deadlineFailure(route: route, lastProblem: lastProblem, wait: wait)
         }
         statistics.rateLimitWait += waited
         var request = request
@@ -368,6 +427,7 @@ public final class ManagementClient {
         }
         // Refresh a minute early (or a tenth of a short lifetime), so no request carries a dying token.
         token = (answer.value, clock() + lifetime - min(60, lifetime / 10))
+        recentTokens = [answer.value] + recentTokens.prefix(1)
         statistics.tokens += 1
         logger.info("fetched a Management API access token", metadata: ["token.lifetime": "\(lifetime)"])
         return answer.value
@@ -391,7 +451,8 @@ public final class ManagementClient {
 
     /// Auth0's error code and message from an error body (`{statusCode, error, message, errorCode}` for the API,
     /// `{error, error_description}` for the token endpoint).
-    static func errorDetails(_ response: HTTPResponse) -> (String?, String) {
+    /// `redact` is applied to the server's words before they are cut short, so no part of a secret survives.
+    static func errorDetails(_ response: HTTPResponse, redact: (String) -> String = { $0 }) -> (String?, String) {
         guard case .object(let fields)? = try? JSONValue.parse(response.body) else {
             return (nil, "HTTP \(response.status)")
         }
@@ -399,25 +460,26 @@ public final class ManagementClient {
             if case .string(let value)? = fields.first(where: { $0.key == key })?.value { return value }
             return nil
         }
-        let code = text("errorCode") ?? text("error")
-        let message = text("message") ?? text("error_description") ?? text("error") ?? "HTTP \(response.status)"
+        let code = (text("errorCode") ?? text("error")).map(redact)
+        let message = redact(text("message") ?? text("error_description") ?? text("error") ?? "HTTP \(response.status)")
         // A server's words are kept short: a report line is not the place for a megabyte of them.
         return (code.map { String($0.prefix(100)) }, message.count > 500 ? message.prefix(500) + "..." : message)
     }
 
-    static func describe(_ response: HTTPResponse) -> String {
-        let (code, message) = errorDetails(response)
+    static func describe(_ response: HTTPResponse, redact: (String) -> String = { $0 }) -> String {
+        let (code, message) = errorDetails(response, redact: redact)
         return "\(response.status) \(code ?? "")".trimmingCharacters(in: " ") + ": \(message)"
     }
 
-    /// Percent-encodes everything but RFC 3986's unreserved characters (`auth0|123` becomes `auth0%7C123`).
+    /// Percent-encodes everything but RFC 3986's unreserved characters (`auth0|123` becomes `auth0%7C123`), and
+    /// `.` too: a user id of `..` or `.` left as it is would be a dot segment, which a URL resolver collapses
+    /// (`/api/v2/users/../roles` is `POST /api/v2/roles`, creating a role). Auth0 decodes `%2E` like any other.
     public static func percentEncoded(_ text: String) -> String {
         var out = ""
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             default:
                 let hex = String(byte, radix: 16, uppercase: true)

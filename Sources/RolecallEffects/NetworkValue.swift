@@ -20,12 +20,13 @@ public enum NetworkValue {
         return value
     }
 
-    /// The seconds a `Retry-After` header asks to wait at Unix time `now`: delta-seconds (finite, not negative)
-    /// or an HTTP-date (a date in the past means no wait).
+    /// The seconds a `Retry-After` header asks to wait at Unix time `now`: delta-seconds (1 to 12 ASCII digits,
+    /// as HTTP defines them: no sign, fraction, exponent, hex or `inf`) or an HTTP-date (a date in the past means
+    /// no wait).
     public static func retryAfter(_ text: String?, now: Double) -> Double? {
         guard let text = text.map(Self.trimmed), !text.isEmpty, text.utf8.count <= 64 else { return nil }
-        if let seconds = Double(text) {
-            return seconds.isFinite && (0...latestTime).contains(seconds) ? seconds : nil
+        if text.utf8.allSatisfy({ (48...57).contains($0) }) {
+            return text.utf8.count <= 12 ? Double(text) : nil
         }
         guard let date = httpDate(text), now.isFinite else { return nil }
         return max(0, date - now)

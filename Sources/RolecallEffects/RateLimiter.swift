@@ -19,6 +19,15 @@ public final class RateLimiter {
     var tokens: Double
     var updated: Double
     var pausedUntil = 0.0
+    /// Why a limiter waits.
+    public enum WaitReason: Sendable, Equatable {
+        /// Pacing to ``rate``.
+        case rate
+        /// A response said no requests remain until its `x-ratelimit-reset`.
+        case reset
+    }
+    /// The wait ``acquire(before:)`` last refused to begin because it would end past the deadline, and why.
+    public private(set) var refusedWait: (seconds: Double, reason: WaitReason)?
     let clock: () -> Double
     let sleep: (Double) -> Void
     let logger: Logger
@@ -56,7 +65,10 @@ public final class RateLimiter {
         }
         refill()
         let bucketWait = tokens < 1 ? min((1 - tokens) / rate, maximumWait) : 0
-        guard now + pause + bucketWait < deadline else { return nil }
+        guard now + pause + bucketWait < deadline else {
+            refusedWait = (pause + bucketWait, pause > 0 ? .reset : .rate)
+            return nil
+        }
         if pause > 0 {
             logger.notice(
                 "pausing requests until the rate limit resets",
@@ -67,9 +79,13 @@ public final class RateLimiter {
         refill()
         if tokens < 1 {
             let wait = min((1 - tokens) / rate, maximumWait)
+            // A wait of a second or more is worth a line at the CLI's level (notice): the run seems stuck otherwise.
             logger.log(
-                level: wait >= 1 ? .info : .debug, "pacing requests to the configured rate",
-                metadata: ["wait.seconds": "\(Self.rounded(wait))", "wait.reason": "rate"])
+                level: wait >= 1 ? .notice : .debug, "pacing requests to the configured rate: the next request waits",
+                metadata: [
+                    "wait.seconds": "\(Self.rounded(wait))", "wait.reason": "rate",
+                    "rate.per_second": "\(rate)", "burst": "\(burst)",
+                ])
             sleep(wait)
             waited += wait
             refill()
@@ -86,7 +102,7 @@ public final class RateLimiter {
             let reset = NetworkValue.unixTime(headers["x-ratelimit-reset"])
         else { return }
         pausedUntil = max(pausedUntil, reset)
-        logger.info(
+        logger.notice(
             "the server says no requests remain until the reset",
             metadata: ["x-ratelimit-reset": "\(reset)", "wait.seconds": "\(Self.rounded(reset - clock()))"])
     }

@@ -265,11 +265,19 @@ extension Sandbox {
         state.bucketUpdated = now
         guard state.bucket >= 1 else { return nil }
         state.bucket -= 1
+        // A huge burst (or a tiny rate) makes these numbers too large for an Int; they are clamped, never trapped
+        // on (`Int(Double)` traps at 2^63 and above).
         return [
             ("x-ratelimit-limit", String(state.configuration.burst)),
-            ("x-ratelimit-remaining", String(Int(state.bucket))),
-            ("x-ratelimit-reset", String(Int((now + (burst - state.bucket) / rate).rounded(.up)))),
+            ("x-ratelimit-remaining", String(clampedInteger(state.bucket.rounded(.down)))),
+            ("x-ratelimit-reset", String(clampedInteger((now + (burst - state.bucket) / rate).rounded(.up)))),
         ]
+    }
+
+    /// `value` as an Int, clamped to 0...2^53 (NaN is 0): header numbers stay exact and never trap.
+    static func clampedInteger(_ value: Double) -> Int {
+        guard value.isFinite else { return value == .infinity ? 1 << 53 : 0 }
+        return Int(min(max(value, 0), Double(1 << 53)))
     }
 
     static func apiError(_ status: Int, _ error: String, _ message: String, _ code: String) -> JSONValue {

@@ -38,7 +38,7 @@ struct ApplyCommand: ParsableCommand {
     @Option(help: "A file of KEY=VALUE lines (AUTH0_DOMAIN, ...) read over the environment.")
     var tenantFile: String?
 
-    @Option(help: "Requests per second to pace to (Auth0's free tenants allow about 2).")
+    @Option(help: "Requests per second to pace to, 0.01 to 1000000 (Auth0's free tenants allow about 2).")
     var rate: Double = 2
 
     @Option(help: "Requests allowed back to back.")
@@ -56,8 +56,13 @@ struct ApplyCommand: ParsableCommand {
     @OptionGroup var diagnostics: DiagnosticOptions
 
     func validate() throws {
-        guard rate.isFinite, rate > 0 else { throw ValidationError("--rate must be a positive number") }
-        guard burst.isFinite, burst >= 1 else { throw ValidationError("--burst must be at least 1") }
+        // Below 0.01 a single pacing wait would pass the 60 s cap; 1e-308 is no rate at all.
+        guard rate.isFinite, (0.01...1_000_000).contains(rate) else {
+            throw ValidationError("--rate must be a number from 0.01 to 1000000 (requests per second)")
+        }
+        guard burst.isFinite, (1...1_000_000).contains(burst) else {
+            throw ValidationError("--burst must be at least 1 and at most 1000000")
+        }
         guard timeoutMs > 0 else { throw ValidationError("--timeout-ms must be positive (0 would mean no timeout)") }
         guard deadline.isFinite, deadline > 0 else { throw ValidationError("--deadline must be a positive number") }
     }
@@ -134,8 +139,12 @@ struct ApplyCommand: ParsableCommand {
             let outcomes = runner.apply(plan)
             summary.add(outcomes)
             Output.standardOutput(outcomes.map { $0.text + "\n" }.joined())
-            if let failure = runner.client.deadlineFailure {
-                stop = (number, "\(HumanText.line(failure.description)) (--deadline \(deadline) s)")
+            if case .deadline(let last, let wait)? = runner.client.deadlineFailure {
+                // Say which wait would have passed the deadline, when one did: a server's header can force it.
+                let what =
+                    wait.map { "\($0), past the --deadline of \(deadline) s" }
+                    ?? "the run's deadline passed (--deadline \(deadline) s)"
+                stop = (number, HumanText.line(what + (last.map { " (last problem: \($0))" } ?? "")))
             } else if let failure = runner.client.tokenFailure {
                 stop = (number, "no access token from POST /oauth/token: \(HumanText.line(failure.description))")
             }

@@ -16,10 +16,10 @@ struct SandboxCommand: ParsableCommand {
     @Option(help: "Port to listen on (0 picks a free one).")
     var port: Int = 8787
 
-    @Option(help: "Requests per second the sandbox allows.")
+    @Option(help: "Requests per second the sandbox allows (at most 1000000).")
     var rate: Double = 10
 
-    @Option(help: "Requests it allows back to back.")
+    @Option(help: "Requests it allows back to back (1 to 1000000).")
     var burst: Int = 10
 
     @Option(name: .customLong("fail-429"), help: "Answer the first N API requests with 429.")
@@ -31,10 +31,19 @@ struct SandboxCommand: ParsableCommand {
     @Option(help: "Delay every answer by this many milliseconds.")
     var delayMs = 0
 
+    /// The highest `--rate` taken: far above any Auth0 tenant's limit, low enough for every header number.
+    static let maximumRate = 1_000_000.0
+    /// The largest `--burst` taken.
+    static let maximumBurst = 1_000_000
+
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
-        guard rate.isFinite, rate > 0 else { throw ValidationError("--rate must be a positive number") }
-        guard burst >= 1 else { throw ValidationError("--burst must be at least 1") }
+        guard rate.isFinite, rate > 0, rate <= Self.maximumRate else {
+            throw ValidationError("--rate must be a positive number up to \(Int(Self.maximumRate))")
+        }
+        guard (1...Self.maximumBurst).contains(burst) else {
+            throw ValidationError("--burst must be at least 1 and at most \(Self.maximumBurst)")
+        }
         guard tooManyRequests >= 0, serverErrors >= 0 else {
             throw ValidationError("--fail-429 and --fail-5xx must not be negative")
         }

@@ -90,7 +90,9 @@ import Testing
         ["apply", "--timeout-ms=0"], ["apply", "--timeout-ms=-5"], ["apply", "--deadline=0"],
         ["apply", "--deadline=nan"], ["apply", "--rate=nan"], ["apply", "--burst=inf"], ["sandbox", "--rate=0"],
         ["sandbox", "--rate=nan"], ["sandbox", "--port=70000"], ["sandbox", "--port=65536"], ["sandbox", "--port=-1"],
-        ["sandbox", "--burst=0"],
+        ["sandbox", "--burst=0"], ["sandbox", "--burst=9223372036854775807"], ["sandbox", "--burst=1000001"],
+        ["sandbox", "--rate=1000001"], ["apply", "--rate=1e-308"], ["apply", "--rate=0.009"],
+        ["apply", "--rate=1000001"], ["apply", "--burst=1000001"],
     ])
     func badNumbersAreUsageErrors(arguments: [String]) throws {
         let event = arguments[0] == "apply" ? ["--event", "rules/events/first-login.json"] : []
@@ -164,6 +166,31 @@ import Testing
         #expect(errors.count == 1, "\(run.stderr)")
         #expect(errors.first?.contains("the run's deadline passed") == true, "\(run.stderr)")
         #expect(errors.first?.contains("later events not applied") == true, "\(run.stderr)")
+        Self.expectNoSecret(run)
+    }
+
+    /// A server's Retry-After past the deadline stops the run with a message saying which wait it was.
+    @Test func aForcedWaitPastTheDeadlineIsNamedInTheStopMessage() throws {
+        var configuration = Sandbox.Configuration.seeded()
+        configuration.clientSecret = Self.secret
+        configuration.faults.tooManyRequests = 1
+        configuration.faults.retryAfter = 60
+        let sandbox = Sandbox(configuration)
+        defer { sandbox.shutdown() }
+        let port = try sandbox.start()
+        let run = try Self.rules(
+            ["apply", "--event", "rules/events/first-login.json", "--deadline", "30"],
+            environment: [
+                "AUTH0_DOMAIN": configuration.domain, "AUTH0_CLIENT_ID": configuration.clientID,
+                "AUTH0_CLIENT_SECRET": Self.secret, "AUTH0_BASE_URL": "http://127.0.0.1:\(port)",
+            ])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.seconds < 10, "it waited instead of stopping")
+        let errors = run.stderr.split(separator: "\n").filter { $0.hasPrefix("rules: error:") }
+        #expect(
+            errors.first?.hasPrefix(
+                "rules: error: stopped at event 1: the server asked to wait 60.0 s (Retry-After), past the "
+                    + "--deadline of 30.0 s (last problem: ") == true, "\(run.stderr)")
         Self.expectNoSecret(run)
     }
 
