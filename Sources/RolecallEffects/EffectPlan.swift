@@ -25,7 +25,10 @@ public struct UserPlan: Sendable {
     /// (`rol_...`) cannot be compared with them, so it is never skipped.
     public static func make(decision: Decision, event: JSONValue) throws(PlanError) -> UserPlan {
         guard case .string(let userID)? = event["user"]?["user_id"], !userID.isEmpty else {
-            throw PlanError(message: "the event has no user.user_id, so there is no user to change")
+            let found = event["user"]?["user_id"]
+            let what =
+                found == nil || found == .null ? "has no user.user_id" : "has a user.user_id that is not a string"
+            throw PlanError(message: "the event \(what), so there is no user to change")
         }
         var held: Set<String> = []
         if case .array(let roles)? = event["authorization"]?["roles"] {
@@ -34,7 +37,8 @@ public struct UserPlan: Sendable {
         var plan = UserPlan(userID: userID, assign: [], revoke: [], skipped: [])
         for role in decision.assign {
             let planned = PlannedRole(role: role, rule: decision.decidedBy[role] ?? "")
-            if held.contains(role) {
+            // A held *name* equal to an id (`rol_123`) is a role named so, not the role with that id.
+            if held.contains(role) && !role.hasPrefix("rol_") {
                 plan.skipped.append(
                     EffectOutcome(user: userID, planned, assign: true, status: .skipped("already held")))
             } else {

@@ -75,12 +75,13 @@ public struct Checker {
                 var rule = parsedRule
                 rule.ordinal = position + 1
                 rule.fileLabel = label
-                if let name = rule.name {
-                    if let first = named[name] {
-                        checker.report(.duplicateRule(name, file, rule.nameSpan ?? rule.span, first: first))
-                    } else {
-                        named[name] = rule
-                    }
+                // Written and generated names share one namespace: a rule written `rule "r.rules#1"` must not
+                // take the name of the anonymous first rule of r.rules, or decisions could not tell them apart.
+                let name = rule.displayName
+                if let first = named[name] {
+                    checker.report(.duplicateRule(name, file, rule.nameSpan ?? rule.span, first: first))
+                } else {
+                    named[name] = rule
                 }
                 if let stopper = alwaysStops {
                     checker.report(.unreachableRule(file, rule.nameSpan ?? rule.span, stop: stopper))

@@ -64,7 +64,10 @@ public enum FileWriter {
             let length = readlink(current, &buffer, buffer.count - 1)
             guard length >= 0 else { throw failure(path, errno) }
             let link = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            current = link.hasPrefix("/") ? link : (current as NSString).deletingLastPathComponent + "/" + link
+            // A relative link is relative to the link's own directory; a bare name's directory is the current one
+            // (not the empty string, which would make `t.xml` into `/t.xml`).
+            let directory = (current as NSString).deletingLastPathComponent
+            current = link.hasPrefix("/") || directory.isEmpty ? link : directory + "/" + link
         }
         throw failure(path, ELOOP)
     }

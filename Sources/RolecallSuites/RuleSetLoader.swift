@@ -43,10 +43,19 @@ public enum RuleSetLoader {
     }
 
     /// The bytes of the file at `path`, at most ``maxFileBytes`` of them.
-    static func read(_ path: String) throws(Failure) -> [UInt8] {
-        let fd = open(path, O_RDONLY)
+    ///
+    /// Only a regular file (after links) is read: a FIFO or a device named `x.rules` in a rules directory would
+    /// otherwise block every command forever (a FIFO with no writer) or feed it without end. It is opened without
+    /// blocking, so even a FIFO is refused at once.
+    public static func read(_ path: String) throws(Failure) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw Failure(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            throw Failure(description: "\(path) is not a regular file")
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {

@@ -304,3 +304,28 @@ final class Harness {
         #expect(throws: ConfigurationError.self) { try TenantConfiguration.fromEnvironment(["AUTH0_DOMAIN": "x"]) }
     }
 }
+
+/// The planner compares decided roles with `authorization.roles`, which holds role *names*.
+@Suite struct PlannerTests {
+    static func plan(assign: [String], held: [String], userID: JSONValue = .string("u")) throws -> UserPlan {
+        let decision = Decision(assign: assign, revoke: [], roles: [], matched: [], errors: [])
+        let event = JSONValue.object([
+            ("user", .object([("user_id", userID)])),
+            ("authorization", .object([("roles", .array(held.map(JSONValue.string)))])),
+        ])
+        return try UserPlan.make(decision: decision, event: event)
+    }
+
+    /// Found by an attacker: a role *named* `rol_123` is not the role whose id is `rol_123`; the assign by id was
+    /// skipped as "already held" and lost.
+    @Test func anAssignByIDIsNeverSkippedForAHeldName() throws {
+        let plan = try Self.plan(assign: ["rol_123", "admin"], held: ["rol_123", "admin"])
+        #expect(plan.assign.map(\.role) == ["rol_123"])
+        #expect(plan.skipped.map(\.role) == ["admin"])
+    }
+
+    @Test func aUserIDOfTheWrongTypeIsNamedSo() {
+        let error = #expect(throws: PlanError.self) { try Self.plan(assign: ["a"], held: [], userID: .number(123)) }
+        #expect(error?.message == "the event has a user.user_id that is not a string, so there is no user to change")
+    }
+}

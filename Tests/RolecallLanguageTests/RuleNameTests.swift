@@ -64,3 +64,21 @@ import Testing
         #expect(d.message == "this rule assigns `a`, but \"r.rules#2\" always revokes it afterwards")
     }
 }
+
+/// Found by an attacker: a written name could take an anonymous rule's generated name, so two rules shared one
+/// name in decisions and suites.
+@Suite struct RuleNameCollisionTests {
+    @Test func aWrittenNameCannotTakeAGeneratedOne() {
+        let after = Checker.check([
+            SourceFile(path: "x.rules", text: "when true assign \"a\"\nrule \"x.rules#1\" when true assign \"b\"\n")
+        ])
+        #expect(
+            after.diagnostics.filter { $0.severity == .error }.map(\.message) == ["duplicate rule name `x.rules#1`"])
+        let before = Checker.check([
+            SourceFile(path: "a.rules", text: "rule \"b.rules#1\" when true assign \"a\"\n"),
+            SourceFile(path: "b.rules", text: "when true assign \"b\"\n"),
+        ])
+        #expect(
+            before.diagnostics.filter { $0.severity == .error }.map(\.message) == ["duplicate rule name `b.rules#1`"])
+    }
+}

@@ -49,15 +49,35 @@ import Testing
         #expect(suite.problems.map { [$0.line, $0.column] } == [[2, 10]])
     }
 
-    /// An event file is read like a rule file: `/dev/zero` is an error after 16 MiB, not a hang.
+    /// An event file is read like a rule file: only a regular file, so `/dev/zero` is an error, not a hang.
     @Test func anEndlessEventFileIsAnErrorNotAHang() throws {
         let suite = SuiteLoader.parse(
             "tests:\n  - {name: zero, event: /dev/zero, expect: {}}\n", path: "z.test.yaml", directory: ".")
         #expect(suite.cases.isEmpty)
         #expect(
             suite.problems.map(\.message) == [
-                "cannot read event file `/dev/zero`: /dev/zero is larger than 16777216 bytes"
+                "cannot read event file `/dev/zero`: /dev/zero is not a regular file"
             ])
+    }
+
+    /// Found by an attacker: a FIFO named like a rule file in a rules directory blocked every command.
+    @Test func aFIFOInARulesDirectoryIsRefusedNotWaitedOn() throws {
+        let scratch = try Scratch(["r.rules": Self.rules])
+        #expect(mkfifo(scratch.path + "/f.rules", 0o644) == 0)
+        #expect(throws: RuleSetLoader.Failure.self) { try RuleSetLoader.load([scratch.path]) }
+        do {
+            _ = try RuleSetLoader.load([scratch.path])
+        } catch {
+            #expect(error.description == "\(scratch.path)/f.rules is not a regular file")
+        }
+    }
+
+    /// A whole test case is an alias too: refused before it is copied once per use.
+    @Test func anAliasedTestCaseIsRefused() throws {
+        let suite = SuiteLoader.parse(
+            "tests:\n  - &t {name: one, event: {}, expect: {}}\n  - *t\n  - *t\n", path: "t.test.yaml", directory: ".")
+        #expect(suite.cases.isEmpty)
+        #expect(suite.problems.map { [$0.line, $0.column] } == [[3, 5]])
     }
 
     @Test func anchorsWithoutAliasesAreFine() throws {

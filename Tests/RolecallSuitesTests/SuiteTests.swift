@@ -171,10 +171,13 @@ final class Scratch {
               - {name: "<ok> & fine", event: {}, expect: {assign: []}}
               - {name: broken, event: {}, expect: {assign: [staff]}}
               - {name: unreadable, event: {}, expect: {what: 1}}
+              - {name: "not xml \\uFFFE\\uFFFF\\u0001", event: {}, expect: {}}
             """,
         ])
         let xml = JUnitReport.xml(SuiteRunner().run([scratch.path + "/r.test.yaml"]))
-        #expect(xml.contains(#"<testsuites name="rules test" tests="3" failures="2">"#))
+        #expect(xml.contains(#"<testsuites name="rules test" tests="4" failures="2">"#))
+        // Characters XML 1.0 cannot hold (U+FFFE and U+FFFF too, not only controls) become U+FFFD.
+        #expect(xml.contains("<testcase name=\"not xml \u{FFFD}\u{FFFD}\u{FFFD}\""))
         #expect(xml.contains(#"<testcase name="&lt;ok&gt; &amp; fine""#))
         #expect(
             xml.contains(

@@ -34,6 +34,24 @@ import Testing
             try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == ["link.rules", "real.rules"])
     }
 
+    /// Found by an attacker: a link named without a directory (`link.rules` run from its own directory) was
+    /// resolved against `/`, so the formatted text went to `/real.rules` and the real file stayed as it was.
+    @Test func aLinkNamedWithoutADirectoryIsResolvedInTheCurrentOne() throws {
+        let target = try CLITests.temporary("bare-real.rules", Self.unformatted)
+        let directory = (target as NSString).deletingLastPathComponent
+        try FileManager.default.createSymbolicLink(
+            atPath: directory + "/bare.rules", withDestinationPath: "bare-real.rules")
+        let run = try CLITests.rules(["fmt", "--write", "bare.rules"], directory: directory)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "when logins_count == 1\nassign \"member\"\n")
+        #expect(!FileManager.default.fileExists(atPath: "/bare-real.rules"))
+        try FileManager.default.createSymbolicLink(atPath: directory + "/loop1", withDestinationPath: "loop2")
+        try FileManager.default.createSymbolicLink(atPath: directory + "/loop2", withDestinationPath: "loop1")
+        let loop = try CLITests.rules(["test", "rules/", "--quiet", "--junit", directory + "/loop1"])
+        #expect(loop.status != 0)
+        #expect(!FileManager.default.fileExists(atPath: "/loop2"))
+    }
+
     @Test func fmtWriteRefusesAReadOnlyFileEvenAsRoot() throws {
         let path = try CLITests.temporary("ro.rules", Self.unformatted)
         try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: path)
