@@ -146,7 +146,7 @@ final class LineReader {
                 return line.count > maxLine ? .oversized(line.count) : .line(line)
             }
             scanned = end - start
-            if scanned > maxLine { return try skipOversized() }
+            if scanned > maxLine { return try skipOversized(idle: idle, signals: signals) }
             if atEOF {
                 guard end > start else { return nil }
                 let line = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
@@ -157,12 +157,15 @@ final class LineReader {
         }
     }
 
-    /// Discards the rest of an oversized line and reports its length.
-    func skipOversized() throws -> Line {
+    /// Discards the rest of an oversized line and reports its length. `idle` runs first, since the rest may be
+    /// endless and never block (so what was decided before it is written now), and a signal seen by `signals`
+    /// ends the skip as it ends any read.
+    func skipOversized(idle: () -> Void = {}, signals: SignalWatch? = nil) throws -> Line {
         var total = end - start
         start = 0
         end = 0
-        while try fill() {
+        idle()
+        while try fill(idle: idle, signals: signals) {
             if let newline = memchr(buffer.baseAddress!, 0x0A, end) {
                 let index = buffer.baseAddress!.distance(to: UnsafeMutableRawPointer(newline))
                 total += index

@@ -17,11 +17,12 @@ import Testing
         let output = Pipe()
         var received: [UInt8] = []
 
-        init() throws {
+        /// Reads from `producer`'s output when given, else from ``input``; `options` follow the usual arguments.
+        init(producer: Pipe? = nil, options: [String] = []) throws {
             process.executableURL = URL(fileURLWithPath: CLITests.binary)
-            process.arguments = ["eval", "rules/default-roles.rules", "--events", "-"]
+            process.arguments = ["eval", "rules/default-roles.rules", "--events", "-"] + options
             process.currentDirectoryURL = URL(fileURLWithPath: CLITests.root)
-            process.standardInput = input
+            process.standardInput = producer ?? input
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice
             try process.run()
@@ -77,5 +78,43 @@ import Testing
         let all = session.lines(102, within: 1)
         #expect(all.count == 101)
         #expect(all.allSatisfy { $0.hasPrefix(#"{"assign":["member"]"#) })
+    }
+
+    /// An attacker's producer that never blocks: one event, then a line that never ends (`tr` turning /dev/zero
+    /// into an endless run of `a`, no newline). The command skips the oversized line without buffering it; the
+    /// decision made before the skip is written, and SIGTERM or SIGINT still end the command promptly by the signal.
+    @Test(arguments: [SIGTERM, SIGINT])
+    func aSignalEndsTheSkipOfAnEndlessOversizedLine(signal: Int32) throws {
+        let producer = Process()
+        let pipe = Pipe()
+        producer.executableURL = URL(fileURLWithPath: "/bin/sh")
+        producer.arguments = [
+            "-c", #"printf '%s\n' "$1"; exec tr '\0' a < /dev/zero"#, "sh", #"{"stats":{"logins_count":1}}"#,
+        ]
+        producer.standardOutput = pipe
+        try producer.run()
+        defer {
+            producer.terminate()
+            producer.waitUntilExit()
+        }
+        // A small limit, and a pause once the decision is out, so the signal comes well into the skip.
+        let session = try Session(producer: pipe, options: ["--max-event-bytes", "4096"])
+        let decisions = session.lines(1, within: 10)
+        #expect(decisions.count == 1, "the decision before the endless line was not written")
+        Thread.sleep(forTimeInterval: 0.5)
+        kill(session.process.processIdentifier, signal)
+        let deadline = Date().addingTimeInterval(5)
+        while session.process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        guard !session.process.isRunning else {
+            kill(session.process.processIdentifier, SIGKILL)
+            session.process.waitUntilExit()
+            Issue.record("still running 5 s after signal \(signal) while skipping an oversized line")
+            return
+        }
+        #expect(session.process.terminationReason == .uncaughtSignal)
+        #expect(session.process.terminationStatus == signal)
+        let all = session.lines(2, within: 1)
+        #expect(all.count == 1)
+        #expect(all.first?.hasPrefix(#"{"assign":["member"]"#) == true)
     }
 }
