@@ -29,6 +29,18 @@ import Testing
     }
 
     /// A client for `server`, recording its log in `log`; `waits` records waits instead of sleeping them.
+    /// A well-behaved server whose every answer says no requests remain until `reset`.
+    static func noneRemaining(reset: String) throws -> HostileServer {
+        try HostileServer { request, _ in
+            guard case .respond(let status, let headers, let body) = HostileServer.wellBehaved(request) else {
+                return .close
+            }
+            return .respond(
+                status: status, headers: headers + [("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", reset)],
+                body: body)
+        }
+    }
+
     static func client(
         _ server: HostileServer, log: RecordingLog, policy: RetryPolicy = quickPolicy(),
         timeouts: CurlClient.Timeouts = .init(connectMilliseconds: 1_000, totalMilliseconds: 2_000),
@@ -80,14 +92,7 @@ import Testing
     /// A reset that is not a sensible Unix time on a 2xx (which trapped converting to Int) is ignored.
     @Test(arguments: ["inf", "1e300", "nan", "-inf", "-5", "99999999999999999999", "0x1p70", ""])
     func anAbsurdResetOnASuccessIsIgnored(reset: String) throws {
-        let server = try HostileServer { request, _ in
-            guard case .respond(let status, let headers, let body) = HostileServer.wellBehaved(request) else {
-                return .close
-            }
-            return .respond(
-                status: status, headers: headers + [("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", reset)],
-                body: body)
-        }
+        let server = try Self.noneRemaining(reset: reset)
         defer { server.stop() }
         let log = RecordingLog()
         let waits = Waits()
@@ -172,14 +177,7 @@ import Testing
     /// A reset 100,000 s away pauses the pacer for the cap, and says so in the log.
     @Test func aResetFarInTheFutureIsCappedAndLogged() throws {
         let reset = String(Int(wallClock()) + 100_000)
-        let server = try HostileServer { request, _ in
-            guard case .respond(let status, let headers, let body) = HostileServer.wellBehaved(request) else {
-                return .close
-            }
-            return .respond(
-                status: status, headers: headers + [("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", reset)],
-                body: body)
-        }
+        let server = try Self.noneRemaining(reset: reset)
         defer { server.stop() }
         let log = RecordingLog()
         let waits = Waits()
