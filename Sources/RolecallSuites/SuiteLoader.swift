@@ -198,13 +198,23 @@ public enum SuiteLoader {
 
         /// A YAML node as JSON, with scalar types from the core schema.
         mutating func json(_ node: Node) throws(Invalid) -> JSONValue {
+            // Only the tags JSON has a value for: `!!binary`, `!!timestamp` or a custom tag would otherwise turn
+            // silently into a string the author did not mean.
+            let tag = SuiteLoader.tag(of: node)
+            guard SuiteLoader.jsonTags.contains(tag) else {
+                throw problem("the YAML tag `\(tag.rawValue)` is not supported in suites (events are JSON)", at: node)
+            }
             switch node {
             case .scalar(let scalar):
-                switch SuiteLoader.tag(of: node) {
+                switch tag {
                 case .null: return .null
                 case .bool: return .bool(scalar.string.lowercased() == "true")
                 case .int, .float:
                     guard let number = Double(scalar.string) else { return .string(scalar.string) }
+                    // I-JSON: a number a double cannot hold is an error, not `null` or infinity.
+                    guard number.isFinite else {
+                        throw problem("`\(scalar.string)` is out of the range of a JSON number", at: node)
+                    }
                     return .number(number)
                 default: return .string(scalar.string)
                 }
@@ -234,6 +244,9 @@ public enum SuiteLoader {
 
     /// The resolved tag of a node (plain scalars by the core-schema resolver, quoted ones are strings).
     static func tag(of node: Node) -> Tag.Name { Tag.Name(rawValue: node.tag.rawValue) }
+
+    /// The tags a suite's events may use: those of the JSON values.
+    static let jsonTags: Set<Tag.Name> = [.null, .bool, .int, .float, .str, .seq, .map]
 
     /// Where a YAML error is and what it says.
     static func describe(_ error: YamlError) -> (Mark?, String) {

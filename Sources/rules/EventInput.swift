@@ -48,7 +48,14 @@ struct EventInput: ParsableArguments {
     func forEach(idle: () -> Void = {}, signals: SignalWatch? = nil, _ body: (Int, Item) throws -> Void) throws {
         do {
             if let event {
-                let bytes = try readFile(event, limit: maxEventBytes)
+                // The file's final line end is not part of the event: an event of exactly the limit passes with
+                // or without it, as the same event does as a line of --events.
+                var bytes = try readFile(event, limit: maxEventBytes + 2, reportedLimit: maxEventBytes)
+                if bytes.last == 0x0A { bytes.removeLast() }
+                if bytes.last == 0x0D { bytes.removeLast() }
+                guard bytes.count <= maxEventBytes else {
+                    throw CLIError("\(source) is larger than \(maxEventBytes) bytes")
+                }
                 try bytes.withUnsafeBytes { try body(1, .event($0)) }
                 return
             }

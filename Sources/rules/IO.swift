@@ -37,8 +37,9 @@ enum Output {
     static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 }
 
-/// Reads a whole file (or standard input for `-`), refusing more than `limit` bytes.
-func readFile(_ path: String, limit: Int) throws -> [UInt8] {
+/// Reads a whole file (or standard input for `-`), refusing more than `limit` bytes; the error names
+/// `reportedLimit` when the caller allows a line end beyond the limit it documents.
+func readFile(_ path: String, limit: Int, reportedLimit: Int? = nil) throws -> [UInt8] {
     let fd = path == "-" ? 0 : open(path, O_RDONLY)
     guard fd >= 0 else { throw CLIError("cannot open \(path): \(String(cString: strerror(errno)))") }
     defer { if fd != 0 { close(fd) } }
@@ -52,7 +53,7 @@ func readFile(_ path: String, limit: Int) throws -> [UInt8] {
         }
         if count == 0 { return bytes }
         if bytes.count + count > limit {
-            throw CLIError("\(path) is larger than \(limit) bytes")
+            throw CLIError("\(path) is larger than \(reportedLimit ?? limit) bytes")
         }
         bytes += chunk[0..<count]
     }
@@ -133,6 +134,13 @@ final class LineReader {
         }
     }
 
+    /// Every line is held to the limit, not only one longer than what is buffered; a CRLF line's `\r` is its line
+    /// end, not part of the event, so an event of exactly `maxLine` bytes passes with either line end.
+    static func held(_ line: UnsafeRawBufferPointer, to maxLine: Int) -> Line {
+        let length = line.count - (line.last == 0x0D ? 1 : 0)
+        return length > maxLine ? .oversized(length) : .line(line)
+    }
+
     /// The next record, or nil at end of input. `idle` and `signals` are as for ``fill(idle:signals:)``.
     func next(idle: () -> Void = {}, signals: SignalWatch? = nil) throws -> Line? {
         var scanned = 0  // bytes after `start` already known to hold no newline
@@ -142,16 +150,16 @@ final class LineReader {
                 let index = buffer.baseAddress!.distance(to: UnsafeMutableRawPointer(newline))
                 let line = UnsafeRawBufferPointer(rebasing: buffer[start..<index])
                 start = index + 1
-                // Every line is held to the limit, not only one longer than what is buffered.
-                return line.count > maxLine ? .oversized(line.count) : .line(line)
+                return LineReader.held(line, to: maxLine)
             }
             scanned = end - start
-            if scanned > maxLine { return try skipOversized(idle: idle, signals: signals) }
+            // One byte of slack: the `\r` of a CRLF line end is not part of the event.
+            if scanned > maxLine + 1 { return try skipOversized(idle: idle, signals: signals) }
             if atEOF {
                 guard end > start else { return nil }
                 let line = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
                 start = end
-                return .line(line)
+                return LineReader.held(line, to: maxLine)
             }
             _ = try fill(idle: idle, signals: signals)
         }

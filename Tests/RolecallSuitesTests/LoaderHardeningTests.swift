@@ -80,6 +80,22 @@ import Testing
         #expect(suite.problems.map { [$0.line, $0.column] } == [[3, 5]])
     }
 
+    /// Found by an attacker: scalars JSON cannot hold were converted silently.
+    @Test(arguments: [
+        ("{user: {n: 1e999}}", "`1e999` is out of the range of a JSON number"),
+        (
+            "{user: {b: !!binary YWxpY2U=}}",
+            "the YAML tag `tag:yaml.org,2002:binary` is not supported in suites (events are JSON)"
+        ),
+        ("{user: !custom {a: 1}}", "the YAML tag `!custom` is not supported in suites (events are JSON)"),
+    ])
+    func scalarsJSONCannotHoldAreErrors(event: String, message: String) throws {
+        let suite = SuiteLoader.parse(
+            "tests:\n  - {name: one, event: \(event), expect: {}}\n", path: "n.test.yaml", directory: ".")
+        #expect(suite.cases.isEmpty)
+        #expect(suite.problems.map(\.message) == [message])
+    }
+
     @Test func anchorsWithoutAliasesAreFine() throws {
         let suite = SuiteLoader.parse(
             "tests:\n  - {name: one, event: &e {user: {email: a}}, expect: {}}\n", path: "a.test.yaml", directory: ".")

@@ -29,6 +29,26 @@ import Testing
         #expect(run.status == 2)
     }
 
+    /// Found by an attacker: a CRLF line's `\r` counted toward the limit, and so did an `--event` file's final
+    /// newline. The line end is not part of the event.
+    @Test func lineEndsDoNotCountTowardTheLimit() throws {
+        let input = [Self.event(bytes: 100), Self.event(bytes: 101), Self.event(bytes: 100)].joined(separator: "\r\n")
+        let run = try CLITests.rules(
+            ["eval", "rules/default-roles.rules", "--events", "-", "--max-event-bytes", "100"],
+            input: Data((input + "\r\n").utf8))
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)
+        #expect(lines[0].hasPrefix(#"{"assign":["member"]"#))
+        #expect(lines[1] == #"{"error":{"line":2,"message":"event is 101 bytes, more than --max-event-bytes 100"}}"#)
+        #expect(lines[2].hasPrefix(#"{"assign":["member"]"#))
+        for (size, lineEnd, status) in [(100, "\n", Int32(0)), (100, "\r\n", 0), (101, "\n", 2)] {
+            let file = try CLITests.temporary("e.json", Self.event(bytes: size) + lineEnd)
+            let single = try CLITests.rules(
+                ["eval", "rules/default-roles.rules", "--event", file, "--max-event-bytes", "100"])
+            #expect(single.status == status, "\(size) \(single.stderr)")
+        }
+    }
+
     @Test func applyHoldsEveryLineToTheLimitToo() throws {
         let input = Self.event(bytes: 101) + "\n"
         let run = try CLITests.rules(
