@@ -5,6 +5,7 @@ public enum DiagnosticCode: String, Sendable, Hashable, CaseIterable {
     // lexer
     case invalidUTF8 = "invalid-utf8"
     case unexpectedCharacter = "unexpected-character"
+    case bidiControl = "bidi-control"
     case unterminatedString = "unterminated-string"
     case invalidEscape = "invalid-escape"
     case unterminatedRegex = "unterminated-regex"
@@ -44,6 +45,16 @@ extension Diagnostic {
         Diagnostic(
             .error, .invalidUTF8, "invalid UTF-8 byte in rule file", file: file, span: span,
             help: "rule files must be UTF-8 text")
+    }
+
+    static func bidiControl(in place: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
+        let scalar = file.text(span).unicodeScalars.first.map { String($0.value, radix: 16, uppercase: true) } ?? "?"
+        return Diagnostic(
+            .error, .bidiControl,
+            "bidirectional control character U+\(scalar) in \(place): the text can read differently than it runs",
+            file: file, span: span,
+            help: place == "a string"
+                ? "write it as an escape, `\\u{\(scalar.lowercased())}`, if it is meant" : "remove it")
     }
 
     static func unexpectedCharacter(_ file: SourceFile, _ span: Span) -> Diagnostic {

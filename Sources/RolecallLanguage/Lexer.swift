@@ -134,17 +134,56 @@ public struct Lexer {
         bytes.withUnsafeBufferPointer { wellFormedUTF8Length($0.baseAddress!, count: $0.count, at: index) }
     }
 
+    /// The length of the line end at `index` (`\n`, `\r`, U+2028, U+2029, U+0085), or 0.
+    func lineEndLength(at index: Int) -> Int {
+        guard index < bytes.count else { return 0 }
+        switch bytes[index] {
+        case UInt8(ascii: "\n"): return 1
+        case UInt8(ascii: "\r"): return index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "\n") ? 2 : 1
+        case 0xC2 where index + 1 < bytes.count && bytes[index + 1] == 0x85: return 2
+        case 0xE2 where index + 2 < bytes.count && bytes[index + 1] == 0x80 && (bytes[index + 2] & 0xFE) == 0xA8:
+            return 3
+        default: return 0
+        }
+    }
+
+    /// Skips one valid UTF-8 character at the offset, reporting a bidirectional control character (the "Trojan
+    /// source" trick: text that reads differently than it runs), or a run of invalid bytes reported once.
+    mutating func skipNonASCII(in place: String) {
+        let start = offset
+        if let length = Lexer.utf8SequenceLength(bytes, at: offset) {
+            offset += length
+            if length == 3, bytes[start] == 0xE2,
+                (bytes[start + 1] == 0x80 && (0xAA...0xAE).contains(bytes[start + 2]))
+                    || (bytes[start + 1] == 0x81 && (0xA6...0xA9).contains(bytes[start + 2]))
+            {
+                report(.bidiControl(in: place, file, Span(start, offset)))
+            }
+            return
+        }
+        offset += 1
+        while let next = peek(), next >= 0x80, Lexer.utf8SequenceLength(bytes, at: offset) == nil { offset += 1 }
+        report(.invalidUTF8(file, Span(start, offset)))
+    }
+
     mutating func skipTrivia() {
         while let byte = peek() {
             switch byte {
             case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"):
                 offset += 1
             case UInt8(ascii: "#"):
+                // A comment ends at any line end an editor shows as one (a lone `\r`, U+2028, U+2029, U+0085 too),
+                // so no rule can hide in what looks like the line after a comment.
                 let start = offset
-                while let next = peek(), next != UInt8(ascii: "\n") { offset += 1 }
-                var end = offset
-                if end > start, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-                comments.append(Span(start, end))
+                while peek() != nil, lineEndLength(at: offset) == 0 {
+                    if peek()! >= 0x80 {
+                        skipNonASCII(in: "a comment")
+                    } else {
+                        offset += 1
+                    }
+                }
+                comments.append(Span(start, offset))
+                offset += lineEndLength(at: offset)
             default:
                 return
             }
@@ -208,13 +247,9 @@ public struct Lexer {
                 continue
             }
             if byte >= 0x80 {
-                if let length = Lexer.utf8SequenceLength(bytes, at: offset) {
-                    value.append(contentsOf: bytes[offset..<(offset + length)])
-                    offset += length
-                } else {
-                    report(.invalidUTF8(file, Span(offset, offset + 1)))
-                    offset += 1
-                }
+                let from = offset
+                skipNonASCII(in: "a string")
+                value.append(contentsOf: bytes[from..<offset])
                 continue
             }
             value.append(byte)
@@ -290,12 +325,7 @@ public struct Lexer {
                 break
             }
             if byte >= 0x80 {
-                if let length = Lexer.utf8SequenceLength(bytes, at: offset) {
-                    offset += length
-                } else {
-                    report(.invalidUTF8(file, Span(offset, offset + 1)))
-                    offset += 1
-                }
+                skipNonASCII(in: "a regex")
                 continue
             }
             offset += 1

@@ -35,7 +35,13 @@ public final class SourceFile: Sendable {
         self.path = path
         self.bytes = bytes
         var starts = [0]
-        for (offset, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") { starts.append(offset + 1) }
+        // A lone `\r` ends a line too, as editors show it (and as the lexer ends a comment there).
+        for (offset, byte) in bytes.enumerated()
+        where byte == UInt8(ascii: "\n")
+            || (byte == UInt8(ascii: "\r") && (offset + 1 == bytes.count || bytes[offset + 1] != UInt8(ascii: "\n")))
+        {
+            starts.append(offset + 1)
+        }
         self.lineStarts = starts
     }
 

@@ -87,6 +87,29 @@ import Testing
         #expect(separate.map(\.message) == ["unexpected character `@`", "unexpected character `$`"])
     }
 
+    /// Found by an attacker ("Trojan source"): text an editor shows one way must not run another way.
+    @Test func aLineEndAnEditorShowsEndsAComment() {
+        for lineEnd in ["\r", "\u{2028}", "\u{2029}", "\u{85}", "\r\n", "\n"] {
+            let source = "rule \"a\" when user.email_verified assign \"x\"\n# note\(lineEnd)rule \"b\" assign \"y\"\n"
+            let checked = Checker.check([SourceFile(path: "t.rules", text: source)])
+            #expect(checked.rules.map(\.name) == ["a", "b"], "line end \(Array(lineEnd.unicodeScalars))")
+        }
+        let file = SourceFile(path: "t.rules", text: "# one\rrule \"b\" assign \"y\"\n")
+        #expect(file.location(of: 7).line == 2)
+    }
+
+    @Test func bidirectionalControlsAreErrorsAndInvalidUTF8InCommentsToo() {
+        let source =
+            "rule \"a\u{202E}\" when user.email matches /x\u{2066}/ assign \"x\" # c\u{202D}\n"
+        let checked = Checker.check([SourceFile(path: "t.rules", text: source)])
+        #expect(checked.diagnostics.map(\.code) == [.bidiControl, .bidiControl, .bidiControl])
+        #expect(
+            checked.diagnostics.first?.message
+                == "bidirectional control character U+202E in a string: the text can read differently than it runs")
+        let invalid = Checker.check([SourceFile(path: "t.rules", bytes: Array("# a ".utf8) + [0xFF, 0xFE] + [0x0A])])
+        #expect(invalid.diagnostics.map(\.code) == [.invalidUTF8])
+    }
+
     @Test func anEmptyRuleSetDecidesNothing() throws {
         let program = try RuleEngine.compile(source: "# only a comment\n", path: "t.rules")
         let evaluator = Evaluator(program: program)
