@@ -17,6 +17,8 @@ public struct Lexer {
     public init(file: SourceFile) {
         self.file = file
         self.bytes = file.bytes
+        // A UTF-8 byte order mark some editors write is not text, as for swiftc and rustc.
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { offset = 3 }
     }
 
     /// Every token in the file, ending with `.endOfFile`.

@@ -110,6 +110,14 @@ import Testing
         #expect(invalid.diagnostics.map(\.code) == [.invalidUTF8])
     }
 
+    @Test func aByteOrderMarkIsNotText() throws {
+        let file = SourceFile(path: "t.rules", bytes: [0xEF, 0xBB, 0xBF] + Array("rule \"a\" assign \"x\"\n".utf8))
+        let checked = Checker.check([file])
+        #expect(checked.diagnostics.isEmpty)
+        #expect(checked.rules.map(\.name) == ["a"])
+        #expect(try Formatter.format(file).get() == "rule \"a\"\nassign \"x\"\n")
+    }
+
     @Test func anEmptyRuleSetDecidesNothing() throws {
         let program = try RuleEngine.compile(source: "# only a comment\n", path: "t.rules")
         let evaluator = Evaluator(program: program)
