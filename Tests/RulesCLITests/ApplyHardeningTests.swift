@@ -8,63 +8,14 @@ import Testing
 @Suite(.timeLimit(.minutes(1))) struct ApplyHardeningTests {
     static let secret = "very-secret-hardening-value"
 
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-        var seconds: Double
-        /// Killed at the time limit.
-        var killed: Bool
-    }
+    typealias Run = CLITests.Run
 
     /// Runs `rules ARGS` in the repository root with the AUTH0_* settings of `environment` only; kills it after
     /// `limit` seconds.
     static func rules(_ arguments: [String], environment extra: [String: String] = [:], limit: Double = 20) throws
         -> Run
     {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CLITests.binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: CLITests.root)
-        var environment = ProcessInfo.processInfo.environment
-        for name in ["AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "AUTH0_BASE_URL"] {
-            environment[name] = nil
-        }
-        environment.merge(extra) { $1 }
-        process.environment = environment
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        let start = Date()
-        try process.run()
-        let outData = CLITests.LockedData()
-        let errData = CLITests.LockedData()
-        let group = DispatchGroup()
-        for (pipe, sink) in [(out, outData), (err, errData)] {
-            group.enter()
-            DispatchQueue.global().async {
-                sink.set(pipe.fileHandleForReading.readDataToEndOfFile())
-                group.leave()
-            }
-        }
-        var killed = false
-        while process.isRunning {
-            if Date().timeIntervalSince(start) > limit {
-                killed = true
-                process.terminate()
-                break
-            }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        process.waitUntilExit()
-        group.wait()
-        #expect(!killed, "rules \(arguments.joined(separator: " ")) ran past its \(limit) s limit")
-        return Run(
-            status: process.terminationStatus, stdout: String(decoding: outData.get(), as: UTF8.self),
-            stderr: String(decoding: errData.get(), as: UTF8.self), seconds: Date().timeIntervalSince(start),
-            killed: killed)
+        try CLITests.rules(arguments, environment: extra, limit: limit)
     }
 
     /// A sandbox tenant whose client secret is ``secret``, and the settings that point `rules apply` at it.

@@ -15,12 +15,18 @@ import Testing
         var status: Int32
         var stdout: String
         var stderr: String
+        /// How long the run took.
+        var seconds: Double = 0
+        /// Killed at its time limit.
+        var killed = false
     }
 
-    /// Runs `rules ARGS` in `directory` (default: the repository root), feeding `input` on standard input.
+    /// Runs `rules ARGS` in `directory` (default: the repository root), feeding `input` on standard input, without
+    /// the AUTH0_* settings of this environment (only those of `environment`). The process is killed after `limit`
+    /// seconds, so no test can hang on it.
     static func rules(
         _ arguments: [String], input: Data? = nil, environment extra: [String: String] = [:],
-        directory: String = root
+        directory: String = root, limit: Double = 300
     ) throws -> Run {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
@@ -39,6 +45,7 @@ import Testing
         process.standardOutput = out
         process.standardError = err
         process.standardInput = inPipe
+        let start = Date()
         try process.run()
         // Drain both pipes while the process runs so neither fills up.
         let outData = LockedData()
@@ -53,11 +60,22 @@ import Testing
         }
         if let input { try inPipe.fileHandleForWriting.write(contentsOf: input) }
         try inPipe.fileHandleForWriting.close()
+        var killed = false
+        while process.isRunning {
+            if Date().timeIntervalSince(start) > limit {
+                killed = true
+                process.terminate()
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
         process.waitUntilExit()
         group.wait()
+        #expect(!killed, "rules \(arguments.joined(separator: " ")) ran past its \(limit) s limit")
         return Run(
             status: process.terminationStatus, stdout: String(decoding: outData.get(), as: UTF8.self),
-            stderr: String(decoding: errData.get(), as: UTF8.self))
+            stderr: String(decoding: errData.get(), as: UTF8.self), seconds: Date().timeIntervalSince(start),
+            killed: killed)
     }
 
     final class LockedData: @unchecked Sendable {
