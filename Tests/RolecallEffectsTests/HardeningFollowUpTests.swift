@@ -20,12 +20,7 @@ import Testing
         let sandbox = Sandbox(configuration)
         defer { sandbox.shutdown() }
         let base = "http://127.0.0.1:\(try sandbox.start())"
-        let token = try SandboxTests.request(
-            "POST", base + "/oauth/token",
-            body:
-                #"{"grant_type":"client_credentials","client_id":"sandbox-client","client_secret":"sandbox-secret","audience":"https://\#(configuration.domain)/api/v2/"}"#
-        )
-        guard case .string(let bearer)? = try JSONValue.parse(token.body)["access_token"] else {
+        guard let bearer = try SandboxTests.token(base, domain: configuration.domain) else {
             Issue.record("no token")
             return
         }

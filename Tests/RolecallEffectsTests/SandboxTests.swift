@@ -7,6 +7,17 @@ import Testing
 
 /// The sandbox speaks Auth0's shapes, checked with raw requests.
 @Suite(.serialized) struct SandboxTests {
+    /// An access token from the sandbox at `base`, with the default test client.
+    static func token(_ base: String, domain: String) throws -> String? {
+        let answer = try request(
+            "POST", base + "/oauth/token",
+            body:
+                #"{"grant_type":"client_credentials","client_id":"sandbox-client","client_secret":"sandbox-secret","audience":"https://\#(domain)/api/v2/"}"#
+        )
+        guard case .string(let bearer)? = try JSONValue.parse(answer.body)["access_token"] else { return nil }
+        return bearer
+    }
+
     static func request(_ method: String, _ url: String, headers: [(String, String)] = [], body: String? = nil) throws
         -> HTTPResponse
     {
@@ -51,12 +62,7 @@ import Testing
         let unauthenticated = try Self.request("GET", base + "/api/v2/roles")
         #expect(unauthenticated.status == 401)
         #expect(try JSONValue.parse(unauthenticated.body)["errorCode"] == .string("invalid_token"))
-        let token = try Self.request(
-            "POST", base + "/oauth/token",
-            body:
-                #"{"grant_type":"client_credentials","client_id":"sandbox-client","client_secret":"sandbox-secret","audience":"https://\#(configuration.domain)/api/v2/"}"#
-        )
-        guard case .string(let bearer)? = try JSONValue.parse(token.body)["access_token"] else {
+        guard let bearer = try Self.token(base, domain: configuration.domain) else {
             Issue.record("no token")
             return
         }
