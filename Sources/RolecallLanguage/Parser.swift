@@ -226,9 +226,12 @@ public struct Parser {
             return Expr(.null, span: token.span)
         case .leftParen:
             advance()
-            try enter()
+            // Parentheses right after `not` share its level: the formatter writes `not a in b` as
+            // `not (a in b)`, and formatting must never take a file past the limit it was within.
+            let counted = !(index >= 2 && tokens[index - 2].kind == .keyword(.not))
+            if counted { try enter() }
             let inner = try parseExpression()
-            depth -= 1
+            if counted { depth -= 1 }
             guard current.kind == .rightParen else {
                 throw fail(.unclosed("(", opened: token.span, found: current, file))
             }

@@ -56,8 +56,9 @@ import Testing
     @Test func theDeepestAcceptedNestingPassesEveryStage() throws {
         let depth = Parser.maxDepth
         var condition = "user.app_metadata.f0 == \"v\""
-        // Each level nests four deep (`not`, `(`, `not`, `(`), so this reaches the limit exactly.
-        for level in 0..<(depth / 4) {
+        // Each level nests two deep (`not (`, `not (`: a parenthesis after `not` shares its level), so this
+        // reaches the limit exactly.
+        for level in 0..<(depth / 2) {
             condition = "not (user.app_metadata.f\(level % 7) == \"w\" and not (\(condition)) or user.email_verified)"
         }
         let source = "rule \"deep\" when \(condition) assign \"a\""
@@ -73,6 +74,17 @@ import Testing
         let tooDeep = "rule \"deep\" when (\(condition)) assign \"a\""
         let diagnostics = Parser.parse(SourceFile(path: "t.rules", text: tooDeep)).diagnostics
         #expect(diagnostics.map(\.code) == [.nestingTooDeep])
+    }
+
+    /// Found by the `format` fuzz target in the one-hour run: `not a in b` at the nesting limit formatted to
+    /// `not (a in b)`, one level past it, so the formatted file did not parse.
+    @Test func formattingNeverTakesAFilePastTheNestingLimit() throws {
+        let inner =
+            String(repeating: "[", count: Parser.maxDepth - 1) + "\"a\""
+            + String(repeating: "]", count: Parser.maxDepth - 1)
+        let source = "rule \"r\" when not \"a\" in \(inner) assign \"x\""
+        #expect(Parser.parse(SourceFile(path: "t.rules", text: source)).diagnostics.isEmpty)
+        try Self.expectFormatRoundTrip(source)
     }
 
     @Test func twoHundredThousandBadCharactersAreOneDiagnostic() {
