@@ -45,14 +45,9 @@ extension Evaluator {
             return result
         case .equalsString, .notEqualsString:
             let subject = slots[x]
-            if subject.isString {
-                result =
-                    stringEquals(subject, poolBytes(instruction.y, instruction.z))
-                    == (instruction.opcode == .equalsString)
-            } else {
-                // Deep equality of a non-string with a string: never equal.
-                result = instruction.opcode == .notEqualsString
-            }
+            // `stringEquals` is false for a non-string: deep equality of anything else with a string.
+            result =
+                stringEquals(subject, poolBytes(instruction.y, instruction.z)) == (instruction.opcode == .equalsString)
             if Mode.observes { observe(index, subject, poolString(instruction.y, instruction.z), result) }
             return result
         case .inStrings, .notInStrings:
