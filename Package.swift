@@ -9,6 +9,7 @@ import PackageDescription
 //   RolecallSuites    YAML test suites, coverage and JUnit for `rules test` (files, Yams)
 //   CCurlShim         typed wrappers for libcurl's variadic C functions
 //   RolecallEffects   the Auth0 Management API client on libcurl, planner, retries, rate limiting, runner
+//   RolecallOutbox    the durable outbox and decision log on SQLite (system libsqlite3), and its worker
 //   RolecallSandbox   an Auth0 Management API look-alike on SwiftNIO, with fault injection
 //   rules             the command-line tool (argument parsing and file I/O only)
 // The language and engine modules depend on nothing but PCRE2, so they build and test in seconds
@@ -41,10 +42,18 @@ let package = Package(
         .target(name: "RolecallEngine", dependencies: ["RolecallJSON", "RolecallLanguage", "RolecallRegex"]),
         .target(name: "RolecallSuites", dependencies: ["RolecallJSON", "RolecallEngine", "Yams"]),
         .target(name: "CCurlShim", linkerSettings: [.linkedLibrary("curl")]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "RolecallEffects",
             dependencies: [
                 "RolecallJSON", "RolecallEngine", "CCurlShim", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "RolecallOutbox",
+            dependencies: [
+                "CSQLite", "RolecallJSON", "RolecallEngine", "RolecallEffects",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -65,6 +74,7 @@ let package = Package(
                 "RolecallEngine",
                 "RolecallSuites",
                 "RolecallEffects",
+                "RolecallOutbox",
                 "RolecallSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -8,6 +8,12 @@ public struct PlannedRole: Sendable, Equatable {
     public var role: String
     /// The rule that decided it.
     public var rule: String
+
+    /// A planned role.
+    public init(role: String, rule: String) {
+        self.role = role
+        self.rule = rule
+    }
 }
 
 /// What to change for one user: computed from a decision and the roles the user holds now, before any call.
@@ -21,19 +27,15 @@ public struct UserPlan: Sendable {
     /// Effects not needed (already held, or not held to revoke): they save the tenant's rate limit.
     public var skipped: [EffectOutcome]
 
-    /// The plan for a decision on `event`. `event.authorization.roles` holds role *names*: a role given by id
-    /// (`rol_...`) cannot be compared with them, so it is never skipped.
-    public static func make(decision: Decision, event: JSONValue) throws(PlanError) -> UserPlan {
-        guard case .string(let userID)? = event["user"]?["user_id"], !userID.isEmpty else {
-            let found = event["user"]?["user_id"]
-            let what =
-                found == nil || found == .null ? "has no user.user_id" : "has a user.user_id that is not a string"
-            throw PlanError(message: "the event \(what), so there is no user to change")
+    /// The plan for `decision`, against the roles the user holds now: the decision's ``Decision/userID`` and
+    /// ``Decision/currentRoles``, taken from the evaluator's own reading of the event (never a second parse).
+    /// `authorization.roles` holds role *names*: a role given by id (`rol_...`) cannot be compared with them, so it
+    /// is never skipped.
+    public static func make(_ decision: Decision) throws(PlanError) -> UserPlan {
+        guard let userID = decision.userID, !userID.isEmpty else {
+            throw PlanError(message: "the event has no user.user_id string, so there is no user to change")
         }
-        var held: Set<String> = []
-        if case .array(let roles)? = event["authorization"]?["roles"] {
-            for case .string(let name) in roles { held.insert(name) }
-        }
+        let held = Set(decision.currentRoles)
         var plan = UserPlan(userID: userID, assign: [], revoke: [], skipped: [])
         for role in decision.assign {
             let planned = PlannedRole(role: role, rule: decision.decidedBy[role] ?? "")
@@ -54,6 +56,14 @@ public struct UserPlan: Sendable {
             }
         }
         return plan
+    }
+
+    /// A plan made of its parts, e.g. read back from an outbox.
+    public init(userID: String, assign: [PlannedRole], revoke: [PlannedRole], skipped: [EffectOutcome] = []) {
+        self.userID = userID
+        self.assign = assign
+        self.revoke = revoke
+        self.skipped = skipped
     }
 
     /// The plan as text, one line per effect: what `--dry-run` prints. Values from the event are quoted when they
@@ -104,7 +114,8 @@ public struct EffectOutcome: Sendable, Equatable {
     /// What happened.
     public var status: Status
 
-    init(user: String, _ planned: PlannedRole, assign: Bool, status: Status) {
+    /// The outcome of changing `planned` for `user`.
+    public init(user: String, _ planned: PlannedRole, assign: Bool, status: Status) {
         self.user = user
         self.role = planned.role
         self.rule = planned.rule

@@ -123,7 +123,7 @@ struct ApplyCommand: ParsableCommand {
             }
             let plan: UserPlan
             do {
-                plan = try UserPlan.make(decision: decision, event: decision.plannerEvent)
+                plan = try UserPlan.make(decision)
             } catch {
                 summary.invalidEvents += 1
                 Output.standardError("rules: event \(number): \(error)\n")

@@ -67,11 +67,9 @@ final class Harness {
     {
         var decision = Decision(assign: assign, revoke: revoke, roles: [], matched: ["r"], errors: [])
         for role in assign + revoke { decision.decidedBy[role] = "rule for \(role)" }
-        let event = JSONValue.object([
-            ("user", .object([("user_id", .string(user))])),
-            ("authorization", .object([("roles", .array(held.map(JSONValue.string)))])),
-        ])
-        return runner.apply(try UserPlan.make(decision: decision, event: event))
+        decision.userID = user
+        decision.currentRoles = held
+        return runner.apply(try UserPlan.make(decision))
     }
 }
 
@@ -205,9 +203,9 @@ final class Harness {
                 domain: configuration.domain, clientID: configuration.clientID, clientSecret: "wrong",
                 baseURL: "http://127.0.0.1:\(port)"),
             limiter: RateLimiter(rate: 1000))
-        let plan = try UserPlan.make(
-            decision: Decision(assign: ["member"], revoke: [], roles: [], matched: [], errors: []),
-            event: .object([("user", .object([("user_id", .string("u"))]))]))
+        var decision = Decision(assign: ["member"], revoke: [], roles: [], matched: [], errors: [])
+        decision.userID = "u"
+        let plan = try UserPlan.make(decision)
         let outcomes = EffectRunner(client: client).apply(plan)
         #expect(outcomes.map(\.status) == [.failed(status: 401, errorCode: "access_denied", message: "Unauthorized")])
         #expect(!outcomes[0].text.contains("wrong"), "secrets never appear in outcomes")
@@ -307,13 +305,11 @@ final class Harness {
 
 /// The planner compares decided roles with `authorization.roles`, which holds role *names*.
 @Suite struct PlannerTests {
-    static func plan(assign: [String], held: [String], userID: JSONValue = .string("u")) throws -> UserPlan {
-        let decision = Decision(assign: assign, revoke: [], roles: [], matched: [], errors: [])
-        let event = JSONValue.object([
-            ("user", .object([("user_id", userID)])),
-            ("authorization", .object([("roles", .array(held.map(JSONValue.string)))])),
-        ])
-        return try UserPlan.make(decision: decision, event: event)
+    static func plan(assign: [String], held: [String], userID: String? = "u") throws -> UserPlan {
+        var decision = Decision(assign: assign, revoke: [], roles: [], matched: [], errors: [])
+        decision.userID = userID
+        decision.currentRoles = held
+        return try UserPlan.make(decision)
     }
 
     /// Found by an attacker: a role *named* `rol_123` is not the role whose id is `rol_123`; the assign by id was
@@ -324,8 +320,12 @@ final class Harness {
         #expect(plan.skipped.map(\.role) == ["admin"])
     }
 
-    @Test func aUserIDOfTheWrongTypeIsNamedSo() {
-        let error = #expect(throws: PlanError.self) { try Self.plan(assign: ["a"], held: [], userID: .number(123)) }
-        #expect(error?.message == "the event has a user.user_id that is not a string, so there is no user to change")
+    /// The evaluator leaves ``Decision/userID`` nil when `user.user_id` is missing or not a string.
+    @Test func anEventWithoutAUserIsNamedSo() throws {
+        let error = #expect(throws: PlanError.self) { try Self.plan(assign: ["a"], held: [], userID: nil) }
+        #expect(error?.message == "the event has no user.user_id string, so there is no user to change")
+        let evaluator = Evaluator(program: try RuleEngine.compile(source: "when true assign \"a\""))
+        let decision = try evaluator.evaluate(Array(#"{"user":{"user_id":123}}"#.utf8))
+        #expect(throws: PlanError.self) { try UserPlan.make(decision) }
     }
 }

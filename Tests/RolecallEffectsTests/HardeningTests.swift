@@ -64,8 +64,8 @@ import Testing
     ) -> [EffectOutcome] {
         var decision = Decision(assign: assign, revoke: [], roles: [], matched: ["r"], errors: [])
         for role in assign { decision.decidedBy[role] = "rule for \(role)" }
-        let event = JSONValue.object([("user", .object([("user_id", .string(user))]))])
-        let plan = try! UserPlan.make(decision: decision, event: event)
+        decision.userID = user
+        let plan = try! UserPlan.make(decision)
         let start = wallClock()
         let outcomes = EffectRunner(client: client).apply(plan)
         #expect(wallClock() - start < limit, "applying took longer than \(limit) s")
@@ -561,9 +561,9 @@ import Testing
             text
                 == #"done     assign member to "auth0|1\ndone     assign admin to auth0|victim (rule \"admins\")" (rule "rule for member")"#
                 + "\n")
-        let plan = try UserPlan.make(
-            decision: Decision(assign: ["member"], revoke: [], roles: [], matched: [], errors: []),
-            event: .object([("user", .object([("user_id", .string(forged))]))]))
+        var decision = Decision(assign: ["member"], revoke: [], roles: [], matched: [], errors: [])
+        decision.userID = forged
+        let plan = try UserPlan.make(decision)
         #expect(plan.text.split(separator: "\n").count == 1, "\(plan.text)")
     }
 

@@ -183,7 +183,7 @@ import Testing
                 """
             let decision = try evaluator.evaluate(Array(event.utf8))
             expected[user] = Set(decision.roles)
-            let plan = try UserPlan.make(decision: decision, event: try JSONValue.parse(Array(event.utf8)))
+            let plan = try UserPlan.make(decision)
             let outcomes = harness.runner.apply(plan)
             #expect(
                 outcomes.allSatisfy {
