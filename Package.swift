@@ -11,6 +11,7 @@ import PackageDescription
 //   RolecallEffects   the Auth0 Management API client on libcurl, planner, retries, rate limiting, runner
 //   RolecallOutbox    the durable outbox and decision log on SQLite (system libsqlite3), and its worker
 //   RolecallSandbox   an Auth0 Management API look-alike on SwiftNIO, with fault injection
+//   RolecallServer    the `rules serve` webhook on Hummingbird 2: auth, limits, hot reload, metrics
 //   rules             the command-line tool (argument parsing and file I/O only)
 // The language and engine modules depend on nothing but PCRE2, so they build and test in seconds
 // and can be embedded in any Swift server.
@@ -29,6 +30,12 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -67,6 +74,23 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        .target(
+            name: "RolecallServer",
+            dependencies: [
+                "RolecallJSON", "RolecallEngine", "RolecallSuites", "RolecallEffects", "RolecallOutbox",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .executableTarget(
             name: "rules",
             dependencies: [
@@ -76,6 +100,7 @@ let package = Package(
                 "RolecallEffects",
                 "RolecallOutbox",
                 "RolecallSandbox",
+                "RolecallServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -89,6 +114,17 @@ let package = Package(
             dependencies: [
                 "RolecallEffects", "RolecallSandbox", .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "RolecallServerTests",
+            dependencies: [
+                "RolecallServer", "RolecallEngine", "RolecallOutbox",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(name: "RulesCLITests", dependencies: ["RolecallEngine", "RolecallSandbox"]),

@@ -1,0 +1,139 @@
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOCore
+import RolecallEffects
+import RolecallJSON
+import RolecallOutbox
+import ServiceLifecycle
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// The `rules serve` application: the router, the rule-set watcher and the effects, as production runs it and
+/// as the tests drive it (`app.test(.router)` or `.live`).
+///
+/// `onListening` is called with the server's URL (`http://HOST:PORT`, the port the system chose when
+/// ``ServerConfiguration/port`` is 0) once it accepts connections. On graceful shutdown (SIGTERM, SIGINT) the
+/// server stops accepting and finishes the requests in flight; then the worker stops and the outbox closes.
+public func buildApplication(
+    _ configuration: ServerConfiguration, rules: RuleSetStore, effects: ServerEffects?, metrics: ServerMetrics,
+    logger: Logger, onListening: @escaping @Sendable (String) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    let router = buildRouter(configuration, rules: rules, effects: effects, metrics: metrics)
+    var services: [any Service] = []
+    if let effects { services.append(EffectsService(effects: effects, logger: logger)) }
+    if configuration.reloadInterval != nil || configuration.reloadOnSIGHUP {
+        services.append(
+            RuleSetWatcher(
+                store: rules, interval: configuration.reloadInterval, signals: configuration.reloadOnSIGHUP))
+    }
+    let server: HTTPServerBuilder
+    let scheme: String
+    if let files = configuration.tls {
+        server = try .tls(.http1(), tlsConfiguration: try tlsConfiguration(files))
+        scheme = "https"
+    } else {
+        server = .http1()
+        scheme = "http"
+    }
+    let host = configuration.host
+    return Application(
+        router: router, server: server,
+        configuration: .init(address: .hostname(host, port: configuration.port), serverName: nil),
+        services: services,
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? configuration.port
+            let shown = host.contains(":") ? "[\(host)]" : host
+            await onListening("\(scheme)://\(shown):\(port)")
+        },
+        logger: logger)
+}
+
+/// The routes: `POST /v1/decide`, `GET /v1/ruleset`, `/healthz`, `/readyz` and `/metrics`.
+public func buildRouter(
+    _ configuration: ServerConfiguration, rules: RuleSetStore, effects: ServerEffects?, metrics: ServerMetrics
+) -> Router<BasicRequestContext> {
+    let authenticator = configuration.secret.map { RequestAuthenticator(secret: $0) }
+    let decide = DecisionEndpoint(
+        configuration: configuration, authenticator: authenticator, rules: rules, effects: effects, metrics: metrics)
+    let router = Router()
+    router.add(
+        middleware: ServerMiddleware(
+            metrics: metrics,
+            routes: [
+                "/v1/decide": [.post], "/v1/ruleset": [.get], "/healthz": [.get], "/readyz": [.get],
+                "/metrics": [.get],
+            ]))
+    router.post("/v1/decide") { request, context in
+        try await decide.respond(request, context: context)
+    }
+    router.get("/v1/ruleset") { request, _ in
+        // The rule set names files on the server: the same credentials as a decision (a bearer token, or a
+        // signature of the empty body).
+        let proof = try decide.authenticate(request.headers)
+        if case .needsBody(let timestamp, let signature) = proof,
+            authenticator?.verify(signature: signature, timestamp: timestamp, body: []) != true
+        {
+            throw ErrorBody.unauthorized("the signature does not match the body")
+        }
+        return json(.ok, ruleSetJSON(rules.current))
+    }
+    router.get("/healthz") { _, _ in
+        json(.ok, "{\"status\":\"alive\"}")
+    }
+    router.get("/readyz") { _, _ in
+        // The rules are loaded before the server starts and a reload never unloads them.
+        if let effects, !effects.outbox.isWritable {
+            throw ErrorBody(
+                status: .serviceUnavailable, code: "not_ready", message: "the outbox cannot take a commit now")
+        }
+        return json(.ok, "{\"status\":\"ready\",\"rules\":\(rules.current.program.ruleCount)}")
+    }
+    router.get("/metrics") { _, _ in
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+    }
+    return router
+}
+
+/// A JSON answer.
+func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
+    Response(
+        status: status, headers: [.contentType: "application/json"],
+        body: ResponseBody(byteBuffer: ByteBuffer(string: text + "\n")))
+}
+
+/// `GET /v1/ruleset`'s answer.
+func ruleSetJSON(_ ruleSet: RuleSet) -> String {
+    let files = ruleSet.files.map(JSONText.quote).joined(separator: ",")
+    return "{\"hash\":\(JSONText.quote(ruleSet.hash)),\"files\":[\(files)],\"rules\":\(ruleSet.program.ruleCount),"
+        + "\"loaded_at\":\(JSONText.quote(rfc3339(ruleSet.loadedAt))),"
+        + "\"load_ms\":\(JSONText.number((ruleSet.loadMilliseconds * 1_000).rounded() / 1_000)),"
+        + "\"generation\":\(ruleSet.generation)}"
+}
+
+/// A Unix time as RFC 3339 in UTC with milliseconds, e.g. `2026-11-29T22:05:41.250Z`.
+func rfc3339(_ time: Double) -> String {
+    var seconds = time_t(time.rounded(.down))
+    let millis = Int(((time - time.rounded(.down)) * 1_000).rounded(.down))
+    var parts = tm()
+    gmtime_r(&seconds, &parts)
+    func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+    let fraction = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
+    return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):"
+        + "\(two(parts.tm_min)):\(two(parts.tm_sec)).\(fraction)Z"
+}
+
+/// The server's TLS settings from PEM files.
+func tlsConfiguration(_ files: ServerConfiguration.TLSFiles) throws -> TLSConfiguration {
+    let chain = try NIOSSLCertificate.fromPEMFile(files.certificate)
+    let key = try NIOSSLPrivateKey(file: files.key, format: .pem)
+    return TLSConfiguration.makeServerConfiguration(
+        certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+}

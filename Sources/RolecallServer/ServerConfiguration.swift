@@ -1,0 +1,62 @@
+import RolecallEffects
+import RolecallEngine
+import RolecallOutbox
+
+/// The version of Rolecall, as `/metrics` (`rolecall_build_info`) and `rules --version` report it.
+public let rolecallVersion = "0.4.0"
+
+/// Everything `rules serve` is told on its command line, as values: production and tests build the same
+/// application from it (``buildApplication(_:rules:effects:metrics:logger:onListening:)``).
+public struct ServerConfiguration: Sendable {
+    /// The address to listen on (default loopback only).
+    public var host = "127.0.0.1"
+    /// The port; 0 picks a free one (``buildApplication(_:rules:effects:metrics:logger:onListening:)`` reports it).
+    public var port = 8080
+    /// The shared secret requests must prove they hold; nil accepts every request (`--insecure-no-auth`).
+    public var secret: [UInt8]?
+    /// Events larger than this are refused with 413, before they are buffered.
+    public var maxEventBytes = 1 << 20
+    /// Whether the decision log keeps the event itself (after ``redactor``).
+    public var logEvents = false
+    /// The paths replaced by `"[redacted]"` in logged events.
+    public var redactor = EventRedactor()
+    /// PEM files for TLS; nil for plain http.
+    public var tls: TLSFiles?
+    /// How often to look for changed rule files; nil never.
+    public var reloadInterval: Duration? = .seconds(1)
+    /// Whether SIGHUP reloads the rules (off in tests, where many servers share one process).
+    public var reloadOnSIGHUP = true
+    /// The version `/metrics` reports.
+    public var version = rolecallVersion
+    /// The clock, in Unix seconds (signature timestamps, decision times).
+    public var clock: @Sendable () -> Double = { wallClock() }
+
+    /// A certificate chain and its private key, in PEM files.
+    public struct TLSFiles: Sendable {
+        /// The certificate chain, leaf first.
+        public var certificate: String
+        /// The private key.
+        public var key: String
+        /// The two files.
+        public init(certificate: String, key: String) {
+            self.certificate = certificate
+            self.key = key
+        }
+    }
+
+    /// The defaults (`rules serve` without options, but with no secret).
+    public init() {}
+}
+
+/// The durable side of a decision: the outbox the effects are committed to and the worker that carries them out.
+public struct ServerEffects: Sendable {
+    /// Where each decision and its effects are committed before the answer.
+    public var outbox: Outbox
+    /// Carries out the committed effects; woken after each commit.
+    public var worker: OutboxWorker
+    /// The two.
+    public init(outbox: Outbox, worker: OutboxWorker) {
+        self.outbox = outbox
+        self.worker = worker
+    }
+}
