@@ -20,6 +20,7 @@ import ServiceLifecycle
 /// `onListening` is called with the server's URL (`http://HOST:PORT`, the port the system chose when
 /// ``ServerConfiguration/port`` is 0) once it accepts connections. On graceful shutdown (SIGTERM, SIGINT) the
 /// server stops accepting and finishes the requests in flight; then the worker stops and the outbox closes.
+/// Throws ``ServerStartFailure`` when the TLS files cannot be used.
 public func buildApplication(
     _ configuration: ServerConfiguration, rules: RuleSetStore, effects: ServerEffects?, metrics: ServerMetrics,
     logger: Logger, onListening: @escaping @Sendable (String) async -> Void = { _ in }
@@ -35,7 +36,11 @@ public func buildApplication(
     let server: HTTPServerBuilder
     let scheme: String
     if let files = configuration.tls {
-        server = try .tls(.http1(), tlsConfiguration: try tlsConfiguration(files))
+        do {
+            server = try .tls(.http1(), tlsConfiguration: try tlsConfiguration(files))
+        } catch {
+            throw ServerStartFailure(description: "cannot set up TLS: \(error)")
+        }
         scheme = "https"
     } else {
         server = .http1()
@@ -52,6 +57,26 @@ public func buildApplication(
             await onListening("\(scheme)://\(shown):\(port)")
         },
         logger: logger)
+}
+
+/// Why the server could not start (TLS files that cannot be read, an address that cannot be bound).
+public struct ServerStartFailure: Error, Sendable, CustomStringConvertible {
+    /// What went wrong.
+    public var description: String
+}
+
+/// Builds the application and runs it until SIGTERM or SIGINT has shut it down gracefully.
+public func runServer(
+    _ configuration: ServerConfiguration, rules: RuleSetStore, effects: ServerEffects?, metrics: ServerMetrics,
+    logger: Logger, onListening: @escaping @Sendable (String) async -> Void = { _ in }
+) async throws {
+    let app = try buildApplication(
+        configuration, rules: rules, effects: effects, metrics: metrics, logger: logger, onListening: onListening)
+    do {
+        try await app.runService()
+    } catch let error as IOError {
+        throw ServerStartFailure(description: "cannot listen on \(configuration.host):\(configuration.port): \(error)")
+    }
 }
 
 /// The routes: `POST /v1/decide`, `GET /v1/ruleset`, `/healthz`, `/readyz` and `/metrics`.

@@ -32,38 +32,14 @@ struct ApplyCommand: ParsableCommand {
     @Flag(help: "Print the plan and call nothing.")
     var dryRun = false
 
-    @Flag(help: "Start a local sandbox tenant (seeded with the example roles) and apply to it.")
-    var sandbox = false
-
-    @Option(help: "A file of KEY=VALUE lines (AUTH0_DOMAIN, ...) read over the environment.")
-    var tenantFile: String?
-
-    @Option(help: "Requests per second to pace to, 0.01 to 1000000 (Auth0's free tenants allow about 2).")
-    var rate: Double = 2
-
-    @Option(help: "Requests allowed back to back.")
-    var burst: Double = 2
-
-    @Option(help: "Total timeout of one request, in milliseconds (positive).")
-    var timeoutMs: Int = 15_000
+    @OptionGroup var tenant: TenantOptions
 
     @Option(help: "Seconds the whole run may take; past it, no request starts and the run stops with one message.")
     var deadline: Double = 3_600
 
-    @Flag(help: "Allow plain http to hosts other than loopback ones (AUTH0_BASE_URL), for a trusted proxy.")
-    var allowHttp = false
-
     @OptionGroup var diagnostics: DiagnosticOptions
 
     func validate() throws {
-        // Below 0.01 a single pacing wait would pass the 60 s cap; 1e-308 is no rate at all.
-        guard rate.isFinite, (0.01...1_000_000).contains(rate) else {
-            throw ValidationError("--rate must be a number from 0.01 to 1000000 (requests per second)")
-        }
-        guard burst.isFinite, (1...1_000_000).contains(burst) else {
-            throw ValidationError("--burst must be at least 1 and at most 1000000")
-        }
-        guard timeoutMs > 0 else { throw ValidationError("--timeout-ms must be positive (0 would mean no timeout)") }
         guard deadline.isFinite, deadline > 0 else { throw ValidationError("--deadline must be a positive number") }
     }
 
@@ -78,25 +54,10 @@ struct ApplyCommand: ParsableCommand {
         defer { sandboxTenant?.shutdown() }
         var runner: EffectRunner?
         if !dryRun {
-            let tenant: TenantConfiguration
-            if sandbox {
-                let local = Sandbox(.seeded())
-                let port = try local.start()
-                sandboxTenant = local
-                let configuration = local.configuration
-                tenant = TenantConfiguration(
-                    domain: configuration.domain, clientID: configuration.clientID,
-                    clientSecret: configuration.clientSecret, baseURL: "http://127.0.0.1:\(port)")
-                Output.standardError("rules: applying to a sandbox tenant at http://127.0.0.1:\(port)\n")
-            } else {
-                tenant = try tenantConfiguration()
-            }
+            let (configuration, local) = try tenant.resolve(doing: "applying to", alternatives: "--sandbox, or --dry-run")
+            sandboxTenant = local
             let logger = Logger(label: "rolecall.apply")
-            let client = ManagementClient(
-                configuration: tenant,
-                http: CurlClient(timeouts: .init(totalMilliseconds: timeoutMs), allowHTTP: allowHttp),
-                limiter: RateLimiter(rate: rate, burst: burst, logger: logger), logger: logger,
-                deadline: wallClock() + deadline)
+            let client = tenant.makeClient(configuration, logger: logger, deadline: wallClock() + deadline)
             runner = EffectRunner(client: client, logger: Logger(label: "rolecall.apply"))
         }
         let start = wallClock()
@@ -164,35 +125,5 @@ struct ApplyCommand: ParsableCommand {
         Output.standardOutput((dryRun ? "dry run, nothing called: " : "") + summary.text)
         if summary.invalidEvents > 0 { throw ExitStatus.badInput }
         if !summary.succeeded || stop != nil { throw ExitStatus.ruleErrors }
-    }
-
-    /// The tenant from the environment, with `--tenant-file` read over it; exits 2 naming what is missing or
-    /// unsafe (a domain that is not a host name, a base URL that is not https).
-    func tenantConfiguration() throws -> TenantConfiguration {
-        var environment = ProcessInfo.processInfo.environment
-        if let tenantFile {
-            // An empty file reads as nil (end of file at once), which is no error.
-            guard let handle = FileHandle(forReadingAtPath: tenantFile),
-                let data = try? handle.read(upToCount: TenantFile.maxBytes + 1) ?? Data()
-            else {
-                Output.standardError("rules: error: cannot read `\(HumanText.line(tenantFile))`\n")
-                throw ExitStatus.badInput
-            }
-            try? handle.close()
-            guard data.count <= TenantFile.maxBytes else {
-                Output.standardError(
-                    "rules: error: `\(HumanText.line(tenantFile))` is larger than \(TenantFile.maxBytes) bytes; "
-                        + "a tenant file holds a few KEY=VALUE lines\n")
-                throw ExitStatus.badInput
-            }
-            environment.merge(TenantFile.settings(Array(data))) { $1 }
-        }
-        do {
-            return try TenantConfiguration.fromEnvironment(environment, allowHTTP: allowHttp)
-        } catch {
-            let hint = error.missing.isEmpty ? "" : " (or use --sandbox, or --dry-run)"
-            Output.standardError("rules: error: \(error)\(hint)\n")
-            throw ExitStatus.badInput
-        }
     }
 }

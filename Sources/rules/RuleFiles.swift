@@ -26,12 +26,19 @@ enum RuleFiles {
     /// Loads and compiles rules, printing their errors to standard error (warnings are `rules check`'s to
     /// report, or here with `--deny-warnings`). Throws the rule-error exit code when they have errors.
     static func compile(_ paths: [String], diagnostics options: DiagnosticOptions) throws -> Program {
+        try compileFiles(paths, diagnostics: options).program
+    }
+
+    /// ``compile(_:diagnostics:)``, with the files the program was compiled from (the server hashes them).
+    static func compileFiles(_ paths: [String], diagnostics options: DiagnosticOptions) throws -> (
+        files: [SourceFile], program: Program
+    ) {
         let files = try loadOrExit(paths)
         let (program, diagnostics) = RuleEngine.compile(files)
         options.print(diagnostics.filter { options.denyWarnings || $0.severity == .error }, toStandardError: true)
         guard let program, !(options.denyWarnings && diagnostics.contains { $0.severity == .warning }) else {
             throw ExitStatus.ruleErrors
         }
-        return program
+        return (files, program)
     }
 }

@@ -1,8 +1,9 @@
 import ArgumentParser
+import RolecallServer
 
 /// `rules`: check, evaluate and (in later versions) test and apply Rolecall rule files.
 @main
-struct RulesCommand: ParsableCommand {
+struct RulesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
         abstract: "Check and evaluate Rolecall role-assignment rules.",
@@ -12,9 +13,10 @@ struct RulesCommand: ParsableCommand {
 
             Exit codes: 0 success, 1 the rules have errors, 2 bad invocation or unreadable input.
             """,
+        version: rolecallVersion,
         subcommands: [
             CheckCommand.self, EvalCommand.self, TestCommand.self, FmtCommand.self, ApplyCommand.self,
-            SandboxCommand.self,
+            SandboxCommand.self, ServeCommand.self,
         ]
     )
 }
