@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -53,7 +54,7 @@ let package = Package(
             name: "RolecallOutbox",
             dependencies: [
                 "CSQLite", "RolecallJSON", "RolecallEngine", "RolecallEffects",
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         .target(
@@ -90,6 +91,10 @@ let package = Package(
                 "RolecallEffects", "RolecallSandbox", .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "RolecallOutboxTests",
+            dependencies: ["RolecallOutbox", "RolecallEffects", "RolecallEngine", "RolecallSandbox"]
         ),
         .testTarget(name: "RulesCLITests", dependencies: ["RolecallEngine", "RolecallSandbox"]),
     ],
