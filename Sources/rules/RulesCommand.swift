@@ -14,7 +14,7 @@ struct RulesCommand: ParsableCommand {
             """,
         subcommands: [
             CheckCommand.self, EvalCommand.self, TestCommand.self, FmtCommand.self, ApplyCommand.self,
-            SandboxCommand.self,
+            SandboxCommand.self, OutboxCommand.self, LogCommand.self,
         ]
     )
 }
