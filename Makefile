@@ -11,12 +11,13 @@ LINTED := Package.swift Sources Tests fuzz/Package.swift fuzz/Sources
 
 all: build
 
-# Installs what the build needs (PCRE2 and libcurl with their headers). Checks the pkg-config modules and
+# Installs what the build needs (PCRE2, libcurl and SQLite with their headers). Checks the pkg-config modules and
 # headers, not just the package names.
 deps:
 	@missing=""; \
 	pkg-config --exists libpcre2-8 2>/dev/null && [ -f /usr/include/pcre2.h ] || missing="$$missing libpcre2-dev pkg-config"; \
 	pkg-config --exists libcurl 2>/dev/null || missing="$$missing libcurl4-openssl-dev pkg-config"; \
+	pkg-config --exists sqlite3 2>/dev/null || missing="$$missing libsqlite3-dev pkg-config"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ]; then \
 	    echo "installing:$$missing"; \

@@ -60,7 +60,7 @@ let package = Package(
             name: "RolecallOutbox",
             dependencies: [
                 "CSQLite", "RolecallJSON", "RolecallEngine", "RolecallEffects",
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         .target(
@@ -126,6 +126,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
+        ),
+        .testTarget(
+            name: "RolecallOutboxTests",
+            dependencies: ["RolecallOutbox", "RolecallEffects", "RolecallEngine", "RolecallSandbox"]
         ),
         .testTarget(name: "RulesCLITests", dependencies: ["RolecallEngine", "RolecallSandbox"]),
     ],

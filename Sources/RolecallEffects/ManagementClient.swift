@@ -46,6 +46,8 @@ public final class ManagementClient {
         public var backoffWait = 0.0
         /// Tokens fetched.
         public var tokens = 0
+        /// Answers that were 429 Too Many Requests.
+        public var tooManyRequests = 0
     }
 
     /// Roles a tenant can have at most (Auth0's documented limit): role listings never page past it.
@@ -369,7 +371,11 @@ public final class ManagementClient {
         do {
             let response = try http.send(request)
             // A 429's own wait is the retry policy's to decide (Retry-After first); other answers steer the pacer.
-            if response.status != 429 { limiter.observe(headers: response.headers) }
+            if response.status != 429 {
+                limiter.observe(headers: response.headers)
+            } else {
+                statistics.tooManyRequests += 1
+            }
             result = .success(response)
         } catch {
             result = .failure(error)

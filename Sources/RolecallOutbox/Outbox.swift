@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import RolecallEffects
 
@@ -65,20 +66,71 @@ public struct OutboxStatus: Sendable, Equatable {
     public init() {}
 }
 
-/// Decision ids: `dec_` and 26 characters of Crockford base 32, sortable by time (a ULID).
+/// Decision ids: `dec_` and 26 characters of Crockford base 32, a ULID: 48 bits of milliseconds since 1970, then
+/// 80 random bits, so ids sort by time and never repeat in practice.
 public enum DecisionID {
-    /// A new id.
-    public static func make() -> String { fatalError("not yet") }
+    static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
+
+    /// A new id for a decision made at `time` (Unix seconds).
+    public static func make(time: Double = wallClock()) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let milliseconds = UInt64(max(0, time * 1000)) & 0xFFFF_FFFF_FFFF
+        let high = (generator.next() as UInt64) & 0xFFFF  // 16 random bits
+        let low: UInt64 = generator.next()  // 64 random bits
+        var out = Array("dec_".utf8)
+        // 130 bits as 26 digits: 48 time bits, then 80 random; the first digit holds the top 2 (zero) bits.
+        for index in (0..<26).reversed() {
+            let bit = index * 5
+            func bits(_ value: UInt64, at offset: Int) -> UInt64 {
+                guard offset < 64, offset > -5 else { return 0 }
+                return offset >= 0 ? (value >> UInt64(offset)) : (value << UInt64(-offset))
+            }
+            // Bit `bit` counted from the right of the 128-bit number time(48) | high(16) | low(64).
+            let digit = (bits(low, at: bit) | bits(high, at: bit - 64) | bits(milliseconds, at: bit - 80)) & 31
+            out.append(alphabet[Int(digit)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// A lock with a condition, for the threads the outbox runs.
+final class Signal: @unchecked Sendable {
+    private let condition = NSCondition()
+
+    /// Runs `body` holding the lock.
+    func locked<T>(_ body: () throws -> T) rethrows -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        return try body()
+    }
+
+    /// Waits, holding the lock, until signalled or until `deadline` (Unix seconds).
+    func wait(until deadline: Double) {
+        let seconds = deadline - wallClock()
+        guard seconds > 0 else { return }
+        condition.wait(until: Date(timeIntervalSinceNow: min(seconds, 86_400)))
+    }
+
+    /// Wakes every waiter.
+    func broadcast() { condition.broadcast() }
+}
+
+/// Moves a value that one thread owns at a time to the thread that will own it.
+final class Handoff<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 /// The durable outbox and decision log of `rules serve`: a SQLite file in WAL mode with `synchronous=FULL`.
 ///
-/// ``commit(_:)`` returns once the record is on disk; records committed while a commit is in progress share the
-/// next one (group commit), so durability does not cap throughput.
+/// ``commit(_:)`` returns once the record is on disk. One writer thread commits: records that arrive while a
+/// commit is in progress share the next one (group commit), so durability does not cap throughput. One server
+/// owns a file at a time (an exclusive lock on it); the `rules outbox` commands may read and change it meanwhile.
 public final class Outbox: Sendable {
     /// Bounds on the decision log.
     public struct Options: Sendable {
-        /// Decisions older than this many seconds are deleted (default 30 days).
+        /// Decisions older than this many seconds are deleted (default 30 days), and so are effects carried out
+        /// or coalesced that long ago.
         public var logRetentionSeconds: Double = 30 * 86_400
         /// At most this many decisions are kept, the oldest deleted first.
         public var maxLoggedDecisions = 10_000_000
@@ -88,39 +140,158 @@ public final class Outbox: Sendable {
 
     /// The file's path.
     public let path: String
+    let options: Options
+    let logger: Logger
+    private let signal = Signal()
+    private nonisolated(unsafe) var queue: [(DecisionRecord, CheckedContinuation<Result<Void, OutboxError>, Never>)] =
+        []
+    private nonisolated(unsafe) var closing = false
+    private nonisolated(unsafe) var closed = false
+    private nonisolated(unsafe) var lastCommitFailed = false
+    private nonisolated(unsafe) var committed: [@Sendable () -> Void] = []
+    private let lockDescriptor: Int32
 
-    /// Opens (creating when needed) the outbox at `path`.
+    /// Opens (creating when needed) the outbox at `path`, takes its lock, puts effects a crash interrupted back
+    /// in the queue, and starts the writer thread.
     public init(path: String, options: Options = Options(), logger: Logger = Logger(label: "rolecall.outbox"))
         throws(OutboxError)
-    { fatalError("not yet") }
+    {
+        self.path = path
+        self.options = options
+        self.logger = logger
+        let store = try OutboxStore(path: path, create: true)
+        lockDescriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard lockDescriptor >= 0, flock(lockDescriptor, LOCK_EX | LOCK_NB) == 0 else {
+            if lockDescriptor >= 0 { Glibc.close(lockDescriptor) }
+            throw OutboxError("the outbox `\(path)` is in use by another server")
+        }
+        let recovered = try store.recoverRunning(now: wallClock())
+        if recovered > 0 {
+            logger.warning(
+                "effects interrupted by a stop are queued again",
+                metadata: ["count": "\(recovered)", "outbox": "\(path)"])
+        }
+        let handoff = Handoff(store)
+        let thread = Thread { [self] in self.writerLoop(handoff.value) }
+        thread.name = "rolecall-outbox-writer"
+        thread.start()
+    }
 
     /// Commits `record` (its decision and its effects) durably; returns once it is on disk.
-    public func commit(_ record: DecisionRecord) async throws(OutboxError) { fatalError("not yet") }
+    public func commit(_ record: DecisionRecord) async throws(OutboxError) {
+        let result = await withCheckedContinuation { continuation in
+            let accepted = signal.locked { () -> Bool in
+                guard !closing else { return false }
+                queue.append((record, continuation))
+                signal.broadcast()
+                return true
+            }
+            if !accepted { continuation.resume(returning: .failure(OutboxError("the outbox is closed"))) }
+        }
+        try result.get()
+    }
+
+    /// Calls `body` after every commit that added effects (the worker's wake-up).
+    func onCommit(_ body: @escaping @Sendable () -> Void) { signal.locked { committed.append(body) } }
 
     /// Counts by state.
-    public func status() throws(OutboxError) -> OutboxStatus { fatalError("not yet") }
+    public func status() throws(OutboxError) -> OutboxStatus {
+        try OutboxStore(path: path, create: false).status(now: wallClock())
+    }
 
-    /// True when the outbox can take a commit now (the readiness probe).
-    public var isWritable: Bool { fatalError("not yet") }
+    /// True when the outbox can take a commit now (the readiness probe): open, the last commit succeeded, and
+    /// the file is writable.
+    public var isWritable: Bool {
+        let healthy = signal.locked { !closing && !lastCommitFailed }
+        return healthy && access(path, W_OK) == 0
+    }
 
-    /// Finishes pending commits and closes the file.
-    public func close() { fatalError("not yet") }
+    /// Commits what is queued, stops the writer thread and releases the file.
+    public func close() {
+        signal.locked {
+            closing = true
+            signal.broadcast()
+            while !closed { signal.wait(until: wallClock() + 1) }
+        }
+        flock(lockDescriptor, LOCK_UN)
+        Glibc.close(lockDescriptor)
+    }
+
+    private func writerLoop(_ store: OutboxStore) {
+        while true {
+            let batch = signal.locked {
+                () -> [(DecisionRecord, CheckedContinuation<Result<Void, OutboxError>, Never>)] in
+                while queue.isEmpty && !closing { signal.wait(until: wallClock() + 3_600) }
+                defer { queue.removeAll(keepingCapacity: true) }
+                return queue
+            }
+            if batch.isEmpty {
+                signal.locked {
+                    closed = true
+                    signal.broadcast()
+                }
+                return
+            }
+            var results: [Result<Void, OutboxError>]
+            do {
+                try store.connection.immediateTransaction { () throws(OutboxError) in
+                    for (record, _) in batch { try store.insert(record) }
+                }
+                results = Array(repeating: .success(()), count: batch.count)
+            } catch {
+                // One record's failure must not fail the others: commit them one by one.
+                results = batch.map { record, _ in
+                    Result { () throws(OutboxError) in
+                        try store.connection.immediateTransaction { () throws(OutboxError) in try store.insert(record) }
+                    }
+                }
+                logger.error("outbox commit failed", metadata: ["error": "\(error)", "outbox": "\(path)"])
+            }
+            let failed = results.contains { if case .failure = $0 { true } else { false } }
+            let hooks = signal.locked { () -> [@Sendable () -> Void] in
+                lastCommitFailed = failed
+                return committed
+            }
+            for ((_, continuation), result) in zip(batch, results) { continuation.resume(returning: result) }
+            if batch.contains(where: { $0.0.plan != nil }) { for hook in hooks { hook() } }
+        }
+    }
 }
 
-/// Carries out the outbox's effects on a thread of its own, through an ``EffectRunner``.
-public final class OutboxWorker: Sendable {
-    /// A worker draining `outbox`; `makeRunner` is called on the worker's thread, which owns the runner.
-    public init(
-        outbox: Outbox, logger: Logger = Logger(label: "rolecall.worker"),
-        makeRunner: @escaping @Sendable () -> EffectRunner
-    ) { fatalError("not yet") }
+/// An outbox file opened by an operator's command (`rules outbox`, `rules log export`): readable and changeable
+/// while a server runs on it, since SQLite serialises the writes.
+public final class OutboxFile {
+    let store: OutboxStore
 
-    /// Starts the thread.
-    public func start() { fatalError("not yet") }
+    /// Opens the existing outbox at `path`; a missing file or one that is not an outbox is an error.
+    public init(path: String) throws(OutboxError) {
+        guard access(path, F_OK) == 0 else { throw OutboxError("no outbox at `\(path)`") }
+        store = try OutboxStore(path: path, create: false)
+    }
 
-    /// Tells the worker new effects were committed.
-    public func wake() { fatalError("not yet") }
+    /// Counts by state.
+    public func status() throws(OutboxError) -> OutboxStatus { try store.status(now: wallClock()) }
 
-    /// Lets the current plan finish, then stops the thread; returns when it has.
-    public func stop() { fatalError("not yet") }
+    /// Effects in `states` (every state when empty), oldest first, at most `limit`.
+    public func list(states: [String] = [], limit: Int = 100) throws(OutboxError) -> [OutboxEntry] {
+        try store.list(states: states, limit: limit)
+    }
+
+    /// Puts the dead letters with `ids` (all of them when nil) back in the queue, due now. Returns how many.
+    public func retry(ids: [Int]?) throws(OutboxError) -> Int { try store.retry(ids: ids, now: wallClock()) }
+
+    /// Deletes effects in `states` last changed more than `olderThan` seconds ago. Returns how many.
+    public func purge(states: [String], olderThan: Double) throws(OutboxError) -> Int {
+        try store.purge(states: states, before: wallClock() - olderThan)
+    }
+
+    /// Calls `body` with every logged event, oldest decision first; returns how many decisions had no event
+    /// logged (the server ran without `--log-events`).
+    public func exportEvents(_ body: ([UInt8]) -> Void) throws(OutboxError) -> Int {
+        var missing = 0
+        try store.forEachDecision { _, _, event in
+            if let event { body(event) } else { missing += 1 }
+        }
+        return missing
+    }
 }

@@ -137,10 +137,12 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ExitStatus.badInput
             }
             let tenant = self.tenant
-            let worker = OutboxWorker(outbox: store, logger: Logger(label: "rolecall.worker")) {
+            let worker = OutboxWorker(outbox: store, logger: Logger(label: "rolecall.worker")) { hooks in
                 let logger = Logger(label: "rolecall.effects")
-                return EffectRunner(
-                    client: tenant.makeClient(tenantConfiguration, logger: logger, deadline: nil), logger: logger)
+                let client = tenant.makeClient(
+                    tenantConfiguration, logger: logger, deadline: hooks.deadline, clock: hooks.clock,
+                    sleep: hooks.sleep)
+                return EffectRunner(client: client, logger: logger)
             }
             effects = ServerEffects(outbox: store, worker: worker)
         }

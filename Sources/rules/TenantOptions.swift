@@ -50,12 +50,17 @@ struct TenantOptions: ParsableArguments {
         return (tenant, local)
     }
 
-    /// A Management API client for `tenant` with these options' pacing and limits.
-    func makeClient(_ tenant: TenantConfiguration, logger: Logger, deadline: Double?) -> ManagementClient {
+    /// A Management API client for `tenant` with these options' pacing and limits; `clock` and `sleep` are the
+    /// outbox worker's when it makes the client (so that stopping it cuts waits short).
+    func makeClient(
+        _ tenant: TenantConfiguration, logger: Logger, deadline: Double?,
+        clock: @escaping () -> Double = wallClock, sleep: @escaping (Double) -> Void = sleepSeconds
+    ) -> ManagementClient {
         ManagementClient(
             configuration: tenant,
             http: CurlClient(timeouts: .init(totalMilliseconds: timeoutMs), allowHTTP: allowHttp),
-            limiter: RateLimiter(rate: rate, burst: burst, logger: logger), logger: logger, deadline: deadline)
+            limiter: RateLimiter(rate: rate, burst: burst, logger: logger, clock: clock, sleep: sleep), logger: logger,
+            deadline: deadline, clock: clock, sleep: sleep)
     }
 
     /// The tenant from the environment, with `--tenant-file` read over it; exits 2 naming what is missing or

@@ -1,0 +1,335 @@
+import RolecallEffects
+
+/// The outbox's tables and every query on them, over one connection: the server's writer, its worker and the
+/// `rules outbox` commands all go through here, so the file has one meaning.
+///
+/// Effects move `pending` → `running` → `done`, or → `dead` (refused for good, with Auth0's answer), or back to
+/// `pending` with a later `next_at` (every attempt failed with something retryable). A `pending` effect that a
+/// later decision for the same user and role made unnecessary becomes `coalesced`. `running` only lasts while
+/// the worker calls Auth0: at start-up any `running` effect is a call a crash interrupted, and goes back to
+/// `pending` to be made again (assign and revoke are idempotent at Auth0).
+final class OutboxStore {
+    /// The schema version in `PRAGMA user_version`.
+    static let schemaVersion = 1
+
+    let connection: SQLiteConnection
+
+    /// Opens `path`. `create` makes the file and its tables when missing; otherwise a missing file or one that is
+    /// not an outbox is an error.
+    init(path: String, create: Bool) throws(OutboxError) {
+        connection = try SQLiteConnection(path: path, create: create)
+        let version = try connection.prepare("PRAGMA user_version").rows { $0.integer(0) }.first ?? 0
+        if version == 0 {
+            guard create else { throw OutboxError("`\(path)` is not a Rolecall outbox (no schema)") }
+            try connection.execute("PRAGMA journal_mode=WAL")
+            try connection.immediateTransaction { () throws(OutboxError) in
+                try connection.execute(
+                    """
+                    CREATE TABLE IF NOT EXISTS decisions(
+                      id TEXT PRIMARY KEY, time REAL NOT NULL, user_id TEXT, decision TEXT NOT NULL,
+                      ruleset TEXT NOT NULL, latency_us INTEGER NOT NULL, event BLOB);
+                    CREATE INDEX IF NOT EXISTS decisions_by_time ON decisions(time);
+                    CREATE TABLE IF NOT EXISTS effects(
+                      seq INTEGER PRIMARY KEY AUTOINCREMENT, decision_id TEXT NOT NULL, user_id TEXT NOT NULL,
+                      role TEXT NOT NULL, rule TEXT NOT NULL, assign INTEGER NOT NULL, state TEXT NOT NULL,
+                      attempts INTEGER NOT NULL DEFAULT 0, next_at REAL NOT NULL DEFAULT 0, created REAL NOT NULL,
+                      updated REAL NOT NULL, status INTEGER, error_code TEXT, message TEXT);
+                    CREATE INDEX IF NOT EXISTS effects_by_state ON effects(state, next_at, seq);
+                    CREATE INDEX IF NOT EXISTS effects_by_user ON effects(user_id, role, state);
+                    PRAGMA user_version = \(Self.schemaVersion);
+                    """)
+            }
+        } else if version != Self.schemaVersion {
+            throw OutboxError(
+                "`\(path)` is an outbox of schema \(version); this build reads schema \(Self.schemaVersion)")
+        }
+        // Durable before `commit` returns: every commit reaches the disk (WAL with synchronous=FULL).
+        try connection.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL")
+    }
+
+    // MARK: writing decisions
+
+    private lazy var insertDecision = try? connection.prepare(
+        "INSERT INTO decisions(id, time, user_id, decision, ruleset, latency_us, event) VALUES(?, ?, ?, ?, ?, ?, ?)")
+    private lazy var openEffects = try? connection.prepare(
+        "SELECT state FROM effects WHERE user_id = ? AND role = ? AND state IN ('pending', 'running')")
+    private lazy var coalesce = try? connection.prepare(
+        """
+        UPDATE effects SET state = 'coalesced', updated = ?, message = 'superseded by decision ' || ?
+        WHERE user_id = ? AND role = ? AND state = 'pending'
+        """)
+    private lazy var insertEffect = try? connection.prepare(
+        """
+        INSERT INTO effects(decision_id, user_id, role, rule, assign, state, created, updated)
+        VALUES(?, ?, ?, ?, ?, 'pending', ?, ?)
+        """)
+
+    private func statement(_ statement: SQLiteStatement?) throws(OutboxError) -> SQLiteStatement {
+        guard let statement else { throw OutboxError("outbox: cannot prepare a statement: \(connection.lastMessage)") }
+        return statement
+    }
+
+    /// Inserts `record` and its effects, inside the caller's transaction.
+    ///
+    /// For every role the decision touches, effects still pending for that user and role are superseded: the new
+    /// plan was made against the roles the login showed, which the pending ones had not changed yet, so the new
+    /// plan alone is right (an assign then a revoke before either ran costs no call). An effect being carried out
+    /// right now cannot be recalled, so then the new decision's change for that role is queued even when the
+    /// planner skipped it.
+    func insert(_ record: DecisionRecord) throws(OutboxError) {
+        try statement(insertDecision).run([
+            .text(record.id), .real(record.time), record.userID.map { .text($0) } ?? .null, .text(record.decision),
+            .text(record.ruleSetHash), .integer(record.latencyMicroseconds), record.event.map { .blob($0) } ?? .null,
+        ])
+        guard let plan = record.plan else { return }
+        var queued: [(PlannedRole, assign: Bool)] = plan.assign.map { ($0, true) } + plan.revoke.map { ($0, false) }
+        var seen = Set<String>()
+        let touched =
+            plan.assign.map(\.role) + plan.revoke.map(\.role) + plan.skipped.map(\.role)
+        for role in touched where seen.insert(role).inserted {
+            let states = try statement(openEffects).rows([.text(plan.userID), .text(role)]) { $0.text(0) ?? "" }
+            if states.contains("pending") {
+                try statement(coalesce).run([
+                    .real(record.time), .text(record.id), .text(plan.userID), .text(role),
+                ])
+            }
+            if states.contains("running") {
+                for skipped in plan.skipped where skipped.role == role {
+                    queued.append((PlannedRole(role: skipped.role, rule: skipped.rule), skipped.assign))
+                }
+            }
+        }
+        for (planned, assign) in queued {
+            try statement(insertEffect).run([
+                .text(record.id), .text(plan.userID), .text(planned.role), .text(planned.rule),
+                .integer(assign ? 1 : 0), .real(record.time), .real(record.time),
+            ])
+        }
+    }
+
+    // MARK: the worker
+
+    /// An effect as stored.
+    struct Effect {
+        var seq: Int
+        var decisionID: String
+        var userID: String
+        var role: String
+        var rule: String
+        var assign: Bool
+        var attempts: Int
+    }
+
+    /// Effects interrupted by a crash go back to the queue. Returns how many.
+    func recoverRunning(now: Double) throws(OutboxError) -> Int {
+        try connection.immediateTransaction { () throws(OutboxError) in
+            try connection.prepare("UPDATE effects SET state = 'pending', updated = ? WHERE state = 'running'")
+                .run([.real(now)])
+            return connection.changes
+        }
+    }
+
+    private lazy var nextUser = try? connection.prepare(
+        "SELECT user_id FROM effects WHERE state = 'pending' AND next_at <= ? ORDER BY seq LIMIT 1")
+    private lazy var nextDue = try? connection.prepare("SELECT MIN(next_at) FROM effects WHERE state = 'pending'")
+    private lazy var userEffects = try? connection.prepare(
+        """
+        SELECT seq, decision_id, user_id, role, rule, assign, attempts FROM effects
+        WHERE user_id = ? AND state = 'pending' ORDER BY seq
+        """)
+    private lazy var markRunning = try? connection.prepare(
+        "UPDATE effects SET state = 'running', updated = ? WHERE seq = ? AND state = 'pending'")
+
+    /// Claims the pending effects of the user whose oldest due effect is oldest, marking them `running`; nil
+    /// when nothing is due at `now`.
+    func claimNextUser(now: Double) throws(OutboxError) -> [Effect]? {
+        try connection.immediateTransaction { () throws(OutboxError) -> [Effect]? in
+            guard let user = try statement(nextUser).rows([.real(now)], { $0.text(0) }).first ?? nil else {
+                return nil
+            }
+            let effects = try statement(userEffects).rows([.text(user)]) { row in
+                Effect(
+                    seq: row.integer(0), decisionID: row.text(1) ?? "", userID: row.text(2) ?? "",
+                    role: row.text(3) ?? "", rule: row.text(4) ?? "", assign: row.integer(5) != 0,
+                    attempts: row.integer(6))
+            }
+            for effect in effects { try statement(markRunning).run([.real(now), .integer(effect.seq)]) }
+            return effects
+        }
+    }
+
+    /// When the next pending effect is due; nil when none is pending.
+    func nextDueTime() throws(OutboxError) -> Double? {
+        try statement(nextDue).rows { $0.real(0) }.first ?? nil
+    }
+
+    /// What became of a claimed effect.
+    enum Settlement {
+        case done
+        case dead(status: Int, errorCode: String?, message: String)
+        case retry(at: Double, message: String)
+    }
+
+    private lazy var settleDone = try? connection.prepare(
+        "UPDATE effects SET state = 'done', attempts = attempts + 1, updated = ?, message = NULL WHERE seq = ?")
+    private lazy var settleDead = try? connection.prepare(
+        """
+        UPDATE effects SET state = 'dead', attempts = attempts + 1, updated = ?, status = ?, error_code = ?,
+        message = ? WHERE seq = ?
+        """)
+    private lazy var settleRetry = try? connection.prepare(
+        """
+        UPDATE effects SET state = 'pending', attempts = attempts + 1, updated = ?, next_at = ?, message = ?
+        WHERE seq = ?
+        """)
+
+    /// Records what happened to claimed effects, in one transaction.
+    func settle(_ settlements: [(seq: Int, Settlement)], now: Double) throws(OutboxError) {
+        try connection.immediateTransaction { () throws(OutboxError) in
+            for (seq, settlement) in settlements {
+                switch settlement {
+                case .done: try statement(settleDone).run([.real(now), .integer(seq)])
+                case .dead(let status, let code, let message):
+                    try statement(settleDead).run([
+                        .real(now), .integer(status), code.map { .text($0) } ?? .null, .text(message), .integer(seq),
+                    ])
+                case .retry(let time, let message):
+                    try statement(settleRetry).run([.real(now), .real(time), .text(message), .integer(seq)])
+                }
+            }
+        }
+    }
+
+    /// Deletes decisions past `options`' bounds, and settled effects (done or coalesced) older than the retention.
+    /// Dead letters stay until an operator retries or purges them.
+    func enforceRetention(_ options: Outbox.Options, now: Double) throws(OutboxError) -> Int {
+        try connection.immediateTransaction { () throws(OutboxError) in
+            let cutoff = now - options.logRetentionSeconds
+            try connection.prepare("DELETE FROM decisions WHERE time < ?").run([.real(cutoff)])
+            var deleted = connection.changes
+            try connection.prepare(
+                """
+                DELETE FROM decisions WHERE id IN (SELECT id FROM decisions ORDER BY time DESC LIMIT -1 OFFSET ?)
+                """
+            ).run([.integer(options.maxLoggedDecisions)])
+            deleted += connection.changes
+            try connection.prepare(
+                "DELETE FROM effects WHERE state IN ('done', 'coalesced') AND updated < ?"
+            ).run([.real(cutoff)])
+            return deleted
+        }
+    }
+
+    // MARK: the operator's view
+
+    /// Counts by state, and the age of the oldest pending effect.
+    func status(now: Double) throws(OutboxError) -> OutboxStatus {
+        var status = OutboxStatus()
+        for (state, count) in try connection.prepare("SELECT state, COUNT(*) FROM effects GROUP BY state").rows({
+            ($0.text(0) ?? "", $0.integer(1))
+        }) {
+            switch state {
+            case "pending": status.pending += count
+            case "running":
+                status.running = count
+                status.pending += count
+            case "done": status.done = count
+            case "dead": status.dead = count
+            case "coalesced": status.coalesced = count
+            default: break
+            }
+        }
+        if let oldest = try connection.prepare(
+            "SELECT MIN(created) FROM effects WHERE state IN ('pending', 'running')"
+        ).rows({ $0.real(0) }).first ?? nil {
+            status.oldestPendingAge = max(0, now - oldest)
+        }
+        status.decisions = try connection.prepare("SELECT COUNT(*) FROM decisions").rows { $0.integer(0) }.first ?? 0
+        return status
+    }
+
+    /// Effects in `states` (all when empty), oldest first, at most `limit`.
+    func list(states: [String], limit: Int) throws(OutboxError) -> [OutboxEntry] {
+        let filter = states.isEmpty ? "" : "WHERE state IN (\(states.map { _ in "?" }.joined(separator: ", ")))"
+        return try connection.prepare(
+            """
+            SELECT seq, decision_id, user_id, role, rule, assign, state, attempts, created, updated, next_at, status,
+            error_code, message FROM effects \(filter) ORDER BY seq LIMIT ?
+            """
+        ).rows(states.map { .text($0) } + [.integer(limit)]) { row in
+            OutboxEntry(
+                id: row.integer(0), decisionID: row.text(1) ?? "", userID: row.text(2) ?? "", role: row.text(3) ?? "",
+                rule: row.text(4) ?? "", assign: row.integer(5) != 0, state: row.text(6) ?? "",
+                attempts: row.integer(7), created: row.real(8) ?? 0, updated: row.real(9) ?? 0,
+                nextAttempt: row.real(10) ?? 0, status: row.real(11).map { Int($0) }, errorCode: row.text(12),
+                message: row.text(13))
+        }
+    }
+
+    /// Puts dead letters (those with `ids`, or all when nil) back in the queue to be tried now. Returns how many.
+    func retry(ids: [Int]?, now: Double) throws(OutboxError) -> Int {
+        try connection.immediateTransaction { () throws(OutboxError) in
+            let update = try connection.prepare(
+                """
+                UPDATE effects SET state = 'pending', next_at = 0, attempts = 0, updated = ?, status = NULL,
+                error_code = NULL, message = NULL WHERE state = 'dead' AND (? OR seq = ?)
+                """)
+            var count = 0
+            for id in ids ?? [-1] {
+                try update.run([.real(now), .integer(ids == nil ? 1 : 0), .integer(id)])
+                count += connection.changes
+            }
+            return count
+        }
+    }
+
+    /// Deletes effects in `states` last changed before `before`. Returns how many.
+    func purge(states: [String], before: Double) throws(OutboxError) -> Int {
+        try connection.immediateTransaction { () throws(OutboxError) in
+            try connection.prepare(
+                "DELETE FROM effects WHERE state IN (\(states.map { _ in "?" }.joined(separator: ", "))) AND updated < ?"
+            ).run(states.map { .text($0) } + [.real(before)])
+            return connection.changes
+        }
+    }
+
+    /// Calls `body` with each logged decision, oldest first: its id, time and event (nil when events were not
+    /// logged).
+    func forEachDecision(_ body: (String, Double, [UInt8]?) -> Void) throws(OutboxError) {
+        let select = try connection.prepare("SELECT id, time, event FROM decisions ORDER BY time, rowid")
+        try select.bind([])
+        while try select.step() { body(select.text(0) ?? "", select.real(1) ?? 0, select.blob(2)) }
+    }
+}
+
+/// One effect in the outbox, as `rules outbox list` shows it.
+public struct OutboxEntry: Sendable, Equatable {
+    /// The effect's number in the outbox (`rules outbox retry ID`).
+    public var id: Int
+    /// The decision that planned it.
+    public var decisionID: String
+    /// The user.
+    public var userID: String
+    /// The role name or id.
+    public var role: String
+    /// The rule that decided it.
+    public var rule: String
+    /// Assign (true) or revoke (false).
+    public var assign: Bool
+    /// `pending`, `running`, `done`, `dead` or `coalesced`.
+    public var state: String
+    /// Attempts made so far.
+    public var attempts: Int
+    /// When it was committed (Unix seconds).
+    public var created: Double
+    /// When its state last changed.
+    public var updated: Double
+    /// When it is due again, for a pending effect that failed before.
+    public var nextAttempt: Double
+    /// The HTTP status of a dead letter.
+    public var status: Int?
+    /// Auth0's `errorCode` of a dead letter.
+    public var errorCode: String?
+    /// The last problem, or what superseded it.
+    public var message: String?
+}

@@ -1,0 +1,258 @@
+import Foundation
+import Logging
+import RolecallEffects
+import RolecallEngine
+import RolecallOutbox
+import RolecallSandbox
+import Testing
+
+/// A fresh outbox file in a temporary directory, removed afterwards.
+final class TemporaryOutbox {
+    let directory: String
+    var path: String { directory + "/outbox.db" }
+
+    init() throws {
+        directory = NSTemporaryDirectory() + "rolecall-outbox-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
+}
+
+/// A sandbox tenant and a worker factory pointed at it.
+final class Tenant {
+    let sandbox: Sandbox
+    let tenant: TenantConfiguration
+
+    init(_ configure: (inout Sandbox.Configuration) -> Void = { _ in }) throws {
+        var configuration = Sandbox.Configuration.seeded()
+        configure(&configuration)
+        sandbox = Sandbox(configuration)
+        let port = try sandbox.start()
+        tenant = TenantConfiguration(
+            domain: configuration.domain, clientID: configuration.clientID, clientSecret: configuration.clientSecret,
+            baseURL: "http://127.0.0.1:\(port)")
+    }
+
+    deinit { sandbox.shutdown() }
+
+    func worker(_ outbox: Outbox, policy: RetryPolicy = RetryPolicy()) -> OutboxWorker {
+        let tenant = self.tenant
+        return OutboxWorker(outbox: outbox) { hooks in
+            EffectRunner(
+                client: ManagementClient(
+                    configuration: tenant, limiter: RateLimiter(rate: 1000), policy: policy, deadline: hooks.deadline,
+                    clock: hooks.clock, sleep: hooks.sleep))
+        }
+    }
+
+    /// The id of the seeded role `name`.
+    func id(_ name: String) -> String { sandbox.configuration.roles.first { $0.name == name }?.id ?? "?" }
+
+    /// POST and DELETE calls on users' roles so far.
+    var roleCalls: Int { sandbox.log.filter { $0.path.hasSuffix("/roles") && $0.path.contains("/users/") }.count }
+}
+
+/// A decision record assigning and revoking roles for `user`, planned against `held`.
+func record(user: String, assign: [String] = [], revoke: [String] = [], held: [String] = []) throws -> DecisionRecord {
+    var decision = Decision(assign: assign, revoke: revoke, roles: [], matched: ["r"], errors: [])
+    for role in assign + revoke { decision.decidedBy[role] = "rule for \(role)" }
+    decision.userID = user
+    decision.currentRoles = held
+    let id = DecisionID.make()
+    return DecisionRecord(
+        id: id, time: wallClock(), userID: user, decision: decision.json, ruleSetHash: "test", latencyMicroseconds: 1,
+        plan: try UserPlan.make(decision))
+}
+
+/// Polls `condition` for up to `seconds`.
+func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
+    let end = wallClock() + seconds
+    while wallClock() < end {
+        if try condition() { return true }
+        usleep(20_000)
+    }
+    return try condition()
+}
+
+@Suite struct OutboxTests {
+    @Test func decisionIDsSortByTimeAndDoNotRepeat() {
+        let ids = (0..<1000).map { DecisionID.make(time: 1_700_000_000 + Double($0) / 1000) }
+        #expect(Set(ids).count == 1000)
+        #expect(ids == ids.sorted())
+        #expect(ids.allSatisfy { $0.hasPrefix("dec_") && $0.count == 30 })
+        // The time is in the first 10 digits: 1700000000000 ms.
+        #expect(DecisionID.make(time: 0).dropFirst(4).prefix(10) == "0000000000")
+        #expect(DecisionID.make(time: 1_700_000_000).dropFirst(4).prefix(10) == "01HF7YAT00")
+    }
+
+    @Test func aCommittedDecisionIsCarriedOutOnce() async throws {
+        let file = try TemporaryOutbox()
+        let tenant = try Tenant()
+        let outbox = try Outbox(path: file.path)
+        try await outbox.commit(try record(user: "auth0|1", assign: ["member", "staff"]))
+        #expect(try outbox.status().pending == 2)
+        let worker = tenant.worker(outbox)
+        worker.start()
+        #expect(try eventually { try outbox.status().done == 2 })
+        worker.stop()
+        outbox.close()
+        #expect(Set(tenant.sandbox.roles(ofUser: "auth0|1")) == [tenant.id("member"), tenant.id("staff")])
+        #expect(tenant.roleCalls == 1, "both assigns of one user go in one call")
+        #expect(try OutboxFile(path: file.path).status().decisions == 1)
+    }
+
+    @Test func concurrentCommitsShareTransactionsAndAllLand() async throws {
+        let file = try TemporaryOutbox()
+        let outbox = try Outbox(path: file.path)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<500 {
+                group.addTask { try await outbox.commit(try record(user: "auth0|\(index)", assign: ["member"])) }
+            }
+            try await group.waitForAll()
+        }
+        let status = try outbox.status()
+        #expect(status.pending == 500)
+        #expect(status.decisions == 500)
+        outbox.close()
+    }
+
+    @Test func anAssignThenARevokeBeforeEitherRanCostsNoCall() async throws {
+        let file = try TemporaryOutbox()
+        let tenant = try Tenant()
+        let outbox = try Outbox(path: file.path)
+        try await outbox.commit(try record(user: "auth0|2", assign: ["admin"]))
+        // The second login's token does not show admin yet, so the planner skips the revoke as "not held".
+        try await outbox.commit(try record(user: "auth0|2", revoke: ["admin"]))
+        let status = try outbox.status()
+        #expect(status.pending == 0)
+        #expect(status.coalesced == 1)
+        let worker = tenant.worker(outbox)
+        worker.start()
+        usleep(300_000)
+        worker.stop()
+        outbox.close()
+        #expect(tenant.roleCalls == 0)
+        #expect(tenant.sandbox.roles(ofUser: "auth0|2").isEmpty)
+    }
+
+    @Test func twoLoginsAssigningTheSameRoleCostOneCall() async throws {
+        let file = try TemporaryOutbox()
+        let tenant = try Tenant()
+        let outbox = try Outbox(path: file.path)
+        try await outbox.commit(try record(user: "auth0|3", assign: ["member"]))
+        try await outbox.commit(try record(user: "auth0|3", assign: ["member"]))
+        #expect(try outbox.status().pending == 1)
+        let worker = tenant.worker(outbox)
+        worker.start()
+        #expect(try eventually { try outbox.status().done == 1 })
+        worker.stop()
+        outbox.close()
+        #expect(tenant.roleCalls == 1)
+    }
+
+    @Test func aFailingTenantDelaysButLosesNothing() async throws {
+        let file = try TemporaryOutbox()
+        let tenant = try Tenant { $0.faults.serverErrors = 1_000_000 }
+        let outbox = try Outbox(path: file.path)
+        for index in 0..<5 { try await outbox.commit(try record(user: "auth0|f\(index)", assign: ["member"])) }
+        var policy = RetryPolicy()
+        policy.maxAttempts = 2
+        policy.baseBackoff = 0.01
+        let worker = tenant.worker(outbox, policy: policy)
+        worker.start()
+        // Every attempt fails: the effects go back to the queue with a backoff, none is dead.
+        #expect(
+            try eventually { try OutboxFile(path: file.path).list(states: ["pending"]).contains { $0.attempts > 0 } })
+        #expect(try outbox.status().dead == 0)
+        tenant.sandbox.inject { $0.serverErrors = 0 }
+        // The first backoff is about a second.
+        #expect(try eventually(15) { try outbox.status().done == 5 })
+        worker.stop()
+        outbox.close()
+        for index in 0..<5 { #expect(tenant.sandbox.changes["auth0|f\(index)|\(tenant.id("member"))|assign"] == 1) }
+    }
+
+    @Test func aPermanentRefusalBecomesADeadLetterThatCanBeRetried() async throws {
+        let file = try TemporaryOutbox()
+        let tenant = try Tenant { $0.missingUsers = ["auth0|gone"] }
+        let outbox = try Outbox(path: file.path)
+        try await outbox.commit(try record(user: "auth0|gone", assign: ["member"]))
+        try await outbox.commit(try record(user: "auth0|4", assign: ["nosuchrole"]))
+        let worker = tenant.worker(outbox)
+        worker.start()
+        #expect(try eventually { try outbox.status().dead == 2 })
+        let dead = try OutboxFile(path: file.path).list(states: ["dead"])
+        #expect(dead.map(\.errorCode) == ["inexistent_user", "unknown_role"])
+        #expect(dead.map(\.status) == [404, 404])
+        #expect(dead[0].message?.isEmpty == false)
+        // The operator retries one of them: it is tried again at once (and refused again).
+        let calls = tenant.sandbox.log.filter { $0.path.contains("auth0%7Cgone") }.count
+        let admin = try OutboxFile(path: file.path)
+        #expect(try admin.retry(ids: [dead[0].id]) == 1)
+        #expect(try admin.status().dead == 1)
+        #expect(try admin.retry(ids: [dead[0].id]) == 0, "only dead letters are retried")
+        worker.wake()
+        #expect(try eventually { tenant.sandbox.log.filter { $0.path.contains("auth0%7Cgone") }.count > calls })
+        #expect(try eventually { try outbox.status().dead == 2 })
+        worker.stop()
+        outbox.close()
+    }
+
+    @Test func effectsInterruptedByACrashAreQueuedAgain() async throws {
+        let file = try TemporaryOutbox()
+        do {
+            let outbox = try Outbox(path: file.path)
+            try await outbox.commit(try record(user: "auth0|5", assign: ["member"]))
+            outbox.close()
+        }
+        // A crash mid-call leaves the effect `running`.
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        sqlite.arguments = [file.path, "UPDATE effects SET state = 'running'"]
+        try sqlite.run()
+        sqlite.waitUntilExit()
+        #expect(try OutboxFile(path: file.path).status().running == 1)
+        let tenant = try Tenant()
+        let outbox = try Outbox(path: file.path)
+        #expect(try outbox.status().running == 0)
+        let worker = tenant.worker(outbox)
+        worker.start()
+        #expect(try eventually { try outbox.status().done == 1 })
+        worker.stop()
+        outbox.close()
+    }
+
+    @Test func oneServerPerFile() throws {
+        let file = try TemporaryOutbox()
+        let outbox = try Outbox(path: file.path)
+        #expect(throws: OutboxError.self) { try Outbox(path: file.path) }
+        outbox.close()
+        let again = try Outbox(path: file.path)
+        again.close()
+    }
+
+    @Test func notAnOutbox() throws {
+        let file = try TemporaryOutbox()
+        #expect(throws: OutboxError.self) { try OutboxFile(path: file.path) }
+        FileManager.default.createFile(atPath: file.path, contents: Data("not a database at all".utf8))
+        let error = #expect(throws: OutboxError.self) { try OutboxFile(path: file.path) }
+        #expect(error?.message.contains("not a database") == true, "\(String(describing: error))")
+    }
+
+    @Test func loggedEventsAreExportedInOrder() async throws {
+        let file = try TemporaryOutbox()
+        let outbox = try Outbox(path: file.path)
+        for index in 0..<3 {
+            var entry = try record(user: "auth0|\(index)")
+            entry.time = 1_000 + Double(index)
+            entry.event = index == 1 ? nil : Array("{\"n\":\(index)}".utf8)
+            try await outbox.commit(entry)
+        }
+        outbox.close()
+        var lines: [String] = []
+        let missing = try OutboxFile(path: file.path).exportEvents { lines.append(String(decoding: $0, as: UTF8.self)) }
+        #expect(lines == ["{\"n\":0}", "{\"n\":2}"])
+        #expect(missing == 1)
+    }
+}
