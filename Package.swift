@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(
             name: "RolecallServerTests",
             dependencies: [
-                "RolecallServer", "RolecallEngine", "RolecallOutbox",
+                "RolecallServer", "RolecallEngine", "RolecallLanguage", "RolecallOutbox", "RolecallEffects",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,0 +1,65 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A plain socket to a live test server, for what the test clients cannot send: a chunked body.
+enum RawHTTP {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Sends `head` (request line and headers, without the blank line), then `body` as chunks of `chunkSize`
+    /// bytes, and returns the status code of the answer.
+    static func postChunked(port: Int, head: String, body: [UInt8], chunkSize: Int = 100) throws -> Int {
+        var request = Array((head + "\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n").utf8)
+        var offset = 0
+        while offset < body.count {
+            let chunk = body[offset..<min(offset + chunkSize, body.count)]
+            request += Array((String(chunk.count, radix: 16) + "\r\n").utf8) + chunk + Array("\r\n".utf8)
+            offset += chunk.count
+        }
+        request += Array("0\r\n\r\n".utf8)
+        return try exchange(port: port, request)
+    }
+
+    /// Sends `text` as it is and returns the status code of the answer.
+    static func exchange(port: Int, head text: String) throws -> Int {
+        try exchange(port: port, Array(text.utf8))
+    }
+
+    /// Sends `request` and returns the status code of the answer.
+    static func exchange(port: Int, _ request: [UInt8]) throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket failed") }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { throw Failure(description: "connect failed") }
+        // The server may answer 413 and close before reading everything: a failed send is not an error here.
+        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !answer.contains(0x0A) {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { break }
+            answer += buffer[0..<count]
+        }
+        let line = String(decoding: answer, as: UTF8.self).split(separator: "\r\n").first ?? ""
+        let parts = line.split(separator: " ")
+        guard parts.count >= 2, let status = Int(parts[1]) else {
+            throw Failure(description: "no status line in `\(line)`")
+        }
+        return status
+    }
+}
