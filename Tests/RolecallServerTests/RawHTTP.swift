@@ -12,7 +12,7 @@ enum RawHTTP {
 
     /// Sends `head` (request line and headers, without the blank line), then `body` as chunks of `chunkSize`
     /// bytes, and returns the status code of the answer.
-    static func postChunked(port: Int, head: String, body: [UInt8], chunkSize: Int = 100) throws -> Int {
+    static func postChunked(port: Int, head: String, body: [UInt8], chunkSize: Int = 100) async throws -> Int {
         var request = Array((head + "\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n").utf8)
         var offset = 0
         while offset < body.count {
@@ -21,16 +21,25 @@ enum RawHTTP {
             offset += chunk.count
         }
         request += Array("0\r\n\r\n".utf8)
-        return try exchange(port: port, request)
+        return try await exchange(port: port, request)
     }
 
     /// Sends `text` as it is and returns the status code of the answer.
-    static func exchange(port: Int, head text: String) throws -> Int {
-        try exchange(port: port, Array(text.utf8))
+    static func exchange(port: Int, head text: String) async throws -> Int {
+        try await exchange(port: port, Array(text.utf8))
     }
 
-    /// Sends `request` and returns the status code of the answer.
-    static func exchange(port: Int, _ request: [UInt8]) throws -> Int {
+    /// Sends `request` and returns the status code of the answer, on a thread of its own: blocking socket calls
+    /// on Swift's few cooperative threads would starve the server in the same process.
+    static func exchange(port: Int, _ request: [UInt8]) async throws -> Int {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result { try blockingExchange(port: port, request) })
+            }.start()
+        }
+    }
+
+    static func blockingExchange(port: Int, _ request: [UInt8]) throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket failed") }
         defer { close(fd) }

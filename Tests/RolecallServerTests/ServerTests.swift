@@ -232,7 +232,7 @@ import Testing
         let app = try ServerFixture(maxEventBytes: Self.limit).application()
         try await app.test(.live) { client in
             let port = try #require(client.port)
-            let status = try RawHTTP.exchange(
+            let status = try await RawHTTP.exchange(
                 port: port,
                 head: "POST /v1/decide HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(ServerFixture.secret)\r\n"
                     + "Content-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n")
@@ -245,7 +245,7 @@ import Testing
         let app = try ServerFixture(maxEventBytes: Self.limit).application()
         try await app.test(.live) { client in
             let port = try #require(client.port)
-            let answer = try RawHTTP.postChunked(
+            let answer = try await RawHTTP.postChunked(
                 port: port,
                 head: "POST /v1/decide HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(ServerFixture.secret)\r\n"
                     + "Content-Type: application/json",
