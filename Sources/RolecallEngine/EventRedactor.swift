@@ -123,7 +123,9 @@ public struct EventRedactor: Sendable {
             cuts.append((start, scanner.position))
             return
         }
-        guard depth < scanner.maxDepth else { throw JSONError("nesting deeper than \(scanner.maxDepth) levels", at: scanner.position) }
+        guard depth < scanner.maxDepth else {
+            throw JSONError("nesting deeper than \(scanner.maxDepth) levels", at: scanner.position)
+        }
         switch byte {
         case UInt8(ascii: "{"):
             scanner.position += 1
@@ -136,7 +138,9 @@ public struct EventRedactor: Sendable {
                 let name =
                     key.escaped
                     ? scanner.decodeString(start: key.start, end: key.end)
-                    : String(decoding: UnsafeBufferPointer(start: scanner.base + key.start, count: key.end - key.start), as: UTF8.self)
+                    : String(
+                        decoding: UnsafeBufferPointer(start: scanner.base + key.start, count: key.end - key.start),
+                        as: UTF8.self)
                 if let child = node.children[.key(name)] {
                     try walk(&scanner, child, depth: depth + 1, cuts: &cuts)
                 } else {

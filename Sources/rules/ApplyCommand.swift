@@ -54,7 +54,8 @@ struct ApplyCommand: ParsableCommand {
         defer { sandboxTenant?.shutdown() }
         var runner: EffectRunner?
         if !dryRun {
-            let (configuration, local) = try tenant.resolve(doing: "applying to", alternatives: "--sandbox, or --dry-run")
+            let (configuration, local) = try tenant.resolve(
+                doing: "applying to", alternatives: "--sandbox, or --dry-run")
             sandboxTenant = local
             let logger = Logger(label: "rolecall.apply")
             let client = tenant.makeClient(configuration, logger: logger, deadline: wallClock() + deadline)

@@ -21,7 +21,9 @@ import Testing
     }
 
     @Test func comparesKeysAfterTheirEscapes() throws {
-        #expect(try redact("{\"user\":{\"e\\u006dail\":\"x\"}}", ["user.email"]) == "{\"user\":{\"e\\u006dail\":\"[redacted]\"}}")
+        #expect(
+            try redact("{\"user\":{\"e\\u006dail\":\"x\"}}", ["user.email"])
+                == "{\"user\":{\"e\\u006dail\":\"[redacted]\"}}")
     }
 
     @Test func redactsEveryOccurrenceOfARepeatedKey() throws {
