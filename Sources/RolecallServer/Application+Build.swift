@@ -39,7 +39,8 @@ public func buildApplication(
         do {
             server = try .tls(.http1(), tlsConfiguration: try tlsConfiguration(files))
         } catch {
-            throw ServerStartFailure(description: "cannot set up TLS: \(error)")
+            throw ServerStartFailure(
+                description: "cannot set up TLS from `\(files.certificate)` and `\(files.key)`: \(error)")
         }
         scheme = "https"
     } else {

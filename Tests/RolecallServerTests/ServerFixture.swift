@@ -9,7 +9,7 @@ import RolecallEngine
 import RolecallServer
 
 /// A rule directory in a temporary folder, removed afterwards.
-final class RuleDirectory: @unchecked Sendable {
+final class RuleDirectory: Sendable {
     let path: String
 
     /// A directory holding `rules` as `main.rules`.
