@@ -99,8 +99,8 @@ struct ApplyCommand: ParsableCommand {
                 deadline: wallClock() + deadline)
             runner = EffectRunner(client: client, logger: Logger(label: "rolecall.apply"))
         }
+        let workflow = ApplyWorkflow(evaluator: evaluator, runner: runner)
         let start = wallClock()
-        var summary = ApplySummary()
         var stop: (event: Int, reason: String)?
         var notApplied = 0
         try input.forEach { number, item in
@@ -109,44 +109,31 @@ struct ApplyCommand: ParsableCommand {
                 return
             }
             guard case .event(let buffer) = item else {
-                summary.invalidEvents += 1
+                workflow.countInvalid()
                 Output.standardError("rules: event \(number): larger than --max-event-bytes \(input.maxEventBytes)\n")
-                return
-            }
-            let decision: Decision
-            do {
-                decision = try evaluator.evaluate(buffer)
-            } catch {
-                summary.invalidEvents += 1
-                Output.standardError("rules: event \(number): invalid event: \(error)\n")
                 return
             }
             let plan: UserPlan
             do {
-                plan = try UserPlan.make(decision)
+                (_, plan) = try workflow.decide(buffer)
             } catch {
-                summary.invalidEvents += 1
                 Output.standardError("rules: event \(number): \(error)\n")
                 return
             }
-            summary.users += 1
-            guard let runner else {
-                summary.planned += plan.assign.count + plan.revoke.count
-                summary.add(plan.skipped)
+            guard runner != nil else {
                 Output.standardOutput(plan.text)
                 return
             }
-            let outcomes = runner.apply(plan)
-            summary.add(outcomes)
-            Output.standardOutput(outcomes.map { $0.text + "\n" }.joined())
-            if case .deadline(let last, let wait)? = runner.client.deadlineFailure {
-                // Say which wait would have passed the deadline, when one did: a server's header can force it.
+            Output.standardOutput(workflow.carryOut(plan).map { $0.text + "\n" }.joined())
+            switch workflow.stop {
+            case .deadline(let wait, let last)?:
                 let what =
                     wait.map { "\($0), past the --deadline of \(deadline) s" }
                     ?? "the run's deadline passed (--deadline \(deadline) s)"
                 stop = (number, HumanText.line(what + (last.map { " (last problem: \($0))" } ?? "")))
-            } else if let failure = runner.client.tokenFailure {
+            case .noToken(let failure)?:
                 stop = (number, "no access token from POST /oauth/token: \(HumanText.line(failure.description))")
+            case nil: break
             }
         }
         if let stop {
@@ -154,13 +141,7 @@ struct ApplyCommand: ParsableCommand {
                 "rules: error: stopped at event \(stop.event): \(stop.reason); \(notApplied) later event"
                     + "\(notApplied == 1 ? "" : "s") not applied\n")
         }
-        if let client = runner?.client {
-            summary.retries = client.statistics.retries
-            summary.requests = client.statistics.requests
-            summary.rateLimitWait = client.statistics.rateLimitWait
-            summary.backoffWait = client.statistics.backoffWait
-        }
-        summary.seconds = wallClock() - start
+        let summary = workflow.finish(seconds: wallClock() - start)
         Output.standardOutput((dryRun ? "dry run, nothing called: " : "") + summary.text)
         if summary.invalidEvents > 0 { throw ExitStatus.badInput }
         if !summary.succeeded || stop != nil { throw ExitStatus.ruleErrors }
@@ -169,26 +150,9 @@ struct ApplyCommand: ParsableCommand {
     /// The tenant from the environment, with `--tenant-file` read over it; exits 2 naming what is missing or
     /// unsafe (a domain that is not a host name, a base URL that is not https).
     func tenantConfiguration() throws -> TenantConfiguration {
-        var environment = ProcessInfo.processInfo.environment
-        if let tenantFile {
-            // An empty file reads as nil (end of file at once), which is no error.
-            guard let handle = FileHandle(forReadingAtPath: tenantFile),
-                let data = try? handle.read(upToCount: TenantFile.maxBytes + 1) ?? Data()
-            else {
-                Output.standardError("rules: error: cannot read `\(HumanText.line(tenantFile))`\n")
-                throw ExitStatus.badInput
-            }
-            try? handle.close()
-            guard data.count <= TenantFile.maxBytes else {
-                Output.standardError(
-                    "rules: error: `\(HumanText.line(tenantFile))` is larger than \(TenantFile.maxBytes) bytes; "
-                        + "a tenant file holds a few KEY=VALUE lines\n")
-                throw ExitStatus.badInput
-            }
-            environment.merge(TenantFile.settings(Array(data))) { $1 }
-        }
         do {
-            return try TenantConfiguration.fromEnvironment(environment, allowHTTP: allowHttp)
+            return try TenantConfiguration.load(
+                environment: ProcessInfo.processInfo.environment, tenantFile: tenantFile, allowHTTP: allowHttp)
         } catch {
             let hint = error.missing.isEmpty ? "" : " (or use --sandbox, or --dry-run)"
             Output.standardError("rules: error: \(error)\(hint)\n")
