@@ -91,7 +91,9 @@ public final class ApplyWorkflow {
     /// Why the run must stop before the next event, if it must.
     public var stop: Stop? {
         guard let client = runner?.client else { return nil }
-        if case .deadline(let last, let wait)? = client.deadlineFailure { return .deadline(wait: wait, lastProblem: last) }
+        if case .deadline(let last, let wait)? = client.deadlineFailure {
+            return .deadline(wait: wait, lastProblem: last)
+        }
         if let failure = client.tokenFailure { return .noToken(failure) }
         return nil
     }
