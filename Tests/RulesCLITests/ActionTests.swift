@@ -1,0 +1,276 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Where node is, for the Action tests (outside their suite: a suite's trait cannot read the suite's own members).
+enum NodeRuntime {
+    /// `node` from PATH, or nil.
+    static let path: String? = {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        for directory in path.split(separator: ":") where !directory.isEmpty {
+            let candidate = "\(directory)/node"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }()
+}
+
+/// Issue 13, item 7: the Auth0 post-login Action (`examples/auth0-action.js`), run in node by
+/// `examples/run-action.mjs` with a recording `api`, against the built `rules serve` and against servers that cannot
+/// answer: one that is down, one that accepts the connection and never answers, one that refuses the signature.
+@Suite(.serialized, .enabled(if: NodeRuntime.path != nil, "node is not on PATH: the Action tests need it"))
+struct ActionTests {
+    /// The claim the Action is told to put the roles under.
+    static let claim = "https://rolecall.test/roles"
+    /// The secret the server and the Action share.
+    static let secret = "action-test-secret"
+    /// The sample events the Action posts.
+    static let events = ["acme-admin.json", "blocked-user.json", "eu-finance-sso.json", "first-login.json"]
+
+    /// What the driver prints: the claims set on each token, the reason the login was denied, the Action's log.
+    struct Outcome: Decodable {
+        /// The custom claims set on each token, by name.
+        struct Claims: Decodable {
+            var idToken: [String: [String]]
+            var accessToken: [String: [String]]
+
+            enum CodingKeys: String, CodingKey {
+                case idToken = "id_token"
+                case accessToken = "access_token"
+            }
+        }
+
+        var claims: Claims
+        var denied: String?
+        var logs: [String]
+
+        /// Neither token got a claim.
+        var noClaims: Bool { claims.idToken.isEmpty && claims.accessToken.isEmpty }
+    }
+
+    /// The Action's secrets for a server at `url`.
+    static func secrets(
+        _ url: String, secret: String = secret, failClosed: Bool = false, timeoutMilliseconds: Int? = nil
+    ) -> [String: String] {
+        var secrets = ["ROLECALL_URL": url, "ROLECALL_SECRET": secret, "ROLECALL_CLAIM": claim]
+        if failClosed { secrets["ROLECALL_FAIL_CLOSED"] = "true" }
+        if let timeoutMilliseconds { secrets["ROLECALL_TIMEOUT_MS"] = String(timeoutMilliseconds) }
+        return secrets
+    }
+
+    /// Runs the Action on `rules/events/EVENT` with `secrets` (from a file, so this environment's ROLECALL_* do
+    /// not leak in) and decodes what the driver printed.
+    static func runAction(_ event: String, secrets: [String: String], limit: Double = 60) throws -> (
+        Outcome, CLITests.Run
+    ) {
+        let node = try #require(NodeRuntime.path)
+        let text = String(
+            decoding: try JSONSerialization.data(withJSONObject: secrets, options: [.sortedKeys]), as: UTF8.self)
+        let file = try CLITests.temporary("secrets.json", text)
+        defer { try? FileManager.default.removeItem(atPath: (file as NSString).deletingLastPathComponent) }
+        let run = try CLITests.rules(
+            ["examples/run-action.mjs", "rules/events/" + event, file], limit: limit, executable: node)
+        #expect(run.status == 0, "the driver failed: \(run.stderr)")
+        let outcome = try JSONDecoder().decode(Outcome.self, from: Data(run.stdout.utf8))
+        return (outcome, run)
+    }
+
+    /// The `roles` of the decision `rules eval` makes on `rules/events/EVENT` with the example rules.
+    static func decisionRoles(_ event: String) throws -> [String] {
+        let run = try CLITests.rules(["eval", "rules/", "--event", "rules/events/" + event])
+        #expect(run.status == 0, "\(run.stderr)")
+        let decision = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        return try #require(decision?["roles"] as? [String], "no roles in \(run.stdout)")
+    }
+
+    /// `rules serve rules/ --port 0 --outbox FILE --no-effects` with ROLECALL_SECRET set, running once it has printed
+    /// `rules: listening on http://127.0.0.1:PORT` on stderr; stopped when released.
+    final class Server {
+        let process = Process()
+        let log = CLITests.LockedData()
+        let directory: String
+        /// `http://127.0.0.1:PORT`.
+        private(set) var url = ""
+
+        init(secret: String) throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "rolecall-action-\(UUID().uuidString)"
+            ).path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            process.executableURL = URL(fileURLWithPath: CLITests.binary)
+            process.arguments = ["serve", "rules/", "--port", "0", "--outbox", directory + "/outbox", "--no-effects"]
+            process.currentDirectoryURL = URL(fileURLWithPath: CLITests.root)
+            var environment = ProcessInfo.processInfo.environment
+            for name in ["AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "AUTH0_BASE_URL"] {
+                environment[name] = nil
+            }
+            environment["ROLECALL_SECRET"] = secret
+            environment["NO_COLOR"] = "1"
+            process.environment = environment
+            let errors = Pipe()
+            process.standardError = errors
+            process.standardOutput = FileHandle.nullDevice
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            // Drained for as long as the server runs, so its log never fills the pipe.
+            let log = self.log
+            DispatchQueue.global().async {
+                var received = Data()
+                while true {
+                    let chunk = errors.fileHandleForReading.availableData
+                    if chunk.isEmpty { break }
+                    received += chunk
+                    log.set(received)
+                }
+            }
+            let deadline = Date().addingTimeInterval(120)
+            while Date() < deadline {
+                if let found = Self.listeningURL(in: String(decoding: log.get(), as: UTF8.self)) {
+                    url = found
+                    return
+                }
+                if !process.isRunning { break }
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            stop()
+            throw ServerError(
+                "rules serve did not print `rules: listening on http://127.0.0.1:PORT`: "
+                    + String(decoding: log.get(), as: UTF8.self))
+        }
+
+        deinit { stop() }
+
+        func stop() {
+            if process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+            }
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+
+        /// The URL in the line `rules: listening on URL`, once that line is complete.
+        static func listeningURL(in text: String) -> String? {
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+                guard let range = line.range(of: "rules: listening on ") else { continue }
+                let url = line[range.upperBound...].trimmingCharacters(in: .whitespaces)
+                if url.hasPrefix("http://127.0.0.1:") { return url }
+            }
+            return nil
+        }
+    }
+
+    /// A server that could not be started.
+    struct ServerError: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// A TCP socket on 127.0.0.1 that listens and never answers: the kernel completes the handshakes, nobody
+    /// accepts. Closed when released; released before use, its port is one nobody listens on.
+    final class SilentListener {
+        let descriptor: Int32
+        let port: Int
+
+        init() throws {
+            #if canImport(Glibc)
+                let stream = Int32(SOCK_STREAM.rawValue)
+            #else
+                let stream = SOCK_STREAM
+            #endif
+            let descriptor = socket(AF_INET, stream, 0)
+            guard descriptor >= 0 else { throw ServerError("socket: errno \(errno)") }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = 0
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                    bind(descriptor, generic, length) == 0 && listen(descriptor, 16) == 0
+                        && getsockname(descriptor, generic, &length) == 0
+                }
+            }
+            guard bound else {
+                close(descriptor)
+                throw ServerError("bind or listen: errno \(errno)")
+            }
+            self.descriptor = descriptor
+            port = Int(UInt16(bigEndian: address.sin_port))
+        }
+
+        deinit { close(descriptor) }
+    }
+
+    /// A port on 127.0.0.1 that nothing listens on: one the kernel just gave out, closed again.
+    static func closedPort() throws -> Int { try SilentListener().port }
+
+    @Test func theTokensCarryTheDecisionsRoles() throws {
+        let server = try Server(secret: Self.secret)
+        var sawRoles = false
+        for event in Self.events {
+            let expected = try Self.decisionRoles(event)
+            sawRoles = sawRoles || !expected.isEmpty
+            let (outcome, _) = try Self.runAction(event, secrets: Self.secrets(server.url))
+            #expect(outcome.claims.idToken == [Self.claim: expected], "\(event): \(outcome.logs)")
+            #expect(outcome.claims.accessToken == [Self.claim: expected], "\(event): \(outcome.logs)")
+            #expect(outcome.denied == nil, "\(event)")
+            #expect(outcome.logs.contains { $0.contains("decision ") }, "\(event): the decision id is logged")
+        }
+        #expect(sawRoles, "some sample event must get roles, or the test shows nothing")
+        // A trailing slash on the URL makes no difference.
+        let (outcome, _) = try Self.runAction("first-login.json", secrets: Self.secrets(server.url + "/"))
+        #expect(outcome.claims.idToken == [Self.claim: try Self.decisionRoles("first-login.json")])
+    }
+
+    @Test(arguments: [false, true])
+    func aWrongSecretIsRefusedAndTheLoginFailsAsConfigured(failClosed: Bool) throws {
+        let server = try Server(secret: Self.secret)
+        let (outcome, _) = try Self.runAction(
+            "first-login.json", secrets: Self.secrets(server.url, secret: "not-the-secret", failClosed: failClosed))
+        #expect(outcome.noClaims)
+        #expect((outcome.denied != nil) == failClosed)
+        #expect(outcome.logs.contains { $0.contains("answered 401") }, "\(outcome.logs)")
+    }
+
+    @Test(arguments: [false, true])
+    func aServerThatIsDownLetsTheLoginContinueUnlessFailClosed(failClosed: Bool) throws {
+        let port = try Self.closedPort()
+        let (outcome, run) = try Self.runAction(
+            "first-login.json", secrets: Self.secrets("http://127.0.0.1:\(port)", failClosed: failClosed))
+        #expect(outcome.noClaims)
+        #expect((outcome.denied != nil) == failClosed)
+        #expect(outcome.logs.contains { $0.contains("cannot reach") && $0.contains("ECONNREFUSED") }, "\(outcome.logs)")
+        #expect(run.seconds < 10)
+    }
+
+    @Test(arguments: [false, true])
+    func aServerThatNeverAnswersTimesOutUnderTheActionsLimit(failClosed: Bool) throws {
+        let listener = try SilentListener()
+        let (outcome, run) = try Self.runAction(
+            "first-login.json",
+            secrets: Self.secrets(
+                "http://127.0.0.1:\(listener.port)", failClosed: failClosed, timeoutMilliseconds: 300),
+            limit: 30)
+        #expect(outcome.noClaims)
+        #expect((outcome.denied != nil) == failClosed)
+        #expect(outcome.logs.contains { $0.contains("no answer") && $0.contains("within 300 ms") }, "\(outcome.logs)")
+        #expect(run.seconds < 10, "the Action waited \(run.seconds) s for a 300 ms timeout")
+        withExtendedLifetime(listener) {}
+    }
+
+    @Test(arguments: [false, true])
+    func missingSettingsAreAnErrorSaidClearly(failClosed: Bool) throws {
+        var secrets = Self.secrets("http://127.0.0.1:9", failClosed: failClosed)
+        secrets["ROLECALL_URL"] = nil
+        secrets["ROLECALL_CLAIM"] = ""
+        let (outcome, _) = try Self.runAction("first-login.json", secrets: secrets)
+        #expect(outcome.noClaims)
+        #expect((outcome.denied != nil) == failClosed)
+        #expect(
+            outcome.logs.contains { $0.contains("ROLECALL_URL, ROLECALL_CLAIM") && $0.contains("must be set") },
+            "\(outcome.logs)")
+    }
+}
