@@ -96,9 +96,8 @@ struct ActionTests {
         private(set) var url = ""
 
         init(secret: String) throws {
-            directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "rolecall-action-\(UUID().uuidString)"
-            ).path
+            let temporary = FileManager.default.temporaryDirectory
+            directory = temporary.appendingPathComponent("rolecall-action-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             process.executableURL = URL(fileURLWithPath: CLITests.binary)
             process.arguments = ["serve", "rules/", "--port", "0", "--outbox", directory + "/outbox", "--no-effects"]
