@@ -169,7 +169,7 @@ struct ActionTests {
 
     /// A TCP socket on 127.0.0.1 that listens and never answers: the kernel completes the handshakes, nobody
     /// accepts. Closed when released; released before use, its port is one nobody listens on.
-    final class SilentListener {
+    final class SilentListener: Sendable {
         let descriptor: Int32
         let port: Int
 
@@ -203,6 +203,74 @@ struct ActionTests {
         deinit { close(descriptor) }
     }
 
+    /// A server the test owns for one request: it records the request the Action sends and answers `status` with
+    /// `body`.
+    final class RecordingServer: @unchecked Sendable {
+        // @unchecked: `received` is written by the serving thread before `done` is signalled and read only after.
+        let listener: SilentListener
+        let done = DispatchSemaphore(value: 0)
+        private var received: [UInt8] = []
+
+        init(status: Int, body: String) throws {
+            listener = try SilentListener()
+            DispatchQueue.global().async { [self] in
+                serve(status: status, body: body)
+                done.signal()
+            }
+        }
+
+        /// `http://127.0.0.1:PORT`.
+        var url: String { "http://127.0.0.1:\(listener.port)" }
+
+        /// The request, once it has been answered (nil when none came within `seconds`).
+        func request(within seconds: Double) -> (head: String, body: [UInt8])? {
+            guard done.wait(timeout: .now() + seconds) == .success,
+                let end = Self.headEnd(received)
+            else { return nil }
+            return (String(decoding: received[..<end], as: UTF8.self), Array(received[(end + 4)...]))
+        }
+
+        private func serve(status: Int, body: String) {
+            let connection = accept(listener.descriptor, nil, nil)
+            guard connection >= 0 else { return }
+            defer { close(connection) }
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while !Self.complete(received) {
+                let count = read(connection, &buffer, buffer.count)
+                guard count > 0 else { break }
+                received += buffer[0..<count]
+            }
+            let bytes = Array(body.utf8)
+            let head =
+                "HTTP/1.1 \(status) Canned\r\nContent-Type: application/json\r\nContent-Length: \(bytes.count)\r\n"
+                + "Connection: close\r\n\r\n"
+            let response = Array(head.utf8) + bytes
+            var offset = 0
+            while offset < response.count {
+                let written = response[offset...].withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
+                guard written > 0 else { return }
+                offset += written
+            }
+        }
+
+        /// Where the head ends (the offset of its blank line's CR LF CR LF).
+        static func headEnd(_ bytes: [UInt8]) -> Int? {
+            guard bytes.count >= 4 else { return nil }
+            return (0...(bytes.count - 4)).first { bytes[$0..<($0 + 4)].elementsEqual([13, 10, 13, 10]) }
+        }
+
+        /// The request is all there: its head and as many body bytes as its Content-Length says.
+        static func complete(_ bytes: [UInt8]) -> Bool {
+            guard let end = headEnd(bytes) else { return false }
+            let head = String(decoding: bytes[..<end], as: UTF8.self).lowercased()
+            let length = head.split(separator: "\r\n").compactMap { line -> Int? in
+                guard line.hasPrefix("content-length:") else { return nil }
+                return Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces))
+            }.first
+            return bytes.count >= end + 4 + (length ?? 0)
+        }
+    }
+
     /// A port on 127.0.0.1 that nothing listens on: one the kernel just gave out, closed again.
     static func closedPort() throws -> Int { try SilentListener().port }
 
@@ -222,6 +290,65 @@ struct ActionTests {
         // A trailing slash on the URL makes no difference.
         let (outcome, _) = try Self.runAction("first-login.json", secrets: Self.secrets(server.url + "/"))
         #expect(outcome.claims.idToken == [Self.claim: try Self.decisionRoles("first-login.json")])
+    }
+
+    /// What the Action sends, seen by a server the test owns: `POST /v1/decide`, JSON, the event without its
+    /// secrets, a fresh timestamp and the HMAC of DESIGN.md (recomputed here by node's crypto from the bytes
+    /// received); and the canned answer's roles on both tokens.
+    @Test func theRequestIsTheSignedEventWithoutSecrets() throws {
+        let server = try RecordingServer(status: 200, body: #"{"roles":["canned"],"decision_id":"d1"}"#)
+        let (outcome, _) = try Self.runAction("acme-admin.json", secrets: Self.secrets(server.url))
+        #expect(outcome.claims.idToken == [Self.claim: ["canned"]])
+        #expect(outcome.claims.accessToken == [Self.claim: ["canned"]])
+        #expect(outcome.denied == nil)
+        let request = try #require(server.request(within: 10), "the Action sent no request")
+        let lines = request.head.components(separatedBy: "\r\n")
+        #expect(lines.first == "POST /v1/decide HTTP/1.1")
+        var headers: [String: String] = [:]
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[line[..<colon].lowercased()] = value
+        }
+        #expect(headers["content-type"] == "application/json")
+        let timestamp = try #require(headers["x-rolecall-timestamp"].flatMap { Int($0) }, "\(headers)")
+        #expect(abs(Double(timestamp) - Date().timeIntervalSince1970) < 30)
+        let signature = try #require(headers["x-rolecall-signature"], "\(headers)")
+        #expect(signature.wholeMatch(of: /v1=[0-9a-f]{64}/) != nil, "\(signature)")
+
+        let sent = try #require(try JSONSerialization.jsonObject(with: Data(request.body)) as? NSDictionary)
+        #expect(sent["secrets"] == nil, "the Action's secrets left it")
+        let event = try Data(contentsOf: URL(fileURLWithPath: CLITests.root + "/rules/events/acme-admin.json"))
+        let expected = try #require(
+            try JSONSerialization.jsonObject(with: event, options: .mutableContainers) as? NSMutableDictionary)
+        expected.removeObject(forKey: "secrets")  // the sample events carry Auth0's empty `secrets`
+        #expect(sent == expected, "the event was changed on the way")
+
+        let node = try #require(NodeRuntime.path)
+        let hmac = try CLITests.rules(
+            [
+                "-e",
+                #"process.stdout.write(require("crypto").createHmac("sha256", process.argv[1]).update(require("fs").readFileSync(0)).digest("hex"))"#,
+                Self.secret,
+            ], input: Data("\(timestamp).".utf8) + Data(request.body), executable: node)
+        #expect(signature == "v1=" + hmac.stdout, "\(hmac.stderr)")
+    }
+
+    /// Answers that are not a decision (an error status, a body that is not JSON, `roles` that is not a list of
+    /// strings) are failures like any other.
+    @Test(arguments: [
+        (500, #"{"roles":["x"]}"#, "answered 500"), (200, "<html>", "not JSON"),
+        (200, #"{"roles":"admin"}"#, "without a `roles` list"), (200, "null", "without a `roles` list"),
+    ])
+    func anAnswerThatIsNotADecisionFailsAsConfigured(status: Int, body: String, logged: String) throws {
+        for failClosed in [false, true] {
+            let server = try RecordingServer(status: status, body: body)
+            let (outcome, _) = try Self.runAction(
+                "first-login.json", secrets: Self.secrets(server.url, failClosed: failClosed))
+            #expect(outcome.noClaims)
+            #expect((outcome.denied != nil) == failClosed)
+            #expect(outcome.logs.contains { $0.contains(logged) }, "\(outcome.logs)")
+        }
     }
 
     @Test(arguments: [false, true])
