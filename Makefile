@@ -7,7 +7,7 @@ RELEASE_BIN := .build/release/rules
 # The Swift sources `lint` and `format` cover, the fuzz package's included.
 LINTED := Package.swift Sources Tests fuzz/Package.swift fuzz/Sources
 
-.PHONY: all deps build release run test bench bench-load fuzz fuzz-build fuzz-replay lint format clean
+.PHONY: all deps build release run test sdk-test bench bench-load fuzz fuzz-build fuzz-replay lint format clean
 
 all: build
 
@@ -53,6 +53,11 @@ test: deps
 	$(BIN) test rules/ --quiet
 	$(SWIFT) test --skip-build
 	$(SWIFT) format lint --strict --recursive $(LINTED)
+
+# The sandbox tenant driven by Auth0's own Python SDK (auth0-python, pinned in the script), a client nobody here
+# wrote; the script installs it into a virtual environment, .venv-sdk/, on first use.
+sdk-test: build
+	scripts/sdk-test $(BIN)
 
 # Generates the benchmark workload, runs `rules eval --events` on it, checks every decision and prints speed;
 # then prints how long generated rule sets of 1k to 64k rules take to load.
