@@ -52,6 +52,7 @@ test: deps
 	$(BIN) fmt --check rules/
 	$(BIN) test rules/ --quiet
 	$(SWIFT) test --skip-build
+	scripts/sdk-test $(BIN)
 	$(SWIFT) format lint --strict --recursive $(LINTED)
 
 # The sandbox tenant driven by Auth0's own Python SDK (auth0-python, pinned in the script), a client nobody here
