@@ -86,87 +86,6 @@ struct ActionTests {
         return try #require(decision?["roles"] as? [String], "no roles in \(run.stdout)")
     }
 
-    /// `rules serve rules/ --port 0 --outbox FILE --no-effects` with ROLECALL_SECRET set, running once it has printed
-    /// `rules: listening on http://127.0.0.1:PORT` on stderr; stopped when released.
-    final class Server {
-        let process = Process()
-        let log = CLITests.LockedData()
-        let directory: String
-        /// `http://127.0.0.1:PORT`.
-        private(set) var url = ""
-
-        init(secret: String) throws {
-            let temporary = FileManager.default.temporaryDirectory
-            directory = temporary.appendingPathComponent("rolecall-action-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            process.executableURL = URL(fileURLWithPath: CLITests.binary)
-            process.arguments = ["serve", "rules/", "--port", "0", "--outbox", directory + "/outbox", "--no-effects"]
-            process.currentDirectoryURL = URL(fileURLWithPath: CLITests.root)
-            var environment = ProcessInfo.processInfo.environment
-            for name in ["AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "AUTH0_BASE_URL"] {
-                environment[name] = nil
-            }
-            environment["ROLECALL_SECRET"] = secret
-            environment["NO_COLOR"] = "1"
-            process.environment = environment
-            let errors = Pipe()
-            process.standardError = errors
-            process.standardOutput = FileHandle.nullDevice
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-            // Drained for as long as the server runs, so its log never fills the pipe.
-            let log = self.log
-            DispatchQueue.global().async {
-                var received = Data()
-                while true {
-                    let chunk = errors.fileHandleForReading.availableData
-                    if chunk.isEmpty { break }
-                    received += chunk
-                    log.set(received)
-                }
-            }
-            let deadline = Date().addingTimeInterval(120)
-            while Date() < deadline {
-                if let found = Self.listeningURL(in: String(decoding: log.get(), as: UTF8.self)) {
-                    url = found
-                    return
-                }
-                if !process.isRunning { break }
-                Thread.sleep(forTimeInterval: 0.02)
-            }
-            stop()
-            throw ServerError(
-                "rules serve did not print `rules: listening on http://127.0.0.1:PORT`: "
-                    + String(decoding: log.get(), as: UTF8.self))
-        }
-
-        deinit { stop() }
-
-        func stop() {
-            if process.isRunning {
-                process.terminate()
-                process.waitUntilExit()
-            }
-            try? FileManager.default.removeItem(atPath: directory)
-        }
-
-        /// The URL in the line `rules: listening on URL`, once that line is complete.
-        static func listeningURL(in text: String) -> String? {
-            for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
-                guard let range = line.range(of: "rules: listening on ") else { continue }
-                let url = line[range.upperBound...].trimmingCharacters(in: .whitespaces)
-                if url.hasPrefix("http://127.0.0.1:") { return url }
-            }
-            return nil
-        }
-    }
-
-    /// A server that could not be started.
-    struct ServerError: Error, CustomStringConvertible {
-        var description: String
-        init(_ description: String) { self.description = description }
-    }
-
     /// A TCP socket on 127.0.0.1 that listens and never answers: the kernel completes the handshakes, nobody
     /// accepts. Closed when released; released before use, its port is one nobody listens on.
     final class SilentListener: Sendable {
@@ -180,7 +99,7 @@ struct ActionTests {
                 let stream = SOCK_STREAM
             #endif
             let descriptor = socket(AF_INET, stream, 0)
-            guard descriptor >= 0 else { throw ServerError("socket: errno \(errno)") }
+            guard descriptor >= 0 else { throw ServeError("socket: errno \(errno)") }
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = 0
@@ -194,7 +113,7 @@ struct ActionTests {
             }
             guard bound else {
                 close(descriptor)
-                throw ServerError("bind or listen: errno \(errno)")
+                throw ServeError("bind or listen: errno \(errno)")
             }
             self.descriptor = descriptor
             port = Int(UInt16(bigEndian: address.sin_port))
@@ -275,7 +194,7 @@ struct ActionTests {
     static func closedPort() throws -> Int { try SilentListener().port }
 
     @Test func theTokensCarryTheDecisionsRoles() throws {
-        let server = try Server(secret: Self.secret)
+        let server = try ServeProcess(["rules/", "--no-effects"], environment: ["ROLECALL_SECRET": Self.secret])
         var sawRoles = false
         for event in Self.events {
             let expected = try Self.decisionRoles(event)
@@ -353,7 +272,7 @@ struct ActionTests {
 
     @Test(arguments: [false, true])
     func aWrongSecretIsRefusedAndTheLoginFailsAsConfigured(failClosed: Bool) throws {
-        let server = try Server(secret: Self.secret)
+        let server = try ServeProcess(["rules/", "--no-effects"], environment: ["ROLECALL_SECRET": Self.secret])
         let (outcome, _) = try Self.runAction(
             "first-login.json", secrets: Self.secrets(server.url, secret: "not-the-secret", failClosed: failClosed))
         #expect(outcome.noClaims)
