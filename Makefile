@@ -1,4 +1,4 @@
-# Rolecall: `make run` shows the example rules checked and evaluated; `make test` runs every test.
+# Rolecall: `make run` shows logins turning into role assignments on a sandbox tenant; `make test` runs every test.
 # Both install the system packages they need first (as root), or print the exact command to run.
 
 SWIFT ?= swift
@@ -7,7 +7,7 @@ RELEASE_BIN := .build/release/rules
 # The Swift sources `lint` and `format` cover, the fuzz package's included.
 LINTED := Package.swift Sources Tests fuzz/Package.swift fuzz/Sources
 
-.PHONY: all deps build release run test bench bench-load fuzz fuzz-build fuzz-replay lint format clean
+.PHONY: all deps build release run test sdk-test bench bench-load fuzz fuzz-build fuzz-replay lint format clean
 
 all: build
 
@@ -34,25 +34,31 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product rules
 
-# Checks the example rules, runs their test suites, then evaluates them on every sample event and explains one.
+# The main job end to end: checks the example rules and runs their suites, explains one decision, then starts a
+# sandbox tenant and `rules serve`, posts the sample logins as the Auth0 Action would, waits for the outbox to
+# drain and prints the roles the tenant ended up with (scripts/demo.py).
 run: build
 	$(BIN) check rules/
 	$(BIN) test rules/
-	@for event in rules/events/*.json; do \
-	  echo "== $$event"; $(BIN) eval rules/ --event $$event || exit $$?; \
-	done
-	@echo "== rules/events/batch.jsonl (one decision per line)"
-	$(BIN) eval rules/ --events rules/events/batch.jsonl
 	@echo "== why: rules/events/acme-admin.json"
 	$(BIN) eval rules/ --event rules/events/acme-admin.json --explain
+	@command -v python3 >/dev/null 2>&1 || { if [ "$$(id -u)" = "0" ]; then apt-get install -y -qq python3 >/dev/null; else echo "run: sudo apt-get install -y python3"; exit 1; fi; }
+	python3 scripts/demo.py $(BIN)
 
-# The example rules must stay formatted and their suites green; then the Swift test suites; then lint.
+# The example rules must stay formatted and their suites green; then the Swift test suites; then Auth0's own
+# Python SDK against the sandbox (in a virtual environment under .venv-sdk/); then lint.
 test: deps
 	$(SWIFT) build --build-tests
 	$(BIN) fmt --check rules/
 	$(BIN) test rules/ --quiet
 	$(SWIFT) test --skip-build
+	scripts/sdk-test $(BIN)
 	$(SWIFT) format lint --strict --recursive $(LINTED)
+
+# The sandbox tenant driven by Auth0's own Python SDK (auth0-python, pinned in the script), a client nobody here
+# wrote; the script installs it into a virtual environment, .venv-sdk/, on first use.
+sdk-test: build
+	scripts/sdk-test $(BIN)
 
 # Generates the benchmark workload, runs `rules eval --events` on it, checks every decision and prints speed;
 # then prints how long generated rule sets of 1k to 64k rules take to load.

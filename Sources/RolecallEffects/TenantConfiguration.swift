@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where the Management API is and how to authenticate to it.
 ///
 /// `description` never shows the client secret, so a configuration can be logged.
@@ -38,6 +40,31 @@ public struct TenantConfiguration: Sendable, CustomStringConvertible {
             baseURL: (environment["AUTH0_BASE_URL"] ?? "").isEmpty ? nil : environment["AUTH0_BASE_URL"])
         try configuration.validate(allowHTTP: allowHTTP)
         return configuration
+    }
+
+    /// ``fromEnvironment(_:allowHTTP:)`` with the `KEY=VALUE` lines of `tenantFile` (``TenantFile``) read over
+    /// `environment`: what `rules apply` and `rules serve` take. A file that cannot be read, or is larger than
+    /// ``TenantFile/maxBytes``, is a ``ConfigurationError`` naming it.
+    public static func load(
+        environment: [String: String], tenantFile: String?, allowHTTP: Bool = false
+    ) throws(ConfigurationError) -> TenantConfiguration {
+        var environment = environment
+        if let tenantFile {
+            // An empty file reads as nil (end of file at once), which is no error.
+            guard let handle = FileHandle(forReadingAtPath: tenantFile),
+                let data = try? handle.read(upToCount: TenantFile.maxBytes + 1) ?? Data()
+            else {
+                throw ConfigurationError(problem: "cannot read `\(HumanText.line(tenantFile))`")
+            }
+            try? handle.close()
+            guard data.count <= TenantFile.maxBytes else {
+                throw ConfigurationError(
+                    problem: "`\(HumanText.line(tenantFile))` is larger than \(TenantFile.maxBytes) bytes; "
+                        + "a tenant file holds a few KEY=VALUE lines")
+            }
+            environment.merge(TenantFile.settings(Array(data))) { $1 }
+        }
+        return try fromEnvironment(environment, allowHTTP: allowHTTP)
     }
 
     /// Checks that requests, and the client secret with them, can only go where the settings say: the domain is

@@ -124,7 +124,8 @@ extension Sandbox {
         case "GET":
             if let refusal = requireScope(["read:users"]) { return refusal }
             let held = state.userRoles[user] ?? []
-            return reply(200, .array(state.configuration.roles.filter { held.contains($0.id) }.map(roleJSON)))
+            let (status, body) = page(state.configuration.roles.filter { held.contains($0.id) }, query: query)
+            return reply(status, body)
         case "POST", "DELETE":
             let assign = method == "POST"
             if let refusal = requireScope(
@@ -213,10 +214,20 @@ extension Sandbox {
             ]), [])
     }
 
-    /// `GET /api/v2/roles`: `name_filter` matches substrings without regard to case, as Auth0's does. A `page`
-    /// or `per_page` that is not a whole number in range (per_page 1 to 100, a page whose first role would be
-    /// past the largest integer) is a 400 `invalid_query_string`, as Auth0 answers.
+    /// `GET /api/v2/roles`: `name_filter` matches substrings without regard to case, as Auth0's does; the matches
+    /// come a page at a time, as ``page(_:query:)`` describes.
     static func roles(_ state: State, query: [String: String]) -> (Int, JSONValue) {
+        let filter = query["name_filter"]?.lowercased() ?? ""
+        return page(
+            state.configuration.roles.filter { filter.isEmpty || $0.name.lowercased().contains(filter) }, query: query)
+    }
+
+    /// One page of `roles`, as Auth0 pages its role lists (`GET /api/v2/roles` and `GET /api/v2/users/{id}/roles`):
+    /// `per_page` (1 to 100, default 50) roles from the `page`-th page (from 0), as a bare array, or with
+    /// `include_totals=true` as `{"roles", "start", "limit", "total"}`. A `page` or `per_page` that is not a whole
+    /// number in range (a page whose first role would be past the largest integer included) is a 400
+    /// `invalid_query_string`, as Auth0 answers.
+    static func page(_ roles: [(id: String, name: String)], query: [String: String]) -> (Int, JSONValue) {
         func invalid(_ name: String, _ value: String) -> (Int, JSONValue) {
             let shown = String(value.prefix(40))
             return (
@@ -226,8 +237,6 @@ extension Sandbox {
                     "invalid_query_string")
             )
         }
-        let filter = query["name_filter"]?.lowercased() ?? ""
-        let matching = state.configuration.roles.filter { filter.isEmpty || $0.name.lowercased().contains(filter) }
         let perPageText = query["per_page"] ?? "50"
         guard let perPage = Int(perPageText), (1...100).contains(perPage) else {
             return invalid("per_page", perPageText)
@@ -236,14 +245,13 @@ extension Sandbox {
         guard let page = Int(pageText), page >= 0 else { return invalid("page", pageText) }
         let (start, overflow) = page.multipliedReportingOverflow(by: perPage)
         guard !overflow else { return invalid("page", pageText) }
-        let slice = matching.dropFirst(start).prefix(perPage).map(roleJSON)
+        let slice = roles.dropFirst(start).prefix(perPage).map(roleJSON)
         guard query["include_totals"] == "true" else { return (200, .array(Array(slice))) }
         return (
             200,
             .object([
-                ("roles", .array(Array(slice))), ("start", .number(Double(page * perPage))),
-                ("limit", .number(Double(perPage))),
-                ("total", .number(Double(matching.count))),
+                ("roles", .array(Array(slice))), ("start", .number(Double(start))), ("limit", .number(Double(perPage))),
+                ("total", .number(Double(roles.count))),
             ])
         )
     }

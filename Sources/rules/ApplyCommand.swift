@@ -61,8 +61,8 @@ struct ApplyCommand: ParsableCommand {
             let client = tenant.makeClient(configuration, logger: logger, deadline: wallClock() + deadline)
             runner = EffectRunner(client: client, logger: Logger(label: "rolecall.apply"))
         }
+        let workflow = ApplyWorkflow(evaluator: evaluator, runner: runner)
         let start = wallClock()
-        var summary = ApplySummary()
         var stop: (event: Int, reason: String)?
         var notApplied = 0
         try input.forEach { number, item in
@@ -71,44 +71,31 @@ struct ApplyCommand: ParsableCommand {
                 return
             }
             guard case .event(let buffer) = item else {
-                summary.invalidEvents += 1
+                workflow.countInvalid()
                 Output.standardError("rules: event \(number): larger than --max-event-bytes \(input.maxEventBytes)\n")
-                return
-            }
-            let decision: Decision
-            do {
-                decision = try evaluator.evaluate(buffer)
-            } catch {
-                summary.invalidEvents += 1
-                Output.standardError("rules: event \(number): invalid event: \(error)\n")
                 return
             }
             let plan: UserPlan
             do {
-                plan = try UserPlan.make(decision)
+                (_, plan) = try workflow.decide(buffer)
             } catch {
-                summary.invalidEvents += 1
                 Output.standardError("rules: event \(number): \(error)\n")
                 return
             }
-            summary.users += 1
-            guard let runner else {
-                summary.planned += plan.assign.count + plan.revoke.count
-                summary.add(plan.skipped)
+            guard runner != nil else {
                 Output.standardOutput(plan.text)
                 return
             }
-            let outcomes = runner.apply(plan)
-            summary.add(outcomes)
-            Output.standardOutput(outcomes.map { $0.text + "\n" }.joined())
-            if case .deadline(let last, let wait)? = runner.client.deadlineFailure {
-                // Say which wait would have passed the deadline, when one did: a server's header can force it.
+            Output.standardOutput(workflow.carryOut(plan).map { $0.text + "\n" }.joined())
+            switch workflow.stop {
+            case .deadline(let wait, let last)?:
                 let what =
                     wait.map { "\($0), past the --deadline of \(deadline) s" }
                     ?? "the run's deadline passed (--deadline \(deadline) s)"
                 stop = (number, HumanText.line(what + (last.map { " (last problem: \($0))" } ?? "")))
-            } else if let failure = runner.client.tokenFailure {
+            case .noToken(let failure)?:
                 stop = (number, "no access token from POST /oauth/token: \(HumanText.line(failure.description))")
+            case nil: break
             }
         }
         if let stop {
@@ -116,13 +103,7 @@ struct ApplyCommand: ParsableCommand {
                 "rules: error: stopped at event \(stop.event): \(stop.reason); \(notApplied) later event"
                     + "\(notApplied == 1 ? "" : "s") not applied\n")
         }
-        if let client = runner?.client {
-            summary.retries = client.statistics.retries
-            summary.requests = client.statistics.requests
-            summary.rateLimitWait = client.statistics.rateLimitWait
-            summary.backoffWait = client.statistics.backoffWait
-        }
-        summary.seconds = wallClock() - start
+        let summary = workflow.finish(seconds: wallClock() - start)
         Output.standardOutput((dryRun ? "dry run, nothing called: " : "") + summary.text)
         if summary.invalidEvents > 0 { throw ExitStatus.badInput }
         if !summary.succeeded || stop != nil { throw ExitStatus.ruleErrors }

@@ -31,6 +31,11 @@ struct SandboxCommand: ParsableCommand {
     @Option(help: "Delay every answer by this many milliseconds.")
     var delayMs = 0
 
+    @Option(
+        name: .customLong("missing-user"),
+        help: "A user id that does not exist: its role endpoints answer 404 inexistent_user (repeatable).")
+    var missingUsers: [String] = []
+
     /// The highest `--rate` taken: far above any Auth0 tenant's limit, low enough for every header number.
     static let maximumRate = 1_000_000.0
     /// The largest `--burst` taken.
@@ -59,6 +64,7 @@ struct SandboxCommand: ParsableCommand {
         configuration.faults.tooManyRequests = tooManyRequests
         configuration.faults.serverErrors = serverErrors
         configuration.faults.delayMilliseconds = delayMs
+        configuration.missingUsers = Set(missingUsers)
         let sandbox = Sandbox(configuration)
         let bound = try sandbox.start(port: port)
         let base = "http://127.0.0.1:\(bound)"

@@ -66,26 +66,9 @@ struct TenantOptions: ParsableArguments {
     /// The tenant from the environment, with `--tenant-file` read over it; exits 2 naming what is missing or
     /// unsafe (a domain that is not a host name, a base URL that is not https).
     func tenantConfiguration(alternatives: String) throws -> TenantConfiguration {
-        var environment = ProcessInfo.processInfo.environment
-        if let tenantFile {
-            // An empty file reads as nil (end of file at once), which is no error.
-            guard let handle = FileHandle(forReadingAtPath: tenantFile),
-                let data = try? handle.read(upToCount: TenantFile.maxBytes + 1) ?? Data()
-            else {
-                Output.standardError("rules: error: cannot read `\(HumanText.line(tenantFile))`\n")
-                throw ExitStatus.badInput
-            }
-            try? handle.close()
-            guard data.count <= TenantFile.maxBytes else {
-                Output.standardError(
-                    "rules: error: `\(HumanText.line(tenantFile))` is larger than \(TenantFile.maxBytes) bytes; "
-                        + "a tenant file holds a few KEY=VALUE lines\n")
-                throw ExitStatus.badInput
-            }
-            environment.merge(TenantFile.settings(Array(data))) { $1 }
-        }
         do {
-            return try TenantConfiguration.fromEnvironment(environment, allowHTTP: allowHttp)
+            return try TenantConfiguration.load(
+                environment: ProcessInfo.processInfo.environment, tenantFile: tenantFile, allowHTTP: allowHttp)
         } catch {
             let hint = error.missing.isEmpty ? "" : " (or use \(alternatives))"
             Output.standardError("rules: error: \(error)\(hint)\n")

@@ -93,6 +93,72 @@ import Testing
         #expect(try JSONValue.parse(empty.body)["errorCode"] == .string("invalid_body"))
     }
 
+    /// `GET /api/v2/users/{id}/roles` pages like Auth0's: a bare array by default, `{"roles", "start", "limit",
+    /// "total"}` with `include_totals=true` (auth0-python asks for it by default and could not read the bare array the
+    /// sandbox used to send). Errors carry Auth0's four fields.
+    @Test func userRolesComeInBothShapesWithPages() throws {
+        var configuration = Sandbox.Configuration.seeded()
+        configuration.missingUsers = ["auth0|ghost"]
+        let sandbox = Sandbox(configuration)
+        defer { sandbox.shutdown() }
+        let base = "http://127.0.0.1:\(try sandbox.start())"
+        let bearer = try #require(try Self.token(base, domain: configuration.domain))
+        let auth = [("Authorization", "Bearer \(bearer)")]
+        let ids = (0..<5).map(Sandbox.roleID(for:))
+        sandbox.setRoles(ids, ofUser: "auth0|123")
+        let users = base + "/api/v2/users/auth0%7C123/roles"
+        func roleIDs(_ value: JSONValue?) -> [String]? {
+            guard case .array(let items)? = value else { return nil }
+            return items.compactMap { item in
+                if case .string(let id)? = item["id"] { id } else { nil }
+            }
+        }
+
+        let bare = try Self.request("GET", users, headers: auth)
+        #expect(bare.status == 200)
+        #expect(roleIDs(try JSONValue.parse(bare.body)) == ids)
+        let bareFalse = try Self.request("GET", users + "?include_totals=false&per_page=2", headers: auth)
+        #expect(roleIDs(try JSONValue.parse(bareFalse.body)) == Array(ids[0..<2]))
+
+        let totals = try Self.request("GET", users + "?include_totals=true&per_page=2&page=1", headers: auth)
+        #expect(totals.status == 200)
+        let document = try JSONValue.parse(totals.body)
+        #expect(roleIDs(document["roles"]) == Array(ids[2..<4]))
+        #expect(document["start"] == .number(2))
+        #expect(document["limit"] == .number(2))
+        #expect(document["total"] == .number(5))
+        #expect(totals.headers["x-ratelimit-remaining"] != nil)
+
+        let last = try JSONValue.parse(
+            try Self.request("GET", users + "?include_totals=true&per_page=2&page=3", headers: auth).body)
+        #expect(roleIDs(last["roles"]) == [])
+        #expect(last["start"] == .number(6))
+        #expect(last["total"] == .number(5))
+
+        let defaults = try JSONValue.parse(try Self.request("GET", users + "?include_totals=true", headers: auth).body)
+        #expect(defaults["start"] == .number(0))
+        #expect(defaults["limit"] == .number(50))
+        #expect(roleIDs(defaults["roles"]) == ids)
+
+        let nobody = try JSONValue.parse(
+            try Self.request("GET", base + "/api/v2/users/auth0%7C456/roles?include_totals=true", headers: auth).body)
+        #expect(roleIDs(nobody["roles"]) == [])
+        #expect(nobody["total"] == .number(0))
+
+        let badPage = try Self.request("GET", users + "?include_totals=true&per_page=101", headers: auth)
+        #expect(badPage.status == 400)
+        #expect(try JSONValue.parse(badPage.body)["errorCode"] == .string("invalid_query_string"))
+
+        let ghost = try Self.request(
+            "GET", base + "/api/v2/users/auth0%7Cghost/roles?include_totals=true", headers: auth)
+        #expect(ghost.status == 404)
+        let error = try JSONValue.parse(ghost.body)
+        #expect(error["statusCode"] == .number(404))
+        #expect(error["error"] == .string("Not Found"))
+        #expect(error["errorCode"] == .string("inexistent_user"))
+        #expect(error["message"] != nil)
+    }
+
     /// A page whose first role would be past the largest integer (it overflowed and killed the sandbox) is a 400,
     /// as are pages and page sizes that are not whole numbers in range; the page just below still answers.
     @Test func pagesOutOfRangeAre400sNotCrashes() throws {

@@ -23,13 +23,13 @@ import Testing
 
     /// Runs `rules ARGS` in `directory` (default: the repository root), feeding `input` on standard input, without
     /// the AUTH0_* settings of this environment (only those of `environment`). The process is killed after `limit`
-    /// seconds, so no test can hang on it.
+    /// seconds, so no test can hang on it. `executable` runs another program the same way (node, for the Action).
     static func rules(
         _ arguments: [String], input: Data? = nil, environment extra: [String: String] = [:],
-        directory: String = root, limit: Double = 300
+        directory: String = root, limit: Double = 300, executable: String = binary
     ) throws -> Run {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         var environment = ProcessInfo.processInfo.environment

@@ -1,0 +1,107 @@
+import Foundation
+import RolecallSandbox
+import Testing
+
+/// `rules serve` with effects on, over real sockets, against a sandbox tenant in this process: what it acknowledged
+/// is done exactly once, whatever happens to the server or the tenant.
+@Suite(.serialized) struct ServeDurabilityTests {
+    static let secret = "durability-test-secret"
+
+    /// A login of `user` that the example rules give `staff` and `member`.
+    static func event(_ user: String, held: [String] = []) -> Data {
+        let roles = held.map { "\"\($0)\"" }.joined(separator: ",")
+        return Data(
+            """
+            {"user":{"user_id":"\(user)","email":"\(user.dropFirst(6))@acme.com","email_verified":true,\
+            "app_metadata":{}},"stats":{"logins_count":1},"authorization":{"roles":[\(roles)]}}
+            """.utf8)
+    }
+
+    /// The AUTH0_* settings that point `rules serve` at `sandbox`.
+    static func tenant(_ sandbox: Sandbox, port: Int) -> [String: String] {
+        let configuration = sandbox.configuration
+        return [
+            "AUTH0_DOMAIN": configuration.domain, "AUTH0_CLIENT_ID": configuration.clientID,
+            "AUTH0_CLIENT_SECRET": configuration.clientSecret, "AUTH0_BASE_URL": "http://127.0.0.1:\(port)",
+            "ROLECALL_SECRET": secret,
+        ]
+    }
+
+    /// `rules outbox status --format json` as numbers.
+    static func status(_ outbox: String) throws -> [String: Any] {
+        let run = try CLITests.rules(["outbox", "status", "--outbox", outbox, "--format", "json"])
+        return try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any] ?? [:]
+    }
+
+    static func waitFor(_ seconds: Double = 30, _ condition: () throws -> Bool) rethrows -> Bool {
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end {
+            if try condition() { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return try condition()
+    }
+
+    @Test func aKilledServerLosesNothingItAcknowledgedAndRepeatsNothing() throws {
+        var configuration = Sandbox.Configuration.seeded()
+        configuration.faults.serverErrors = 1_000_000
+        let sandbox = Sandbox(configuration)
+        defer { sandbox.shutdown() }
+        let port = try sandbox.start()
+        let environment = Self.tenant(sandbox, port: port)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "rolecall-durability-\(UUID().uuidString)"
+        ).path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+
+        // The tenant fails every call: the server acknowledges logins and queues their effects.
+        var server = try ServeProcess(["rules/", "--rate", "1000"], environment: environment, directory: directory)
+        let users = (0..<20).map { "auth0|k\($0)" }
+        for user in users {
+            let answer = server.post("/v1/decide", Self.event(user), secret: Self.secret)
+            #expect(answer.status == 200, "\(String(decoding: answer.body, as: UTF8.self))")
+            #expect(String(decoding: answer.body, as: UTF8.self).contains("\"decision_id\":\"dec_"))
+        }
+        server.kill9()
+        let queued = try Self.status(server.outbox)
+        #expect(queued["pending"] as? Int == 40, "\(queued)")
+        #expect(queued["decisions"] as? Int == 20)
+        #expect(sandbox.changes.isEmpty)
+
+        // The tenant recovers; a new server on the same outbox carries out every effect, once.
+        sandbox.inject { $0.serverErrors = 0 }
+        server = try ServeProcess(["rules/", "--rate", "1000"], environment: environment, directory: directory)
+        #expect(try Self.waitFor { try Self.status(server.outbox)["done"] as? Int == 40 }, "\(server.text)")
+        server.stop()
+        let ids = Dictionary(uniqueKeysWithValues: sandbox.configuration.roles.map { ($0.name, $0.id) })
+        for user in users {
+            for role in ["staff", "member"] {
+                #expect(sandbox.changes["\(user)|\(ids[role] ?? "?")|assign"] == 1, "\(user) \(role)")
+            }
+        }
+        #expect(sandbox.changes.count == 40)
+        let final = try Self.status(server.outbox)
+        #expect(final["pending"] as? Int == 0)
+        #expect(final["dead"] as? Int == 0)
+    }
+
+    @Test func aUserWhoLogsInTwiceBeforeTheWorkerRunsCostsOneCallPerRole() throws {
+        var configuration = Sandbox.Configuration.seeded()
+        configuration.faults.serverErrors = 1_000_000
+        let sandbox = Sandbox(configuration)
+        defer { sandbox.shutdown() }
+        let port = try sandbox.start()
+        let server = try ServeProcess(["rules/", "--rate", "1000"], environment: Self.tenant(sandbox, port: port))
+        for _ in 0..<2 {
+            #expect(server.post("/v1/decide", Self.event("auth0|twice"), secret: Self.secret).status == 200)
+        }
+        let queued = try Self.status(server.outbox)
+        #expect(queued["pending"] as? Int == 2, "the second login supersedes the first: \(queued)")
+        #expect(queued["coalesced"] as? Int == 2)
+        sandbox.inject { $0.serverErrors = 0 }
+        #expect(try Self.waitFor { try Self.status(server.outbox)["done"] as? Int == 2 }, "\(server.text)")
+        let assigns = sandbox.log.filter { $0.method == "POST" && $0.path.hasSuffix("/roles") && $0.status == 204 }
+        #expect(assigns.count == 1, "one call assigns both roles: \(assigns)")
+    }
+}
