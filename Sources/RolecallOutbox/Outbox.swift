@@ -116,9 +116,11 @@ final class Signal: @unchecked Sendable {
 }
 
 /// Moves a value that one thread owns at a time to the thread that will own it.
-final class Handoff<Value>: @unchecked Sendable {
-    let value: Value
+final class Handoff<Value: AnyObject>: @unchecked Sendable {
+    private(set) var value: Value?
     init(_ value: Value) { self.value = value }
+    /// Drops the reference, so the value is freed now rather than when the closure holding this is.
+    func release() { value = nil }
 }
 
 /// The durable outbox and decision log of `rules serve`: a SQLite file in WAL mode with `synchronous=FULL`.
@@ -147,6 +149,7 @@ public final class Outbox: Sendable {
         []
     private nonisolated(unsafe) var closing = false
     private nonisolated(unsafe) var closed = false
+    private nonisolated(unsafe) var released = false
     private nonisolated(unsafe) var lastCommitFailed = false
     private nonisolated(unsafe) var committed: [@Sendable () -> Void] = []
     private let lockDescriptor: Int32
@@ -172,7 +175,15 @@ public final class Outbox: Sendable {
                 metadata: ["count": "\(recovered)", "outbox": "\(path)"])
         }
         let handoff = Handoff(store)
-        let thread = Thread { [self] in self.writerLoop(handoff.value) }
+        let thread = Thread { [self] in
+            if let store = handoff.value { self.writerLoop(store) }
+            // The connection is closed (and the WAL checkpointed) before close() returns.
+            handoff.release()
+            signal.locked {
+                closed = true
+                signal.broadcast()
+            }
+        }
         thread.name = "rolecall-outbox-writer"
         thread.start()
     }
@@ -207,12 +218,17 @@ public final class Outbox: Sendable {
     }
 
     /// Commits what is queued, stops the writer thread and releases the file.
+    ///
+    /// Safe to call more than once: later calls wait for the first to finish.
     public func close() {
-        signal.locked {
+        let first = signal.locked { () -> Bool in
             closing = true
             signal.broadcast()
             while !closed { signal.wait(until: wallClock() + 1) }
+            return !released
         }
+        guard first else { return }
+        signal.locked { released = true }
         flock(lockDescriptor, LOCK_UN)
         Glibc.close(lockDescriptor)
     }
@@ -225,13 +241,7 @@ public final class Outbox: Sendable {
                 defer { queue.removeAll(keepingCapacity: true) }
                 return queue
             }
-            if batch.isEmpty {
-                signal.locked {
-                    closed = true
-                    signal.broadcast()
-                }
-                return
-            }
+            if batch.isEmpty { return }
             var results: [Result<Void, OutboxError>]
             do {
                 try store.connection.immediateTransaction { () throws(OutboxError) in

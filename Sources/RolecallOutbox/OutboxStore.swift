@@ -53,6 +53,8 @@ final class OutboxStore {
         "INSERT INTO decisions(id, time, user_id, decision, ruleset, latency_us, event) VALUES(?, ?, ?, ?, ?, ?, ?)")
     private lazy var openEffects = try? connection.prepare(
         "SELECT state FROM effects WHERE user_id = ? AND role = ? AND state IN ('pending', 'running')")
+    private lazy var runningDirection = try? connection.prepare(
+        "SELECT assign FROM effects WHERE user_id = ? AND role = ? AND state = 'running'")
     private lazy var coalesce = try? connection.prepare(
         """
         UPDATE effects SET state = 'coalesced', updated = ?, message = 'superseded by decision ' || ?
@@ -74,8 +76,8 @@ final class OutboxStore {
     /// For every role the decision touches, effects still pending for that user and role are superseded: the new
     /// plan was made against the roles the login showed, which the pending ones had not changed yet, so the new
     /// plan alone is right (an assign then a revoke before either ran costs no call). An effect being carried out
-    /// right now cannot be recalled, so then the new decision's change for that role is queued even when the
-    /// planner skipped it.
+    /// right now cannot be recalled: then the new decision's change for that role is queued (even when the planner
+    /// skipped it) unless it is the change being made.
     func insert(_ record: DecisionRecord) throws(OutboxError) {
         try statement(insertDecision).run([
             .text(record.id), .real(record.time), record.userID.map { .text($0) } ?? .null, .text(record.decision),
@@ -93,10 +95,17 @@ final class OutboxStore {
                     .real(record.time), .text(record.id), .text(plan.userID), .text(role),
                 ])
             }
-            if states.contains("running") {
-                for skipped in plan.skipped where skipped.role == role {
+            guard !states.contains("running") else {
+                // Being carried out now, so it cannot be recalled: the new change for this role must run after it,
+                // unless it is the same change (which the running call is making anyway).
+                let running = try statement(runningDirection).rows([.text(plan.userID), .text(role)]) {
+                    $0.integer(0) != 0
+                }
+                queued.removeAll { $0.0.role == role && running.contains($0.assign) }
+                for skipped in plan.skipped where skipped.role == role && !running.contains(skipped.assign) {
                     queued.append((PlannedRole(role: skipped.role, rule: skipped.rule), skipped.assign))
                 }
+                continue
             }
         }
         for (planned, assign) in queued {

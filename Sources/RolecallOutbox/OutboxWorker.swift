@@ -25,6 +25,15 @@ public final class OutboxWorker: Sendable {
 
     /// The longest wait before an effect is tried again, in seconds.
     public static let maximumBackoff = 300.0
+
+    /// The retry policy for the worker's client: a few tries within one attempt (each wait still honours
+    /// Retry-After and the rate-limit headers, up to 60 s), then the outbox's own backoff takes over, so a failing
+    /// tenant costs a few requests per user and round rather than the eight of `rules apply`.
+    public static var retryPolicy: RetryPolicy {
+        var policy = RetryPolicy()
+        policy.maxAttempts = 3
+        return policy
+    }
     /// How often settled effects and old decisions are pruned, in seconds.
     static let retentionInterval = 60.0
 

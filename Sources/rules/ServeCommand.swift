@@ -140,8 +140,8 @@ struct ServeCommand: AsyncParsableCommand {
             let worker = OutboxWorker(outbox: store, logger: Logger(label: "rolecall.worker")) { hooks in
                 let logger = Logger(label: "rolecall.effects")
                 let client = tenant.makeClient(
-                    tenantConfiguration, logger: logger, deadline: hooks.deadline, clock: hooks.clock,
-                    sleep: hooks.sleep)
+                    tenantConfiguration, logger: logger, deadline: hooks.deadline, policy: OutboxWorker.retryPolicy,
+                    clock: hooks.clock, sleep: hooks.sleep)
                 return EffectRunner(client: client, logger: logger)
             }
             effects = ServerEffects(outbox: store, worker: worker)

@@ -53,14 +53,14 @@ struct TenantOptions: ParsableArguments {
     /// A Management API client for `tenant` with these options' pacing and limits; `clock` and `sleep` are the
     /// outbox worker's when it makes the client (so that stopping it cuts waits short).
     func makeClient(
-        _ tenant: TenantConfiguration, logger: Logger, deadline: Double?,
+        _ tenant: TenantConfiguration, logger: Logger, deadline: Double?, policy: RetryPolicy = RetryPolicy(),
         clock: @escaping () -> Double = wallClock, sleep: @escaping (Double) -> Void = sleepSeconds
     ) -> ManagementClient {
         ManagementClient(
             configuration: tenant,
             http: CurlClient(timeouts: .init(totalMilliseconds: timeoutMs), allowHTTP: allowHttp),
-            limiter: RateLimiter(rate: rate, burst: burst, logger: logger, clock: clock, sleep: sleep), logger: logger,
-            deadline: deadline, clock: clock, sleep: sleep)
+            limiter: RateLimiter(rate: rate, burst: burst, logger: logger, clock: clock, sleep: sleep),
+            policy: policy, logger: logger, deadline: deadline, clock: clock, sleep: sleep)
     }
 
     /// The tenant from the environment, with `--tenant-file` read over it; exits 2 naming what is missing or

@@ -2,9 +2,10 @@ import Foundation
 import Logging
 import RolecallEffects
 import RolecallEngine
-import RolecallOutbox
 import RolecallSandbox
 import Testing
+
+@testable import RolecallOutbox
 
 /// A fresh outbox file in a temporary directory, removed afterwards.
 final class TemporaryOutbox {
@@ -207,11 +208,7 @@ func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) rethrows
             outbox.close()
         }
         // A crash mid-call leaves the effect `running`.
-        let sqlite = Process()
-        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        sqlite.arguments = [file.path, "UPDATE effects SET state = 'running'"]
-        try sqlite.run()
-        sqlite.waitUntilExit()
+        try Self.markRunning(file.path)
         #expect(try OutboxFile(path: file.path).status().running == 1)
         let tenant = try Tenant()
         let outbox = try Outbox(path: file.path)
@@ -220,6 +217,29 @@ func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) rethrows
         worker.start()
         #expect(try eventually { try outbox.status().done == 1 })
         worker.stop()
+        outbox.close()
+    }
+
+    /// Marks every effect `running`, as the worker does while it calls Auth0 (or a crash leaves them).
+    static func markRunning(_ path: String) throws {
+        try OutboxStore(path: path, create: false).connection.execute("UPDATE effects SET state = 'running'")
+    }
+
+    @Test func aChangeBeingMadeIsNotQueuedAgainButItsOppositeIs() async throws {
+        let file = try TemporaryOutbox()
+        let outbox = try Outbox(path: file.path)
+        try await outbox.commit(try record(user: "auth0|6", assign: ["admin"]))
+        try Self.markRunning(file.path)
+        #expect(try outbox.status().running == 1)
+        // The same assign again: the running call makes it.
+        try await outbox.commit(try record(user: "auth0|6", assign: ["admin"]))
+        #expect(try outbox.status().pending == 1)
+        // A revoke the planner skips (the login does not show admin yet) must still run after the assign.
+        try await outbox.commit(try record(user: "auth0|6", revoke: ["admin"]))
+        let entries = try OutboxFile(path: file.path).list(states: ["pending"])
+        #expect(entries.map(\.assign) == [false])
+        #expect(try outbox.status().pending == 2)
+        outbox.close()
         outbox.close()
     }
 

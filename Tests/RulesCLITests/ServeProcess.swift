@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
@@ -23,9 +24,10 @@ final class ServeProcess {
             directory = given
             ownsDirectory = false
         } else {
-            directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "rolecall-serve-\(UUID().uuidString)"
-            ).path
+            directory =
+                FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "rolecall-serve-\(UUID().uuidString)"
+                ).path
             ownsDirectory = true
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
