@@ -62,17 +62,36 @@ def outbox_status(binary, outbox):
     return json.loads(run.stdout) if run.returncode == 0 else {}
 
 
-def tenant_roles(base_url, user):
+def management(base_url, method, path, body=None):
+    """One Management API call to the sandbox tenant, with a fresh token."""
     token_request = urllib.request.Request(base_url + "/oauth/token", method="POST", data=json.dumps({
         "grant_type": "client_credentials", "client_id": "sandbox-client", "client_secret": "sandbox-secret",
         "audience": "https://sandbox.rolecall.test/api/v2/"}).encode(), headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(token_request, timeout=10) as response:
         token = json.loads(response.read())["access_token"]
     request = urllib.request.Request(
-        base_url + "/api/v2/users/" + urllib.parse.quote(user, safe="") + "/roles",
-        headers={"Authorization": "Bearer " + token})
+        base_url + path, method=method, data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as response:
-        return sorted(role["name"] for role in json.loads(response.read()))
+        text = response.read()
+        return json.loads(text) if text else None
+
+
+def user_path(user):
+    return "/api/v2/users/" + urllib.parse.quote(user, safe="") + "/roles"
+
+
+def seed(base_url, events):
+    """Gives each user the roles their sample login says they hold, as a real tenant would have them."""
+    ids = {role["name"]: role["id"] for role in management(base_url, "GET", "/api/v2/roles?per_page=50")}
+    for event in events:
+        held = [ids[name] for name in event.get("authorization", {}).get("roles", []) if name in ids]
+        if held:
+            management(base_url, "POST", user_path(event["user"]["user_id"]), {"roles": held})
+
+
+def tenant_roles(base_url, user):
+    return sorted(role["name"] for role in management(base_url, "GET", user_path(user)))
 
 
 def main():
@@ -93,13 +112,19 @@ def main():
     print("== rules serve rules/ at %s, outbox %s" % (url, outbox))
     node = shutil.which("node") is not None
     users = []
-    try:
-        for name in sorted(os.listdir(os.path.join(ROOT, "rules/events"))):
-            if not name.endswith(".json"):
-                continue
+    logins = []
+    for name in sorted(os.listdir(os.path.join(ROOT, "rules/events"))):
+        if name.endswith(".json"):
             path = os.path.join(ROOT, "rules/events", name)
             with open(path, encoding="utf-8") as f:
-                event = json.load(f)
+                logins.append((name, path, json.load(f)))
+    seed(base_url, [event for _, _, event in logins])
+    print("== the tenant starts with the roles each sample login says its user holds:")
+    for _, _, event in logins:
+        user = event["user"]["user_id"]
+        print("   %-28s %s" % (user, ", ".join(tenant_roles(base_url, user)) or "(none)"))
+    try:
+        for name, path, event in logins:
             user = event["user"]["user_id"]
             users.append(user)
             if node:
