@@ -177,6 +177,8 @@ final class OutboxStore {
         case done
         case dead(status: Int, errorCode: String?, message: String)
         case retry(at: Double, message: String)
+        /// Back to the queue as it was, due now (the call was cut short by a stop).
+        case requeue
     }
 
     private lazy var settleDone = try? connection.prepare(
@@ -192,6 +194,9 @@ final class OutboxStore {
         WHERE seq = ?
         """)
 
+    private lazy var settleRequeue = try? connection.prepare(
+        "UPDATE effects SET state = 'pending', updated = ?, next_at = 0 WHERE seq = ?")
+
     /// Records what happened to claimed effects, in one transaction.
     func settle(_ settlements: [(seq: Int, Settlement)], now: Double) throws(OutboxError) {
         try connection.immediateTransaction { () throws(OutboxError) in
@@ -204,6 +209,8 @@ final class OutboxStore {
                     ])
                 case .retry(let time, let message):
                     try statement(settleRetry).run([.real(now), .real(time), .text(message), .integer(seq)])
+                case .requeue:
+                    try statement(settleRequeue).run([.real(now), .integer(seq)])
                 }
             }
         }

@@ -172,6 +172,7 @@ public final class OutboxWorker: Sendable {
         Counter(label: "rolecall_management_429_total").increment(by: after.tooManyRequests - before.tooManyRequests)
         // Without a token (or once the worker is stopping) nothing could succeed: the effects are not at fault.
         let notTheirFault = runner.client.tokenFailure != nil || runner.client.deadlineFailure != nil
+        let stopped = runner.client.deadlineFailure != nil && isStopping
         let now = wallClock()
         var settlements: [(seq: Int, OutboxStore.Settlement)] = []
         for effect in effects {
@@ -185,6 +186,16 @@ public final class OutboxWorker: Sendable {
             case .failed(let status, let code, let message)? where !notTheirFault:
                 settlement = .dead(status: status, errorCode: code, message: message)
                 result = "dead"
+            case _ where stopped:
+                // Cut short by the stop, not the effect's doing: queued again as it was, due at once.
+                settlement = .requeue
+                result = "requeued"
+                logger.notice(
+                    "role change left in the outbox for the next start",
+                    metadata: [
+                        "decision_id": "\(effect.decisionID)", "user": "\(HumanText.word(user))",
+                        "role": "\(HumanText.word(effect.role))",
+                    ])
             case let status:
                 let problem: String
                 switch status {
@@ -212,7 +223,7 @@ public final class OutboxWorker: Sendable {
                         "role": "\(HumanText.word(effect.role))", "change": "\(effect.assign ? "assign" : "revoke")",
                     ])
             }
-            Counter(label: "rolecall_effects_total", dimensions: [("outcome", result)]).increment()
+            if !stopped { Counter(label: "rolecall_effects_total", dimensions: [("outcome", result)]).increment() }
             settlements.append((effect.seq, settlement))
         }
         // Recording the outcome must not fail silently: retry until it is written (the calls are idempotent, so

@@ -174,6 +174,25 @@ func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) rethrows
         for index in 0..<5 { #expect(tenant.sandbox.changes["auth0|f\(index)|\(tenant.id("member"))|assign"] == 1) }
     }
 
+    @Test func stoppingCutsARetryWaitShortAndLeavesTheEffectQueued() async throws {
+        let file = try TemporaryOutbox()
+        let tenant = try Tenant { $0.faults.serverErrors = 1_000_000 }
+        let outbox = try Outbox(path: file.path)
+        try await outbox.commit(try record(user: "auth0|s", assign: ["member"]))
+        let worker = tenant.worker(outbox, policy: OutboxWorker.retryPolicy)
+        worker.start()
+        #expect(eventually { tenant.sandbox.log.contains { $0.status == 503 } })
+        // The client now waits about half a second before its next attempt; the stop must not wait it out.
+        let start = wallClock()
+        worker.stop()
+        #expect(wallClock() - start < 0.4)
+        let entries = try OutboxFile(path: file.path).list()
+        #expect(entries.map(\.state) == ["pending"])
+        #expect(entries.map(\.attempts) == [0], "a round cut short by the stop is not an attempt")
+        #expect(entries.first?.nextAttempt == 0)
+        outbox.close()
+    }
+
     @Test func aPermanentRefusalBecomesADeadLetterThatCanBeRetried() async throws {
         let file = try TemporaryOutbox()
         let tenant = try Tenant { $0.missingUsers = ["auth0|gone"] }
