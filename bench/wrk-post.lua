@@ -48,11 +48,11 @@ end
 
 -- wrk decides whether a script paces (has a `delay` function) before any thread's init sees the arguments, and
 -- a delay of 0 still costs a timer per request, so the pacing comes from the environment and `delay` exists only
--- when it is asked for.
+-- when it is asked for. wrk truncates the delay to whole milliseconds, so it is rounded here to keep the mean.
 local mean_delay = tonumber(os.getenv("WRK_MEAN_DELAY_MS") or "0")
 if mean_delay > 0 then
    function delay()
-      return math.random() * 2 * mean_delay
+      return math.floor(math.random() * 2 * mean_delay + 0.5)
    end
 end
 
