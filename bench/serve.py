@@ -214,12 +214,20 @@ def main():
     with tempfile.TemporaryDirectory(prefix="rolecall-bench-serve-") as scratch:
         for name, command in servers:
             print("== %s" % name)
-            server = Server(name, command(scratch), secret, scratch, args.server_cpus)
+            arguments = command(scratch)
+            server = Server(name, arguments, secret, scratch, args.server_cpus)
             try:
                 peak, half = measure(args, server, secret, events_path, expected_path)
             finally:
                 server.stop()
             rows.append((name, peak, half))
+            if "--outbox" in arguments:
+                # What the run left behind: every decision logged, and the role changes still queued for a tenant
+                # paced to 2 requests/s.
+                outbox = arguments[arguments.index("--outbox") + 1]
+                status = subprocess.run([args.bin, "outbox", "status", "--outbox", outbox], capture_output=True, text=True)
+                for line in (status.stdout + status.stderr).splitlines():
+                    print("  outbox: " + line)
 
     print()
     table(rows)
