@@ -139,23 +139,45 @@ def wrk(args, url, secret, events_path, seconds, mean_delay_ms=0.0):
     return result
 
 
-def measure(args, server, secret, events_path, expected_path):
-    check(server, secret, events_path, expected_path, args.sample)
-    wrk(args, server.url, secret, events_path, args.warmup)
-    peak = wrk(args, server.url, secret, events_path, args.duration)
-    print("  peak: %.0f req/s, p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms"
-          % (peak["rps"], peak["p50_us"] / 1e3, peak["p99_us"] / 1e3, peak["p999_us"] / 1e3))
-    # At half the peak each connection sends one request every C / (peak / 2) seconds: a wait, then the request
-    # itself. The request's time and wrk's timer overshoot are measured by a short paced run first and taken off
-    # the wait, so that the measured run offers about half the peak rate.
-    target = peak["rps"] / 2
-    period_ms = args.connections / target * 1e3
+def describe(figures):
+    return "%.0f req/s, p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms" % (
+        figures["rps"], figures["p50_us"] / 1e3, figures["p99_us"] / 1e3, figures["p999_us"] / 1e3)
+
+
+def median(results, key):
+    return sorted(results, key=lambda figures: figures[key])[len(results) // 2]
+
+
+def half_peak(args, server, secret, events_path, peak_rps):
+    """A run paced to half of `peak_rps`: each connection sends one request every C / (peak / 2) seconds, a wait
+    and then the request itself. The request's time and wrk's timer overshoot are measured by a short paced run
+    first and taken off the wait, so that the measured run offers about half the peak rate."""
+    period_ms = args.connections / (peak_rps / 2) * 1e3
     trial = wrk(args, server.url, secret, events_path, args.warmup, mean_delay_ms=period_ms)
     overhead_ms = max(0.0, args.connections / trial["rps"] * 1e3 - period_ms)
-    half = wrk(args, server.url, secret, events_path, args.duration, mean_delay_ms=max(0.5, period_ms - overhead_ms))
-    print("  half peak: %.0f req/s, p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms"
-          % (half["rps"], half["p50_us"] / 1e3, half["p99_us"] / 1e3, half["p999_us"] / 1e3))
-    return peak, half
+    return wrk(args, server.url, secret, events_path, args.duration, mean_delay_ms=max(0.5, period_ms - overhead_ms))
+
+
+def measure(args, servers, secret, events_path, expected_path):
+    """Every server is checked and warmed up, then measured in rounds that take the servers in turn, so that a
+    machine that drifts (another job starting, a CPU clocking down) weighs on all of them alike. Each server's
+    figures are the median round: by throughput at peak, by p99 at half the peak."""
+    for server in servers:
+        print("== %s: %s" % (server.name, server.url))
+        check(server, secret, events_path, expected_path, args.sample)
+        wrk(args, server.url, secret, events_path, args.warmup)
+    peaks = {server.name: [] for server in servers}
+    for round_number in range(1, args.rounds + 1):
+        for server in servers:
+            peaks[server.name].append(wrk(args, server.url, secret, events_path, args.duration))
+            print("  round %d, %s, peak: %s" % (round_number, server.name, describe(peaks[server.name][-1])))
+    halves = {server.name: [] for server in servers}
+    for round_number in range(1, args.rounds + 1):
+        for server in servers:
+            target = median(peaks[server.name], "rps")["rps"]
+            halves[server.name].append(half_peak(args, server, secret, events_path, target))
+            print("  round %d, %s, half peak: %s" % (round_number, server.name, describe(halves[server.name][-1])))
+    return [(server.name, median(peaks[server.name], "rps"), median(halves[server.name], "p99_us")) for server in servers]
 
 
 def table(rows):
@@ -184,7 +206,8 @@ def main():
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--duration", type=int, default=10, help="seconds of each measured run")
-    parser.add_argument("--warmup", type=int, default=3, help="seconds of the unmeasured run before the peak")
+    parser.add_argument("--rounds", type=int, default=3, help="measured runs of each kind per server (the median counts)")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of the unmeasured warm-up and pacing trial runs")
     parser.add_argument("--server-cpus", default="0", help="taskset CPU list for the servers (empty: no pinning)")
     parser.add_argument("--client-cpus", default="1", help="taskset CPU list for wrk (empty: no pinning)")
     args = parser.parse_args()
@@ -210,24 +233,22 @@ def main():
         servers.append(("rolecall, no effects", lambda scratch: serve + ["--no-effects"]))
     servers.append(("node, JSON.parse + JS", lambda scratch: ["node", os.path.join(HERE, "node-server.js"), "--port", "0"]))
 
-    rows = []
     with tempfile.TemporaryDirectory(prefix="rolecall-bench-serve-") as scratch:
-        for name, command in servers:
-            print("== %s" % name)
-            arguments = command(scratch)
-            server = Server(name, arguments, secret, scratch, args.server_cpus)
-            try:
-                peak, half = measure(args, server, secret, events_path, expected_path)
-            finally:
+        started = []
+        try:
+            for name, command in servers:
+                started.append(Server(name, command(scratch), secret, scratch, args.server_cpus))
+            rows = measure(args, started, secret, events_path, expected_path)
+        finally:
+            for server in started:
                 server.stop()
-            rows.append((name, peak, half))
-            if "--outbox" in arguments:
-                # What the run left behind: every decision logged, and the role changes still queued for a tenant
-                # paced to 2 requests/s.
-                outbox = arguments[arguments.index("--outbox") + 1]
-                status = subprocess.run([args.bin, "outbox", "status", "--outbox", outbox], capture_output=True, text=True)
-                for line in (status.stdout + status.stderr).splitlines():
-                    print("  outbox: " + line)
+        outbox = os.path.join(scratch, "outbox.sqlite")
+        if os.path.exists(outbox):
+            # What the runs left behind: every decision logged, and the role changes still queued for a tenant
+            # paced to 2 requests/s (each user's pending changes coalesced).
+            status = subprocess.run([args.bin, "outbox", "status", "--outbox", outbox], capture_output=True, text=True)
+            for line in (status.stdout + status.stderr).splitlines():
+                print("  outbox: " + line)
 
     print()
     table(rows)
