@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`make bench-serve`: post generated login events to `rules serve` and to a node baseline with wrk, print speed.
 
-Three servers, one after the other, on the same workload (bench/generate.py) and the same ten rules:
+Three servers, all started at once, on the same workload (bench/generate.py) and the same ten rules:
 
 - `rules serve` with the outbox on: every decision's role changes and its decision-log row are committed to a
   SQLite outbox before the answer is sent; `--sandbox` starts a local sandbox tenant in the same process for the
@@ -11,10 +11,13 @@ Three servers, one after the other, on the same workload (bench/generate.py) and
 - bench/node-server.js: node's `http` server with the rules written by hand in JavaScript, as an Auth0 Action
   would compute them.
 
-For each: first a sample of events is posted one by one and every answer's `assign` must match expected.txt
-(or the benchmark fails); then a warm-up, a closed-loop peak run (every connection sends its next request as soon
-as the answer arrives), and a run paced to half the peak throughput (bench/wrk-post.lua's `delay`), reporting
-requests/s and latency p50/p99/p99.9. The server is pinned to one core and wrk to the other (see --server-cpus).
+Each is first sent a sample of events one by one, and every answer's `assign` must match expected.txt (or the
+benchmark fails); then a warm-up. Then rounds that take the servers in turn: a closed-loop peak run (every
+connection sends its next request as soon as the answer arrives), and later a run paced to half that server's
+peak throughput (bench/wrk-post.lua's `delay`), each reporting requests/s and latency p50/p99/p99.9; the median
+round counts. The servers are pinned to one core and wrk to the other (--server-cpus, --client-cpus), so that the
+load generator never takes CPU time from the server it measures; each server gets one core, as a node process
+uses one.
 """
 import argparse
 import http.client
