@@ -14,8 +14,8 @@ Three servers, all started at once, on the same workload (bench/generate.py) and
 Each is first sent a sample of events one by one, and every answer's `assign` must match expected.txt (or the
 benchmark fails); then a warm-up. Then rounds that take the servers in turn: a closed-loop peak run (every
 connection sends its next request as soon as the answer arrives), and later a run paced to half that server's
-peak throughput (bench/wrk-post.lua's `delay`), each reporting requests/s and latency p50/p99/p99.9; the median
-round counts. The servers are pinned to one core and wrk to the other (--server-cpus, --client-cpus), so that the
+peak throughput (bench/wrk-post.lua's `delay`), each reporting requests/s and latency p50/p99/p99.9; each figure is
+its median over the rounds. The servers are pinned to one core and wrk to the other (--server-cpus, --client-cpus), so that the
 load generator never takes CPU time from the server it measures; each server gets one core, as a node process
 uses one.
 """
@@ -147,8 +147,9 @@ def describe(figures):
         figures["rps"], figures["p50_us"] / 1e3, figures["p99_us"] / 1e3, figures["p999_us"] / 1e3)
 
 
-def median(results, key):
-    return sorted(results, key=lambda figures: figures[key])[len(results) // 2]
+def median(results):
+    """Each figure's median over the rounds, on its own: one stalled round moves none of them far."""
+    return {key: sorted(figures[key] for figures in results)[len(results) // 2] for key in ("rps", "p50_us", "p99_us", "p999_us")}
 
 
 def half_peak(args, server, secret, events_path, peak_rps):
@@ -163,8 +164,8 @@ def half_peak(args, server, secret, events_path, peak_rps):
 
 def measure(args, servers, secret, events_path, expected_path):
     """Every server is checked and warmed up, then measured in rounds that take the servers in turn, so that a
-    machine that drifts (another job starting, a CPU clocking down) weighs on all of them alike. Each server's
-    figures are the median round: by throughput at peak, by p99 at half the peak."""
+    machine that drifts (another job starting, a CPU clocking down) weighs on all of them alike. Each figure is
+    its median over the rounds."""
     for server in servers:
         print("== %s: %s" % (server.name, server.url))
         check(server, secret, events_path, expected_path, args.sample)
@@ -177,10 +178,10 @@ def measure(args, servers, secret, events_path, expected_path):
     halves = {server.name: [] for server in servers}
     for round_number in range(1, args.rounds + 1):
         for server in servers:
-            target = median(peaks[server.name], "rps")["rps"]
+            target = median(peaks[server.name])["rps"]
             halves[server.name].append(half_peak(args, server, secret, events_path, target))
             print("  round %d, %s, half peak: %s" % (round_number, server.name, describe(halves[server.name][-1])))
-    return [(server.name, median(peaks[server.name], "rps"), median(halves[server.name], "p99_us")) for server in servers]
+    return [(server.name, median(peaks[server.name]), median(halves[server.name])) for server in servers]
 
 
 def table(rows):
