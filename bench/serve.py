@@ -14,10 +14,10 @@ Three servers, all started at once, on the same workload (bench/generate.py) and
 Each is first sent a sample of events one by one, and every answer's `assign` must match expected.txt (or the
 benchmark fails); then a warm-up. Then rounds that take the servers in turn: a closed-loop peak run (every
 connection sends its next request as soon as the answer arrives), and later a run paced to half that server's
-peak throughput (bench/wrk-post.lua's `delay`), each reporting requests/s and latency p50/p99/p99.9; each figure is
-its median over the rounds. The servers are pinned to one core and wrk to the other (--server-cpus, --client-cpus), so that the
-load generator never takes CPU time from the server it measures; each server gets one core, as a node process
-uses one.
+peak throughput (bench/wrk-post.lua's `delay`), each reporting requests/s and latency p50/p99/p99.9; each figure
+is its median over the rounds. The servers are pinned to one core and wrk to the other (--server-cpus,
+--client-cpus), so that the load generator never takes CPU time from the server it measures; each server gets one
+core, as a node process uses one.
 """
 import argparse
 import http.client
