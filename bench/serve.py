@@ -23,6 +23,7 @@ import argparse
 import http.client
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -61,7 +62,7 @@ class Server:
 
     def __init__(self, name, command, secret, scratch, cpus):
         self.name = name
-        self.log_path = os.path.join(scratch, name.replace(" ", "-").replace("(", "").replace(")", "") + ".log")
+        self.log_path = os.path.join(scratch, re.sub(r"[^a-z0-9]+", "-", name.lower()) + ".log")
         self.log = open(self.log_path, "wb")
         env = dict(os.environ, ROLECALL_SECRET=secret)
         self.process = subprocess.Popen(pinned(cpus, command), stdout=self.log, stderr=self.log, env=env)
@@ -116,10 +117,12 @@ def check(server, secret, events_path, expected_path, sample):
                 if "decision_id" in decision and not decision.get("errors"):
                     got = ",".join(sorted(decision.get("assign", [])))
             if got != want:
-                mismatches.append("  event %d: HTTP %d %s, expected assign %r" % (index + 1, response.status, text[:300], want))
+                mismatches.append("  event %d: HTTP %d %s, expected assign %r"
+                                  % (index + 1, response.status, text[:300], want))
     connection.close()
     if mismatches:
-        server.fail("answered %d of %d sample events wrongly:\n%s" % (len(mismatches), sample, "\n".join(mismatches[:3])))
+        server.fail("answered %d of %d sample events wrongly:\n%s"
+                    % (len(mismatches), sample, "\n".join(mismatches[:3])))
     print("  %d sample events: every decision matched expected.txt" % sample)
 
 
@@ -138,7 +141,8 @@ def wrk(args, url, secret, events_path, seconds, mean_delay_ms=0.0):
     result = json.loads(results[-1][len("wrk-result "):])
     failed = sum(result[key] for key in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts"))
     if failed:
-        sys.exit("FAILED: %d of %d requests failed (non-2xx, timeouts or socket errors): %s" % (failed, result["requests"], result))
+        sys.exit("FAILED: %d of %d requests failed (non-2xx, timeouts or socket errors): %s"
+                 % (failed, result["requests"], result))
     return result
 
 
@@ -149,7 +153,8 @@ def describe(figures):
 
 def median(results):
     """Each figure's median over the rounds, on its own: one stalled round moves none of them far."""
-    return {key: sorted(figures[key] for figures in results)[len(results) // 2] for key in ("rps", "p50_us", "p99_us", "p999_us")}
+    return {key: sorted(figures[key] for figures in results)[len(results) // 2]
+            for key in ("rps", "p50_us", "p99_us", "p999_us")}
 
 
 def half_peak(args, server, secret, events_path, peak_rps):
@@ -210,7 +215,8 @@ def main():
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--duration", type=int, default=10, help="seconds of each measured run")
-    parser.add_argument("--rounds", type=int, default=3, help="measured runs of each kind per server (the median counts)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="measured runs of each kind per server (each figure's median counts)")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of the unmeasured warm-up and pacing trial runs")
     parser.add_argument("--server-cpus", default="0", help="taskset CPU list for the servers (empty: no pinning)")
     parser.add_argument("--client-cpus", default="1", help="taskset CPU list for wrk (empty: no pinning)")
@@ -233,9 +239,11 @@ def main():
     servers = []
     if args.bin:
         serve = [args.bin, "serve", args.rules, "--host", "127.0.0.1", "--port", "0"]
-        servers.append(("rolecall, outbox", lambda scratch: serve + ["--outbox", os.path.join(scratch, "outbox.sqlite"), "--sandbox"]))
+        servers.append(("rolecall, outbox",
+                        lambda scratch: serve + ["--outbox", os.path.join(scratch, "outbox.sqlite"), "--sandbox"]))
         servers.append(("rolecall, no effects", lambda scratch: serve + ["--no-effects"]))
-    servers.append(("node, JSON.parse + JS", lambda scratch: ["node", os.path.join(HERE, "node-server.js"), "--port", "0"]))
+    servers.append(("node, JSON.parse + JS",
+                    lambda scratch: ["node", os.path.join(HERE, "node-server.js"), "--port", "0"]))
 
     with tempfile.TemporaryDirectory(prefix="rolecall-bench-serve-") as scratch:
         started = []
