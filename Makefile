@@ -7,7 +7,7 @@ RELEASE_BIN := .build/release/rules
 # The Swift sources `lint` and `format` cover, the fuzz package's included.
 LINTED := Package.swift Sources Tests fuzz/Package.swift fuzz/Sources
 
-.PHONY: all deps build release run test sdk-test bench bench-load fuzz fuzz-build fuzz-replay lint format clean
+.PHONY: all deps build release run test sdk-test bench bench-load bench-serve fuzz fuzz-build fuzz-replay lint format clean
 
 all: build
 
