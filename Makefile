@@ -7,7 +7,7 @@ RELEASE_BIN := .build/release/rules
 # The Swift sources `lint` and `format` cover, the fuzz package's included.
 LINTED := Package.swift Sources Tests fuzz/Package.swift fuzz/Sources
 
-.PHONY: all deps build release run test sdk-test bench bench-load fuzz fuzz-build fuzz-replay lint format clean
+.PHONY: all deps build release run test sdk-test bench bench-load bench-serve fuzz fuzz-build fuzz-replay lint format clean
 
 all: build
 
@@ -73,6 +73,17 @@ bench: deps
 bench-load: deps
 	$(SWIFT) build -c release --product rules
 	python3 bench/load.py --bin $(RELEASE_BIN)
+
+# Posts generated login events to `rules serve` (outbox on, then --no-effects) and to a node server computing the
+# same rules in JavaScript, with wrk: a peak run and a run at half the peak, requests/s and latency percentiles.
+bench-serve: deps
+	$(SWIFT) build -c release --product rules
+	@for tool in python3:python3 wrk:wrk node:nodejs taskset:util-linux; do \
+	  command -v $${tool%%:*} >/dev/null 2>&1 && continue; \
+	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && apt-get install -y -qq $${tool##*:} >/dev/null; \
+	  else echo "run: sudo apt-get install -y $${tool##*:}"; exit 1; fi; \
+	done
+	python3 bench/serve.py --rules bench/roles.rules --bin $(RELEASE_BIN)
 
 # libFuzzer targets, a package of their own under fuzz/ (built into .build-fuzz/, never by `build` or `test`).
 # `make fuzz` runs each target for FUZZ_SECONDS (default 60) and fails, naming the reproducer, on a crash;
