@@ -94,8 +94,6 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        // Before any task is created: requests are then read, decided and answered on one thread.
-        _ = runTasksOnEventLoops()
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = Output.environment("LOG_LEVEL").flatMap { Logger.Level(rawValue: $0) } ?? .info
