@@ -20,11 +20,14 @@ public struct DecisionRecord: Sendable {
     public var event: [UInt8]?
     /// The effects to carry out; nil when the event has no user to change.
     public var plan: UserPlan?
+    /// The decision's `roles`: what the token issued now carries, and what the tenant must hold once this
+    /// decision's effects are done.
+    public var roles: [String]
 
     /// A record.
     public init(
         id: String, time: Double, userID: String?, decision: String, ruleSetHash: String, latencyMicroseconds: Int,
-        event: [UInt8]? = nil, plan: UserPlan? = nil
+        event: [UInt8]? = nil, plan: UserPlan? = nil, roles: [String]
     ) {
         self.id = id
         self.time = time
@@ -34,6 +37,7 @@ public struct DecisionRecord: Sendable {
         self.latencyMicroseconds = latencyMicroseconds
         self.event = event
         self.plan = plan
+        self.roles = roles
     }
 }
 
@@ -150,7 +154,9 @@ public final class Outbox: Sendable {
     private nonisolated(unsafe) var closing = false
     private nonisolated(unsafe) var closed = false
     private nonisolated(unsafe) var released = false
-    private nonisolated(unsafe) var lastCommitFailed = false
+    /// When the last commit failed, until one succeeds.
+    private nonisolated(unsafe) var lastFailure: Double?
+    private nonisolated(unsafe) var checkpointerDone = false
     private nonisolated(unsafe) var committed: [@Sendable () -> Void] = []
     private let lockDescriptor: Int32
 
@@ -174,6 +180,18 @@ public final class Outbox: Sendable {
                 "effects interrupted by a stop are queued again",
                 metadata: ["count": "\(recovered)", "outbox": "\(path)"])
         }
+        // Checkpoints (copying the WAL into the file, and its fsync) happen on a thread of their own, not in the
+        // middle of a commit that requests are waiting for.
+        try store.connection.execute("PRAGMA wal_autocheckpoint=0")
+        let checkpointer = Thread { [self] in
+            checkpointLoop()
+            signal.locked {
+                checkpointerDone = true
+                signal.broadcast()
+            }
+        }
+        checkpointer.name = "rolecall-outbox-checkpoint"
+        checkpointer.start()
         let handoff = Handoff(store)
         let thread = Thread { [self] in
             if let store = handoff.value { self.writerLoop(store) }
@@ -210,11 +228,37 @@ public final class Outbox: Sendable {
         try OutboxStore(path: path, create: false).status(now: wallClock())
     }
 
-    /// True when the outbox can take a commit now (the readiness probe): open, the last commit succeeded, and
-    /// the file is writable.
+    /// True when the outbox can take a commit now (the readiness probe): open, still the file at ``path``
+    /// (not removed or replaced), writable, and no commit failed in the last 5 seconds (so a server whose disk
+    /// was full becomes ready again by itself and takes the traffic that shows whether it recovered).
     public var isWritable: Bool {
-        let healthy = signal.locked { !closing && !lastCommitFailed }
-        return healthy && access(path, W_OK) == 0
+        let healthy = signal.locked { !closing && (lastFailure.map { wallClock() - $0 > 5 } ?? true) }
+        return healthy && isStillTheFile && access(path, W_OK) == 0
+    }
+
+    /// Whether ``path`` still names the file the server opened: a file removed or replaced under a running
+    /// server would take commits that vanish with the process.
+    var isStillTheFile: Bool {
+        var named = stat()
+        var open = stat()
+        guard stat(path, &named) == 0, fstat(lockDescriptor, &open) == 0 else { return false }
+        return named.st_ino == open.st_ino && named.st_dev == open.st_dev
+    }
+
+    private func checkpointLoop() {
+        guard let connection = try? SQLiteConnection(path: path, create: false) else { return }
+        while true {
+            let stop = signal.locked { () -> Bool in
+                if !closing { signal.wait(until: wallClock() + 1) }
+                return closing
+            }
+            if stop { return }
+            do {
+                try connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            } catch {
+                logger.warning("outbox checkpoint failed", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     /// Commits what is queued, stops the writer thread and releases the file.
@@ -224,7 +268,7 @@ public final class Outbox: Sendable {
         let first = signal.locked { () -> Bool in
             closing = true
             signal.broadcast()
-            while !closed { signal.wait(until: wallClock() + 1) }
+            while !closed || !checkpointerDone { signal.wait(until: wallClock() + 1) }
             return !released
         }
         guard first else { return }
@@ -243,23 +287,32 @@ public final class Outbox: Sendable {
             }
             if batch.isEmpty { return }
             var results: [Result<Void, OutboxError>]
-            do {
-                try store.connection.immediateTransaction { () throws(OutboxError) in
-                    for (record, _) in batch { try store.insert(record) }
-                }
-                results = Array(repeating: .success(()), count: batch.count)
-            } catch {
-                // One record's failure must not fail the others: commit them one by one.
-                results = batch.map { record, _ in
-                    Result { () throws(OutboxError) in
-                        try store.connection.immediateTransaction { () throws(OutboxError) in try store.insert(record) }
+            if !isStillTheFile {
+                let error = OutboxError(
+                    "the outbox file `\(path)` was removed or replaced while the server ran; restart the server")
+                logger.critical("outbox commit refused", metadata: ["error": "\(error)"])
+                results = Array(repeating: .failure(error), count: batch.count)
+            } else {
+                do {
+                    try store.connection.immediateTransaction { () throws(OutboxError) in
+                        for (record, _) in batch { try store.insert(record) }
                     }
+                    results = Array(repeating: .success(()), count: batch.count)
+                } catch {
+                    // One record's failure must not fail the others: commit them one by one.
+                    results = batch.map { record, _ in
+                        Result { () throws(OutboxError) in
+                            try store.connection.immediateTransaction { () throws(OutboxError) in
+                                try store.insert(record)
+                            }
+                        }
+                    }
+                    logger.error("outbox commit failed", metadata: ["error": "\(error)", "outbox": "\(path)"])
                 }
-                logger.error("outbox commit failed", metadata: ["error": "\(error)", "outbox": "\(path)"])
             }
             let failed = results.contains { if case .failure = $0 { true } else { false } }
             let hooks = signal.locked { () -> [@Sendable () -> Void] in
-                lastCommitFailed = failed
+                lastFailure = failed ? wallClock() : nil
                 return committed
             }
             for ((_, continuation), result) in zip(batch, results) { continuation.resume(returning: result) }

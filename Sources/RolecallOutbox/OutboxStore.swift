@@ -26,16 +26,18 @@ final class OutboxStore {
                 try connection.execute(
                     """
                     CREATE TABLE IF NOT EXISTS decisions(
-                      id TEXT PRIMARY KEY, time REAL NOT NULL, user_id TEXT, decision TEXT NOT NULL,
+                      id TEXT NOT NULL, time REAL NOT NULL, user_id TEXT, decision TEXT NOT NULL,
                       ruleset TEXT NOT NULL, latency_us INTEGER NOT NULL, event BLOB);
-                    CREATE INDEX IF NOT EXISTS decisions_by_time ON decisions(time);
                     CREATE TABLE IF NOT EXISTS effects(
                       seq INTEGER PRIMARY KEY AUTOINCREMENT, decision_id TEXT NOT NULL, user_id TEXT NOT NULL,
                       role TEXT NOT NULL, rule TEXT NOT NULL, assign INTEGER NOT NULL, state TEXT NOT NULL,
                       attempts INTEGER NOT NULL DEFAULT 0, next_at REAL NOT NULL DEFAULT 0, created REAL NOT NULL,
                       updated REAL NOT NULL, status INTEGER, error_code TEXT, message TEXT);
-                    CREATE INDEX IF NOT EXISTS effects_by_state ON effects(state, next_at, seq);
-                    CREATE INDEX IF NOT EXISTS effects_by_user ON effects(user_id, role, state);
+                    CREATE INDEX IF NOT EXISTS effects_open ON effects(seq)
+                      WHERE state IN ('pending', 'running');
+                    CREATE INDEX IF NOT EXISTS effects_open_by_user ON effects(user_id)
+                      WHERE state IN ('pending', 'running');
+                    CREATE INDEX IF NOT EXISTS effects_dead ON effects(seq) WHERE state = 'dead';
                     PRAGMA user_version = \(Self.schemaVersion);
                     """)
             }
@@ -47,18 +49,25 @@ final class OutboxStore {
         try connection.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL")
     }
 
+    // The tables, and why they look so. Every login adds a decision row and its effects, so a commit must touch
+    // as few b-trees as it can: `decisions` has no index at all (its rowid order is time order: retention deletes
+    // from the front, export reads in order, and decision ids are ULIDs, unique without an index), and the indexes
+    // on `effects` are partial, holding only the effects still open (pending or running) or dead, so they stay
+    // small however many effects are done or coalesced.
+
     // MARK: writing decisions
 
     private lazy var insertDecision = try? connection.prepare(
         "INSERT INTO decisions(id, time, user_id, decision, ruleset, latency_us, event) VALUES(?, ?, ?, ?, ?, ?, ?)")
-    private lazy var openEffects = try? connection.prepare(
-        "SELECT state FROM effects WHERE user_id = ? AND role = ? AND state IN ('pending', 'running')")
-    private lazy var runningDirection = try? connection.prepare(
-        "SELECT assign FROM effects WHERE user_id = ? AND role = ? AND state = 'running'")
+    private lazy var runningForUser = try? connection.prepare(
+        """
+        SELECT role, assign FROM effects
+        WHERE state IN ('pending', 'running') AND state = 'running' AND user_id = ?
+        """)
     private lazy var coalesce = try? connection.prepare(
         """
         UPDATE effects SET state = 'coalesced', updated = ?, message = 'superseded by decision ' || ?
-        WHERE user_id = ? AND role = ? AND state = 'pending'
+        WHERE state IN ('pending', 'running') AND state = 'pending' AND user_id = ?
         """)
     private lazy var insertEffect = try? connection.prepare(
         """
@@ -73,40 +82,31 @@ final class OutboxStore {
 
     /// Inserts `record` and its effects, inside the caller's transaction.
     ///
-    /// For every role the decision touches, effects still pending for that user and role are superseded: the new
-    /// plan was made against the roles the login showed, which the pending ones had not changed yet, so the new
-    /// plan alone is right (an assign then a revoke before either ran costs no call). An effect being carried out
-    /// right now cannot be recalled: then the new decision's change for that role is queued (even when the planner
-    /// skipped it) unless it is the change being made.
+    /// The newest decision for a user is the one the tenant must end up matching: its `roles` are what the
+    /// token issued now carries. Its plan was made against the roles the login showed, which no pending effect
+    /// had changed yet, so every effect still pending for the user is superseded (`coalesced`) and the new plan
+    /// alone is queued: an assign then a revoke of the same role before either ran costs no call, and a revoke
+    /// that a later login no longer asks for is not made. An effect being carried out right now cannot be
+    /// recalled: when its result would differ from the new decision's `roles`, the change that restores them is
+    /// queued behind it; a new change it is already making is not queued again.
     func insert(_ record: DecisionRecord) throws(OutboxError) {
         try statement(insertDecision).run([
             .text(record.id), .real(record.time), record.userID.map { .text($0) } ?? .null, .text(record.decision),
             .text(record.ruleSetHash), .integer(record.latencyMicroseconds), record.event.map { .blob($0) } ?? .null,
         ])
         guard let plan = record.plan else { return }
+        let running = try statement(runningForUser).rows([.text(plan.userID)]) {
+            (role: $0.text(0) ?? "", assign: $0.integer(1) != 0)
+        }
+        try statement(coalesce).run([.real(record.time), .text(record.id), .text(plan.userID)])
         var queued: [(PlannedRole, assign: Bool)] = plan.assign.map { ($0, true) } + plan.revoke.map { ($0, false) }
-        var seen = Set<String>()
-        let touched =
-            plan.assign.map(\.role) + plan.revoke.map(\.role) + plan.skipped.map(\.role)
-        for role in touched where seen.insert(role).inserted {
-            let states = try statement(openEffects).rows([.text(plan.userID), .text(role)]) { $0.text(0) ?? "" }
-            if states.contains("pending") {
-                try statement(coalesce).run([
-                    .real(record.time), .text(record.id), .text(plan.userID), .text(role),
-                ])
-            }
-            guard !states.contains("running") else {
-                // Being carried out now, so it cannot be recalled: the new change for this role must run after it,
-                // unless it is the same change (which the running call is making anyway).
-                let running = try statement(runningDirection).rows([.text(plan.userID), .text(role)]) {
-                    $0.integer(0) != 0
-                }
-                queued.removeAll { $0.0.role == role && running.contains($0.assign) }
-                for skipped in plan.skipped where skipped.role == role && !running.contains(skipped.assign) {
-                    queued.append((PlannedRole(role: skipped.role, rule: skipped.rule), skipped.assign))
-                }
-                continue
-            }
+        queued.removeAll { planned in running.contains { $0.role == planned.0.role && $0.assign == planned.assign } }
+        let roles = Set(record.roles)
+        for call in running where call.assign != roles.contains(call.role) {
+            guard !queued.contains(where: { $0.0.role == call.role && $0.assign != call.assign }) else { continue }
+            let rule =
+                plan.skipped.first { $0.role == call.role }?.rule ?? "(the roles of decision \(record.id))"
+            queued.append((PlannedRole(role: call.role, rule: rule), !call.assign))
         }
         for (planned, assign) in queued {
             try statement(insertEffect).run([
@@ -132,19 +132,24 @@ final class OutboxStore {
     /// Effects interrupted by a crash go back to the queue. Returns how many.
     func recoverRunning(now: Double) throws(OutboxError) -> Int {
         try connection.immediateTransaction { () throws(OutboxError) in
-            try connection.prepare("UPDATE effects SET state = 'pending', updated = ? WHERE state = 'running'")
-                .run([.real(now)])
+            try connection.prepare(
+                "UPDATE effects SET state = 'pending', updated = ? WHERE state IN ('pending', 'running') AND state = 'running'"
+            ).run([.real(now)])
             return connection.changes
         }
     }
 
     private lazy var nextUser = try? connection.prepare(
-        "SELECT user_id FROM effects WHERE state = 'pending' AND next_at <= ? ORDER BY seq LIMIT 1")
-    private lazy var nextDue = try? connection.prepare("SELECT MIN(next_at) FROM effects WHERE state = 'pending'")
+        """
+        SELECT user_id FROM effects WHERE state IN ('pending', 'running') AND state = 'pending' AND next_at <= ?
+        ORDER BY seq LIMIT 1
+        """)
+    private lazy var nextDue = try? connection.prepare(
+        "SELECT MIN(next_at) FROM effects WHERE state IN ('pending', 'running') AND state = 'pending'")
     private lazy var userEffects = try? connection.prepare(
         """
         SELECT seq, decision_id, user_id, role, rule, assign, attempts FROM effects
-        WHERE user_id = ? AND state = 'pending' ORDER BY seq
+        WHERE state IN ('pending', 'running') AND state = 'pending' AND user_id = ? ORDER BY seq
         """)
     private lazy var markRunning = try? connection.prepare(
         "UPDATE effects SET state = 'running', updated = ? WHERE seq = ? AND state = 'pending'")
@@ -221,12 +226,17 @@ final class OutboxStore {
     func enforceRetention(_ options: Outbox.Options, now: Double) throws(OutboxError) -> Int {
         try connection.immediateTransaction { () throws(OutboxError) in
             let cutoff = now - options.logRetentionSeconds
-            try connection.prepare("DELETE FROM decisions WHERE time < ?").run([.real(cutoff)])
-            var deleted = connection.changes
+            // Rowid order is time order: delete from the front up to the first decision to keep.
             try connection.prepare(
                 """
-                DELETE FROM decisions WHERE id IN (SELECT id FROM decisions ORDER BY time DESC LIMIT -1 OFFSET ?)
+                DELETE FROM decisions WHERE rowid < COALESCE(
+                  (SELECT rowid FROM decisions WHERE time >= ? ORDER BY rowid LIMIT 1),
+                  (SELECT MAX(rowid) + 1 FROM decisions), 0)
                 """
+            ).run([.real(cutoff)])
+            var deleted = connection.changes
+            try connection.prepare(
+                "DELETE FROM decisions WHERE rowid <= (SELECT MAX(rowid) FROM decisions) - ?"
             ).run([.integer(options.maxLoggedDecisions)])
             deleted += connection.changes
             try connection.prepare(
@@ -262,6 +272,23 @@ final class OutboxStore {
         }
         status.decisions = try connection.prepare("SELECT COUNT(*) FROM decisions").rows { $0.integer(0) }.first ?? 0
         return status
+    }
+
+    /// What the worker publishes as gauges, from the small partial indexes only: open effects, the age of the
+    /// oldest, dead letters.
+    func gauges(now: Double) throws(OutboxError) -> (open: Int, oldestAge: Double, dead: Int) {
+        let open =
+            try connection.prepare("SELECT COUNT(*) FROM effects WHERE state IN ('pending', 'running')").rows {
+                $0.integer(0)
+            }.first ?? 0
+        let oldest =
+            try connection.prepare(
+                "SELECT created FROM effects WHERE state IN ('pending', 'running') ORDER BY seq LIMIT 1"
+            ).rows { $0.real(0) }.first ?? nil
+        let dead =
+            try connection.prepare("SELECT COUNT(*) FROM effects WHERE state = 'dead'").rows { $0.integer(0) }.first
+            ?? 0
+        return (open, oldest.map { max(0, now - $0) } ?? 0, dead)
     }
 
     /// Effects in `states` (all when empty), oldest first, at most `limit`.
@@ -312,7 +339,7 @@ final class OutboxStore {
     /// Calls `body` with each logged decision, oldest first: its id, time and event (nil when events were not
     /// logged).
     func forEachDecision(_ body: (String, Double, [UInt8]?) -> Void) throws(OutboxError) {
-        let select = try connection.prepare("SELECT id, time, event FROM decisions ORDER BY time, rowid")
+        let select = try connection.prepare("SELECT id, time, event FROM decisions ORDER BY rowid")
         try select.bind([])
         while try select.step() { body(select.text(0) ?? "", select.real(1) ?? 0, select.blob(2)) }
     }

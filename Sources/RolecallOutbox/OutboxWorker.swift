@@ -249,9 +249,9 @@ public final class OutboxWorker: Sendable {
             lastPublished = now
             return true
         }
-        guard due, let status = try? store.status(now: wallClock()) else { return }
-        Gauge(label: "rolecall_outbox_depth").record(status.pending)
-        Gauge(label: "rolecall_outbox_oldest_seconds").record(status.oldestPendingAge ?? 0)
-        Gauge(label: "rolecall_outbox_dead_letters").record(status.dead)
+        guard due, let gauges = try? store.gauges(now: now) else { return }
+        Gauge(label: "rolecall_outbox_depth").record(gauges.open)
+        Gauge(label: "rolecall_outbox_oldest_seconds").record(gauges.oldestAge)
+        Gauge(label: "rolecall_outbox_dead_letters").record(gauges.dead)
     }
 }

@@ -118,7 +118,7 @@ struct DecisionEndpoint: Sendable {
             let record = DecisionRecord(
                 id: id, time: configuration.clock(), userID: decision.userID, decision: json,
                 ruleSetHash: ruleSet.hash, latencyMicroseconds: Int(milliseconds(latency) * 1_000), event: event,
-                plan: plan)
+                plan: plan, roles: decision.roles)
             do {
                 try await effects.outbox.commit(record)
             } catch {

@@ -63,7 +63,7 @@ func record(user: String, assign: [String] = [], revoke: [String] = [], held: [S
     let id = DecisionID.make()
     return DecisionRecord(
         id: id, time: wallClock(), userID: user, decision: decision.json, ruleSetHash: "test", latencyMicroseconds: 1,
-        plan: try UserPlan.make(decision))
+        plan: try UserPlan.make(decision), roles: Array(Set(held).union(assign).subtracting(revoke)))
 }
 
 /// Polls `condition` for up to `seconds`.
@@ -259,6 +259,45 @@ func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) rethrows
         #expect(entries.map(\.assign) == [false])
         #expect(try outbox.status().pending == 2)
         outbox.close()
+        outbox.close()
+    }
+
+    /// Found by an attack: a revoke queued by one login, then a login whose decision no longer mentions the role
+    /// (its token keeps it) must not leave the tenant without it.
+    @Test func theNewestDecisionSupersedesEveryPendingEffectOfItsUser() async throws {
+        let file = try TemporaryOutbox()
+        let outbox = try Outbox(path: file.path)
+        try await outbox.commit(try record(user: "auth0|7", revoke: ["member", "staff"], held: ["member", "staff"]))
+        #expect(try outbox.status().pending == 2)
+        // The next login is not blocked: nothing to change, and the token keeps member and staff.
+        try await outbox.commit(try record(user: "auth0|7", held: ["member", "staff"]))
+        let status = try outbox.status()
+        #expect(status.pending == 0)
+        #expect(status.coalesced == 2)
+        outbox.close()
+    }
+
+    @Test func aCallBeingMadeThatTheNewestDecisionUndoesIsFollowedByItsOpposite() async throws {
+        let file = try TemporaryOutbox()
+        let outbox = try Outbox(path: file.path)
+        try await outbox.commit(try record(user: "auth0|8", revoke: ["member"], held: ["member"]))
+        try Self.markRunning(file.path)
+        // The login after shows member still held (the revoke is under way) and decides nothing about it.
+        try await outbox.commit(try record(user: "auth0|8", held: ["member"]))
+        let pending = try OutboxFile(path: file.path).list(states: ["pending"])
+        #expect(pending.map(\.role) == ["member"])
+        #expect(pending.map(\.assign) == [true], "member is assigned again after the revoke")
+        outbox.close()
+    }
+
+    @Test func aRemovedOutboxFileRefusesCommitsAndIsNotReady() async throws {
+        let file = try TemporaryOutbox()
+        let outbox = try Outbox(path: file.path)
+        try await outbox.commit(try record(user: "auth0|9", assign: ["member"]))
+        #expect(outbox.isWritable)
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file.path + suffix) }
+        #expect(!outbox.isWritable)
+        await #expect(throws: OutboxError.self) { try await outbox.commit(try record(user: "auth0|9")) }
         outbox.close()
     }
 
