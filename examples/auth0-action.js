@@ -9,7 +9,11 @@
  *
  * When the server cannot answer (a timeout, a network error, an answer other than 200, an answer that is not a
  * decision, a missing setting) the login continues without the claim, or is denied when ROLECALL_FAIL_CLOSED is
- * "true". Either way the reason is logged (Monitoring > Logs, or the Action's real-time logs).
+ * "true". Either way the reason is logged (Monitoring > Logs, or the Action's real-time logs). Two answers count as
+ * failures too: a redirect, which is never followed (the signed login goes to ROLECALL_URL and nowhere else, and the
+ * roles come from there alone), and an answer larger than 64 KiB, which is left unread past that point (a decision is
+ * a few hundred bytes; a server answering without end must not fill the Action's memory, whose limit would fail the
+ * login even when it should continue).
  *
  * Installing it in Auth0:
  *   1. Actions > Library > Create Action > Build from scratch; trigger "Login / Post Login", runtime Node 22.
@@ -36,6 +40,8 @@ const DEFAULT_TIMEOUT_MS = 5000;
 const MAX_TIMEOUT_MS = 10000;
 /** The most of a refused answer's body quoted in the log. */
 const QUOTED_BODY = 200;
+/** The largest answer read: a decision is a few hundred bytes, and the whole answer is held in memory. */
+const MAX_ANSWER_BYTES = 64 * 1024;
 
 /**
  * The wait in milliseconds: ROLECALL_TIMEOUT_MS when it is a positive whole number (capped at MAX_TIMEOUT_MS), the
@@ -57,6 +63,27 @@ function signature(secret, timestamp, body) {
 }
 
 /**
+ * The body of `response` as text, read as a stream (under the caller's timer); undefined, with the rest left unread,
+ * when the answer declares or runs past MAX_ANSWER_BYTES. The caller aborts the request to drop the connection.
+ */
+async function boundedText(response) {
+  const declared = Number(response.headers.get("content-length"));
+  if (declared > MAX_ANSWER_BYTES) return undefined;
+  if (response.body === null) return "";
+  const reader = response.body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_ANSWER_BYTES) return undefined;
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks, size));
+}
+
+/**
  * Asks the server at `url` for the decision on `body`. Resolves to `{ decision }`, or to `{ problem }` saying why
  * there is none; never rejects.
  */
@@ -75,11 +102,22 @@ async function decide(url, secret, body, timeoutMs) {
         "X-Rolecall-Signature": signature(secret, timestamp, body),
       },
       body,
+      // Never followed: it would send the signed login, and take the roles, from wherever the server points.
+      redirect: "manual",
       signal: controller.signal,
     });
     status = response.status;
+    if (response.type === "opaqueredirect" || (status >= 300 && status < 400)) {
+      controller.abort();
+      const location = String(response.headers.get("location") || "nowhere").slice(0, QUOTED_BODY);
+      return { problem: `${url} answered ${status}, a redirect to ${location}; the Action follows no redirect` };
+    }
     // Still under the timer: a server that sends its headers and then stalls times out too.
-    text = await response.text();
+    text = await boundedText(response);
+    if (text === undefined) {
+      controller.abort();
+      return { problem: `${url} answered ${status} with an answer larger than ${MAX_ANSWER_BYTES} bytes` };
+    }
   } catch (error) {
     if (controller.signal.aborted) return { problem: `no answer from ${url} within ${timeoutMs} ms` };
     const cause = error && error.cause ? error.cause.code || error.cause.message : undefined;

@@ -20,7 +20,8 @@ enum NodeRuntime {
 
 /// Issue 13, item 7: the Auth0 post-login Action (`examples/auth0-action.js`), run in node by
 /// `examples/run-action.mjs` with a recording `api`, against the built `rules serve` and against servers that cannot
-/// answer: one that is down, one that accepts the connection and never answers, one that refuses the signature.
+/// answer: one that is down, one that accepts the connection and never answers, one that refuses the signature, one
+/// that redirects elsewhere, one that answers without end.
 @Suite(.serialized, .enabled(if: NodeRuntime.path != nil, "node is not on PATH: the Action tests need it"))
 struct ActionTests {
     /// The claim the Action is told to put the roles under.
@@ -123,20 +124,23 @@ struct ActionTests {
     }
 
     /// A server the test owns for one request: it records the request the Action sends and answers `status` with
-    /// `body`.
+    /// `body` (and the header lines `headers`).
     final class RecordingServer: @unchecked Sendable {
         // @unchecked: `received` is written by the serving thread before `done` is signalled and read only after.
         let listener: SilentListener
         let done = DispatchSemaphore(value: 0)
         private var received: [UInt8] = []
 
-        init(status: Int, body: String) throws {
+        init(status: Int, body: String, headers: [String] = []) throws {
             listener = try SilentListener()
             DispatchQueue.global().async { [self] in
-                serve(status: status, body: body)
+                serve(status: status, body: body, headers: headers)
                 done.signal()
             }
         }
+
+        /// Stops waiting for the request (shutting the listener down wakes the serving thread's `accept`).
+        func stop() { shutdown(listener.descriptor, Int32(SHUT_RDWR)) }
 
         /// `http://127.0.0.1:PORT`.
         var url: String { "http://127.0.0.1:\(listener.port)" }
@@ -149,7 +153,7 @@ struct ActionTests {
             return (String(decoding: received[..<end], as: UTF8.self), Array(received[(end + 4)...]))
         }
 
-        private func serve(status: Int, body: String) {
+        private func serve(status: Int, body: String, headers: [String]) {
             let connection = accept(listener.descriptor, nil, nil)
             guard connection >= 0 else { return }
             defer { close(connection) }
@@ -162,7 +166,7 @@ struct ActionTests {
             let bytes = Array(body.utf8)
             let head =
                 "HTTP/1.1 \(status) Canned\r\nContent-Type: application/json\r\nContent-Length: \(bytes.count)\r\n"
-                + "Connection: close\r\n\r\n"
+                + headers.map { $0 + "\r\n" }.joined() + "Connection: close\r\n\r\n"
             let response = Array(head.utf8) + bytes
             var offset = 0
             while offset < response.count {
@@ -187,6 +191,70 @@ struct ActionTests {
                 return Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces))
             }.first
             return bytes.count >= end + 4 + (length ?? 0)
+        }
+    }
+
+    /// A server the test owns for one request: it reads the request, then answers 200 with a body of `bytes` bytes
+    /// (the start of a decision, then `a` after `a`), its length declared or not (then the body ends when the
+    /// connection closes), written until they are all out or the Action hangs up.
+    final class FloodingServer: @unchecked Sendable {
+        // @unchecked: `sent` is written by the serving thread before `done` is signalled and read only after.
+        let listener: SilentListener
+        let done = DispatchSemaphore(value: 0)
+        private var sent = 0
+
+        init(bytes: Int, declaringLength: Bool) throws {
+            listener = try SilentListener()
+            DispatchQueue.global().async { [self] in
+                serve(bytes: bytes, declaringLength: declaringLength)
+                done.signal()
+            }
+        }
+
+        /// `http://127.0.0.1:PORT`.
+        var url: String { "http://127.0.0.1:\(listener.port)" }
+
+        /// How many body bytes went out before the body ended or the Action hung up (nil when the server was not
+        /// done within `seconds`).
+        func sentBytes(within seconds: Double) -> Int? {
+            done.wait(timeout: .now() + seconds) == .success ? sent : nil
+        }
+
+        private func serve(bytes: Int, declaringLength: Bool) {
+            let connection = accept(listener.descriptor, nil, nil)
+            guard connection >= 0 else { return }
+            defer { close(connection) }
+            var received: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while !RecordingServer.complete(received) {
+                let count = read(connection, &buffer, buffer.count)
+                guard count > 0 else { return }
+                received += buffer[0..<count]
+            }
+            let length = declaringLength ? "Content-Length: \(bytes)\r\n" : ""
+            let head = "HTTP/1.1 200 Flood\r\nContent-Type: application/json\r\n\(length)Connection: close\r\n\r\n"
+            let start = Array(#"{"roles":[""#.utf8)
+            guard put(Array(head.utf8) + start) else { return }
+            sent = start.count
+            let chunk = [UInt8](repeating: UInt8(ascii: "a"), count: 65_536)
+            while sent < bytes {
+                let count = min(chunk.count, bytes - sent)
+                guard put(Array(chunk[..<count])) else { return }
+                sent += count
+            }
+
+            /// Writes all of `data`; false when the Action hung up (MSG_NOSIGNAL: no SIGPIPE for this process).
+            func put(_ data: [UInt8]) -> Bool {
+                var offset = 0
+                while offset < data.count {
+                    let written = data[offset...].withUnsafeBytes {
+                        send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+                    }
+                    guard written > 0 else { return false }
+                    offset += written
+                }
+                return true
+            }
         }
     }
 
@@ -268,6 +336,48 @@ struct ActionTests {
             #expect((outcome.denied != nil) == failClosed)
             #expect(outcome.logs.contains { $0.contains(logged) }, "\(outcome.logs)")
         }
+    }
+
+    /// A redirect is an answer that is not a decision: the Action does not follow it, so the signed login (personal
+    /// data and the X-Rolecall-* headers) goes nowhere but ROLECALL_URL, and no roles come from elsewhere.
+    @Test(arguments: [302, 307, 308], [false, true])
+    func aRedirectIsNotFollowedAndTheLoginFailsAsConfigured(status: Int, failClosed: Bool) throws {
+        let elsewhere = try RecordingServer(status: 200, body: #"{"roles":["elsewhere"],"decision_id":"d2"}"#)
+        defer { elsewhere.stop() }
+        let server = try RecordingServer(
+            status: status, body: "", headers: ["Location: \(elsewhere.url)/v1/decide"])
+        let (outcome, run) = try Self.runAction(
+            "first-login.json", secrets: Self.secrets(server.url, failClosed: failClosed))
+        #expect(server.request(within: 10) != nil, "the Action sent no request to ROLECALL_URL")
+        #expect(elsewhere.request(within: 0.5) == nil, "the Action followed the redirect")
+        #expect(outcome.noClaims, "\(outcome.claims)")
+        #expect((outcome.denied != nil) == failClosed)
+        #expect(
+            outcome.logs.contains {
+                $0.contains("answered \(status)") && $0.contains("redirect") && $0.contains(elsewhere.url)
+            }, "\(outcome.logs)")
+        #expect(run.seconds < 10)
+    }
+
+    /// An answer too large to be a decision, declared so or streamed without end, is left unread past 64 KiB: node
+    /// ends at once (it does not buffer the flood until the timeout, or until Auth0's memory limit kills it and
+    /// fails the login whatever the setting), the login fails as configured and the log says why.
+    @Test(arguments: [false, true], [false, true])
+    func anEndlessAnswerIsCutOffAndTheLoginFailsAsConfigured(declaringLength: Bool, failClosed: Bool) throws {
+        let flood = 64 << 20
+        let server = try FloodingServer(bytes: flood, declaringLength: declaringLength)
+        let (outcome, run) = try Self.runAction(
+            "first-login.json",
+            secrets: Self.secrets(server.url, failClosed: failClosed, timeoutMilliseconds: 10_000), limit: 30)
+        #expect(outcome.noClaims)
+        #expect((outcome.denied != nil) == failClosed)
+        #expect(
+            outcome.logs.contains { $0.contains("answered 200") && $0.contains("answer larger than 65536 bytes") },
+            "\(outcome.logs)")
+        #expect(run.seconds < 5, "the Action took \(run.seconds) s over the flood")
+        // What the kernel's socket buffers take, not the flood: the Action hung up.
+        let sent = try #require(server.sentBytes(within: 10), "the server was still writing after the Action ended")
+        #expect(sent < 16 << 20, "the Action read \(sent) bytes of the flood")
     }
 
     @Test(arguments: [false, true])
