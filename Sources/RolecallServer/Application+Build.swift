@@ -35,22 +35,27 @@ public func buildApplication(
     }
     let server: HTTPServerBuilder
     let scheme: String
+    let (seconds, attoseconds) = configuration.idleTimeout.components
+    let http1 = HTTP1Channel.Configuration(
+        idleTimeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
     if let files = configuration.tls {
         do {
-            server = try .tls(.http1(), tlsConfiguration: try tlsConfiguration(files))
+            server = try .tls(.http1(configuration: http1), tlsConfiguration: try tlsConfiguration(files))
         } catch {
             throw ServerStartFailure(
                 description: "cannot set up TLS from `\(files.certificate)` and `\(files.key)`: \(error)")
         }
         scheme = "https"
     } else {
-        server = .http1()
+        server = .http1(configuration: http1)
         scheme = "http"
     }
     let host = configuration.host
     return Application(
         router: router, server: server,
-        configuration: .init(address: .hostname(host, port: configuration.port), serverName: nil),
+        configuration: .init(
+            address: .hostname(host, port: configuration.port), serverName: nil,
+            availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
         services: services,
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
@@ -92,8 +97,8 @@ public func buildRouter(
         middleware: ServerMiddleware(
             metrics: metrics,
             routes: [
-                "/v1/decide": [.post], "/v1/ruleset": [.get], "/healthz": [.get], "/readyz": [.get],
-                "/metrics": [.get],
+                "/v1/decide": [.post], "/v1/ruleset": [.get], "/healthz": [.get, .head],
+                "/readyz": [.get, .head], "/metrics": [.get],
             ]))
     router.post("/v1/decide") { request, context in
         try await decide.respond(request, context: context)
@@ -111,6 +116,13 @@ public func buildRouter(
     }
     router.get("/healthz") { _, _ in
         json(.ok, "{\"status\":\"alive\"}")
+    }
+    router.head("/healthz") { _, _ in
+        Response(status: .ok)
+    }
+    router.head("/readyz") { _, _ in
+        guard let effects, !effects.outbox.isWritable else { return Response(status: .ok) }
+        return Response(status: .serviceUnavailable)
     }
     router.get("/readyz") { _, _ in
         // The rules are loaded before the server starts and a reload never unloads them.

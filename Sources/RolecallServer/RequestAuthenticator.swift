@@ -36,18 +36,17 @@ public struct RequestAuthenticator: Sendable {
     public func check(authorization: String?, timestamp: String?, signature: String?, now: Double)
         -> HeaderVerdict
     {
-        if let authorization {
-            let prefix = "bearer "
-            guard authorization.utf8.count > prefix.utf8.count,
-                authorization.prefix(prefix.count).lowercased() == prefix
-            else {
-                return .refused("the Authorization header is not `Bearer SECRET`")
-            }
+        let prefix = "bearer "
+        if let authorization, authorization.utf8.count > prefix.utf8.count,
+            authorization.prefix(prefix.count).lowercased() == prefix
+        {
             let token = authorization.dropFirst(prefix.count).utf8
             return constantTimeEqual(Array(SHA256.hash(data: Array(token))), secretDigest)
                 ? .accepted : .refused("wrong bearer token")
         }
+        // Another kind of Authorization (a proxy's own, say) leaves a signature to prove the request.
         guard let timestamp, let signature else {
+            if authorization != nil { return .refused("the Authorization header is not `Bearer SECRET`") }
             return .refused(
                 "no credentials: send `Authorization: Bearer SECRET` or X-Rolecall-Timestamp and X-Rolecall-Signature")
         }

@@ -18,6 +18,8 @@ public final class RuleSetStore: Sendable {
         case loaded(generation: Int)
         /// The files have not changed since the last load.
         case unchanged
+        /// The files changed since the last poll: loaded at the next poll if they hold still.
+        case settling
         /// The new set was refused (errors, or a file could not be read); the old one keeps serving.
         case refused(String)
     }
@@ -32,6 +34,9 @@ public final class RuleSetStore: Sendable {
         var current: RuleSet
         /// The stamps of the files of ``current``, or of the last refused set, so a broken file is reported once.
         var stamps: [FileStamp]
+        /// Changed stamps seen by the last poll: a change is loaded once it has held still for one poll, so a
+        /// file being written is not loaded half-written.
+        var settling: [FileStamp]?
     }
 
     /// A store serving `initial`, loaded from `paths`.
@@ -50,13 +55,20 @@ public final class RuleSetStore: Sendable {
     @discardableResult
     public func reload(force: Bool, reason: String) -> ReloadOutcome {
         let stamps = RuleSetStore.stamps(paths)
-        let (previous, unchanged) = state.withLock { ($0.current, $0.stamps == stamps) }
+        let (previous, unchanged, settled) = state.withLock { state in
+            defer { state.settling = state.stamps == stamps ? nil : stamps }
+            return (state.current, state.stamps == stamps, state.settling == stamps)
+        }
         if !force && unchanged { return .unchanged }
+        if !force && !settled { return .settling }
         let next: RuleSet
         do {
             next = try RuleSet.load(paths, generation: previous.generation + 1)
         } catch {
-            state.withLock { $0.stamps = stamps }
+            state.withLock {
+                $0.stamps = stamps
+                $0.settling = nil
+            }
             logger.error(
                 "rule set refused; the previous one keeps serving",
                 metadata: [
@@ -68,6 +80,13 @@ public final class RuleSetStore: Sendable {
         state.withLock {
             $0.current = next
             $0.stamps = stamps
+            $0.settling = nil
+        }
+        let removed = previous.files.filter { !next.files.contains($0) }
+        if !removed.isEmpty {
+            logger.warning(
+                "rule files left the rule set",
+                metadata: ["files": "\(removed)", "rules.hash": "\(next.hash)", "reload.reason": "\(reason)"])
         }
         logger.notice(
             "rule set loaded",

@@ -16,6 +16,11 @@ public struct ServerConfiguration: Sendable {
     public var secret: [UInt8]?
     /// Events larger than this are refused with 413, before they are buffered.
     public var maxEventBytes = 1 << 20
+    /// A connection that sends or receives nothing for this long is closed (slow or stuck clients).
+    public var idleTimeout: Duration = .seconds(30)
+    /// Connections served at once; more wait in the listen backlog. With ``maxEventBytes``, this bounds the
+    /// memory that bodies being read can take.
+    public var maxConnections = 1_024
     /// Whether the decision log keeps the event itself (after ``redactor``).
     public var logEvents = false
     /// The paths replaced by `"[redacted]"` in logged events.

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import NIOHTTP1
 
 /// The outermost middleware: times every request into the latency histogram (by route and status), and turns
 /// errors into JSON error bodies, with 405 and `Allow` for a known path asked with the wrong method.
@@ -19,6 +20,14 @@ struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
             response = error.response
         } catch let error as any HTTPResponseError {
             response = answer(error.status, request)
+        } catch let error as HTTPParserError where error == .invalidEOFState {
+            // The client went away in the middle of its request: not the server's failure. Counted as 499, the
+            // status proxies use for a request the client closed; nobody is left to read the answer.
+            context.logger.debug("the client closed the connection before its request was complete")
+            metrics.requestFinished(
+                route: routes[request.uri.path] != nil ? request.uri.path : "unmatched",
+                method: request.method.rawValue, status: 499, duration: ContinuousClock.now - start)
+            throw error
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
             response = ErrorBody(status: .internalServerError, code: "internal", message: "internal error").response

@@ -50,6 +50,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Refuse events larger than this many bytes (413), at most 1 GiB.")
     var maxEventBytes = 1 << 20
 
+    @Option(help: "Close a connection that sends or receives nothing for this many seconds.")
+    var idleTimeout: Double = 30
+
+    @Option(help: "Serve at most this many connections at once (more wait to be accepted).")
+    var maxConnections = 1_024
+
     @Flag(help: "Keep each event in the decision log (minus the --redact paths).")
     var logEvents = false
 
@@ -73,6 +79,12 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard maxEventBytes > 0, maxEventBytes <= EventInput.maxEventBytesLimit else {
             throw ValidationError("--max-event-bytes must be between 1 and \(EventInput.maxEventBytesLimit)")
+        }
+        guard idleTimeout.isFinite, (0.1...86_400).contains(idleTimeout) else {
+            throw ValidationError("--idle-timeout must be between 0.1 and 86400 seconds")
+        }
+        guard (1...1_000_000).contains(maxConnections) else {
+            throw ValidationError("--max-connections must be between 1 and 1000000")
         }
         guard (tlsCert == nil) == (tlsKey == nil) else {
             throw ValidationError("give both --tls-cert and --tls-key, or neither")
@@ -105,6 +117,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.port = port
         configuration.secret = try secret()
         configuration.maxEventBytes = maxEventBytes
+        configuration.idleTimeout = .milliseconds(Int64(idleTimeout * 1_000))
+        configuration.maxConnections = maxConnections
         configuration.logEvents = logEvents
         configuration.redactor = try EventRedactor(paths: redact)
         if let tlsCert, let tlsKey { configuration.tls = .init(certificate: tlsCert, key: tlsKey) }
@@ -159,6 +173,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// The shared secret from `--secret-file` or ROLECALL_SECRET, without a final line end; nil with
     /// `--insecure-no-auth`. Exits 2 when there is none.
+    /// The longest secret taken.
+    static let maxSecretBytes = 4_096
+
     func secret() throws -> [UInt8]? {
         if insecureNoAuth {
             Output.standardError("rules: warning: --insecure-no-auth: every request is accepted without a secret\n")
@@ -166,7 +183,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var bytes: [UInt8]
         if let secretFile {
-            guard let data = FileManager.default.contents(atPath: secretFile) else {
+            guard let handle = FileHandle(forReadingAtPath: secretFile),
+                let data = try? handle.read(upToCount: Self.maxSecretBytes + 2) ?? Data()
+            else {
                 Output.standardError("rules: error: cannot read the secret file `\(HumanText.line(secretFile))`\n")
                 throw ExitStatus.badInput
             }
@@ -183,6 +202,17 @@ struct ServeCommand: AsyncParsableCommand {
         guard !bytes.isEmpty else {
             Output.standardError("rules: error: the secret is empty\n")
             throw ExitStatus.badInput
+        }
+        // A bearer token is a header value: HTTP trims its blanks and forbids control characters, so a secret
+        // holding them could never be sent as one.
+        guard bytes.count <= Self.maxSecretBytes, bytes.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            Output.standardError(
+                "rules: error: the secret must be 1 to \(Self.maxSecretBytes) printable ASCII characters without "
+                    + "blanks (e.g. `openssl rand -hex 32`)\n")
+            throw ExitStatus.badInput
+        }
+        if bytes.count < 16 {
+            Output.standardError("rules: warning: the secret is shorter than 16 characters; use a random one\n")
         }
         return bytes
     }

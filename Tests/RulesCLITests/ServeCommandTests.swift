@@ -79,6 +79,18 @@ import Testing
         #expect(run.stderr.contains("no secret: set ROLECALL_SECRET or give --secret-file"))
     }
 
+    /// Found by an attack: a secret with blanks (or only a line end) started a server no bearer token could reach.
+    @Test(arguments: ["abc\n\n", "  abc  ", "ab c", "\n", "tab\there"])
+    func refusesASecretABearerTokenCannotCarry(secret: String) throws {
+        let path = NSTemporaryDirectory() + "rolecall-secret-\(UUID().uuidString)"
+        try Data(secret.utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let run = try CLITests.rules(
+            ["serve", "rules", "--no-effects", "--port", "0", "--secret-file", path], limit: 30)
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("the secret") == true, "\(run.stderr)")
+    }
+
     @Test func refusesLoggingEventsWithoutADecisionLog() throws {
         let run = try CLITests.rules(
             ["serve", "rules", "--no-effects", "--log-events", "--insecure-no-auth"], limit: 30)

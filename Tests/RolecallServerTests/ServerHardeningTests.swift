@@ -1,0 +1,93 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import RolecallServer
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What an attack on the first version found, each fixed and kept fixed here.
+@Suite struct ServerHardeningTests {
+    /// Seconds until the server closes a connection that sent `bytes` and nothing more (nil: still open after
+    /// `limit` seconds).
+    static func secondsUntilClosed(port: Int, sending bytes: String, limit: Double) async throws -> Double? {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(
+                    with: Result {
+                        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                        defer { close(fd) }
+                        var timeout = timeval(tv_sec: Int(limit), tv_usec: 0)
+                        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                        var address = sockaddr_in()
+                        address.sin_family = sa_family_t(AF_INET)
+                        address.sin_port = in_port_t(UInt16(port).bigEndian)
+                        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                        let connected = withUnsafePointer(to: &address) {
+                            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                            }
+                        }
+                        guard connected == 0 else { throw RawHTTP.Failure(description: "connect failed") }
+                        let start = Date()
+                        _ = Array(bytes.utf8).withUnsafeBytes {
+                            send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+                        }
+                        var buffer = [UInt8](repeating: 0, count: 4096)
+                        while true {
+                            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                            if count == 0 { return Date().timeIntervalSince(start) }
+                            if count < 0 { return nil }
+                        }
+                    })
+            }.start()
+        }
+    }
+
+    @Test(arguments: [
+        "POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Le",
+        "POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"u",
+        "",
+    ])
+    func aSlowOrSilentClientIsClosedAtTheIdleTimeout(sending: String) async throws {
+        var fixture = try ServerFixture()
+        fixture.configuration.idleTimeout = .milliseconds(500)
+        try await fixture.application().test(.live) { client in
+            let port = try #require(client.port)
+            let seconds = try await Self.secondsUntilClosed(port: port, sending: sending, limit: 10)
+            let closed = try #require(seconds, "the connection was still open after 10 s")
+            #expect(closed >= 0.4 && closed < 5, "closed after \(closed) s")
+        }
+    }
+
+    @Test func healthAndReadinessAnswerHEAD() async throws {
+        try await ServerFixture().application().test(.router) { client in
+            for path in ["/healthz", "/readyz"] {
+                let response = try await client.execute(uri: path, method: .head)
+                #expect(response.status == .ok, "\(path)")
+            }
+        }
+    }
+
+    /// A proxy may add an Authorization header of its own: a valid signature still proves the request.
+    @Test func aSignatureCountsBesideAnotherKindOfAuthorization() async throws {
+        let body = ServerFixture.event()
+        var proxied = ServerFixture.signed(body)
+        proxied[.authorization] = "Basic cHJveHk6cHJveHk="
+        let headers = proxied
+        try await ServerFixture().application().test(.router) { client in
+            let signed = try await client.execute(
+                uri: "/v1/decide", method: .post, headers: headers, body: ByteBuffer(string: body))
+            #expect(signed.status == .ok)
+            var unsigned = headers
+            unsigned[ServerFixture.signatureHeader] = nil
+            let refused = try await client.execute(
+                uri: "/v1/decide", method: .post, headers: unsigned, body: ByteBuffer(string: body))
+            #expect(refused.status == .unauthorized)
+        }
+    }
+}
