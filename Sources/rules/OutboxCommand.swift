@@ -182,7 +182,9 @@ struct OutboxCommand: ParsableCommand {
             for state in state where !["done", "dead", "coalesced"].contains(state) {
                 throw ValidationError("only done, dead and coalesced effects can be purged, not `\(state)`")
             }
-            guard olderThan.isFinite, olderThan >= 0 else { throw ValidationError("--older-than must be >= 0") }
+            guard olderThan.isFinite, olderThan >= 0 else {
+                throw ValidationError("--older-than must be a finite number of seconds, 0 or more")
+            }
         }
 
         func run() throws {
