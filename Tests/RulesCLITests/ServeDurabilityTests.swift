@@ -105,4 +105,45 @@ import Testing
         let assigns = sandbox.log.filter { $0.method == "POST" && $0.path.hasSuffix("/roles") && $0.status == 204 }
         #expect(assigns.count == 1, "one call assigns both roles: \(assigns)")
     }
+
+    /// The operator's side: dead letters listed, retried and purged; the decision log exported with the
+    /// redacted paths replaced, and replayed through `rules eval --events`.
+    @Test func deadLettersAndTheDecisionLogThroughTheCommands() throws {
+        var configuration = Sandbox.Configuration.seeded()
+        configuration.missingUsers = ["auth0|ghost"]
+        let sandbox = Sandbox(configuration)
+        defer { sandbox.shutdown() }
+        let port = try sandbox.start()
+        let server = try ServeProcess(
+            ["rules/", "--rate", "1000", "--log-events", "--redact", "user.email"],
+            environment: Self.tenant(sandbox, port: port))
+        for user in ["auth0|k1", "auth0|ghost"] {
+            #expect(server.post("/v1/decide", Self.event(user), secret: Self.secret).status == 200)
+        }
+        #expect(try Self.waitFor { try Self.status(server.outbox)["dead"] as? Int == 2 }, "\(server.text)")
+        let outbox = ["--outbox", server.outbox]
+        let list = try CLITests.rules(["outbox", "list", "--state", "dead", "--format", "json"] + outbox)
+        let dead = list.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        #expect(dead.count == 2, "\(list.stdout)")
+        #expect(dead.allSatisfy { $0["error_code"] as? String == "inexistent_user" && $0["status"] as? Int == 404 })
+        #expect(dead.allSatisfy { $0["user_id"] as? String == "auth0|ghost" })
+
+        let retry = try CLITests.rules(["outbox", "retry", "--all"] + outbox)
+        #expect(retry.stdout == "2 dead letters queued again\n", "\(retry.stderr)")
+        #expect(try Self.waitFor { try Self.status(server.outbox)["dead"] as? Int == 2 }, "refused again")
+        let purge = try CLITests.rules(["outbox", "purge", "--state", "dead"] + outbox)
+        #expect(purge.stdout == "2 effects purged\n")
+        #expect(try Self.status(server.outbox)["dead"] as? Int == 0)
+        #expect(server.stop() == 0)
+
+        let export = try CLITests.rules(["log", "export"] + outbox)
+        let lines = export.stdout.split(separator: "\n")
+        #expect(lines.count == 2, "\(export.stdout)")
+        #expect(lines.allSatisfy { $0.contains(#""email":"[redacted]""#) && !$0.contains("@acme.com") })
+        let replay = try CLITests.rules(["eval", "rules/", "--events", "-"], input: Data(export.stdout.utf8))
+        #expect(replay.status == 0, "\(replay.stderr)")
+        #expect(replay.stdout.split(separator: "\n").count == 2)
+    }
 }

@@ -4,7 +4,7 @@ import Foundation
     import FoundationNetworking
 #endif
 
-/// `rules serve ARGUMENTS --port 0 --outbox DIR/outbox.db`, running once it has printed
+/// `rules serve ARGUMENTS --port 0 [--outbox DIR/outbox.db]`, running once it has printed
 /// `rules: listening on http://127.0.0.1:PORT` on stderr; stopped when released. The AUTH0_* variables of the test's
 /// own environment are removed; `environment` adds to what is left.
 final class ServeProcess {
@@ -19,7 +19,11 @@ final class ServeProcess {
     /// The outbox file.
     var outbox: String { directory + "/outbox.db" }
 
-    init(_ arguments: [String], environment extra: [String: String] = [:], directory given: String? = nil) throws {
+    /// Starts the server; with `outbox` false, `arguments` say where the outbox is (or that there is none).
+    init(
+        _ arguments: [String], environment extra: [String: String] = [:], directory given: String? = nil,
+        outbox: Bool = true
+    ) throws {
         if let given {
             directory = given
             ownsDirectory = false
@@ -32,7 +36,8 @@ final class ServeProcess {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
         process.executableURL = URL(fileURLWithPath: CLITests.binary)
-        process.arguments = ["serve"] + arguments + ["--port", "0", "--outbox", directory + "/outbox.db"]
+        process.arguments =
+            ["serve"] + arguments + ["--port", "0"] + (outbox ? ["--outbox", directory + "/outbox.db"] : [])
         process.currentDirectoryURL = URL(fileURLWithPath: CLITests.root)
         var environment = ProcessInfo.processInfo.environment
         for name in ["AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "AUTH0_BASE_URL", "ROLECALL_SECRET"] {
@@ -78,12 +83,19 @@ final class ServeProcess {
     /// What the server printed so far.
     var text: String { String(decoding: log.get(), as: UTF8.self) }
 
-    /// SIGTERM, and waits for the exit.
-    func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
+    /// SIGTERM, and waits up to `seconds` for the exit; the exit status, or nil when it did not exit in time
+    /// (it is then killed).
+    @discardableResult
+    func stop(within seconds: Double = 20) -> Int32? {
+        guard process.isRunning else { return process.terminationStatus }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        guard !process.isRunning else {
+            kill9()
+            return nil
         }
+        return process.terminationStatus
     }
 
     /// SIGKILL: no chance to finish anything.
@@ -106,7 +118,8 @@ final class ServeProcess {
 
     /// POSTs `body` to `path` with the bearer `secret`; returns the status and body (status 0: no answer).
     func post(_ path: String, _ body: Data, secret: String?, timeout: Double = 30) -> (status: Int, body: Data) {
-        var request = URLRequest(url: URL(string: url + path)!)
+        guard let target = URL(string: url + path) else { return (0, Data()) }
+        var request = URLRequest(url: target)
         request.httpMethod = "POST"
         request.httpBody = body
         request.timeoutInterval = timeout
