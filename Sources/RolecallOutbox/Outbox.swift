@@ -157,6 +157,8 @@ public final class Outbox: Sendable {
     /// When the last commit failed, until one succeeds.
     private nonisolated(unsafe) var lastFailure: Double?
     private nonisolated(unsafe) var checkpointerDone = false
+    /// The device and inode of `PATH-wal` once seen.
+    private nonisolated(unsafe) var walIdentity: (UInt, UInt)?
     private nonisolated(unsafe) var committed: [@Sendable () -> Void] = []
     private let lockDescriptor: Int32
 
@@ -175,6 +177,7 @@ public final class Outbox: Sendable {
             throw OutboxError("the outbox `\(path)` is in use by another server")
         }
         let recovered = try store.recoverRunning(now: wallClock())
+        _ = isStillTheFile
         if recovered > 0 {
             logger.warning(
                 "effects interrupted by a stop are queued again",
@@ -236,13 +239,24 @@ public final class Outbox: Sendable {
         return healthy && isStillTheFile && access(path, W_OK) == 0
     }
 
-    /// Whether ``path`` still names the file the server opened: a file removed or replaced under a running
-    /// server would take commits that vanish with the process.
+    /// Whether ``path`` still names the file the server opened, and `PATH-wal` the write-ahead log it writes:
+    /// a file removed or replaced under a running server would take commits that vanish with the process.
     var isStillTheFile: Bool {
         var named = stat()
         var open = stat()
-        guard stat(path, &named) == 0, fstat(lockDescriptor, &open) == 0 else { return false }
-        return named.st_ino == open.st_ino && named.st_dev == open.st_dev
+        guard stat(path, &named) == 0, fstat(lockDescriptor, &open) == 0,
+            named.st_ino == open.st_ino && named.st_dev == open.st_dev
+        else { return false }
+        var log = stat()
+        let found = stat(path + "-wal", &log) == 0 ? (log.st_dev, log.st_ino) : nil
+        return signal.locked {
+            // SQLite keeps the log while a connection is open: the one seen first must stay.
+            guard let known = walIdentity else {
+                walIdentity = found
+                return true
+            }
+            return found.map { $0 == known } ?? false
+        }
     }
 
     private func checkpointLoop() {

@@ -38,6 +38,7 @@ final class OutboxStore {
                     CREATE INDEX IF NOT EXISTS effects_open_by_user ON effects(user_id)
                       WHERE state IN ('pending', 'running');
                     CREATE INDEX IF NOT EXISTS effects_dead ON effects(seq) WHERE state = 'dead';
+                    CREATE INDEX IF NOT EXISTS effects_done_by_user ON effects(user_id, updated) WHERE state = 'done';
                     PRAGMA user_version = \(Self.schemaVersion);
                     """)
             }
@@ -80,33 +81,55 @@ final class OutboxStore {
         return statement
     }
 
+    /// How long a change carried out counts as newer than what a login event shows, in seconds. Auth0 builds the
+    /// event when the login starts, and the Actions before this one may take seconds: a change finished in
+    /// between is not in the event.
+    static let recentWindow = 300.0
+
+    private lazy var recentlyDone = try? connection.prepare(
+        """
+        SELECT role, assign FROM effects WHERE state = 'done' AND user_id = ? AND updated >= ? ORDER BY seq
+        """)
+
     /// Inserts `record` and its effects, inside the caller's transaction.
     ///
     /// The newest decision for a user is the one the tenant must end up matching: its `roles` are what the
     /// token issued now carries. Its plan was made against the roles the login showed, which no pending effect
     /// had changed yet, so every effect still pending for the user is superseded (`coalesced`) and the new plan
-    /// alone is queued: an assign then a revoke of the same role before either ran costs no call, and a revoke
-    /// that a later login no longer asks for is not made. An effect being carried out right now cannot be
-    /// recalled: when its result would differ from the new decision's `roles`, the change that restores them is
-    /// queued behind it; a new change it is already making is not queued again.
+    /// queued: an assign then a revoke of the same role before either ran costs no call, and a revoke that a
+    /// later login no longer asks for is not made. For a role the outbox changed recently or is changing now,
+    /// the outbox knows better than the event (a call being made cannot be recalled; one finished after the
+    /// login began is not in its event): when that change leaves the role other than the new `roles` say, the
+    /// change that restores them is queued; a planned change it already made or is making is not queued again.
     func insert(_ record: DecisionRecord) throws(OutboxError) {
         try statement(insertDecision).run([
             .text(record.id), .real(record.time), record.userID.map { .text($0) } ?? .null, .text(record.decision),
             .text(record.ruleSetHash), .integer(record.latencyMicroseconds), record.event.map { .blob($0) } ?? .null,
         ])
         guard let plan = record.plan else { return }
-        let running = try statement(runningForUser).rows([.text(plan.userID)]) {
-            (role: $0.text(0) ?? "", assign: $0.integer(1) != 0)
+        // What the tenant holds, or will once the call under way ends, for the roles the outbox knows about.
+        var known: [String: Bool] = [:]
+        for (role, assign) in try statement(recentlyDone).rows(
+            [.text(plan.userID), .real(record.time - Self.recentWindow)], { ($0.text(0) ?? "", $0.integer(1) != 0) })
+        {
+            known[role] = assign
+        }
+        for (role, assign) in try statement(runningForUser).rows(
+            [.text(plan.userID)],
+            {
+                ($0.text(0) ?? "", $0.integer(1) != 0)
+            })
+        {
+            known[role] = assign
         }
         try statement(coalesce).run([.real(record.time), .text(record.id), .text(plan.userID)])
         var queued: [(PlannedRole, assign: Bool)] = plan.assign.map { ($0, true) } + plan.revoke.map { ($0, false) }
-        queued.removeAll { planned in running.contains { $0.role == planned.0.role && $0.assign == planned.assign } }
+        queued.removeAll { known[$0.0.role] == $0.assign }
         let roles = Set(record.roles)
-        for call in running where call.assign != roles.contains(call.role) {
-            guard !queued.contains(where: { $0.0.role == call.role && $0.assign != call.assign }) else { continue }
-            let rule =
-                plan.skipped.first { $0.role == call.role }?.rule ?? "(the roles of decision \(record.id))"
-            queued.append((PlannedRole(role: call.role, rule: rule), !call.assign))
+        for (role, held) in known.sorted(by: { $0.key < $1.key }) where held != roles.contains(role) {
+            guard !queued.contains(where: { $0.0.role == role && $0.assign == !held }) else { continue }
+            let rule = plan.skipped.first { $0.role == role }?.rule ?? "(the roles of decision \(record.id))"
+            queued.append((PlannedRole(role: role, rule: rule), !held))
         }
         for (planned, assign) in queued {
             try statement(insertEffect).run([
@@ -151,6 +174,11 @@ final class OutboxStore {
         SELECT seq, decision_id, user_id, role, rule, assign, attempts FROM effects
         WHERE state IN ('pending', 'running') AND state = 'pending' AND user_id = ? ORDER BY seq
         """)
+    private lazy var supersede = try? connection.prepare(
+        """
+        UPDATE effects SET state = 'coalesced', updated = ?, message = 'superseded by a newer change of the same role'
+        WHERE seq = ?
+        """)
     private lazy var markRunning = try? connection.prepare(
         "UPDATE effects SET state = 'running', updated = ? WHERE seq = ? AND state = 'pending'")
 
@@ -167,8 +195,20 @@ final class OutboxStore {
                     role: row.text(3) ?? "", rule: row.text(4) ?? "", assign: row.integer(5) != 0,
                     attempts: row.integer(6))
             }
-            for effect in effects { try statement(markRunning).run([.real(now), .integer(effect.seq)]) }
-            return effects
+            // One change per role, the newest: an older one still pending (a round that failed, a call a crash
+            // interrupted) was already superseded by the decision that queued the newer.
+            var newest: [String: OutboxStore.Effect] = [:]
+            for effect in effects { newest[effect.role] = effect }
+            var claimed: [Effect] = []
+            for effect in effects {
+                if newest[effect.role]?.seq == effect.seq {
+                    try statement(markRunning).run([.real(now), .integer(effect.seq)])
+                    claimed.append(effect)
+                } else {
+                    try statement(supersede).run([.real(now), .integer(effect.seq)])
+                }
+            }
+            return claimed
         }
     }
 

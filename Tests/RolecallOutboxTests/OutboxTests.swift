@@ -290,6 +290,58 @@ func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) rethrows
         outbox.close()
     }
 
+    /// Found by the second attack: a revoke whose round failed went back to the queue beside the assign a later
+    /// decision queued to undo it, and the worker made both, assign first.
+    @Test func onlyTheNewestChangeOfARoleIsMade() async throws {
+        let file = try TemporaryOutbox()
+        let tenant = try Tenant()
+        tenant.sandbox.setRoles([tenant.id("member")], ofUser: "auth0|10")
+        let outbox = try Outbox(path: file.path)
+        try await outbox.commit(try record(user: "auth0|10", revoke: ["member"], held: ["member"]))
+        try Self.markRunning(file.path)
+        try await outbox.commit(try record(user: "auth0|10", held: ["member"]))
+        // The revoke's round fails: it is pending again, older than the assign.
+        try OutboxStore(path: file.path, create: false).connection.execute(
+            "UPDATE effects SET state = 'pending' WHERE state = 'running'")
+        let worker = tenant.worker(outbox)
+        worker.start()
+        #expect(try eventually { try outbox.status().pending == 0 })
+        worker.stop()
+        outbox.close()
+        #expect(tenant.sandbox.roles(ofUser: "auth0|10") == [tenant.id("member")])
+        #expect(!tenant.sandbox.log.contains { $0.method == "DELETE" }, "the superseded revoke is never sent")
+    }
+
+    /// Found by the second attack: Auth0 builds the event when the login starts, so a change finished in
+    /// between is not in it; the tenant must still end up with the roles the answer gave the token.
+    @Test func aChangeFinishedAfterTheLoginBeganIsUndoneWhenTheDecisionSaysSo() async throws {
+        let file = try TemporaryOutbox()
+        let tenant = try Tenant()
+        tenant.sandbox.setRoles([tenant.id("member")], ofUser: "auth0|11")
+        let outbox = try Outbox(path: file.path)
+        let worker = tenant.worker(outbox)
+        worker.start()
+        try await outbox.commit(try record(user: "auth0|11", revoke: ["member"], held: ["member"]))
+        #expect(try eventually { try outbox.status().done == 1 })
+        #expect(tenant.sandbox.roles(ofUser: "auth0|11").isEmpty)
+        // A login whose event was built before the revoke ended: it shows member, and nothing revokes it now.
+        try await outbox.commit(try record(user: "auth0|11", held: ["member"]))
+        #expect(try eventually { try outbox.status().done == 2 })
+        worker.stop()
+        outbox.close()
+        #expect(tenant.sandbox.roles(ofUser: "auth0|11") == [tenant.id("member")])
+    }
+
+    @Test func aRemovedWriteAheadLogRefusesCommits() async throws {
+        let file = try TemporaryOutbox()
+        let outbox = try Outbox(path: file.path)
+        try await outbox.commit(try record(user: "auth0|12", assign: ["member"]))
+        try FileManager.default.removeItem(atPath: file.path + "-wal")
+        #expect(!outbox.isWritable)
+        await #expect(throws: OutboxError.self) { try await outbox.commit(try record(user: "auth0|12")) }
+        outbox.close()
+    }
+
     @Test func aRemovedOutboxFileRefusesCommitsAndIsNotReady() async throws {
         let file = try TemporaryOutbox()
         let outbox = try Outbox(path: file.path)
