@@ -36,7 +36,12 @@ public func buildApplication(
     let server: HTTPServerBuilder
     let scheme: String
     let (seconds, attoseconds) = configuration.idleTimeout.components
+    let deadline = configuration.requestDeadline.components
     let http1 = HTTP1Channel.Configuration(
+        additionalChannelHandlers: [
+            RequestDeadlineHandler(
+                deadline: .nanoseconds(deadline.seconds * 1_000_000_000 + deadline.attoseconds / 1_000_000_000))
+        ],
         idleTimeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
     if let files = configuration.tls {
         do {

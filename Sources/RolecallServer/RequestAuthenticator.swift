@@ -37,18 +37,22 @@ public struct RequestAuthenticator: Sendable {
         -> HeaderVerdict
     {
         let prefix = "bearer "
+        var bearerRefusal: String?
         if let authorization, authorization.utf8.count > prefix.utf8.count,
             authorization.prefix(prefix.count).lowercased() == prefix
         {
             let token = authorization.dropFirst(prefix.count).utf8
-            return constantTimeEqual(Array(SHA256.hash(data: Array(token))), secretDigest)
-                ? .accepted : .refused("wrong bearer token")
+            if constantTimeEqual(Array(SHA256.hash(data: Array(token))), secretDigest) { return .accepted }
+            bearerRefusal = "wrong bearer token"
+        } else if authorization != nil {
+            bearerRefusal = "the Authorization header is not `Bearer SECRET`"
         }
-        // Another kind of Authorization (a proxy's own, say) leaves a signature to prove the request.
+        // An Authorization that is not ours (a proxy's own token, say) leaves a signature to prove the request.
         guard let timestamp, let signature else {
-            if authorization != nil { return .refused("the Authorization header is not `Bearer SECRET`") }
             return .refused(
-                "no credentials: send `Authorization: Bearer SECRET` or X-Rolecall-Timestamp and X-Rolecall-Signature")
+                bearerRefusal
+                    ?? "no credentials: send `Authorization: Bearer SECRET` or X-Rolecall-Timestamp and "
+                    + "X-Rolecall-Signature")
         }
         guard !timestamp.isEmpty, timestamp.utf8.count <= 20, timestamp.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
             let seconds = Double(timestamp)

@@ -18,6 +18,9 @@ public struct ServerConfiguration: Sendable {
     public var maxEventBytes = 1 << 20
     /// A connection that sends or receives nothing for this long is closed (slow or stuck clients).
     public var idleTimeout: Duration = .seconds(30)
+    /// A request must arrive whole (head to end) within this long, or its connection is closed: a client
+    /// dribbling a byte now and then cannot hold a connection and its half-read body.
+    public var requestDeadline: Duration = .seconds(10)
     /// Connections served at once; more wait in the listen backlog. With ``maxEventBytes``, this bounds the
     /// memory that bodies being read can take.
     public var maxConnections = 1_024

@@ -28,6 +28,11 @@ struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
                 route: routes[request.uri.path] != nil ? request.uri.path : "unmatched",
                 method: request.method.rawValue, status: 499, duration: ContinuousClock.now - start)
             throw error
+        } catch let error as HTTPParserError {
+            // A body the parser refused (a bad chunk size, say): the client's mistake.
+            response =
+                ErrorBody(status: .badRequest, code: "invalid_request", message: "malformed HTTP: \(error)")
+                .response
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
             response = ErrorBody(status: .internalServerError, code: "internal", message: "internal error").response

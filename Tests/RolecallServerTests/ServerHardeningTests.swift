@@ -14,7 +14,9 @@ import Testing
 @Suite struct ServerHardeningTests {
     /// Seconds until the server closes a connection that sent `bytes` and nothing more (nil: still open after
     /// `limit` seconds).
-    static func secondsUntilClosed(port: Int, sending bytes: String, limit: Double) async throws -> Double? {
+    static func secondsUntilClosed(
+        port: Int, sending bytes: String, dribble: [String] = [], every interval: Double = 0, limit: Double
+    ) async throws -> Double? {
         try await withCheckedThrowingContinuation { continuation in
             Thread {
                 continuation.resume(
@@ -37,6 +39,13 @@ import Testing
                         _ = Array(bytes.utf8).withUnsafeBytes {
                             send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
                         }
+                        for piece in dribble {
+                            Thread.sleep(forTimeInterval: interval)
+                            let sent = Array(piece.utf8).withUnsafeBytes {
+                                send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+                            }
+                            if sent < 0 { return Date().timeIntervalSince(start) }
+                        }
                         var buffer = [UInt8](repeating: 0, count: 4096)
                         while true {
                             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
@@ -50,7 +59,8 @@ import Testing
 
     @Test(arguments: [
         "POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Le",
-        "POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"u",
+        "POST /v1/decide HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(ServerFixture.secret)\r\n"
+            + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"u",
         "",
     ])
     func aSlowOrSilentClientIsClosedAtTheIdleTimeout(sending: String) async throws {
@@ -61,6 +71,63 @@ import Testing
             let seconds = try await Self.secondsUntilClosed(port: port, sending: sending, limit: 10)
             let closed = try #require(seconds, "the connection was still open after 10 s")
             #expect(closed >= 0.4 && closed < 5, "closed after \(closed) s")
+        }
+    }
+
+    /// Found by the second attack: a byte now and then kept a connection past the idle timeout.
+    @Test func aRequestThatDribblesIsClosedAtItsDeadline() async throws {
+        var fixture = try ServerFixture()
+        fixture.configuration.idleTimeout = .seconds(30)
+        fixture.configuration.requestDeadline = .milliseconds(800)
+        try await fixture.application().test(.live) { client in
+            let port = try #require(client.port)
+            let head =
+                "POST /v1/decide HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(ServerFixture.secret)\r\n"
+                + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+            let seconds = try await Self.secondsUntilClosed(
+                port: port, sending: head, dribble: Array(repeating: "{", count: 40), every: 0.1, limit: 10)
+            let closed = try #require(seconds, "the connection was still open after 10 s")
+            #expect(closed >= 0.6 && closed < 3, "closed after \(closed) s")
+        }
+    }
+
+    /// Found by the second attack: after an early 401, the server read and discarded the rest of a huge body.
+    @Test func aRequestRefusedFromItsHeadersClosesItsConnection() async throws {
+        var fixture = try ServerFixture()
+        fixture.configuration.idleTimeout = .seconds(30)
+        fixture.configuration.requestDeadline = .seconds(30)
+        try await fixture.application().test(.live) { client in
+            let port = try #require(client.port)
+            let head =
+                "POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + "Content-Length: 1000000\r\n\r\n{"
+            let seconds = try await Self.secondsUntilClosed(port: port, sending: head, limit: 10)
+            let closed = try #require(seconds, "the connection was still open after 10 s")
+            #expect(closed < 2, "closed after \(closed) s")
+        }
+    }
+
+    /// Found by the second attack: a proxy's own bearer token beside a valid signature was refused.
+    @Test func aSignatureCountsBesideAProxysBearerToken() async throws {
+        let body = ServerFixture.event()
+        var proxied = ServerFixture.signed(body)
+        proxied[.authorization] = "Bearer a-token-of-the-proxy"
+        let headers = proxied
+        try await ServerFixture().application().test(.router) { client in
+            let response = try await client.execute(
+                uri: "/v1/decide", method: .post, headers: headers, body: ByteBuffer(string: body))
+            #expect(response.status == .ok)
+        }
+    }
+
+    @Test func aMalformedChunkedBodyIsTheClientsMistake() async throws {
+        try await ServerFixture().application().test(.live) { client in
+            let port = try #require(client.port)
+            let status = try await RawHTTP.exchange(
+                port: port,
+                head: "POST /v1/decide HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(ServerFixture.secret)\r\n"
+                    + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n")
+            #expect(status == 400)
         }
     }
 
