@@ -41,8 +41,14 @@ struct DecisionEndpoint: Sendable {
                 authenticator.verify(signature: Array(signature), timestamp: timestamp, body: $0)
             }
             guard matches else { throw ErrorBody.unauthorized("the signature does not match the body") }
+            // A signed request seen before (a client's retry, or a captured request replayed within the window)
+            // is answered, but queues no role change: replayed later, an older login's decision would undo a
+            // newer one's.
+            let first = authenticator.replays.firstUse(
+                of: signature, timestamp: Double(timestamp) ?? 0, now: configuration.clock())
+            return try await decide(body, context: context, replayed: !first)
         }
-        return try await decide(body, context: context)
+        return try await decide(body, context: context, replayed: false)
     }
 
     /// Checks the credentials in the headers; what is left to check once the body is read.
@@ -75,7 +81,7 @@ struct DecisionEndpoint: Sendable {
     }
 
     /// Evaluates `body` and commits the outcome; the answer.
-    func decide(_ body: ByteBuffer, context: some RequestContext) async throws -> Response {
+    func decide(_ body: ByteBuffer, context: some RequestContext, replayed: Bool) async throws -> Response {
         let ruleSet = rules.current
         let started = ContinuousClock.now
         let outcome = body.withUnsafeReadableBytes { bytes in
@@ -118,7 +124,10 @@ struct DecisionEndpoint: Sendable {
             let record = DecisionRecord(
                 id: id, time: configuration.clock(), userID: decision.userID, decision: json,
                 ruleSetHash: ruleSet.hash, latencyMicroseconds: Int(milliseconds(latency) * 1_000), event: event,
-                plan: plan, roles: decision.roles)
+                plan: replayed ? nil : plan, roles: decision.roles)
+            if replayed {
+                logger.notice("a signed request seen before: decided and logged, no role change queued")
+            }
             do {
                 try await effects.outbox.commit(record)
             } catch {

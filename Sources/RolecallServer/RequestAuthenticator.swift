@@ -14,12 +14,15 @@ public struct RequestAuthenticator: Sendable {
     let secretDigest: [UInt8]
     /// How far a signature's timestamp may be from the clock, either way, in seconds.
     public let window: Double
+    /// The signatures already accepted within the window.
+    let replays: ReplayGuard
 
     /// An authenticator for `secret`.
     public init(secret: [UInt8], window: Double = 300) {
         self.secret = secret
         self.secretDigest = Array(SHA256.hash(data: secret))
         self.window = window
+        self.replays = ReplayGuard(window: window)
     }
 
     /// What the headers say before the body is read.

@@ -45,6 +45,26 @@ import Testing
         }
     }
 
+    /// Found by the second attack: a captured signed login replayed within the window undid a newer one.
+    @Test func aSignedRequestSeenBeforeIsAnsweredButQueuesNothing() async throws {
+        var fixture = try ServerFixture()
+        let effects = try Self.effects(in: fixture.directory)
+        fixture.effects = effects
+        let body = ServerFixture.event()
+        let headers = ServerFixture.signed(body)
+        try await fixture.application().test(.router) { client in
+            for _ in 0..<2 {
+                let response = try await client.execute(
+                    uri: "/v1/decide", method: .post, headers: headers, body: ByteBuffer(string: body))
+                #expect(response.status == .ok)
+            }
+            let status = try effects.outbox.status()
+            #expect(status.decisions == 2, "both are logged")
+            #expect(status.pending + status.done + status.dead + status.coalesced == 2, "only the first queues changes")
+            #expect(status.coalesced == 0)
+        }
+    }
+
     @Test func loggedEventsAreRedacted() async throws {
         var fixture = try ServerFixture()
         let effects = try Self.effects(in: fixture.directory)
