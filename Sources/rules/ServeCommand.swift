@@ -171,11 +171,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    /// The shared secret from `--secret-file` or ROLECALL_SECRET, without a final line end; nil with
-    /// `--insecure-no-auth`. Exits 2 when there is none.
     /// The longest secret taken.
     static let maxSecretBytes = 4_096
 
+    /// The shared secret from `--secret-file` or ROLECALL_SECRET, without a final line end; nil with
+    /// `--insecure-no-auth`. Exits 2 when there is none, or when it is not something a header can carry.
     func secret() throws -> [UInt8]? {
         if insecureNoAuth {
             Output.standardError("rules: warning: --insecure-no-auth: every request is accepted without a secret\n")
