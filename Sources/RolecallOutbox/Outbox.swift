@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import RolecallEffects
+import Synchronization
 
 /// One decision as `rules serve` logs it, with the effects it planned: committed in one transaction.
 public struct DecisionRecord: Sendable {
@@ -71,16 +72,25 @@ public struct OutboxStatus: Sendable, Equatable {
 }
 
 /// Decision ids: `dec_` and 26 characters of Crockford base 32, a ULID: 48 bits of milliseconds since 1970, then
-/// 80 random bits, so ids sort by time and never repeat in practice.
+/// 80 bits that never repeat in a process and differ between processes, so ids sort by time and never repeat.
+///
+/// The 80 bits are a random number drawn once per process plus a counter stepped by an odd constant (a
+/// bijection on 64 bits), not a fresh random draw each time: a draw is a system call, which would cost more than
+/// the decision. Ids name decisions; they are not secrets.
 public enum DecisionID {
     static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
+    static let seed: (high: UInt64, low: UInt64) = {
+        var generator = SystemRandomNumberGenerator()
+        return (generator.next(), generator.next())
+    }()
+    static let counter = Atomic<UInt64>(0)
 
     /// A new id for a decision made at `time` (Unix seconds).
     public static func make(time: Double = wallClock()) -> String {
-        var generator = SystemRandomNumberGenerator()
         let milliseconds = UInt64(max(0, time * 1000)) & 0xFFFF_FFFF_FFFF
-        let high = (generator.next() as UInt64) & 0xFFFF  // 16 random bits
-        let low: UInt64 = generator.next()  // 64 random bits
+        let step = counter.wrappingAdd(1, ordering: .relaxed).oldValue
+        let high = seed.high & 0xFFFF  // 16 bits
+        let low = seed.low &+ step &* 0x9E37_79B9_7F4A_7C15  // 64 bits, distinct for 2^64 ids
         var out = Array("dec_".utf8)
         // 130 bits as 26 digits: 48 time bits, then 80 random; the first digit holds the top 2 (zero) bits.
         for index in (0..<26).reversed() {
@@ -149,8 +159,8 @@ public final class Outbox: Sendable {
     let options: Options
     let logger: Logger
     private let signal = Signal()
-    private nonisolated(unsafe) var queue: [(DecisionRecord, CheckedContinuation<Result<Void, OutboxError>, Never>)] =
-        []
+    /// Records waiting for the next commit, each with what to call once it is on disk (or failed).
+    private nonisolated(unsafe) var queue: [(DecisionRecord, @Sendable (Result<Void, OutboxError>) -> Void)] = []
     private nonisolated(unsafe) var closing = false
     private nonisolated(unsafe) var closed = false
     private nonisolated(unsafe) var released = false
@@ -212,15 +222,21 @@ public final class Outbox: Sendable {
     /// Commits `record` (its decision and its effects) durably; returns once it is on disk.
     public func commit(_ record: DecisionRecord) async throws(OutboxError) {
         let result = await withCheckedContinuation { continuation in
-            let accepted = signal.locked { () -> Bool in
-                guard !closing else { return false }
-                queue.append((record, continuation))
-                signal.broadcast()
-                return true
-            }
-            if !accepted { continuation.resume(returning: .failure(OutboxError("the outbox is closed"))) }
+            commit(record) { continuation.resume(returning: $0) }
         }
         try result.get()
+    }
+
+    /// Commits `record` durably and calls `completion` (on the writer thread) once it is on disk, or with why
+    /// it could not be: for callers that must not wait, such as an event loop.
+    public func commit(_ record: DecisionRecord, completion: @escaping @Sendable (Result<Void, OutboxError>) -> Void) {
+        let accepted = signal.locked { () -> Bool in
+            guard !closing else { return false }
+            queue.append((record, completion))
+            signal.broadcast()
+            return true
+        }
+        if !accepted { completion(.failure(OutboxError("the outbox is closed"))) }
     }
 
     /// Calls `body` after every commit that added effects (the worker's wake-up).
@@ -294,7 +310,7 @@ public final class Outbox: Sendable {
     private func writerLoop(_ store: OutboxStore) {
         while true {
             let batch = signal.locked {
-                () -> [(DecisionRecord, CheckedContinuation<Result<Void, OutboxError>, Never>)] in
+                () -> [(DecisionRecord, @Sendable (Result<Void, OutboxError>) -> Void)] in
                 while queue.isEmpty && !closing { signal.wait(until: wallClock() + 3_600) }
                 defer { queue.removeAll(keepingCapacity: true) }
                 return queue
@@ -329,7 +345,7 @@ public final class Outbox: Sendable {
                 lastFailure = failed ? wallClock() : nil
                 return committed
             }
-            for ((_, continuation), result) in zip(batch, results) { continuation.resume(returning: result) }
+            for ((_, completion), result) in zip(batch, results) { completion(result) }
             if batch.contains(where: { $0.0.plan != nil }) { for hook in hooks { hook() } }
         }
     }

@@ -25,7 +25,8 @@ public func buildApplication(
     _ configuration: ServerConfiguration, rules: RuleSetStore, effects: ServerEffects?, metrics: ServerMetrics,
     logger: Logger, onListening: @escaping @Sendable (String) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
-    let router = buildRouter(configuration, rules: rules, effects: effects, metrics: metrics)
+    let decide = DecisionEndpoint(configuration: configuration, rules: rules, effects: effects, metrics: metrics)
+    let router = buildRouter(configuration, decide: decide, rules: rules, effects: effects, metrics: metrics)
     var services: [any Service] = []
     if let effects { services.append(EffectsService(effects: effects, logger: logger)) }
     if configuration.reloadInterval != nil || configuration.reloadOnSIGHUP {
@@ -35,14 +36,18 @@ public func buildApplication(
     }
     let server: HTTPServerBuilder
     let scheme: String
-    let (seconds, attoseconds) = configuration.idleTimeout.components
-    let deadline = configuration.requestDeadline.components
+    func amount(_ duration: Duration) -> TimeAmount {
+        .nanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+    let (idle, deadline) = (amount(configuration.idleTimeout), amount(configuration.requestDeadline))
+    // The idle clock is ConnectionTimeouts': it sees the decisions answered on the event loop, which
+    // Hummingbird's own idle handler (after it in the pipeline) never sees.
     let http1 = HTTP1Channel.Configuration(
         additionalChannelHandlers: [
-            RequestDeadlineHandler(
-                deadline: .nanoseconds(deadline.seconds * 1_000_000_000 + deadline.attoseconds / 1_000_000_000))
+            ConnectionTimeouts(idle: idle, request: deadline),
+            DecideChannelHandler(endpoint: decide, logger: logger),
         ],
-        idleTimeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
+        idleTimeout: nil)
     if let files = configuration.tls {
         do {
             server = try .tls(.http1(configuration: http1), tlsConfiguration: try tlsConfiguration(files))
@@ -94,9 +99,18 @@ public func runServer(
 public func buildRouter(
     _ configuration: ServerConfiguration, rules: RuleSetStore, effects: ServerEffects?, metrics: ServerMetrics
 ) -> Router<BasicRequestContext> {
-    let authenticator = configuration.secret.map { RequestAuthenticator(secret: $0) }
-    let decide = DecisionEndpoint(
-        configuration: configuration, authenticator: authenticator, rules: rules, effects: effects, metrics: metrics)
+    buildRouter(
+        configuration,
+        decide: DecisionEndpoint(configuration: configuration, rules: rules, effects: effects, metrics: metrics),
+        rules: rules, effects: effects, metrics: metrics)
+}
+
+/// The routes, with the decision endpoint the event loop's handler shares (one replay memory for both).
+func buildRouter(
+    _ configuration: ServerConfiguration, decide: DecisionEndpoint, rules: RuleSetStore, effects: ServerEffects?,
+    metrics: ServerMetrics
+) -> Router<BasicRequestContext> {
+    let authenticator = decide.authenticator
     let router = Router()
     router.add(
         middleware: ServerMiddleware(

@@ -16,26 +16,54 @@ struct DecisionEndpoint: Sendable {
     let effects: ServerEffects?
     let metrics: ServerMetrics
 
+    /// The endpoint for `configuration`'s secret.
+    init(configuration: ServerConfiguration, rules: RuleSetStore, effects: ServerEffects?, metrics: ServerMetrics) {
+        self.configuration = configuration
+        self.authenticator = configuration.secret.map { RequestAuthenticator(secret: $0) }
+        self.rules = rules
+        self.effects = effects
+        self.metrics = metrics
+    }
+
     /// The message of a 400 for an event without a user.
     static let noUser = "the event has no user.user_id string"
 
-    func respond(_ request: Request, context: some RequestContext) async throws -> Response {
-        let proof = try authenticate(request.headers)
-        try checkContentType(request.headers[.contentType])
-        if let length = request.headers[.contentLength] {
-            // Refused from the header, before a byte of the body is buffered.
+    /// What the headers of a `POST /v1/decide` allow, checked before a byte of the body is read: the
+    /// credentials (what is left to check once the body is in), the content type, and a declared length within
+    /// ``ServerConfiguration/maxEventBytes``.
+    func admit(_ headers: HTTPFields) throws(ErrorBody) -> RequestAuthenticator.HeaderVerdict {
+        let proof = try authenticate(headers)
+        try checkContentType(headers[.contentType])
+        if let length = headers[.contentLength] {
             guard let declared = Int(length), declared >= 0 else {
                 throw ErrorBody(status: .badRequest, code: "invalid_request", message: "Content-Length is not a number")
             }
             guard declared <= configuration.maxEventBytes else { throw ErrorBody.tooLarge(configuration.maxEventBytes) }
         }
-        let body: ByteBuffer
-        do {
-            // A chunked body is cut off as soon as it grows past the limit.
-            body = try await request.body.collect(upTo: configuration.maxEventBytes)
-        } catch is NIOTooManyBytesError {
-            throw ErrorBody.tooLarge(configuration.maxEventBytes)
+        return proof
+    }
+
+    /// A decision ready to answer: the answer's body, and what to commit first (nil with effects off).
+    struct Prepared {
+        var answer: ByteBuffer
+        var record: DecisionRecord?
+        var decisionID: String
+        var base: Logger
+        /// The logger with the decision id on every line (made only when something is logged: a copy with
+        /// metadata costs an allocation per request).
+        var logger: Logger {
+            var logger = base
+            logger[metadataKey: "decision_id"] = "\(decisionID)"
+            return logger
         }
+    }
+
+    /// Everything after the body is in, up to the commit: the signature, evaluation, plan, redaction and the
+    /// record; synchronous, so the event loop and the router run the very same code.
+    func prepare(_ body: ByteBuffer, proof: RequestAuthenticator.HeaderVerdict, logger base: Logger)
+        throws(ErrorBody) -> Prepared
+    {
+        var replayed = false
         if case .needsBody(let timestamp, let signature) = proof, let authenticator {
             let matches = body.withUnsafeReadableBytes {
                 authenticator.verify(signature: Array(signature), timestamp: timestamp, body: $0)
@@ -44,11 +72,111 @@ struct DecisionEndpoint: Sendable {
             // A signed request seen before (a client's retry, or a captured request replayed within the window)
             // is answered, but queues no role change: replayed later, an older login's decision would undo a
             // newer one's.
-            let first = authenticator.replays.firstUse(
+            replayed = !authenticator.replays.firstUse(
                 of: signature, timestamp: Double(timestamp) ?? 0, now: configuration.clock())
-            return try await decide(body, context: context, replayed: !first)
         }
-        return try await decide(body, context: context, replayed: false)
+        let ruleSet = rules.current
+        let started = ContinuousClock.now
+        let outcome = body.withUnsafeReadableBytes { bytes in
+            ruleSet.evaluators.withEvaluator { evaluator in
+                Result { () throws(JSONError) in try evaluator.evaluate(bytes) }
+            }
+        }
+        let decision: Decision
+        switch outcome {
+        case .success(let value): decision = value
+        case .failure(let error):
+            throw ErrorBody(status: .badRequest, code: "invalid_event", message: "invalid event: \(error)")
+        }
+        let latency = ContinuousClock.now - started
+        guard decision.userID != nil else {
+            throw ErrorBody(status: .badRequest, code: "no_user", message: DecisionEndpoint.noUser)
+        }
+        let id = DecisionID.make()
+        func logger() -> Logger {
+            var logger = base
+            logger[metadataKey: "decision_id"] = "\(id)"
+            return logger
+        }
+        metrics.decided(decision)
+        let json = decision.json
+        var record: DecisionRecord?
+        if effects != nil {
+            let plan: UserPlan
+            do {
+                plan = try UserPlan.make(decision)
+            } catch {
+                throw ErrorBody(status: .badRequest, code: "no_user", message: error.message)
+            }
+            var event: [UInt8]?
+            if configuration.logEvents {
+                do {
+                    event = try body.withUnsafeReadableBytes { bytes throws(JSONError) in
+                        try configuration.redactor.redact(bytes)
+                    }
+                } catch {
+                    logger().warning("event not logged: it could not be redacted", metadata: ["error": "\(error)"])
+                }
+            }
+            record = DecisionRecord(
+                id: id, time: configuration.clock(), userID: decision.userID, decision: json,
+                ruleSetHash: ruleSet.hash, latencyMicroseconds: Int(milliseconds(latency) * 1_000), event: event,
+                plan: replayed ? nil : plan, roles: decision.roles)
+            if replayed {
+                logger().notice("a signed request seen before: decided and logged, no role change queued")
+            }
+        }
+        if !decision.errors.isEmpty {
+            logger().info(
+                "rules failed to evaluate",
+                metadata: ["rules.errors": "\(decision.errors.map { "\($0.rule): \($0.code)" })"])
+        }
+        if base.logLevel <= .debug {
+            logger().debug(
+                "decided",
+                metadata: [
+                    "user": "\(decision.userID ?? "")", "rules.matched": "\(decision.matched)",
+                    "rules.hash": "\(ruleSet.hash)",
+                ])
+        }
+        var answer = ByteBuffer()
+        answer.reserveCapacity(json.utf8.count + 48)
+        answer.writeSubstring(json.dropLast())
+        answer.writeString(",\"decision_id\":")
+        answer.writeString(JSONText.quote(id))
+        answer.writeString("}")
+        return Prepared(answer: answer, record: record, decisionID: id, base: base)
+    }
+
+    /// The 503 when a decision cannot be committed: nothing is acknowledged that is not on disk.
+    static func notCommitted(_ error: OutboxError, logger: Logger) -> ErrorBody {
+        logger.error("decision not committed", metadata: ["error": "\(error.message)"])
+        return ErrorBody(
+            status: .serviceUnavailable, code: "outbox_unavailable",
+            message: "the decision could not be committed to the outbox")
+    }
+
+    /// The route's handler (requests the event loop does not answer itself: see ``DecideChannelHandler``).
+    func respond(_ request: Request, context: some RequestContext) async throws -> Response {
+        let proof = try admit(request.headers)
+        let body: ByteBuffer
+        do {
+            // A chunked body is cut off as soon as it grows past the limit.
+            body = try await request.body.collect(upTo: configuration.maxEventBytes)
+        } catch is NIOTooManyBytesError {
+            throw ErrorBody.tooLarge(configuration.maxEventBytes)
+        }
+        let prepared = try prepare(body, proof: proof, logger: context.logger)
+        if let record = prepared.record, let effects {
+            do {
+                try await effects.outbox.commit(record)
+            } catch {
+                throw Self.notCommitted(error, logger: prepared.logger)
+            }
+            if record.plan != nil { effects.worker.wake() }
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: prepared.answer))
     }
 
     /// Checks the credentials in the headers; what is left to check once the body is read.
@@ -70,6 +198,7 @@ struct DecisionEndpoint: Sendable {
             status: .unsupportedMediaType, code: "unsupported_media_type",
             message: "the event must be sent as Content-Type: application/json")
         guard let value else { throw refused }
+        if value == "application/json" { return }
         // Media types and parameters are tokens, so dropping blanks and quotes loses nothing.
         let parts = value.lowercased().split(separator: ";", omittingEmptySubsequences: false).map {
             String($0.filter { $0 != " " && $0 != "\t" && $0 != "\"" })
@@ -78,82 +207,5 @@ struct DecisionEndpoint: Sendable {
         for parameter in parts.dropFirst() where !parameter.isEmpty {
             guard parameter == "charset=utf-8" || parameter == "charset=utf8" else { throw refused }
         }
-    }
-
-    /// Evaluates `body` and commits the outcome; the answer.
-    func decide(_ body: ByteBuffer, context: some RequestContext, replayed: Bool) async throws -> Response {
-        let ruleSet = rules.current
-        let started = ContinuousClock.now
-        let outcome = body.withUnsafeReadableBytes { bytes in
-            ruleSet.evaluators.withEvaluator { evaluator in
-                Result { () throws(JSONError) in try evaluator.evaluate(bytes) }
-            }
-        }
-        let decision: Decision
-        switch outcome {
-        case .success(let value): decision = value
-        case .failure(let error):
-            throw ErrorBody(status: .badRequest, code: "invalid_event", message: "invalid event: \(error)")
-        }
-        let latency = ContinuousClock.now - started
-        guard decision.userID != nil else {
-            throw ErrorBody(status: .badRequest, code: "no_user", message: DecisionEndpoint.noUser)
-        }
-        let id = DecisionID.make()
-        var logger = context.logger
-        logger[metadataKey: "decision_id"] = "\(id)"
-        metrics.decided(decision)
-        let json = decision.json
-        if let effects {
-            let plan: UserPlan
-            do {
-                plan = try UserPlan.make(decision)
-            } catch {
-                throw ErrorBody(status: .badRequest, code: "no_user", message: error.message)
-            }
-            var event: [UInt8]?
-            if configuration.logEvents {
-                do {
-                    event = try body.withUnsafeReadableBytes { bytes throws(JSONError) in
-                        try configuration.redactor.redact(bytes)
-                    }
-                } catch {
-                    logger.warning("event not logged: it could not be redacted", metadata: ["error": "\(error)"])
-                }
-            }
-            let record = DecisionRecord(
-                id: id, time: configuration.clock(), userID: decision.userID, decision: json,
-                ruleSetHash: ruleSet.hash, latencyMicroseconds: Int(milliseconds(latency) * 1_000), event: event,
-                plan: replayed ? nil : plan, roles: decision.roles)
-            if replayed {
-                logger.notice("a signed request seen before: decided and logged, no role change queued")
-            }
-            do {
-                try await effects.outbox.commit(record)
-            } catch {
-                logger.error("decision not committed", metadata: ["error": "\(error.message)"])
-                throw ErrorBody(
-                    status: .serviceUnavailable, code: "outbox_unavailable",
-                    message: "the decision could not be committed to the outbox")
-            }
-            effects.worker.wake()
-        }
-        if !decision.errors.isEmpty {
-            logger.info(
-                "rules failed to evaluate",
-                metadata: ["rules.errors": "\(decision.errors.map { "\($0.rule): \($0.code)" })"])
-        }
-        logger.debug(
-            "decided",
-            metadata: [
-                "user": "\(decision.userID ?? "")", "rules.matched": "\(decision.matched)",
-                "rules.hash": "\(ruleSet.hash)",
-            ])
-        var text = json
-        text.removeLast()
-        text += ",\"decision_id\":" + JSONText.quote(id) + "}"
-        return Response(
-            status: .ok, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 }

@@ -12,11 +12,13 @@ struct ErrorBody: Error, Sendable {
     /// Extra headers (`WWW-Authenticate`, `Allow`).
     var headers: HTTPFields = [:]
 
+    /// The answer's body.
+    var text: String { "{\"error\":\(JSONText.quote(code)),\"message\":\(JSONText.quote(message))}\n" }
+
     /// The answer.
     var response: Response {
         var fields = headers
         fields[.contentType] = "application/json"
-        let text = "{\"error\":\(JSONText.quote(code)),\"message\":\(JSONText.quote(message))}\n"
         return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 

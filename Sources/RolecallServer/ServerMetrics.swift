@@ -75,8 +75,13 @@ public final class ServerMetrics: Sendable {
 
     /// Records one HTTP request's latency.
     func requestFinished(route: String, method: String, status: Int, duration: Duration) {
+        histogram(route: route, method: method, status: status).record(duration)
+    }
+
+    /// The latency histogram of one route, method and status (made on first use).
+    func histogram(route: String, method: String, status: Int) -> DurationHistogram {
         let key = route + " " + method + " " + String(status)
-        let histogram = cache.withLock { cache in
+        return cache.withLock { cache in
             if let known = cache.latency[key] { return known }
             let made = registry.makeDurationHistogram(
                 descriptor: .init(
@@ -87,7 +92,6 @@ public final class ServerMetrics: Sendable {
             cache.latency[key] = made
             return made
         }
-        histogram.record(duration)
     }
 
     /// Counts one decision, the rules that fired and the evaluation errors it reported.

@@ -131,6 +131,68 @@ import Testing
         }
     }
 
+    /// Sends `requests` in one write (pipelined) and reads until the server closes; the answers' status lines and
+    /// bodies, in order.
+    static func pipelined(port: Int, _ requests: String) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(
+                    with: Result {
+                        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                        defer { close(fd) }
+                        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+                        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                        var address = sockaddr_in()
+                        address.sin_family = sa_family_t(AF_INET)
+                        address.sin_port = in_port_t(UInt16(port).bigEndian)
+                        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                        let connected = withUnsafePointer(to: &address) {
+                            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                            }
+                        }
+                        guard connected == 0 else { throw RawHTTP.Failure(description: "connect failed") }
+                        _ = Array(requests.utf8).withUnsafeBytes {
+                            send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+                        }
+                        var answer: [UInt8] = []
+                        var buffer = [UInt8](repeating: 0, count: 65_536)
+                        while true {
+                            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                            guard count > 0 else { break }
+                            answer += buffer[0..<count]
+                        }
+                        return String(decoding: answer, as: UTF8.self)
+                    })
+            }.start()
+        }
+    }
+
+    /// Decisions are answered on the event loop, other routes by the router: pipelined requests still get
+    /// their answers in order, also while a decision waits for its commit.
+    @Test(arguments: [false, true])
+    func pipelinedAnswersKeepTheirOrder(withEffects: Bool) async throws {
+        var fixture = try ServerFixture()
+        if withEffects { fixture.effects = try EffectsTests.effects(in: fixture.directory) }
+        let event = ServerFixture.event()
+        let decide =
+            "POST /v1/decide HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(ServerFixture.secret)\r\n"
+            + "Content-Type: application/json\r\nContent-Length: \(event.utf8.count)\r\n\r\n\(event)"
+        let health = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+        let last = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        try await fixture.application().test(.live) { client in
+            let port = try #require(client.port)
+            let text = try await Self.pipelined(port: port, decide + health + decide + decide + health + last)
+            let markers = text.split(separator: "\r\n\r\n").compactMap { chunk -> String? in
+                if chunk.contains("decision_id") { return "decide" }
+                if chunk.contains("alive") { return "health" }
+                return nil
+            }
+            #expect(markers == ["decide", "health", "decide", "decide", "health", "health"], "\(text)")
+            #expect(text.components(separatedBy: "HTTP/1.1 200").count == 7, "\(text)")
+        }
+    }
+
     @Test func healthAndReadinessAnswerHEAD() async throws {
         try await ServerFixture().application().test(.router) { client in
             for path in ["/healthz", "/readyz"] {
