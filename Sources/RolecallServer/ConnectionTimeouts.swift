@@ -69,8 +69,11 @@ final class ConnectionTimeouts: ChannelDuplexHandler, RemovableChannelHandler {
             context.write(data, promise: promise)
             return
         }
-        unanswered -= 1
-        guard reading else {
+        // Never below zero: the router answers a request the codec could not parse (400) without its head.
+        unanswered = max(0, unanswered - 1)
+        // Early only when the answer is for the request being read (none older is still owed an answer): an
+        // answer to an earlier pipelined request while a later one arrives is the normal case.
+        guard reading && unanswered == 0 else {
             context.write(data, promise: promise)
             return
         }

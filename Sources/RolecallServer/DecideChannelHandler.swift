@@ -37,9 +37,19 @@ final class DecideChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private var routed = 0
     /// Whether a decision waits for its commit.
     private var answering = false
-    /// What arrived while a decision waited: replayed in order once it is answered.
-    private var held: [NIOAny] = []
+    /// What arrived while a decision waited: passed on in order once it is answered.
+    private enum Held {
+        case read(NIOAny)
+        case error(any Error)
+        case event(Any)
+    }
+    private var held: [Held] = []
+    private var heldStart = 0
+    /// Events that wait for the decision being read or answered (a shutdown's quiesce).
     private var heldEvents: [Any] = []
+    /// A read the channel asked for while a decision waited: no more is read from the socket until it is answered.
+    private var readWanted = false
+    private var settling = false
     /// The latency histogram of answered decisions, looked up once per connection.
     private var answered: DurationHistogram?
 
@@ -50,9 +60,11 @@ final class DecideChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if answering {
-            held.append(data)
+            held.append(.read(data))
             return
         }
+        // After a close (an early refusal), what the decoder still had in its buffer is not decided.
+        guard context.channel.isActive else { return }
         let part = unwrapInboundIn(data)
         if var request = current {
             switch part {
@@ -100,11 +112,31 @@ final class DecideChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        // A shutdown's quiesce event waits until the decision under way is answered.
-        if answering || current != nil {
+        if answering {
+            held.append(.event(event))
+        } else if current != nil {
+            // A shutdown's quiesce event waits until the decision being read is answered.
             heldEvents.append(event)
         } else {
             context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A parse error after a decision that waits for its commit is answered after that decision.
+        if answering {
+            held.append(.error(error))
+        } else {
+            context.fireErrorCaught(error)
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        // Backpressure: nothing more is read from the socket while a decision waits for its commit.
+        if answering {
+            readWanted = true
+        } else {
+            context.read()
         }
     }
 
@@ -142,23 +174,44 @@ final class DecideChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
                     handler.answer(context, refusal: DecisionEndpoint.notCommitted(error, logger: logger), request)
                 }
                 handler.answering = false
-                handler.release(context)
+                handler.settle(context)
             }
         }
     }
 
-    /// Replays what arrived while a decision waited, until another decision waits or nothing is left.
-    private func release(_ context: ChannelHandlerContext) {
-        let replaying = !held.isEmpty
-        while !answering && !held.isEmpty {
-            channelRead(context: context, data: held.removeFirst())
+    /// After an answer: passes on what arrived while the decision waited, in order, until another decision
+    /// waits or nothing is left; then the events that waited for the decision, and the read the channel wanted.
+    private func settle(_ context: ChannelHandlerContext) {
+        guard !settling else { return }
+        settling = true
+        defer { settling = false }
+        var passedReads = false
+        while !answering && heldStart < held.count {
+            let next = held[heldStart]
+            heldStart += 1
+            switch next {
+            case .read(let data):
+                passedReads = true
+                channelRead(context: context, data: data)
+            case .error(let error): context.fireErrorCaught(error)
+            case .event(let event): userInboundEventTriggered(context: context, event: event)
+            }
+        }
+        if heldStart == held.count {
+            held.removeAll(keepingCapacity: true)
+            heldStart = 0
         }
         // What was passed on reaches the router's reader at the end of a read, as from the socket.
-        if replaying { context.fireChannelReadComplete() }
-        if !answering && current == nil {
+        if passedReads { context.fireChannelReadComplete() }
+        guard !answering else { return }
+        if current == nil && !heldEvents.isEmpty {
             let events = heldEvents
             heldEvents = []
             for event in events { context.fireUserInboundEventTriggered(event) }
+        }
+        if readWanted {
+            readWanted = false
+            context.read()
         }
     }
 
@@ -199,5 +252,6 @@ final class DecideChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
             endpoint.metrics.requestFinished(
                 route: "/v1/decide", method: "POST", status: Int(status.code), duration: duration)
         }
+        settle(context)
     }
 }

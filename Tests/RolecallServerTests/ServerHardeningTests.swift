@@ -133,7 +133,7 @@ import Testing
 
     /// Sends `requests` in one write (pipelined) and reads until the server closes; the answers' status lines and
     /// bodies, in order.
-    static func pipelined(port: Int, _ requests: String) async throws -> String {
+    static func pipelined(port: Int, _ requests: String...) async throws -> String {
         try await withCheckedThrowingContinuation { continuation in
             Thread {
                 continuation.resume(
@@ -152,8 +152,11 @@ import Testing
                             }
                         }
                         guard connected == 0 else { throw RawHTTP.Failure(description: "connect failed") }
-                        _ = Array(requests.utf8).withUnsafeBytes {
-                            send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+                        for (index, piece) in requests.enumerated() {
+                            if index > 0 { Thread.sleep(forTimeInterval: 0.3) }
+                            _ = Array(piece.utf8).withUnsafeBytes {
+                                send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+                            }
                         }
                         var answer: [UInt8] = []
                         var buffer = [UInt8](repeating: 0, count: 65_536)
@@ -190,6 +193,55 @@ import Testing
             }
             #expect(markers == ["decide", "health", "decide", "decide", "health", "health"], "\(text)")
             #expect(text.components(separatedBy: "HTTP/1.1 200").count == 7, "\(text)")
+        }
+    }
+
+    /// Found by the third attack: an answer to an earlier pipelined request, written while a later request's
+    /// body was still arriving, closed the connection and lost the later request.
+    @Test(arguments: [false, true])
+    func anAnswerWhileTheNextRequestArrivesKeepsTheConnection(withEffects: Bool) async throws {
+        var fixture = try ServerFixture()
+        if withEffects { fixture.effects = try EffectsTests.effects(in: fixture.directory) }
+        let event = ServerFixture.event()
+        let decide =
+            "POST /v1/decide HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(ServerFixture.secret)\r\n"
+            + "Content-Type: application/json\r\nContent-Length: \(event.utf8.count)\r\n\r\n\(event)"
+        let last = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        try await fixture.application().test(.live) { client in
+            let port = try #require(client.port)
+            let text = try await Self.pipelined(
+                port: port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" + decide + String(decide.dropLast(20)),
+                String(decide.suffix(20)) + last)
+            #expect(text.components(separatedBy: "HTTP/1.1 200").count == 5, "\(text)")
+        }
+    }
+
+    /// Found by the third attack: a parse error after a decision that waited for its commit was answered first.
+    @Test func aParseErrorAfterADecisionIsAnsweredAfterIt() async throws {
+        var fixture = try ServerFixture()
+        fixture.effects = try EffectsTests.effects(in: fixture.directory)
+        let event = ServerFixture.event()
+        let decide =
+            "POST /v1/decide HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(ServerFixture.secret)\r\n"
+            + "Content-Type: application/json\r\nContent-Length: \(event.utf8.count)\r\n\r\n\(event)"
+        try await fixture.application().test(.live) { client in
+            let port = try #require(client.port)
+            let text = try await Self.pipelined(port: port, decide + "GARBAGE\r\n\r\n")
+            let ok = try #require(text.range(of: "HTTP/1.1 200"), "\(text)")
+            let refused = try #require(text.range(of: "HTTP/1.1 400"), "\(text)")
+            #expect(ok.lowerBound < refused.lowerBound)
+        }
+    }
+
+    /// Found by the third attack: a connection that sent malformed HTTP was answered 400 and never closed.
+    @Test func aConnectionThatSentGarbageIsClosed() async throws {
+        var fixture = try ServerFixture()
+        fixture.configuration.idleTimeout = .milliseconds(500)
+        try await fixture.application().test(.live) { client in
+            let port = try #require(client.port)
+            let seconds = try await Self.secondsUntilClosed(port: port, sending: "GARBAGE\r\n\r\n", limit: 10)
+            let closed = try #require(seconds, "the connection was still open after 10 s")
+            #expect(closed < 5, "closed after \(closed) s")
         }
     }
 
