@@ -107,7 +107,8 @@ final class DecideChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { routed -= 1 }
+        // Never below zero: the router also answers requests the codec could not parse, which it never saw.
+        if case .end = unwrapOutboundIn(data) { routed = max(0, routed - 1) }
         context.write(data, promise: promise)
     }
 
