@@ -4,6 +4,8 @@
 /// A path is a dotted list of object keys with optional list indexes, as in the rule language:
 /// `user.email`, `user.identities[0].access_token`, `request.query["x-token"]` is written
 /// `request.query.x-token` (every segment between dots is a key, compared after decoding the event's escapes).
+/// `[*]` stands for every element of a list: `user.identities[*].access_token` redacts the token of each
+/// identity, however many there are.
 /// Every occurrence is redacted, so a key that appears twice cannot keep a copy of the value.
 public struct EventRedactor: Sendable {
     /// The text a redacted value becomes.
@@ -19,6 +21,8 @@ public struct EventRedactor: Sendable {
     enum Step: Hashable, Sendable {
         case key(String)
         case index(Int)
+        /// Every element of a list.
+        case every
     }
 
     /// The paths as a tree: each node's children by step; a node with `redact` set is replaced whole.
@@ -66,16 +70,35 @@ public struct EventRedactor: Sendable {
                 throw PathError(description: "`\(path)` has an empty segment; write paths like `user.email`")
             }
             while !rest.isEmpty {
-                guard rest.first == "[", let close = rest.firstIndex(of: "]"),
-                    let index = Int(rest[rest.index(after: rest.startIndex)..<close]), index >= 0
-                else {
-                    throw PathError(description: "`\(path)` has a malformed list index; write `[0]`")
+                guard rest.first == "[", let close = rest.firstIndex(of: "]") else {
+                    throw PathError(description: "`\(path)` has a malformed list index; write `[0]` or `[*]`")
                 }
-                steps.append(.index(index))
+                let inside = rest[rest.index(after: rest.startIndex)..<close]
+                if inside == "*" {
+                    steps.append(.every)
+                } else if let index = Int(inside), index >= 0 {
+                    steps.append(.index(index))
+                } else {
+                    throw PathError(description: "`\(path)` has a malformed list index; write `[0]` or `[*]`")
+                }
                 rest = rest[rest.index(after: close)...]
             }
         }
         return steps
+    }
+
+    /// The node for list element `index`: the paths for that index and those for every element, together.
+    static func element(_ index: Int, of node: Node) -> Node? {
+        let specific = node.children[.index(index)]
+        guard let every = node.children[.every] else { return specific }
+        guard let specific else { return every }
+        return merged(specific, every)
+    }
+
+    /// Two subtrees as one: redacted where either is, with the children of both.
+    static func merged(_ a: Node, _ b: Node) -> Node {
+        if a.redact || b.redact { return Node(redact: true, children: [:]) }
+        return Node(redact: false, children: a.children.merging(b.children) { merged($0, $1) })
     }
 
     static func tree(_ paths: [[Step]]) -> Node {
@@ -155,7 +178,7 @@ public struct EventRedactor: Sendable {
             }
             var index = 0
             repeat {
-                if let child = node.children[.index(index)] {
+                if let child = EventRedactor.element(index, of: node) {
                     try walk(&scanner, child, depth: depth + 1, cuts: &cuts)
                 } else {
                     try scanner.skipValue(depth: depth + 1)

@@ -59,7 +59,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Keep each event in the decision log (minus the --redact paths).")
     var logEvents = false
 
-    @Option(help: "A path whose value a logged event keeps as \"[redacted]\", e.g. user.email (repeatable).")
+    @Option(
+        help: """
+            A path whose value a logged event keeps as "[redacted]", e.g. user.email or \
+            user.identities[*].access_token ([*]: every element of a list; repeatable).
+            """)
     var redact: [String] = []
 
     @Option(help: "Delete logged decisions older than this many days.")

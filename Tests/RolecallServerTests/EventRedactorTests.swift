@@ -20,6 +20,21 @@ import Testing
                 == "{\"user\":{\"identities\":[{\"t\":1},{\"t\":\"[redacted]\"}],\"app_metadata\":\"[redacted]\"}}")
     }
 
+    /// Found by the first attack: there was no way to redact a field of every element of a list, such as the
+    /// access token of each of a user's identities.
+    @Test func redactsAFieldOfEveryElement() throws {
+        let event =
+            "{\"user\":{\"identities\":[{\"provider\":\"google\",\"access_token\":\"t1\"},"
+            + "{\"provider\":\"github\",\"access_token\":\"t2\",\"profile\":{\"k\":1}},7]}}"
+        #expect(
+            try redact(event, ["user.identities[*].access_token", "user.identities[1].profile"])
+                == "{\"user\":{\"identities\":[{\"provider\":\"google\",\"access_token\":\"[redacted]\"},"
+                + "{\"provider\":\"github\",\"access_token\":\"[redacted]\",\"profile\":\"[redacted]\"},7]}}")
+        #expect(
+            try redact("{\"a\":[1,[2],{\"b\":3}]}", ["a[*]"])
+                == "{\"a\":[\"[redacted]\",\"[redacted]\",\"[redacted]\"]}")
+    }
+
     @Test func comparesKeysAfterTheirEscapes() throws {
         #expect(
             try redact("{\"user\":{\"e\\u006dail\":\"x\"}}", ["user.email"])
@@ -41,7 +56,7 @@ import Testing
         #expect(throws: JSONError.self) { try redact("{} []", ["user.email"]) }
     }
 
-    @Test(arguments: ["", "user.", ".email", "user..email", "a[x]", "a[-1]", "a[1"])
+    @Test(arguments: ["", "user.", ".email", "user..email", "a[x]", "a[-1]", "a[1", "a[**]", "a[]"])
     func refusesMalformedPaths(_ path: String) {
         #expect(throws: EventRedactor.PathError.self) { try EventRedactor(paths: [path]) }
     }
