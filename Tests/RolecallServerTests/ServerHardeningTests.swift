@@ -17,43 +17,21 @@ import Testing
     static func secondsUntilClosed(
         port: Int, sending bytes: String, dribble: [String] = [], every interval: Double = 0, limit: Double
     ) async throws -> Double? {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                continuation.resume(
-                    with: Result {
-                        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-                        defer { close(fd) }
-                        var timeout = timeval(tv_sec: Int(limit), tv_usec: 0)
-                        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-                        var address = sockaddr_in()
-                        address.sin_family = sa_family_t(AF_INET)
-                        address.sin_port = in_port_t(UInt16(port).bigEndian)
-                        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-                        let connected = withUnsafePointer(to: &address) {
-                            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                            }
-                        }
-                        guard connected == 0 else { throw RawHTTP.Failure(description: "connect failed") }
-                        let start = Date()
-                        _ = Array(bytes.utf8).withUnsafeBytes {
-                            send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
-                        }
-                        for piece in dribble {
-                            Thread.sleep(forTimeInterval: interval)
-                            let sent = Array(piece.utf8).withUnsafeBytes {
-                                send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
-                            }
-                            if sent < 0 { return Date().timeIntervalSince(start) }
-                        }
-                        var buffer = [UInt8](repeating: 0, count: 4096)
-                        while true {
-                            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-                            if count == 0 { return Date().timeIntervalSince(start) }
-                            if count < 0 { return nil }
-                        }
-                    })
-            }.start()
+        try await RawHTTP.onThread {
+            let fd = try RawHTTP.connect(port: port, timeout: Int(limit))
+            defer { close(fd) }
+            let start = Date()
+            RawHTTP.send(fd, Array(bytes.utf8))
+            for piece in dribble {
+                Thread.sleep(forTimeInterval: interval)
+                if RawHTTP.send(fd, Array(piece.utf8)) < 0 { return Date().timeIntervalSince(start) }
+            }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if count == 0 { return Date().timeIntervalSince(start) }
+                if count < 0 { return nil }
+            }
         }
     }
 
@@ -131,43 +109,24 @@ import Testing
         }
     }
 
-    /// Sends `requests` in one write (pipelined) and reads until the server closes; the answers' status lines and
-    /// bodies, in order.
+    /// Sends each of `requests` in one write (pipelined), 0.3 s apart, and reads until the server closes; the
+    /// answers' status lines and bodies, in order.
     static func pipelined(port: Int, _ requests: String...) async throws -> String {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                continuation.resume(
-                    with: Result {
-                        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-                        defer { close(fd) }
-                        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-                        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-                        var address = sockaddr_in()
-                        address.sin_family = sa_family_t(AF_INET)
-                        address.sin_port = in_port_t(UInt16(port).bigEndian)
-                        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-                        let connected = withUnsafePointer(to: &address) {
-                            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                            }
-                        }
-                        guard connected == 0 else { throw RawHTTP.Failure(description: "connect failed") }
-                        for (index, piece) in requests.enumerated() {
-                            if index > 0 { Thread.sleep(forTimeInterval: 0.3) }
-                            _ = Array(piece.utf8).withUnsafeBytes {
-                                send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
-                            }
-                        }
-                        var answer: [UInt8] = []
-                        var buffer = [UInt8](repeating: 0, count: 65_536)
-                        while true {
-                            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-                            guard count > 0 else { break }
-                            answer += buffer[0..<count]
-                        }
-                        return String(decoding: answer, as: UTF8.self)
-                    })
-            }.start()
+        try await RawHTTP.onThread {
+            let fd = try RawHTTP.connect(port: port)
+            defer { close(fd) }
+            for (index, piece) in requests.enumerated() {
+                if index > 0 { Thread.sleep(forTimeInterval: 0.3) }
+                RawHTTP.send(fd, Array(piece.utf8))
+            }
+            var answer: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                guard count > 0 else { break }
+                answer += buffer[0..<count]
+            }
+            return String(decoding: answer, as: UTF8.self)
         }
     }
 
