@@ -21,6 +21,17 @@ import Testing
         var killed = false
     }
 
+    /// The test's environment without the tenant settings and the server secret (a developer's own must not
+    /// leak into a test), with NO_COLOR, and `extra` over it.
+    static func environment(_ extra: [String: String]) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        for name in ["AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "AUTH0_BASE_URL", "ROLECALL_SECRET"] {
+            environment[name] = nil
+        }
+        environment["NO_COLOR"] = "1"
+        return environment.merging(extra) { $1 }
+    }
+
     /// Runs `rules ARGS` in `directory` (default: the repository root), feeding `input` on standard input, without
     /// the AUTH0_* settings of this environment (only those of `environment`). The process is killed after `limit`
     /// seconds, so no test can hang on it. `executable` runs another program the same way (node, for the Action).
@@ -32,13 +43,7 @@ import Testing
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        var environment = ProcessInfo.processInfo.environment
-        environment["NO_COLOR"] = "1"
-        for name in ["AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "AUTH0_BASE_URL"] {
-            environment[name] = nil
-        }
-        environment.merge(extra) { $1 }
-        process.environment = environment
+        process.environment = environment(extra)
         let out = Pipe()
         let err = Pipe()
         let inPipe = Pipe()

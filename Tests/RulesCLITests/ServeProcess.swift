@@ -39,13 +39,7 @@ final class ServeProcess {
         process.arguments =
             ["serve"] + arguments + ["--port", "0"] + (outbox ? ["--outbox", directory + "/outbox.db"] : [])
         process.currentDirectoryURL = URL(fileURLWithPath: CLITests.root)
-        var environment = ProcessInfo.processInfo.environment
-        for name in ["AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "AUTH0_BASE_URL", "ROLECALL_SECRET"] {
-            environment[name] = nil
-        }
-        environment["NO_COLOR"] = "1"
-        environment.merge(extra) { $1 }
-        process.environment = environment
+        process.environment = CLITests.environment(extra)
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = errors
