@@ -169,7 +169,6 @@ final class DecideChannelHandler: ChannelDuplexHandler, RemovableChannelHandler 
                 let (handler, context, request) = bound.value
                 switch result {
                 case .success:
-                    if record.plan != nil { effects.worker.wake() }
                     handler.answer(context, body: answer, request)
                 case .failure(let error):
                     handler.answer(context, refusal: DecisionEndpoint.notCommitted(error, logger: logger), request)

@@ -173,7 +173,6 @@ struct DecisionEndpoint: Sendable {
             } catch {
                 throw Self.notCommitted(error, logger: prepared.logger)
             }
-            if record.plan != nil { effects.worker.wake() }
         }
         return Response(
             status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: prepared.answer))

@@ -60,7 +60,7 @@ public struct ServerConfiguration: Sendable {
 public struct ServerEffects: Sendable {
     /// Where each decision and its effects are committed before the answer.
     public var outbox: Outbox
-    /// Carries out the committed effects; woken after each commit.
+    /// Carries out the committed effects; the outbox wakes it after each commit that queued any.
     public var worker: OutboxWorker
     /// The two.
     public init(outbox: Outbox, worker: OutboxWorker) {
