@@ -68,4 +68,33 @@ import Testing
         let run = try CLITests.rules(["outbox", "status", "--outbox", outbox], limit: 30)
         #expect(run.stdout.contains("decisions logged 1"), "\(run.stdout)")
     }
+
+    /// SIGHUP reloads at once (the poll would wait for the files to hold still for a second); a broken set is
+    /// refused and the old one keeps serving.
+    @Test func sighupReloadsTheRulesAndABrokenSetIsRefused() throws {
+        let directory = NSTemporaryDirectory() + "rolecall-sighup-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let rules = directory + "/main.rules"
+        try Data(#"rule "one" when true assign "member""#.utf8).write(to: URL(fileURLWithPath: rules))
+        let server = try ServeProcess(
+            [rules, "--no-effects"], environment: ["ROLECALL_SECRET": "sighup-secret-0123456789"], outbox: false)
+        func generation() throws -> Int? {
+            let answer = server.request("GET", "/v1/ruleset", secret: "sighup-secret-0123456789")
+            return (try JSONSerialization.jsonObject(with: answer.body) as? [String: Any])?["generation"] as? Int
+        }
+        #expect(try generation() == 1)
+        try Data(#"rule "two" when true assign "staff""#.utf8).write(to: URL(fileURLWithPath: rules))
+        kill(server.process.processIdentifier, SIGHUP)
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(try generation() == 2, "\(server.text)")
+        let decided = server.post("/v1/decide", Data(Self.event.utf8), secret: "sighup-secret-0123456789")
+        #expect(String(decoding: decided.body, as: UTF8.self).hasPrefix(#"{"assign":["staff"]"#))
+        try Data("rule \"broken\" when assign".utf8).write(to: URL(fileURLWithPath: rules))
+        kill(server.process.processIdentifier, SIGHUP)
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(try generation() == 2)
+        #expect(server.text.contains("rule set refused; the previous one keeps serving"), "\(server.text)")
+        #expect(server.stop() == 0)
+    }
 }

@@ -112,9 +112,16 @@ final class ServeProcess {
 
     /// POSTs `body` to `path` with the bearer `secret`; returns the status and body (status 0: no answer).
     func post(_ path: String, _ body: Data, secret: String?, timeout: Double = 30) -> (status: Int, body: Data) {
+        request("POST", path, body, secret: secret, timeout: timeout)
+    }
+
+    /// Sends `method` to `path` with the bearer `secret`; returns the status and body (status 0: no answer).
+    func request(_ method: String, _ path: String, _ body: Data? = nil, secret: String?, timeout: Double = 30) -> (
+        status: Int, body: Data
+    ) {
         guard let target = URL(string: url + path) else { return (0, Data()) }
         var request = URLRequest(url: target)
-        request.httpMethod = "POST"
+        request.httpMethod = method
         request.httpBody = body
         request.timeoutInterval = timeout
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
