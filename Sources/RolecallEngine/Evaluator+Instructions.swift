@@ -1,3 +1,4 @@
+import RolecallJSON
 import RolecallLanguage
 import RolecallRegex
 
@@ -157,7 +158,7 @@ extension Evaluator {
         }
     }
 
-    /// `lower`, `upper` and `length`; `null` gives `null`.
+    /// `lower`, `upper`, `length` and `days_since`; `null` gives `null`.
     func call(_ function: Function, _ argument: Value, at index: Int32) throws(EvaluationError) -> Value {
         if case .null = argument { return .null }
         switch function {
@@ -168,6 +169,18 @@ extension Evaluator {
                     at: index)
             }
             return .string(function == .lower ? text.lowercased() : text.uppercased())
+        case .daysSince:
+            guard let seconds = withBytes(argument, { Timestamp.seconds($0) }) else {
+                throw failure(
+                    .typeMismatch, "`days_since` takes an RFC 3339 timestamp string, not \(argument.typeName)",
+                    [argument], at: index)
+            }
+            guard let seconds else {
+                throw failure(
+                    .notTimestamp, "`days_since` takes an RFC 3339 timestamp, not \(render(argument))", [argument],
+                    at: index)
+            }
+            return .number((clock() - seconds) / 86_400)
         case .length:
             switch argument {
             case .rawString(let start, let end):

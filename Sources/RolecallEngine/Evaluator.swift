@@ -1,6 +1,14 @@
 import RolecallLanguage
 import RolecallRegex
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// An evaluation error: the rule did not fire because evaluating its condition failed.
 ///
 /// A value with a stable ``code`` (like the checker's diagnostics) and the types of the operands involved, so a
@@ -12,6 +20,8 @@ public struct EvaluationError: Error, Sendable, Equatable {
         case notBoolean = "not-boolean"
         /// An operator or function was given a value of a type it does not take.
         case typeMismatch = "type-mismatch"
+        /// `days_since` was given a string that is not an RFC 3339 timestamp.
+        case notTimestamp = "not-timestamp"
         /// A regex exceeded its match, depth or heap limit on this input.
         case regexLimit = "regex-limit"
         /// PCRE2 reported another matching error.
@@ -51,6 +61,8 @@ public final class Evaluator {
         var matchedCount = 0
         /// Whether a trace is being taken (see ``observe(_:_:_:_:)``).
         var tracing = false
+        /// The evaluation clock of this run, in seconds since the epoch, once something has read it.
+        var clock: Double?
     }
 
     let state: UnsafeMutablePointer<State>
@@ -70,6 +82,10 @@ public final class Evaluator {
     var failures: [(rule: Int, failure: EvaluationError)] = []
     /// When set, every comparison is recorded here (see ``explain(_:)``).
     var trace: [TraceStep]?
+    /// The evaluation clock for `days_since`, in seconds since the Unix epoch; nil (the default) reads the wall
+    /// clock once per evaluation, when a rule first needs it. `--now`, a suite's `now:` and the server (which
+    /// records the value in its decision log) set it.
+    public var now: Double?
 
     var base: UnsafePointer<UInt8> {
         get { state.pointee.base }
@@ -174,6 +190,7 @@ public final class Evaluator {
         state.pointee.matchedCount = 0
         if !failures.isEmpty { failures.removeAll(keepingCapacity: true) }
         stoppedAt = nil
+        state.pointee.clock = nil
         for index in 0..<program.ruleRoots.count {
             currentRule = index
             let root = program.ruleRoots[index]
@@ -204,6 +221,21 @@ public final class Evaluator {
                 break
             }
         }
+    }
+
+    /// The evaluation clock of the current run: ``now``, or the wall clock read once per run.
+    func clock() -> Double {
+        if let clock = state.pointee.clock { return clock }
+        let clock = now ?? Evaluator.wallClock()
+        state.pointee.clock = clock
+        return clock
+    }
+
+    /// The wall clock, in seconds since the Unix epoch.
+    public static func wallClock() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
     static func compareNumbers(_ op: BinaryOperator, _ a: Double, _ b: Double) -> Bool {

@@ -1,6 +1,49 @@
 import RolecallJSON
 import RolecallRegex
 
+/// What a file declares at its top level, in source order.
+public enum Declaration: Sendable, Equatable {
+    /// A rule.
+    case rule(Rule)
+    /// `let NAME = EXPR`.
+    case binding(Binding)
+}
+
+extension Declaration {
+    /// From the declaration's first token to its last.
+    public var span: Span {
+        switch self {
+        case .rule(let rule): rule.span
+        case .binding(let binding): binding.span
+        }
+    }
+}
+
+/// `let NAME = EXPR`: a named condition or constant, visible in every file of the rule set.
+public struct Binding: Sendable, Equatable {
+    /// The name.
+    public var name: String
+    /// Where the name is written.
+    public var nameSpan: Span
+    /// The expression it stands for.
+    public var value: Expr
+    /// The file it is in.
+    public var file: SourceFile
+    /// From `let` to the end of the expression.
+    public var span: Span
+
+    /// Creates a binding.
+    public init(name: String, nameSpan: Span, value: Expr, file: SourceFile, span: Span) {
+        self.name = name
+        self.nameSpan = nameSpan
+        self.value = value
+        self.file = file
+        self.span = span
+    }
+
+    public static func == (lhs: Binding, rhs: Binding) -> Bool { lhs.name == rhs.name && lhs.value == rhs.value }
+}
+
 /// A parsed rule set: the rules of one or more files, in evaluation order.
 public struct RuleSet: Sendable, Equatable {
     /// The rules, in order.
@@ -69,6 +112,9 @@ public struct Action: Sendable, Equatable {
         case assign([Role])
         /// Removes these roles.
         case revoke([Role])
+        /// `revoke all` (no exceptions) or `revoke all except R, ...`: removes every role the user has and every
+        /// role an earlier fired rule assigned, except these.
+        case revokeAll(except: [Role])
         /// Ends evaluation after this rule.
         case stop
     }
@@ -123,6 +169,9 @@ public struct Expr: Sendable, Equatable {
         case path([PathSegment])
         /// `lower(x)`; `nameSpan` is the function's name.
         case call(name: String, nameSpan: Span, arguments: [Expr])
+        /// `any(list, name, condition)` / `all(list, name, condition)`: `name` is bound to each element of
+        /// `list` inside `body` only.
+        case quantifier(Quantifier, list: Expr, name: String, nameSpan: Span, body: Expr)
         /// `not x`, `-x`
         case unary(UnaryOperator, Expr)
         /// `a and b and ...`: two or more operands, evaluated left to right. A chain is one node, however long.
@@ -144,6 +193,8 @@ public struct Expr: Sendable, Equatable {
             case (.list(let a), .list(let b)): a == b
             case (.path(let a), .path(let b)): a == b
             case (.call(let a, _, let x), .call(let b, _, let y)): a == b && x == y
+            case (.quantifier(let q, let l, let n, _, let c), .quantifier(let r, let m, let o, _, let d)):
+                q == r && l == m && n == o && c == d
             case (.unary(let o, let a), .unary(let p, let b)): o == p && a == b
             case (.and(let a), .and(let b)), (.or(let a), .or(let b)): a == b
             case (.binary(let o, let a, let c), .binary(let p, let b, let d)): o == p && a == b && c == d
@@ -194,6 +245,14 @@ public enum PathSegment: Sendable, Equatable, Hashable {
         case .index(let index, _): hasher.combine(index)
         }
     }
+}
+
+/// A list quantifier.
+public enum Quantifier: String, Sendable, Equatable, CaseIterable {
+    /// True when the condition holds for at least one element.
+    case any
+    /// True when the condition holds for every element (`all` of `[]` is true).
+    case all
 }
 
 /// A prefix operator.

@@ -19,6 +19,8 @@ public enum ASTPrinter {
                 parts.append("(assign " + roles.map { JSONText.quote($0.name) }.joined(separator: " ") + ")")
             case .revoke(let roles):
                 parts.append("(revoke " + roles.map { JSONText.quote($0.name) }.joined(separator: " ") + ")")
+            case .revokeAll(let except):
+                parts.append("(revoke-all" + except.map { " " + JSONText.quote($0.name) }.joined() + ")")
             case .stop: parts.append("(stop)")
             }
         }
@@ -41,6 +43,8 @@ public enum ASTPrinter {
         case .list(let items): return "[" + items.map(print).joined(separator: " ") + "]"
         case .path(let segments): return segments.dotted
         case .call(let name, _, let arguments): return "(\(name) " + arguments.map(print).joined(separator: " ") + ")"
+        case .quantifier(let quantifier, let list, let name, _, let body):
+            return "(\(quantifier.rawValue) \(print(list)) \(name) \(print(body)))"
         case .unary(let op, let operand): return "(\(op.rawValue) \(print(operand)))"
         case .and(let operands): return "(and " + operands.map(print).joined(separator: " ") + ")"
         case .or(let operands): return "(or " + operands.map(print).joined(separator: " ") + ")"

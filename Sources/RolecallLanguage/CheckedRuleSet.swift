@@ -29,6 +29,9 @@ public enum Function: String, Sendable, CaseIterable {
     case upper
     /// `length(x)`: Unicode scalars of a string, elements of a list, members of an object; `null` for `null`.
     case length
+    /// `days_since(t)`: days (fractional) from the RFC 3339 timestamp string `t` to the evaluation clock;
+    /// `null` for `null`.
+    case daysSince = "days_since"
 }
 
 /// A type-checked expression, ready to compile: paths resolved from the root, regexes compiled,

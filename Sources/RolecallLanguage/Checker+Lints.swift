@@ -175,7 +175,7 @@ extension Checker {
             if roleSpans.isEmpty {
                 for action in rule.rule.actions {
                     switch action.kind {
-                    case .assign(let roles), .revoke(let roles):
+                    case .assign(let roles), .revoke(let roles), .revokeAll(except: let roles):
                         for role in roles where roleSpans[role.name] == nil { roleSpans[role.name] = role.span }
                     case .stop: break
                     }

@@ -126,6 +126,8 @@ public struct Checker {
         for action in rule.actions {
             switch action.kind {
             case .stop: stops = true
+            case .revokeAll:
+                report(Diagnostic(.error, .syntax, "`revoke all` is not supported yet", file: file, span: action.span))
             case .assign(let roles), .revoke(let roles):
                 let assign = if case .assign = action.kind { true } else { false }
                 for role in roles {
@@ -198,6 +200,9 @@ public struct Checker {
             return checkLogical(isAnd: false, operands, expr)
         case .binary(let op, let left, let right):
             return checkBinary(op, left, right, expr)
+        case .quantifier(let quantifier, _, _, _, _):
+            report(Diagnostic(.error, .syntax, "`\(quantifier)` is not supported yet", file: file, span: expr.span))
+            return (node(.constant(.null)), .bool)
         }
     }
 
@@ -293,6 +298,9 @@ public struct Checker {
                 report(.lengthArgument(found: type.phrase, file, arguments[0].span))
             }
             return (CheckedExpr(kind: .call(function, argument), span: expr.span), .number)
+        case .daysSince:
+            report(Diagnostic(.error, .syntax, "`days_since` is not supported yet", file: file, span: expr.span))
+            return (CheckedExpr(kind: .constant(.null), span: expr.span), .number)
         }
     }
 

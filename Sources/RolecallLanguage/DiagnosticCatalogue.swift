@@ -156,6 +156,22 @@ extension Diagnostic {
             help: found.kind == .string ? "separate role names with `,`" : nil)
     }
 
+    static func expectedAfterBinding(found: Token, _ file: SourceFile) -> Diagnostic {
+        if let misspelled = misspelledKeyword(found, among: Keyword.structural, file) { return misspelled }
+        return Diagnostic(
+            .error, .syntax, "expected a new rule or `let` after the expression, found \(found.display)",
+            file: file, span: found.span,
+            help: "`let NAME = EXPR` names one expression; combine conditions with `and` / `or`")
+    }
+
+    static func quantifierName(_ quantifier: String, found: Token, _ file: SourceFile) -> Diagnostic {
+        Diagnostic(
+            .error, .syntax, "expected a name for each element of the list, found \(found.display)",
+            file: file, span: found.span,
+            help: "write `\(quantifier)(LIST, NAME, CONDITION)`, e.g. "
+                + "`\(quantifier)(user.identities, i, i.provider == \"google-oauth2\")`")
+    }
+
     /// "unknown keyword" with a did-you-mean, when `found` is an identifier spelt like one of `keywords`.
     static func misspelledKeyword(_ found: Token, among keywords: [Keyword], _ file: SourceFile) -> Diagnostic? {
         guard let help = keywordSuggestion(found, among: keywords) else { return nil }

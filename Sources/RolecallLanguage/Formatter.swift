@@ -14,14 +14,14 @@ public enum Formatter {
 
     /// The formatted text of `file`, or the syntax errors that keep it from being formatted.
     public static func format(_ file: SourceFile) -> Result<String, FormatFailure> {
-        let (rules, diagnostics) = Parser.parse(file)
+        let (declarations, diagnostics) = Parser.parseDeclarations(file)
         if diagnostics.contains(where: { $0.severity == .error }) {
             return .failure(FormatFailure(diagnostics: diagnostics))
         }
         var lexer = Lexer(file: file)
         while lexer.next().kind != .endOfFile {}
         var printer = Printer(file: file, comments: lexer.comments)
-        return .success(printer.print(rules))
+        return .success(printer.print(declarations))
     }
 
     /// Syntax errors that keep a file from being formatted.
@@ -47,18 +47,18 @@ public enum Formatter {
             var lines: [String]
         }
 
-        mutating func print(_ rules: [Rule]) -> String {
-            for (index, rule) in rules.enumerated() {
+        mutating func print(_ declarations: [Declaration]) -> String {
+            for (index, declaration) in declarations.enumerated() {
                 if index > 0 { out += "\n" }
-                emitOwnLineComments(before: rule.span.start)
-                for clause in clauses(rule) {
+                emitOwnLineComments(before: declaration.span.start)
+                for clause in clauses(declaration) {
                     emitOwnLineComments(before: clause.span.start)
                     var lines = clause.lines
                     // Comments inside the clause or trailing it on its last source line go at the end of its last line.
                     let lastLineEnd = lineEnd(after: clause.span.end)
                     var trailing: [String] = []
                     while next < comments.count, comments[next].start < lastLineEnd,
-                        comments[next].start < nextClauseStart(rule, after: clause) ?? Int.max
+                        comments[next].start < nextClauseStart(declaration, after: clause) ?? Int.max
                     {
                         trailing.append(file.text(comments[next]))
                         next += 1
@@ -68,7 +68,7 @@ public enum Formatter {
                 }
             }
             // Comments after the last rule.
-            if next < comments.count, !rules.isEmpty { out += "\n" }
+            if next < comments.count, !declarations.isEmpty { out += "\n" }
             while next < comments.count {
                 out += file.text(comments[next]) + "\n"
                 next += 1
@@ -99,11 +99,18 @@ public enum Formatter {
         /// The offset of the end of the line `offset` is on.
         func lineEnd(after offset: Int) -> Int { file.lineEnd(after: offset) }
 
-        func nextClauseStart(_ rule: Rule, after clause: Clause) -> Int? {
-            clauses(rule).map(\.span.start).first { $0 > clause.span.start }
+        func nextClauseStart(_ declaration: Declaration, after clause: Clause) -> Int? {
+            clauses(declaration).map(\.span.start).first { $0 > clause.span.start }
         }
 
-        func clauses(_ rule: Rule) -> [Clause] {
+        func clauses(_ declaration: Declaration) -> [Clause] {
+            let rule: Rule
+            switch declaration {
+            case .rule(let written): rule = written
+            case .binding(let binding):
+                let line = "let \(binding.name) = " + Printer.expression(binding.value)
+                return [Clause(span: binding.span, lines: [line])]
+            }
             var clauses: [Clause] = []
             if let name = rule.name, let nameSpan = rule.nameSpan {
                 clauses.append(
@@ -120,6 +127,11 @@ public enum Formatter {
                     text = "assign " + roles.map { Printer.string($0.name) }.joined(separator: ", ")
                 case .revoke(let roles):
                     text = "revoke " + roles.map { Printer.string($0.name) }.joined(separator: ", ")
+                case .revokeAll(let except):
+                    text =
+                        except.isEmpty
+                        ? "revoke all"
+                        : "revoke all except " + except.map { Printer.string($0.name) }.joined(separator: ", ")
                 case .stop: text = "stop"
                 }
                 clauses.append(Clause(span: action.span, lines: [text]))
@@ -172,6 +184,8 @@ public enum Formatter {
             case .path(let segments): text = segments.dotted
             case .call(let name, _, let arguments):
                 text = name + "(" + arguments.map { expression($0) }.joined(separator: ", ") + ")"
+            case .quantifier(let quantifier, let list, let name, _, let body):
+                text = "\(quantifier.rawValue)(\(expression(list)), \(name), \(expression(body)))"
             case .unary(.not, let operand):
                 // `not (a in b)` rather than `not a in b`: the same tree, but no reader mistakes it for `not in`.
                 text = "not " + expression(operand, level: level(operand) == 4 ? 5 : 3)

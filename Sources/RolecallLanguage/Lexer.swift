@@ -72,9 +72,7 @@ public struct Lexer {
                 offset += 2
                 return Token(.equal, Span(start, offset))
             }
-            offset += 1
-            report(.singleEquals(file, Span(start, offset)))
-            return Token(.equal, Span(start, offset))
+            return single(.bind)
         case UInt8(ascii: "!"):
             if peek(1) == UInt8(ascii: "=") {
                 offset += 2

@@ -23,10 +23,22 @@ public struct Parser {
 
     /// Parses a whole file: its rules (the well-formed ones) and every lexical and syntax error.
     public static func parse(_ file: SourceFile) -> (rules: [Rule], diagnostics: [Diagnostic]) {
+        let (declarations, diagnostics) = parseDeclarations(file)
+        let rules = declarations.compactMap { declaration -> Rule? in
+            if case .rule(let rule) = declaration { return rule }
+            return nil
+        }
+        return (rules, diagnostics)
+    }
+
+    /// Parses a whole file: its rules and `let` bindings (the well-formed ones) in source order, and every
+    /// lexical and syntax error.
+    public static func parseDeclarations(_ file: SourceFile) -> (declarations: [Declaration], diagnostics: [Diagnostic])
+    {
         let (tokens, lexical) = Lexer.tokenize(file)
         var parser = Parser(file: file, tokens: tokens)
-        let rules = parser.parseFile()
-        return (rules, lexical + parser.diagnostics)
+        let declarations = parser.parseFile()
+        return (declarations, lexical + parser.diagnostics)
     }
 
     var current: Token { tokens[index] }
@@ -52,23 +64,39 @@ public struct Parser {
 
     // MARK: rules
 
-    mutating func parseFile() -> [Rule] {
-        var rules: [Rule] = []
+    mutating func parseFile() -> [Declaration] {
+        var declarations: [Declaration] = []
         while current.kind != .endOfFile {
             do throws(Recover) {
-                rules.append(try parseRule())
+                declarations.append(at(.let) ? .binding(try parseBinding()) : .rule(try parseRule()))
             } catch {
                 synchronize()
             }
         }
-        return rules
+        return declarations
     }
 
-    /// Skips to the next token that can begin a rule.
+    /// Whether the current token ends a declaration: the end of the file or the start of the next one.
+    var atDeclarationBoundary: Bool { current.kind == .endOfFile || at(.rule) || at(.when) || at(.let) }
+
+    /// Skips to the next token that can begin a rule or a `let`.
     mutating func synchronize() {
         depth = 0
         if current.kind != .endOfFile { advance() }
-        while current.kind != .endOfFile, !at(.rule), !at(.when) { advance() }
+        while !atDeclarationBoundary { advance() }
+    }
+
+    /// `let NAME = EXPR`.
+    mutating func parseBinding() throws(Recover) -> Binding {
+        let keyword = advance()
+        let name = current
+        guard name.kind == .identifier else { throw fail(.expected("a name after `let`", found: name, file)) }
+        advance()
+        _ = try expect(.bind, "`=` after the name")
+        let value = try parseExpression()
+        guard atDeclarationBoundary else { throw fail(.expectedAfterBinding(found: current, file)) }
+        return Binding(
+            name: name.text, nameSpan: name.span, value: value, file: file, span: keyword.span.union(value.span))
     }
 
     mutating func parseRule() throws(Recover) -> Rule {
@@ -91,9 +119,7 @@ public struct Parser {
         var actions: [Action] = []
         while let action = try parseAction() { actions.append(action) }
         if actions.isEmpty { throw fail(.expectedAction(found: current, afterCondition: condition != nil, file)) }
-        guard current.kind == .endOfFile || at(.rule) || at(.when) else {
-            throw fail(.expectedAfterActions(found: current, file))
-        }
+        guard atDeclarationBoundary else { throw fail(.expectedAfterActions(found: current, file)) }
         let end = tokens[index - 1].span
         return Rule(
             name: name, condition: condition, actions: actions, file: file, span: start.union(end), nameSpan: nameSpan)
@@ -105,20 +131,35 @@ public struct Parser {
         case .keyword(.stop):
             advance()
             return Action(.stop, span: keyword.span)
+        case .keyword(.revoke) where peek().kind == .identifier && peek().text == "all":
+            advance()
+            let all = advance()
+            var except: [Role] = []
+            if current.kind == .identifier && current.text == "except" {
+                advance()
+                except = try parseRoles()
+            }
+            return Action(.revokeAll(except: except), span: keyword.span.union(except.last?.span ?? all.span))
         case .keyword(.assign), .keyword(.revoke):
             advance()
-            var roles: [Role] = []
-            repeat {
-                if !roles.isEmpty { advance() }
-                let token = try expect(.string, "a role name in quotes")
-                if token.text.isEmpty { diagnostics.append(.emptyRole(file, token.span)) }
-                roles.append(Role(token.text, span: token.span))
-            } while current.kind == .comma
+            let roles = try parseRoles()
             let span = keyword.span.union(roles.last!.span)
             return Action(keyword.kind == .keyword(.assign) ? .assign(roles) : .revoke(roles), span: span)
         default:
             return nil
         }
+    }
+
+    /// `"role", "role", ...`: one or more role strings.
+    mutating func parseRoles() throws(Recover) -> [Role] {
+        var roles: [Role] = []
+        repeat {
+            if !roles.isEmpty { advance() }
+            let token = try expect(.string, "a role name in quotes")
+            if token.text.isEmpty { diagnostics.append(.emptyRole(file, token.span)) }
+            roles.append(Role(token.text, span: token.span))
+        } while current.kind == .comma
+        return roles
     }
 
     // MARK: expressions, loosest first
@@ -167,7 +208,7 @@ public struct Parser {
     /// The comparison operator at the current token, and how many tokens it takes (`not in` takes two).
     func comparisonOperator() -> (BinaryOperator, Int)? {
         switch current.kind {
-        case .equal: (.equal, 1)
+        case .equal, .bind: (.equal, 1)
         case .notEqual: (.notEqual, 1)
         case .less: (.less, 1)
         case .lessEqual: (.lessEqual, 1)
@@ -186,6 +227,8 @@ public struct Parser {
     mutating func parseComparison() throws(Recover) -> Expr {
         let left = try parseNegation()
         guard let (op, width) = comparisonOperator() else { return left }
+        // `=` is read as `==` after reporting it, so one typo gives one error, not a cascade.
+        if current.kind == .bind { diagnostics.append(.singleEquals(file, current.span)) }
         for _ in 0..<width { advance() }
         let right = try parseNegation()
         if let (_, _) = comparisonOperator() {
@@ -240,6 +283,9 @@ public struct Parser {
         case .leftBracket:
             return try parseList()
         case .identifier:
+            if peek().kind == .leftParen, let quantifier = Quantifier(rawValue: token.text) {
+                return try parseQuantifier(quantifier)
+            }
             if peek().kind == .leftParen { return try parseCall() }
             return try parsePath()
         default:
@@ -280,6 +326,28 @@ public struct Parser {
         let close = advance()
         return Expr(
             .call(name: name.text, nameSpan: name.span, arguments: arguments), span: name.span.union(close.span))
+    }
+
+    /// `any(LIST, NAME, COND)` / `all(LIST, NAME, COND)`.
+    mutating func parseQuantifier(_ quantifier: Quantifier) throws(Recover) -> Expr {
+        let keyword = advance()
+        let open = advance()
+        try enter()
+        let list = try parseExpression()
+        _ = try expect(.comma, "`,` after the list of `\(keyword.text)(LIST, NAME, CONDITION)`")
+        let name = current
+        guard name.kind == .identifier, peek().kind == .comma else {
+            throw fail(.quantifierName(keyword.text, found: name, file))
+        }
+        advance()
+        advance()
+        let body = try parseExpression()
+        depth -= 1
+        guard current.kind == .rightParen else { throw fail(.unclosed("(", opened: open.span, found: current, file)) }
+        let close = advance()
+        return Expr(
+            .quantifier(quantifier, list: list, name: name.text, nameSpan: name.span, body: body),
+            span: keyword.span.union(close.span))
     }
 
     mutating func parsePath() throws(Recover) -> Expr {

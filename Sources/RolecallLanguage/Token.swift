@@ -2,7 +2,7 @@ import RolecallRegex
 
 /// A reserved word of the rule language.
 public enum Keyword: String, Sendable, CaseIterable {
-    case rule, when, assign, revoke, stop
+    case rule, when, assign, revoke, stop, `let`
     case and, or, not, `in`, contains
     case startsWith = "starts_with"
     case endsWith = "ends_with"
@@ -10,7 +10,7 @@ public enum Keyword: String, Sendable, CaseIterable {
     case `true`, `false`, null
 
     /// Keywords that begin or continue a rule's structure, used for did-you-mean on misspellings.
-    static let structural: [Keyword] = [.rule, .when, .assign, .revoke, .stop]
+    static let structural: [Keyword] = [.rule, .when, .assign, .revoke, .stop, .let]
     /// Keywords that can stand between two operands.
     static let infix: [Keyword] = [.and, .or, .in, .contains, .startsWith, .endsWith, .matches, .not]
 }
@@ -27,6 +27,8 @@ public struct Token: Sendable, Equatable {
         case leftParen, rightParen, leftBracket, rightBracket
         case comma, dot, minus
         case equal, notEqual, less, lessEqual, greater, greaterEqual
+        /// `=`, in `let NAME = EXPR` (elsewhere the parser reports it as a mistaken `==`).
+        case bind
         case endOfFile
     }
 
@@ -79,6 +81,7 @@ public struct Token: Sendable, Equatable {
         case .dot: "."
         case .minus: "-"
         case .equal: "=="
+        case .bind: "="
         case .notEqual: "!="
         case .less: "<"
         case .lessEqual: "<="

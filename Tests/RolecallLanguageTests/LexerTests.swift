@@ -49,7 +49,6 @@ import Testing
         ("\"\\u{110000}\"", .invalidEscape, "\\u{110000}"),
         ("/abc", .unterminatedRegex, "/abc"),
         ("/abc/g", .invalidRegexFlag, "g"),
-        ("x = 1", .singleEquals, "="),
         ("x @ 1", .unexpectedCharacter, "@"),
         ("12abc", .invalidNumber, "12abc"),
     ])

@@ -74,11 +74,44 @@ import Testing
         ("when a[1.5] == 1 assign \"r\"", .syntax, "1.5"),
         ("rule \"x\" assign \"\"", .emptyRole, "\"\""),
         ("when a assign \"x\" \"y\"", .syntax, "\"y\""),
+        ("when x = 1 assign \"r\"", .singleEquals, "="),
+        ("let = 1", .syntax, "="),
+        ("let a == 1", .syntax, "=="),
+        ("let a = 1 b", .syntax, "b"),
+        ("when any(user.identities, i.provider, true) assign \"r\"", .syntax, "i"),
+        ("when all(user.identities) assign \"r\"", .syntax, ")"),
     ])
     func syntaxErrors(source: String, code: DiagnosticCode, underlined: String) {
         let diagnostics = parse(source).diagnostics
         #expect(diagnostics.first?.code == code, "\(diagnostics.map(\.message))")
         #expect(diagnostics.first?.underlinedText == underlined)
+    }
+
+    @Test func version2Declarations() {
+        let source = """
+            let employee = user.email ends_with "@acme.com"
+            rule "google" when any(user.identities, i, i.provider == "google-oauth2") and employee assign "google"
+            rule "sanctioned" when all(user.identities, i, not i.isSocial) revoke all except "auditor", "rol_1" stop
+            rule "everything" revoke all
+            """
+        let (declarations, diagnostics) = Parser.parseDeclarations(SourceFile(path: "t.rules", text: source))
+        #expect(diagnostics.isEmpty, "\(diagnostics.map(\.message))")
+        guard declarations.count == 4, case .binding(let binding) = declarations[0] else {
+            Issue.record("expected a binding and three rules, got \(declarations)")
+            return
+        }
+        #expect(binding.name == "employee")
+        #expect(ASTPrinter.print(binding.value) == "(ends_with user.email \"@acme.com\")")
+        let rules = declarations.dropFirst().compactMap { declaration -> Rule? in
+            if case .rule(let rule) = declaration { return rule }
+            return nil
+        }
+        #expect(
+            ASTPrinter.print(rules) == """
+                (rule "google" (and (any user.identities i (== i.provider "google-oauth2")) employee) (assign "google"))
+                (rule "sanctioned" (all user.identities i (not i.isSocial)) (revoke-all "auditor" "rol_1") (stop))
+                (rule "everything" _ (revoke-all))
+                """)
     }
 
     @Test func hundredThousandNestedParenthesesAreAnErrorNotACrash() {
