@@ -1,3 +1,4 @@
+import RolecallJSON
 import RolecallLanguage
 import RolecallRegex
 
@@ -63,6 +64,8 @@ public final class Evaluator {
         var tracing = false
         /// The evaluation clock of this run, in seconds since the epoch, once something has read it.
         var clock: Double?
+        /// The clock the event carries, when ``clockFromEvent`` is on and it has one.
+        var eventClock: Double?
     }
 
     let state: UnsafeMutablePointer<State>
@@ -86,6 +89,11 @@ public final class Evaluator {
     /// clock once per evaluation, when a rule first needs it. `--now`, a suite's `now:` and the server (which
     /// records the value in its decision log) set it.
     public var now: Double?
+    /// Whether an event's own top-level `rolecall_now` (an RFC 3339 string, as `rules log export` writes) is the
+    /// clock for that event, before ``now``. Off by default, and never on in the server: a replay decides as the
+    /// login did, a live login by the server's clock. When on, a `rolecall_now` that is not a timestamp makes the
+    /// event an error.
+    public var clockFromEvent = false
 
     var base: UnsafePointer<UInt8> {
         get { state.pointee.base }
@@ -167,7 +175,19 @@ public final class Evaluator {
     func run(_ event: UnsafeRawBufferPointer) throws(JSONError) {
         try read(event)
         base = event.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        state.pointee.eventClock = nil
+        if clockFromEvent { try readEventClock() }
         runRules()
+    }
+
+    /// Reads the event's `rolecall_now` into ``State/eventClock``.
+    func readEventClock() throws(JSONError) {
+        let value = slots[program.clockSlot]
+        if case .null = value { return }
+        guard let seconds = withBytes(value, { Timestamp.seconds($0) }) ?? nil else {
+            throw JSONError("`\(Program.clockField)` must be an RFC 3339 timestamp, found \(render(value))", at: 0)
+        }
+        state.pointee.eventClock = seconds
     }
 
     /// Benchmark hook: reads an event into the slots without running the rules. `event` must stay valid and
@@ -226,7 +246,7 @@ public final class Evaluator {
     /// The evaluation clock of the current run: ``now``, or the wall clock read once per run.
     func clock() -> Double {
         if let clock = state.pointee.clock { return clock }
-        let clock = now ?? Evaluator.wallClock()
+        let clock = state.pointee.eventClock ?? now ?? Evaluator.wallClock()
         state.pointee.clock = clock
         return clock
     }

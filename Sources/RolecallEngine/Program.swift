@@ -67,6 +67,9 @@ public final class Program: @unchecked Sendable {
     let currentRolesSlot: Int
     /// The slot of `user.user_id`, which every decision carries for the planner.
     let userIDSlot: Int
+    /// The slot of the top-level `rolecall_now`, the clock a replayed event was decided with (see
+    /// ``Evaluator/clockFromEvent``).
+    let clockSlot: Int
     /// Every role name and rule name as a JSON string literal, back to back, for writing decisions with memcpy.
     let namePool: UnsafeMutableBufferPointer<UInt8>
     /// Where each role's JSON literal is in ``namePool``.
@@ -101,6 +104,7 @@ public final class Program: @unchecked Sendable {
         var builder = Builder()
         let currentRoles = builder.slot(for: [.key("authorization", span: Span(0, 0)), .key("roles", span: Span(0, 0))])
         let userID = builder.slot(for: [.key("user", span: Span(0, 0)), .key("user_id", span: Span(0, 0))])
+        let clock = builder.slot(for: [.key(Program.clockField, span: Span(0, 0))])
         var lowered = Lowered()
         var compiled: [CompiledRule] = []
         var roots: [Int32] = []
@@ -135,6 +139,7 @@ public final class Program: @unchecked Sendable {
         self.slotCount = builder.slotCount
         self.currentRolesSlot = currentRoles
         self.userIDSlot = userID
+        self.clockSlot = clock
         self.maxDepth = maxDepth
         var names: [UInt8] = []
         func pooled(_ text: String) -> (offset: Int32, length: Int32) {
@@ -188,6 +193,10 @@ public final class Program: @unchecked Sendable {
         }
         return (ownedCopy(flat), ownedCopy(keys), ownedCopy(indices))
     }
+
+    /// The top-level event field that carries a replayed event's clock (RFC 3339): `rules log export` writes it
+    /// with the clock the server decided with, and batch replays read it (see ``Evaluator/clockFromEvent``).
+    public static let clockField = "rolecall_now"
 
     /// The number of rules.
     public var ruleCount: Int { rules.count }

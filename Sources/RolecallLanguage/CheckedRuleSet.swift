@@ -55,6 +55,15 @@ public struct CheckedExpr: Sendable {
         case compare(BinaryOperator, CheckedExpr, CheckedExpr)
         /// `subject matches pattern`, the pattern compiled at load.
         case matches(CheckedExpr, CompiledRegex)
+        /// `any(list, name, body)` / `all(...)`: `variable` numbers the bound name by nesting depth within the
+        /// rule (0 for the outermost quantifier), `name` is as written.
+        case quantifier(Quantifier, list: CheckedExpr, variable: Int, name: String, body: CheckedExpr)
+        /// The element bound by an enclosing quantifier (`variable` as there), and the path below it
+        /// (`m.name` is `local(0, [.key("name")])`; `m` alone has an empty path).
+        case local(Int, name: String, [PathSegment])
+        /// A `let` name used in a rule: the binding's checked expression, expanded where it is used (so lints and
+        /// coverage see through it), and the binding's file, since its spans are in that file.
+        case named(String, CheckedExpr, file: SourceFile)
     }
 
     /// What the node computes.
