@@ -84,6 +84,10 @@ extension Evaluator {
             if roleState[Int(role)] == 1 { assign.append(name) } else { revoke.append(name) }
             decidedBy[name] = program.rules[Int(decidingRule[Int(role)])].name
         }
+        for other in revokedOthers {
+            revoke.append(other.role)
+            decidedBy[other.role] = program.rules[other.rule].name
+        }
         var roles: [String] = []
         var seen = Set<String>()
         let revoked = Set(revoke)
@@ -126,7 +130,7 @@ extension Evaluator {
         case .list(let items): hasCurrentRoles = !items.isEmpty
         default: hasCurrentRoles = false
         }
-        if hasCurrentRoles || !failures.isEmpty {
+        if hasCurrentRoles || !failures.isEmpty || !revokedOthers.isEmpty {
             output.append(contentsOf: makeDecision().json.utf8)
             output.append(UInt8(ascii: "\n"))
             return

@@ -2,6 +2,14 @@ import RolecallJSON
 import RolecallLanguage
 import RolecallRegex
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Whether the interpreter reports to the trace's observer (see ``Evaluator/truth(_:_:)``).
 protocol ObservationMode {
     static var observes: Bool { get }
@@ -119,7 +127,43 @@ extension Evaluator {
             result = try compare(BinaryOperator.allCases[Int(instruction.z)], left, right, at: index)
             if Mode.observes { observe(index, left, right, result) }
             return result
-        case .constant, .slot, .list, .call, .negate:
+        case .any, .all:
+            let list = try value(instruction.x, mode)
+            let isAny = instruction.opcode == .any
+            var decidingElement: Value?
+            switch list {
+            case .null:
+                result = false
+            case .rawArray, .list:
+                // The first element that decides: one that holds for `any`, one that does not for `all`.
+                // A `let` that quantifies may run inside another quantifier at the same depth: the outer
+                // element is put back afterwards.
+                let local = Int(instruction.z)
+                let outer = locals[local]
+                defer { locals[local] = outer }
+                for item in elements(list) ?? [] {
+                    locals[local] = item
+                    if try truth(instruction.y, mode) == isAny {
+                        decidingElement = item
+                        break
+                    }
+                }
+                result = isAny == (decidingElement != nil)
+            default:
+                throw failure(
+                    .typeMismatch, "`\(isAny ? "any" : "all")` takes a list, not \(list.typeName)", [list], at: index)
+            }
+            if Mode.observes { observe(index, list, decidingElement, result) }
+            return result
+        case .named:
+            do throws(EvaluationError) {
+                result = try truth(instruction.x, mode)
+            } catch {
+                throw inBinding(error, at: index)
+            }
+            if Mode.observes { observe(index, .bool(result), nil, result) }
+            return result
+        case .constant, .slot, .list, .call, .negate, .local:
             // A field tested for truth (`user.email_verified`) is common: read its slot without a call.
             let computed = instruction.opcode == .slot ? slots[x] : try value(index, mode)
             switch computed {
@@ -147,6 +191,14 @@ extension Evaluator {
             return .list(values)
         case .call:
             return try call(Function.allCases[Int(instruction.y)], try value(instruction.x, mode), at: index)
+        case .local:
+            return member(of: locals[x], segments: Int(instruction.y), count: Int(instruction.z))
+        case .named:
+            do throws(EvaluationError) {
+                return try value(instruction.x, mode)
+            } catch {
+                throw inBinding(error, at: index)
+            }
         case .negate:
             switch try value(instruction.x, mode) {
             case .number(let number): return .number(-number)
@@ -196,6 +248,60 @@ extension Evaluator {
                     at: index)
             }
         }
+    }
+
+    /// The value at `count` path segments (from ``Program/localSegments`` index `first`) below `value`: `null`
+    /// where a step is missing or `value` has no fields, as for event paths. The reader has checked every list it
+    /// read as a whole for repeated keys, so the first match is the only one.
+    func member(of value: Value, segments first: Int, count: Int) -> Value {
+        var current = value
+        for position in first..<(first + count) {
+            let segment = program.localSegments[position]
+            if segment.length < 0 {
+                guard let items = elements(current), Int(segment.offset) < items.count else { return .null }
+                current = items[Int(segment.offset)]
+                continue
+            }
+            guard case .rawObject(let start, let end) = current else { return .null }
+            current = field(poolBytes(segment.offset, segment.length), inObjectAt: start, end: end) ?? .null
+        }
+        return current
+    }
+
+    /// The value of the member named `key` of the event object at bytes `start..<end`, or nil.
+    func field(_ key: UnsafeRawBufferPointer, inObjectAt start: Int, end: Int) -> Value? {
+        var scanner = JSONScanner(base: base, count: end, position: start + 1, maxDepth: program.maxDepth)
+        do throws(JSONError) {
+            if try scanner.peekToken("}") == UInt8(ascii: "}") { return nil }
+            while true {
+                let name = try scanner.skipKeyAndColon()
+                let matches: Bool
+                if name.escaped {
+                    matches = Array(scanner.decodeString(start: name.start, end: name.end).utf8).elementsEqual(key)
+                } else {
+                    matches =
+                        name.end - name.start == key.count
+                        && (key.count == 0 || memcmp(base + name.start, key.baseAddress!, key.count) == 0)
+                }
+                _ = try scanner.peekToken("a value")
+                if matches { return try scalarOrRaw(&scanner, depth: 1) }
+                try scanner.skipValue(depth: 1)
+                if try scanner.endOfMember(close: UInt8(ascii: "}")) { return nil }
+            }
+        } catch {
+            return nil  // unreachable: the reader validated these bytes
+        }
+    }
+
+    /// An error inside the expansion of a `let`, reported at its use: the expansion's spans are in the file
+    /// that defines it.
+    func inBinding(_ error: EvaluationError, at index: Int32) -> EvaluationError {
+        var error = error
+        let instruction = program.instructions[Int(index)]
+        let name = program.bindingNames[Int(instruction.y)]
+        if !error.message.hasPrefix("in `") { error.message = "in `\(name)`: " + error.message }
+        error.span = program.instructionSpans[Int(index)]
+        return error
     }
 
     /// An evaluation error of instruction `index`.

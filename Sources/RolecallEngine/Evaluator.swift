@@ -48,6 +48,8 @@ public final class Evaluator {
     public let program: Program
     /// The values of the fields the rules read, one per slot; owned by this evaluator.
     let slots: UnsafeMutableBufferPointer<Value>
+    /// The elements bound by the quantifiers being evaluated, by nesting depth.
+    let locals: UnsafeMutableBufferPointer<Value>
     let scratch: RegexScratch
     /// Per-evaluation scalars. They live behind a pointer the evaluator owns, like the buffers below, because
     /// Swift checks exclusive access to a class's stored `var`s at run time, and the hot path reads them often.
@@ -83,6 +85,8 @@ public final class Evaluator {
     let line: UnsafeMutableRawBufferPointer
     /// Rules whose condition failed to evaluate.
     var failures: [(rule: Int, failure: EvaluationError)] = []
+    /// Current roles the rules never name, revoked by a `revoke all`, with the rule that revoked each.
+    var revokedOthers: [(role: String, rule: Int)] = []
     /// When set, every comparison is recorded here (see ``explain(_:)``).
     var trace: [TraceStep]?
     /// The evaluation clock for `days_since`, in seconds since the Unix epoch; nil (the default) reads the wall
@@ -122,6 +126,8 @@ public final class Evaluator {
         self.program = program
         self.slots = .allocate(capacity: max(1, program.slotCount))
         self.slots.initialize(repeating: .null)
+        self.locals = .allocate(capacity: max(1, program.localCount))
+        self.locals.initialize(repeating: .null)
         self.scratch = RegexScratch(limits: limits)
         self.state = .allocate(capacity: 1)
         self.state.initialize(to: State())
@@ -141,6 +147,8 @@ public final class Evaluator {
     deinit {
         _ = slots.deinitialize()
         slots.deallocate()
+        _ = locals.deinitialize()
+        locals.deallocate()
         state.deinitialize(count: 1)
         state.deallocate()
         roleState.deallocate()
@@ -209,6 +217,7 @@ public final class Evaluator {
         state.pointee.touchedCount = 0
         state.pointee.matchedCount = 0
         if !failures.isEmpty { failures.removeAll(keepingCapacity: true) }
+        if !revokedOthers.isEmpty { revokedOthers.removeAll(keepingCapacity: true) }
         stoppedAt = nil
         state.pointee.clock = nil
         for index in 0..<program.ruleRoots.count {
@@ -225,6 +234,7 @@ public final class Evaluator {
             }
             matched[state.pointee.matchedCount] = Int32(index)
             state.pointee.matchedCount += 1
+            if program.ruleRevokeAll[index].start >= 0 { revokeAll(byRule: index) }
             let range = program.ruleEffects[index]
             for position in range.start..<(range.start + range.count) {
                 let effect = program.effects[Int(position)]
@@ -239,6 +249,33 @@ public final class Evaluator {
             if program.ruleStops[index] {
                 stoppedAt = index
                 break
+            }
+        }
+    }
+
+    /// `revoke all [except ...]` of rule `rule`: every role assigned so far and every current role
+    /// (`authorization.roles`) becomes revoked, except the listed ones; the rule's own effects and later rules
+    /// may assign again.
+    func revokeAll(byRule rule: Int) {
+        let range = program.ruleRevokeAll[rule]
+        let excepted = UnsafeMutableBufferPointer(
+            rebasing: program.revokeExcept[Int(range.start)..<Int(range.start + range.count)])
+        func revoke(_ role: Int32) {
+            guard !excepted.contains(role) else { return }
+            if roleState[Int(role)] == 0 {
+                touched[state.pointee.touchedCount] = role
+                state.pointee.touchedCount += 1
+            }
+            roleState[Int(role)] = 2
+            decidingRule[Int(role)] = Int32(rule)
+        }
+        for role in touchedRoles where roleState[Int(role)] == 1 { revoke(role) }
+        for item in elements(slots[program.currentRolesSlot]) ?? [] {
+            guard let name = string(item) else { continue }
+            if let role = program.roleIndex[name] {
+                if roleState[Int(role)] == 0 { revoke(role) }
+            } else if !revokedOthers.contains(where: { $0.role == name }) {
+                revokedOthers.append((name, rule))
             }
         }
     }

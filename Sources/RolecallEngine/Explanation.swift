@@ -13,8 +13,12 @@ public struct TraceStep: Sendable, Equatable {
     public var result: Bool
     /// Where the comparison is, in its rule's file.
     public var span: Span
-    /// For a false comparison that was nearly true: how (letter case, whitespace, type, a regex flag).
+    /// For a false comparison that was nearly true: how (letter case, whitespace, type, a regex flag); for `any`
+    /// and `all`, that no element decided.
     public var hint: String?
+    /// The compiled instruction (see ``Program/ConditionAtom/instruction``): what coverage matches on, since the
+    /// steps inside a `let` have spans in another file.
+    public var instruction: Int
 
     /// An operand's source text and value.
     public struct Operand: Sendable, Equatable {
@@ -113,18 +117,32 @@ extension Evaluator {
     /// The trace's observer: called by the interpreter as each comparison, tested value and `not` of a
     /// condition completes, with the operand values it used and its result.
     func observe(_ index: Int32, _ left: Value, _ right: Value?, _ result: Bool) {
-        let file = program.rules[currentRule].file
+        let file = program.instructionFiles[Int(index)] ?? program.rules[currentRule].file
         let shown = program.shownOperands[Int(index)]
         var operands: [TraceStep.Operand] = []
         if let span = shown.left { operands.append(.init(source: file.text(span), value: render(left))) }
         if let span = shown.right, let right {
             operands.append(.init(source: file.text(span), value: render(right)))
         }
+        var hint: String?
+        if let name = program.quantifierNames[index] {
+            // Which element decided: the one that made `any` true or `all` false; otherwise, none did.
+            if let right {
+                operands.append(.init(source: name, value: render(right)))
+            } else {
+                let count = elements(left)?.count ?? 0
+                let opcode = program.instructions[Int(index)].opcode
+                hint =
+                    opcode == .any
+                    ? "no element of \(count) made it true"
+                    : "all \(count) element\(count == 1 ? "" : "s") made it true"
+            }
+        }
         let span = program.instructionSpans[Int(index)]
         trace?.append(
             TraceStep(
                 rule: currentRule, source: file.text(span), operands: operands, result: result, span: span,
-                hint: result ? nil : nearMiss(index, left, right)))
+                hint: hint ?? (result ? nil : nearMiss(index, left, right)), instruction: Int(index)))
     }
 
     /// A value as JSON text, long containers shortened.

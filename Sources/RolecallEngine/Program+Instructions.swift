@@ -50,6 +50,17 @@ struct Instruction {
         case call
         /// `-x`.
         case negate
+        /// `any(list, name, body)`: value instruction `x` is the list, `y` the body, the element is bound to
+        /// local `z`.
+        case any
+        /// `all(list, name, body)`, as `any`.
+        case all
+        /// Local `x` (an element bound by a quantifier), then the path of `z` segments starting at
+        /// ``Program/localSegments`` index `y`.
+        case local
+        /// A `let` name: instruction `x` is its expansion (shared by every use), `y` the name in
+        /// ``Program/bindingNames``.
+        case named
     }
 
     var opcode: Opcode
@@ -67,6 +78,19 @@ extension Program {
     struct Lowered {
         var instructions: [Instruction] = []
         var spans: [Span] = []
+        /// Per instruction: the file its span is in, when it is not its rule's (the expansion of a `let`).
+        var files: [SourceFile?] = []
+        /// The file of the `let` being lowered, if any.
+        var bindingFile: SourceFile?
+        /// The instruction of each `let` already lowered: every use of a name shares one expansion.
+        var bindings: [String: Int32] = [:]
+        var bindingNames: [String] = []
+        /// Path segments below locals: a key is a pool range; an index is `(index, -1)`.
+        var localSegments: [(offset: Int32, length: Int32)] = []
+        /// How many locals the deepest nesting of quantifiers needs.
+        var localCount = 0
+        /// The name each quantifier binds, by instruction, for traces.
+        var quantifierNames: [Int32: String] = [:]
         var shown: [(left: Span?, right: Span?)] = []
         var operands: [Int32] = []
         var pool: [UInt8] = []
@@ -83,6 +107,7 @@ extension Program {
         mutating func emit(_ instruction: Instruction, _ span: Span, shown: (Span?, Span?) = (nil, nil)) -> Int32 {
             instructions.append(instruction)
             spans.append(span)
+            files.append(bindingFile)
             self.shown.append(shown)
             return Int32(instructions.count - 1)
         }
@@ -136,8 +161,41 @@ extension Program {
                 return emit(
                     Instruction(opcode: .matches, x: lower(subject, &builder), y: regexIndex), expr.span,
                     shown: (shown(subject), nil))
-            case .quantifier, .local, .named:
-                fatalError("not compiled yet: the checker refuses quantifiers and let")
+            case .quantifier(let quantifier, let list, let variable, let name, let body):
+                localCount = max(localCount, variable + 1)
+                let (listIndex, bodyIndex) = (lower(list, &builder), lower(body, &builder))
+                let index = emit(
+                    Instruction(
+                        opcode: quantifier == .any ? .any : .all, x: listIndex, y: bodyIndex, z: Int32(variable)),
+                    expr.span, shown: (shown(list), nil))
+                quantifierNames[index] = name
+                return index
+            case .local(let variable, _, let segments):
+                let first = Int32(localSegments.count)
+                for segment in segments {
+                    switch segment {
+                    case .key(let name, _): localSegments.append(pooled(name))
+                    case .index(let index, _): localSegments.append((Int32(clamping: index), -1))
+                    }
+                }
+                return emit(
+                    Instruction(opcode: .local, x: Int32(variable), y: first, z: Int32(segments.count)), expr.span,
+                    shown: (expr.span, nil))
+            case .named(let name, let inner, let file):
+                let expansion: Int32
+                if let lowered = bindings[name] {
+                    expansion = lowered
+                } else {
+                    let outer = bindingFile
+                    bindingFile = file
+                    expansion = lower(inner, &builder)
+                    bindingFile = outer
+                    bindings[name] = expansion
+                }
+                bindingNames.append(name)
+                return emit(
+                    Instruction(opcode: .named, x: expansion, y: Int32(bindingNames.count - 1)), expr.span,
+                    shown: (expr.span, nil))
             case .compare(let op, let left, let right):
                 if let special = specialised(op, left, right, &builder) {
                     return emit(special, expr.span, shown: (shown(left), shown(right)))

@@ -11,6 +11,8 @@ extension Program {
         public var source: String
         /// `file:line:column`.
         public var location: String
+        /// Its instruction (matches ``TraceStep/instruction``).
+        public var instruction: Int
     }
 
     /// The rules' names, in order.
@@ -27,7 +29,10 @@ extension Program {
     public func conditionAtoms(ofRule index: Int) -> [ConditionAtom] {
         let rule = rules[index]
         var atoms: [ConditionAtom] = []
+        var seen = Set<Int32>()
         func walk(_ at: Int32) {
+            // A `let` used twice in one rule is one set of conditions.
+            guard seen.insert(at).inserted else { return }
             let instruction = instructions[Int(at)]
             switch instruction.opcode {
             case .and, .or:
@@ -35,13 +40,19 @@ extension Program {
                 for position in first..<(first + Int(instruction.y)) { walk(operands[position]) }
             case .not:
                 walk(instruction.x)
+            case .named:
+                // A `let` counts as the conditions it stands for, where it is defined.
+                walk(instruction.x)
             default:
                 let span = instructionSpans[Int(at)]
-                let location = rule.file.location(of: span.start)
+                let file = instructionFiles[Int(at)] ?? rule.file
+                let location = file.location(of: span.start)
                 atoms.append(
                     ConditionAtom(
-                        rule: index, span: span, source: rule.file.text(span),
-                        location: "\(rule.file.path):\(location.line):\(location.column)"))
+                        rule: index, span: span, source: file.text(span),
+                        location: "\(file.path):\(location.line):\(location.column)", instruction: Int(at)))
+                // A quantifier counts, and so does each condition inside it.
+                if instruction.opcode == .any || instruction.opcode == .all { walk(instruction.y) }
             }
         }
         if ruleRoots[index] >= 0 { walk(ruleRoots[index]) }

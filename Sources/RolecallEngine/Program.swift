@@ -83,6 +83,21 @@ public final class Program: @unchecked Sendable {
     /// regexes, and (for traces only) the spans of the operands a trace shows.
     let instructions: UnsafeMutableBufferPointer<Instruction>
     let instructionSpans: [Span]
+    /// Per instruction: the file of its span when that is not its rule's file (inside a `let` expansion).
+    let instructionFiles: [SourceFile?]
+    /// The names of `let` uses, for traces and errors.
+    let bindingNames: [String]
+    /// Path segments below locals (see ``Instruction/Opcode/local``).
+    let localSegments: UnsafeMutableBufferPointer<(offset: Int32, length: Int32)>
+    /// How many locals an evaluator needs (the deepest nesting of `any`/`all`).
+    let localCount: Int
+    /// The name each quantifier instruction binds (for traces).
+    let quantifierNames: [Int32: String]
+    /// Per rule: its `revoke all` exceptions in ``revokeExcept`` (`start` -1: the rule has no `revoke all`).
+    let ruleRevokeAll: UnsafeMutableBufferPointer<(start: Int32, count: Int32)>
+    let revokeExcept: UnsafeMutableBufferPointer<Int32>
+    /// Role indices by name, for the user's current roles that `revoke all` removes.
+    let roleIndex: [String: Int32]
     let shownOperands: [(left: Span?, right: Span?)]
     let operands: UnsafeMutableBufferPointer<Int32>
     let pool: UnsafeMutableBufferPointer<UInt8>
@@ -110,17 +125,32 @@ public final class Program: @unchecked Sendable {
         var roots: [Int32] = []
         var effectRanges: [(start: Int32, count: Int32)] = []
         var flatEffects: [(role: Int32, assign: Bool)] = []
+        var revokeAll: [(start: Int32, count: Int32)] = []
+        var except: [Int32] = []
         compiled.reserveCapacity(checked.rules.count)
         for rule in checked.rules {
             roots.append(rule.condition.map { lowered.lower($0, &builder) } ?? -1)
             effectRanges.append((Int32(flatEffects.count), Int32(rule.effects.count)))
             flatEffects += rule.effects.map { (Int32(builder.role($0.role)), $0.assign) }
+            if let excepted = rule.revokeAll {
+                revokeAll.append((Int32(except.count), Int32(excepted.count)))
+                except += excepted.map { Int32(builder.role($0)) }
+            } else {
+                revokeAll.append((-1, 0))
+            }
             compiled.append(
                 CompiledRule(name: rule.name, stops: rule.stops, file: rule.rule.file, span: rule.rule.span))
         }
         self.rules = compiled
         self.instructions = ownedCopy(lowered.instructions)
         self.instructionSpans = lowered.spans
+        self.instructionFiles = lowered.files
+        self.bindingNames = lowered.bindingNames
+        self.localSegments = ownedCopy(lowered.localSegments)
+        self.localCount = lowered.localCount
+        self.quantifierNames = lowered.quantifierNames
+        self.ruleRevokeAll = ownedCopy(revokeAll)
+        self.revokeExcept = ownedCopy(except)
         self.shownOperands = lowered.shown
         self.operands = ownedCopy(lowered.operands)
         self.pool = ownedCopy(lowered.pool)
@@ -133,6 +163,7 @@ public final class Program: @unchecked Sendable {
         self.effects = ownedCopy(flatEffects)
         self.ruleStops = ownedCopy(compiled.map(\.stops))
         self.roleNames = builder.roles
+        self.roleIndex = builder.roleIndex.mapValues { Int32($0) }
         (self.fields, self.keys, self.indices) = Program.flatten(builder.fields)
         self.keyPool = .allocate(capacity: max(1, builder.keyPool.count))
         _ = self.keyPool.initialize(from: builder.keyPool)
@@ -158,6 +189,9 @@ public final class Program: @unchecked Sendable {
     deinit {
         // Every buffer holds plain data (`regexCodes` holds unretained references; `regexes` owns them).
         instructions.deallocate()
+        localSegments.deallocate()
+        ruleRevokeAll.deallocate()
+        revokeExcept.deallocate()
         operands.deallocate()
         pool.deallocate()
         poolRanges.deallocate()

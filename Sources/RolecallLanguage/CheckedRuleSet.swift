@@ -82,6 +82,9 @@ public struct CheckedRule: Sendable {
     public var condition: CheckedExpr?
     /// Each role this rule assigns or revokes, in the order written.
     public var effects: [(role: String, assign: Bool)]
+    /// For `revoke all [except R, ...]`: the roles excepted (empty for a plain `revoke all`); nil without one.
+    /// It applies before the rule's own ``effects``, so `revoke all` and `assign "x"` in one rule leave `x`.
+    public var revokeAll: [String]?
     /// Whether the rule ends evaluation when it fires.
     public var stops: Bool
 }

@@ -1,3 +1,4 @@
+import RolecallJSON
 import RolecallRegex
 
 /// Checks parsed rules like a compiler: resolves every path against the post-login schema, infers types,
@@ -57,8 +58,15 @@ public struct Checker {
     /// How many of ``diagnostics`` are errors, kept so that checking a rule does not count them all again.
     var errorCount = 0
     var file: SourceFile
+    /// The rule set's `let` names, shared by the checkers of all its files.
+    let bindings: Bindings
+    /// The names bound by the quantifiers around the expression being checked, innermost last.
+    var locals: [Local] = []
 
-    init(file: SourceFile) { self.file = file }
+    init(file: SourceFile, bindings: Bindings = Bindings()) {
+        self.file = file
+        self.bindings = bindings
+    }
 
     /// Parses and checks `files` as one rule set, in order.
     public static func check(_ files: [SourceFile]) -> CheckedRuleSet {
@@ -67,10 +75,24 @@ public struct Checker {
         var named: [String: Rule] = [:]
         var alwaysStops: Rule?
         let labels = RuleFileLabels.labels(for: files.map(\.path))
-        for (file, label) in zip(files, labels) {
-            let (parsed, syntax) = Parser.parse(file)
+        var parsedFiles: [(file: SourceFile, rules: [Rule])] = []
+        let bindings = Bindings()
+        for file in files {
+            let (declarations, syntax) = Parser.parseDeclarations(file)
             diagnostics += syntax
-            var checker = Checker(file: file)
+            var parsed: [Rule] = []
+            for declaration in declarations {
+                switch declaration {
+                case .rule(let rule): parsed.append(rule)
+                case .binding(let binding): diagnostics += bindings.declare(binding)
+                }
+            }
+            parsedFiles.append((file, parsed))
+        }
+        // Every `let` is checked once, where it is defined, whether or not a rule uses it.
+        for name in bindings.order { _ = bindings.resolve(name) }
+        for ((file, parsed), label) in zip(parsedFiles, labels) {
+            var checker = Checker(file: file, bindings: bindings)
             for (position, parsedRule) in parsed.enumerated() {
                 var rule = parsedRule
                 rule.ordinal = position + 1
@@ -95,6 +117,7 @@ public struct Checker {
             }
             diagnostics += checker.diagnostics
         }
+        diagnostics += bindings.diagnostics + bindings.unused()
         diagnostics += lint(rules)
         return CheckedRuleSet(
             rules: rules, diagnostics: sortDiagnostics(diagnostics, fileOrder: files.map(\.path)), files: files)
@@ -123,11 +146,16 @@ public struct Checker {
         var effects: [(role: String, assign: Bool)] = []
         var seen: [String: (assign: Bool, span: Span)] = [:]
         var stops = false
+        var revokeAll: [String]?
         for action in rule.actions {
             switch action.kind {
             case .stop: stops = true
-            case .revokeAll:
-                report(Diagnostic(.error, .syntax, "`revoke all` is not supported yet", file: file, span: action.span))
+            case .revokeAll(let except):
+                if revokeAll != nil {
+                    report(.duplicateRevokeAll(file, action.span))
+                } else {
+                    revokeAll = except.map(\.name)
+                }
             case .assign(let roles), .revoke(let roles):
                 let assign = if case .assign = action.kind { true } else { false }
                 for role in roles {
@@ -142,7 +170,9 @@ public struct Checker {
                 }
             }
         }
-        return CheckedRule(rule: rule, name: rule.displayName, condition: condition, effects: effects, stops: stops)
+        return CheckedRule(
+            rule: rule, name: rule.displayName, condition: condition, effects: effects, revokeAll: revokeAll,
+            stops: stops)
     }
 
     /// Reports a type that can never be a boolean where one is needed.
@@ -200,9 +230,8 @@ public struct Checker {
             return checkLogical(isAnd: false, operands, expr)
         case .binary(let op, let left, let right):
             return checkBinary(op, left, right, expr)
-        case .quantifier(let quantifier, _, _, _, _):
-            report(Diagnostic(.error, .syntax, "`\(quantifier)` is not supported yet", file: file, span: expr.span))
-            return (node(.constant(.null)), .bool)
+        case .quantifier(let quantifier, let list, let name, let nameSpan, let body):
+            return checkQuantifier(quantifier, list, name, nameSpan, body, expr)
         }
     }
 
@@ -217,6 +246,12 @@ public struct Checker {
 
     mutating func checkPath(_ written: [PathSegment], _ expr: Expr) -> (CheckedExpr, StaticType) {
         guard case .key(let rootName, let rootSpan) = written[0] else { fatalError("paths start with a name") }
+        if let variable = locals.lastIndex(where: { $0.name == rootName }) {
+            let node = CheckedExpr(kind: .local(variable, name: rootName, Array(written.dropFirst())), span: expr.span)
+            let type = walk(written, from: locals[variable].type, expr)
+            return (node, type.map(StaticType.init) ?? .any)
+        }
+        if bindings.declared[rootName] != nil { return reference(rootName, written, expr) }
         var segments = written
         if let alias = EventSchema.aliases[rootName] {
             segments = alias.map { PathSegment.key($0, span: rootSpan) } + written.dropFirst()
@@ -227,14 +262,20 @@ public struct Checker {
             report(.unknownRoot(rootName, file, rootSpan, roots: EventSchema.rootNames))
             return (node, .any)
         }
-        var type = rootType
-        for position in 1..<segments.count {
+        return (node, walk(segments, from: rootType, expr).map(StaticType.init) ?? .any)
+    }
+
+    /// The type of the field `segments` names, given the type of its first segment, reporting unknown fields and
+    /// steps into a value that has none; nil when the type is unknown.
+    mutating func walk(_ segments: [PathSegment], from start: FieldType, _ expr: Expr) -> FieldType? {
+        var type = start
+        for position in 1..<max(1, segments.count) {
             let segment = segments[position]
             let parent = Array(segments[0..<position])
             let here = parent.dotted
             switch (type, segment) {
             case (.any, _):
-                return (node, .any)
+                return nil
             case (.object(let fields), .key(let name, let span)):
                 if let next = fields[name] {
                     type = next
@@ -245,7 +286,7 @@ public struct Checker {
                             (parent + [segment]).dotted,
                             suggestion: guess.map { (parent + [.key($0, span: span)]).dotted },
                             file, Span(expr.span.start, span.end)))
-                    return (node, .any)
+                    return nil
                 }
             case (.map(let valueType), .key):
                 type = valueType
@@ -253,16 +294,16 @@ public struct Checker {
                 type = element
             case (.list, .key(let name, let span)):
                 report(.listHasNoField(here, field: name, file, span))
-                return (node, .any)
+                return nil
             case (_, .index(let index, let span)):
                 report(.notIndexable(here, type: type.phrase, index: index, file, span))
-                return (node, .any)
+                return nil
             case (_, .key(let name, let span)):
                 report(.notAnObject(here, type: type.phrase, field: name, file, span))
-                return (node, .any)
+                return nil
             }
         }
-        return (node, StaticType(type))
+        return type
     }
 
     func segmentName(_ segment: PathSegment) -> String {
@@ -299,8 +340,12 @@ public struct Checker {
             }
             return (CheckedExpr(kind: .call(function, argument), span: expr.span), .number)
         case .daysSince:
-            report(Diagnostic(.error, .syntax, "`days_since` is not supported yet", file: file, span: expr.span))
-            return (CheckedExpr(kind: .constant(.null), span: expr.span), .number)
+            if type.isConcrete, type != .string {
+                report(.functionTakesString(name, found: type.phrase, file, arguments[0].span))
+            } else if case .constant(.string(let text)) = argument.kind, Timestamp.seconds(text) == nil {
+                report(.notTimestamp(text, file, arguments[0].span))
+            }
+            return (CheckedExpr(kind: .call(function, argument), span: expr.span), .number)
         }
     }
 

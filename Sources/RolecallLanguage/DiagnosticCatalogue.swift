@@ -29,6 +29,12 @@ public enum DiagnosticCode: String, Sendable, Hashable, CaseIterable {
     case duplicateRule = "duplicate-rule"
     case assignAndRevoke = "assign-and-revoke"
     case unreachableRule = "unreachable-rule"
+    case duplicateBinding = "duplicate-binding"
+    case invalidName = "invalid-name"
+    case recursiveBinding = "recursive-binding"
+    case unusedBinding = "unused-binding"
+    case duplicateRevokeAll = "duplicate-revoke-all"
+    case invalidTimestamp = "invalid-timestamp"
     case constantCondition = "constant-condition"
     // lints
     case firstLoginCount = "first-login-count"
@@ -365,6 +371,60 @@ extension Diagnostic {
             .error, .patternNotLiteral, "the pattern of `matches` must be a regex or string literal",
             file: file, span: span,
             help: "patterns are compiled when the rules load, so they cannot come from the event")
+    }
+
+    static func duplicateBinding(_ name: String, _ file: SourceFile, _ span: Span, first: Binding) -> Diagnostic {
+        Diagnostic(
+            .error, .duplicateBinding, "`\(name)` is defined twice", file: file, span: span,
+            help: "a `let` name is shared by every file of the rule set; give each definition its own name",
+            notes: [Note(message: "first defined here", file: first.file, span: first.nameSpan)])
+    }
+
+    /// A `let` or quantifier name that would hide something else: an event field, a function, another name.
+    static func nameTaken(_ name: String, by what: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
+        Diagnostic(
+            .error, .invalidName, "`\(name)` is \(what) and cannot be used as a name", file: file, span: span,
+            help: "choose another name, such as `\(name)_`")
+    }
+
+    static func recursiveBinding(_ name: String, through chain: [String], _ file: SourceFile, _ span: Span)
+        -> Diagnostic
+    {
+        let path = chain.map { "`\($0)`" }.joined(separator: " -> ")
+        return Diagnostic(
+            .error, .recursiveBinding, "`\(name)` refers to itself (\(path))", file: file, span: span,
+            help: "a `let` may use other names but not, directly or through them, itself")
+    }
+
+    static func unusedBinding(_ name: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
+        Diagnostic(
+            .warning, .unusedBinding, "`\(name)` is never used", file: file, span: span,
+            help: "remove the `let`, or use it in a rule")
+    }
+
+    static func bindingHasNoFields(_ name: String, field: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
+        Diagnostic(
+            .error, .typeMismatch, "`\(name)` is not a field of the event, it has no field `\(field)`", file: file,
+            span: span, help: "only a `let` that names an event path (`let meta = user.app_metadata`) has fields")
+    }
+
+    static func quantifierNeedsList(
+        _ quantifier: String, _ text: String, found: String, _ file: SourceFile, _ span: Span
+    ) -> Diagnostic {
+        Diagnostic(
+            .error, .typeMismatch, "`\(quantifier)` takes a list, but `\(text)` is \(found)", file: file, span: span)
+    }
+
+    static func notTimestamp(_ text: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
+        Diagnostic(
+            .error, .invalidTimestamp, "`\(text)` is not an RFC 3339 timestamp", file: file, span: span,
+            help: "write a date and time with its offset, such as `2026-01-31T09:00:00Z`")
+    }
+
+    static func duplicateRevokeAll(_ file: SourceFile, _ span: Span) -> Diagnostic {
+        Diagnostic(
+            .error, .duplicateRevokeAll, "`revoke all` appears twice in one rule", file: file, span: span,
+            help: "list every exception after one `revoke all except`")
     }
 
     static func duplicateRule(_ name: String, _ file: SourceFile, _ span: Span, first: Rule) -> Diagnostic {

@@ -27,7 +27,7 @@ public struct Coverage: Sendable {
         public var trueCount = 0
         /// How many cases evaluated it to false.
         public var falseCount = 0
-        let span: Span
+        let instruction: Int
 
         /// Seen both true and false.
         public var flipped: Bool { trueCount > 0 && falseCount > 0 }
@@ -44,7 +44,7 @@ public struct Coverage: Sendable {
             RuleCoverage(
                 name: program.ruleNames[index], location: program.location(ofRule: index),
                 conditions: program.conditionAtoms(ofRule: index).map {
-                    ConditionCoverage(source: $0.source, location: $0.location, span: $0.span)
+                    ConditionCoverage(source: $0.source, location: $0.location, instruction: $0.instruction)
                 })
         }
     }
@@ -55,7 +55,10 @@ public struct Coverage: Sendable {
         for (index, trace) in explanation.rules.enumerated() where index < rules.count {
             if trace.fired { rules[index].fired += 1 }
             for step in trace.steps {
-                guard let atom = rules[index].conditions.firstIndex(where: { $0.span == step.span }) else { continue }
+                guard let atom = rules[index].conditions.firstIndex(where: { $0.instruction == step.instruction })
+                else {
+                    continue
+                }
                 if step.result {
                     rules[index].conditions[atom].trueCount += 1
                 } else {
