@@ -52,10 +52,25 @@ public enum FixedRules {
         rule "always"
         assign "rol_0123456789abcdef"
 
+        let mfa_today = any(authentication.methods, m, m.name == "mfa" and days_since(m.timestamp) < 1)
+        let socials = all(user.identities, i, i.isSocial == false or i.profileData.email ends_with "@x.com")
+
+        rule "quantifiers"
+        when mfa_today and socials and any(user.app_metadata.nested, l, any(l, x, x == 1 or x.k[0] == "v"))
+        assign "quantified"
+
+        rule "reset"
+        when user.app_metadata.reset == true or days_since(user.app_metadata.since) >= 0
+        revoke all except "member", "rol_0123456789abcdef"
+        assign "reset"
+
         when "member" in authorization.roles and user.app_metadata.in[1].and == false
         revoke "sso"
         stop
         """#
+
+    /// The clock the fuzz targets evaluate with (2026-11-30T00:00:00Z).
+    public static let clock = 1_795_996_800.0
 
     /// The rule files: the examples, then ``extraRules``.
     public static let files: [SourceFile] = {

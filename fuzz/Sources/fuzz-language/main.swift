@@ -17,6 +17,7 @@ runFuzzer { data, size in
     _ = checked.diagnostics.map(\.message)
     guard !checked.hasErrors else { return 0 }
     let evaluator = Evaluator(program: Program(checked))
+    evaluator.now = FixedRules.clock
     let decision = try? evaluator.evaluate(LanguageFixture.event)
     let explanation = try? evaluator.explain(LanguageFixture.event)
     precondition(
