@@ -40,9 +40,35 @@ def check(decisions_path, expected_path):
     return count, mismatches + abs(len(expected) - count)
 
 
-def bench(name, binary, inprocess, rules, data, runs):
+def quantifier_roles(event):
+    """The roles bench/quantifiers.rules gives `event`, computed here independently of the engine."""
+    roles = []
+    user = event.get("user") or {}
+    if any((identity or {}).get("provider") == "google-oauth2" for identity in user.get("identities") or []):
+        roles.append("google")
+    groups = (user.get("app_metadata") or {}).get("groups") or []
+    methods = (event.get("authentication") or {}).get("methods") or []
+    if "admin" in groups and any((method or {}).get("name") == "mfa" for method in methods):
+        roles.append("mfa_admin")
+    return roles
+
+
+def expected_with_quantifiers(data):
+    """expected.txt with the roles of bench/quantifiers.rules added, written once beside it."""
+    path = os.path.join(data, "expected-quantifiers.txt")
+    if not os.path.exists(path):
+        with open(os.path.join(data, "expected.txt"), encoding="utf-8") as f:
+            expected = f.read().split("\n")[:-1]
+        with open(os.path.join(data, "events.jsonl"), encoding="utf-8") as f, open(path, "w", encoding="utf-8") as out:
+            for line, roles in zip(f, expected):
+                merged = sorted(set(filter(None, roles.split(","))) | set(quantifier_roles(json.loads(line))))
+                out.write(",".join(merged) + "\n")
+    return path
+
+
+def bench(name, binary, inprocess, rules, data, runs, expected=None):
     events = os.path.join(data, "events.jsonl")
-    expected = os.path.join(data, "expected.txt")
+    expected = expected or os.path.join(data, "expected.txt")
     size = os.path.getsize(events)
     best = float("inf")
     with tempfile.TemporaryDirectory() as scratch:
@@ -50,10 +76,10 @@ def bench(name, binary, inprocess, rules, data, runs):
         for _ in range(runs):
             with open(out, "wb") as sink:
                 start = time.perf_counter()
-                subprocess.run([binary, "eval", rules, "--events", events], stdout=sink, check=True)
+                subprocess.run([binary, "eval", *rules, "--events", events], stdout=sink, check=True)
                 best = min(best, time.perf_counter() - start)
         count, mismatches = check(out, expected)
-    report = json.loads(subprocess.run([inprocess, rules, events, expected], capture_output=True, text=True).stdout)
+    report = json.loads(subprocess.run([inprocess, *rules, events, expected], capture_output=True, text=True).stdout)
     print("%s: %d events, %.1f MB, %d mismatches" % (name, count, size / 1e6, mismatches + report["mismatches"]))
     print("  rules eval --events (whole process): %9.0f events/s  %6.2f us/event  %6.0f MB/s"
           % (count / best, best / count * 1e6, size / best / 1e6))
@@ -74,13 +100,19 @@ def main():
     failures = 0
     own = os.path.join(HERE, "data", "own-%d" % args.n)
     generate(os.path.join(HERE, "generate.py"), own, args.n, 7)
-    failures += bench("rolecall workload (bench/generate.py)", args.bin, args.inprocess, args.rules, own, args.runs)
+    rules = [args.rules]
+    quantified = [args.rules, os.path.join(HERE, "quantifiers.rules")]
+    failures += bench("rolecall workload (bench/generate.py)", args.bin, args.inprocess, rules, own, args.runs)
+    failures += bench("  + two rules with any (bench/quantifiers.rules)", args.bin, args.inprocess, quantified, own,
+                      args.runs, expected_with_quantifiers(own))
     # The peers' workload, when the shared folder is beside the repository.
     shared = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "bench", "gen_events.py"))
     if os.path.exists(shared):
         data = os.path.join(HERE, "data", "shared-%d" % args.n)
         generate(shared, data, args.n, 20240601)
-        failures += bench("shared workload (../shared/bench/gen_events.py)", args.bin, args.inprocess, args.rules, data, args.runs)
+        failures += bench("shared workload (../shared/bench/gen_events.py)", args.bin, args.inprocess, rules, data, args.runs)
+        failures += bench("  + two rules with any (bench/quantifiers.rules)", args.bin, args.inprocess, quantified, data,
+                          args.runs, expected_with_quantifiers(data))
     if failures:
         print("FAILED: %d decisions did not match expected.txt" % failures)
         sys.exit(1)

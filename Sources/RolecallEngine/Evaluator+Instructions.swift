@@ -141,12 +141,26 @@ extension Evaluator {
                 let local = Int(instruction.z)
                 let outer = locals[local]
                 defer { locals[local] = outer }
-                for item in elements(list) ?? [] {
+                // Whether `item` decides: makes `any` true or `all` false.
+                func decides(_ item: Value) throws(EvaluationError) -> Bool {
                     locals[local] = item
-                    if try truth(instruction.y, mode) == isAny {
-                        decidingElement = item
-                        break
+                    guard try truth(instruction.y, mode) == isAny else { return false }
+                    decidingElement = item
+                    return true
+                }
+                if case .rawArray(let start, let end) = list {
+                    // The event's own list, element by element, without building an array.
+                    var scanner = JSONScanner(base: base, count: end, position: start + 1, maxDepth: program.maxDepth)
+                    var more = (try? scanner.peekToken("]")) != UInt8(ascii: "]")
+                    while more {
+                        guard (try? scanner.peekToken("a value")) != nil,
+                            let item = try? scalarOrRaw(&scanner, depth: 1)
+                        else { break }  // unreachable: the reader validated these bytes
+                        if try decides(item) { break }
+                        more = (try? scanner.endOfMember(close: UInt8(ascii: "]"))) == false
                     }
+                } else {
+                    for item in elements(list) ?? [] where try decides(item) { break }
                 }
                 result = isAny == (decidingElement != nil)
             default:

@@ -32,7 +32,7 @@ extension Evaluator {
         let field = program.fields[node]
         let byte = try scanner.peekToken("a value")
         let start = scanner.position
-        let strict = strict || field.slot >= 0
+        let strict = strict || field.whole
         if byte == UInt8(ascii: "{"), field.keyCount > 0 {
             guard depth < program.maxDepth else {
                 throw JSONError("nesting deeper than \(program.maxDepth) levels", at: start)
@@ -75,7 +75,7 @@ extension Evaluator {
                 }
             }
             if field.slot >= 0 { slots[field.slot] = .rawObject(start: start, end: scanner.position) }
-        } else if byte == UInt8(ascii: "["), field.indexCount > 0 {
+        } else if byte == UInt8(ascii: "["), field.indexCount > 0 || field.every >= 0 {
             guard depth < program.maxDepth else {
                 throw JSONError("nesting deeper than \(program.maxDepth) levels", at: start)
             }
@@ -87,6 +87,16 @@ extension Evaluator {
                 while true {
                     if let child = childNode(field, index: index) {
                         try readValue(&scanner, node: child, depth: depth + 1, strict: strict, seen: seen)
+                    } else if field.every >= 0 {
+                        // Each element is read afresh: a key it repeats is an error, the same key in the next
+                        // element is not.
+                        let every = program.fields[field.every]
+                        for descendant in program.subtrees[
+                            every.firstDescendant..<(every.firstDescendant + every.descendantCount)]
+                        {
+                            seen[descendant] = false
+                        }
+                        try readValue(&scanner, node: field.every, depth: depth + 1, strict: strict, seen: seen)
                     } else if strict {
                         let element = index
                         try scanner.skipValueStrictly(depth: depth + 1) {
@@ -103,6 +113,9 @@ extension Evaluator {
         } else if strict {
             let value = try readWhole(&scanner, node: node, depth: depth)
             if field.slot >= 0 { slots[field.slot] = value }
+        } else if field.slot >= 0 {
+            // A quantified list that is not a list: its value is read, for the evaluator's type error.
+            slots[field.slot] = try scalarOrRaw(&scanner, depth: depth)
         } else {
             try scanner.skipValue(depth: depth)
         }
@@ -142,6 +155,10 @@ extension Evaluator {
             for index in program.indices[field.firstIndex..<(field.firstIndex + field.indexCount)] {
                 parents[index.node] = (current, .index(index.index, span: Span(0, 0)))
                 queue.append(index.node)
+            }
+            if field.every >= 0 {
+                parents[field.every] = (current, .index(-1, span: Span(0, 0)))
+                queue.append(field.every)
             }
         }
         var segments: [PathSegment] = []

@@ -91,6 +91,8 @@ extension Program {
         var localCount = 0
         /// The name each quantifier binds, by instruction, for traces.
         var quantifierNames: [Int32: String] = [:]
+        /// Per local: the field node its elements are read with, when its list is a field of the event.
+        var localNodes: [Int?] = []
         var shown: [(left: Span?, right: Span?)] = []
         var operands: [Int32] = []
         var pool: [UInt8] = []
@@ -163,7 +165,31 @@ extension Program {
                     shown: (shown(subject), nil))
             case .quantifier(let quantifier, let list, let variable, let name, let body):
                 localCount = max(localCount, variable + 1)
-                let (listIndex, bodyIndex) = (lower(list, &builder), lower(body, &builder))
+                // A list in the event is not read whole: the reader checks each element through the node of its
+                // elements, for the fields the condition reads (DESIGN.md: one event has one meaning), so a
+                // quantifier costs what reading those fields costs, not a validation of the whole list.
+                let listIndex: Int32
+                var elementNode: Int?
+                switch list.kind {
+                case .path(let path):
+                    let node = builder.node(for: path)
+                    elementNode = builder.every(of: node)
+                    listIndex = emit(
+                        Instruction(opcode: .slot, x: Int32(builder.slot(at: node, whole: false))), list.span,
+                        shown: (list.span, nil))
+                case .local(let outer, _, let segments) where localNodes.indices.contains(outer):
+                    if let base = localNodes[outer] {
+                        elementNode = builder.every(of: builder.node(for: segments, from: base))
+                    }
+                    listIndex = emitLocal(outer, segments, list.span)
+                default:
+                    listIndex = lower(list, &builder)
+                }
+                while localNodes.count <= variable { localNodes.append(nil) }
+                let outerNode = localNodes[variable]
+                localNodes[variable] = elementNode
+                let bodyIndex = lower(body, &builder)
+                localNodes[variable] = outerNode
                 let index = emit(
                     Instruction(
                         opcode: quantifier == .any ? .any : .all, x: listIndex, y: bodyIndex, z: Int32(variable)),
@@ -171,16 +197,11 @@ extension Program {
                 quantifierNames[index] = name
                 return index
             case .local(let variable, _, let segments):
-                let first = Int32(localSegments.count)
-                for segment in segments {
-                    switch segment {
-                    case .key(let name, _): localSegments.append(pooled(name))
-                    case .index(let index, _): localSegments.append((Int32(clamping: index), -1))
-                    }
+                // A bound element, or a field below it, used as a value is read whole.
+                if localNodes.indices.contains(variable), let base = localNodes[variable] {
+                    builder.markWhole(builder.node(for: segments, from: base))
                 }
-                return emit(
-                    Instruction(opcode: .local, x: Int32(variable), y: first, z: Int32(segments.count)), expr.span,
-                    shown: (expr.span, nil))
+                return emitLocal(variable, segments, expr.span)
             case .named(let name, let inner, let file):
                 let expansion: Int32
                 if let lowered = bindings[name] {
@@ -206,6 +227,20 @@ extension Program {
                     Instruction(opcode: .compare, x: l, y: r, z: opIndex), expr.span, shown: (shown(left), shown(right))
                 )
             }
+        }
+
+        /// Emits a read of local `variable` and the path `segments` below it.
+        mutating func emitLocal(_ variable: Int, _ segments: [PathSegment], _ span: Span) -> Int32 {
+            let first = Int32(localSegments.count)
+            for segment in segments {
+                switch segment {
+                case .key(let name, _): localSegments.append(pooled(name))
+                case .index(let index, _): localSegments.append((Int32(clamping: index), -1))
+                }
+            }
+            return emit(
+                Instruction(opcode: .local, x: Int32(variable), y: first, z: Int32(segments.count)), span,
+                shown: (span, nil))
         }
 
         /// The byte-comparing instruction for the commonest comparisons: a field against a string, a string list

@@ -28,6 +28,16 @@ public final class Program: @unchecked Sendable {
         var keyCount = 0
         var firstIndex = 0
         var indexCount = 0
+        /// The node every element of this list is read with (the list of an `any`/`all`), or -1.
+        var every = -1
+        /// Whether the value is read as a whole, so everything inside it is checked as what is read is: a field
+        /// a rule compares or passes on whole. A quantified list is not, unless something also reads it whole:
+        /// its elements are checked through ``every``.
+        var whole = false
+        /// For an ``every`` node: its descendants in ``Program/subtrees``, whose "seen" marks are cleared before
+        /// each element.
+        var firstDescendant = 0
+        var descendantCount = 0
     }
 
     /// A key below an object field: its bytes in ``keyPool`` and the child node.
@@ -48,6 +58,8 @@ public final class Program: @unchecked Sendable {
         var slot = -1
         var keys: [FieldKey] = []
         var indices: [FieldIndex] = []
+        var every = -1
+        var whole = false
     }
 
     let rules: [CompiledRule]
@@ -61,6 +73,8 @@ public final class Program: @unchecked Sendable {
     let indices: UnsafeMutableBufferPointer<FieldIndex>
     /// The UTF-8 bytes of every key in the field tree, back to back.
     let keyPool: UnsafeMutableBufferPointer<UInt8>
+    /// The descendants of every ``FieldNode/every`` node, node by node.
+    let subtrees: UnsafeMutableBufferPointer<Int>
     /// How many slots an evaluator needs.
     let slotCount: Int
     /// The slot of `authorization.roles`, which every decision reads.
@@ -164,7 +178,7 @@ public final class Program: @unchecked Sendable {
         self.ruleStops = ownedCopy(compiled.map(\.stops))
         self.roleNames = builder.roles
         self.roleIndex = builder.roleIndex.mapValues { Int32($0) }
-        (self.fields, self.keys, self.indices) = Program.flatten(builder.fields)
+        (self.fields, self.keys, self.indices, self.subtrees) = Program.flatten(builder.fields)
         self.keyPool = .allocate(capacity: max(1, builder.keyPool.count))
         _ = self.keyPool.initialize(from: builder.keyPool)
         self.slotCount = builder.slotCount
@@ -207,25 +221,42 @@ public final class Program: @unchecked Sendable {
         keys.deallocate()
         indices.deallocate()
         keyPool.deallocate()
+        subtrees.deallocate()
     }
 
-    /// Lays the field tree out in three flat buffers.
+    /// Lays the field tree out in flat buffers.
     static func flatten(_ nodes: [BuildNode]) -> (
         UnsafeMutableBufferPointer<FieldNode>, UnsafeMutableBufferPointer<FieldKey>,
-        UnsafeMutableBufferPointer<FieldIndex>
+        UnsafeMutableBufferPointer<FieldIndex>, UnsafeMutableBufferPointer<Int>
     ) {
         var flat: [FieldNode] = []
         var keys: [FieldKey] = []
         var indices: [FieldIndex] = []
+        var subtrees: [Int] = []
         for node in nodes {
             flat.append(
                 FieldNode(
                     slot: node.slot, firstKey: keys.count, keyCount: node.keys.count, firstIndex: indices.count,
-                    indexCount: node.indices.count))
+                    indexCount: node.indices.count, every: node.every,
+                    // A list read both element by element and at fixed indices is read whole: the element at a
+                    // fixed index is walked with its own node, which does not know the keys the others read.
+                    whole: node.whole || (node.every >= 0 && !node.indices.isEmpty)))
             keys += node.keys
             indices += node.indices
         }
-        return (ownedCopy(flat), ownedCopy(keys), ownedCopy(indices))
+        for index in flat.indices where flat[index].every >= 0 {
+            let every = flat[index].every
+            flat[every].firstDescendant = subtrees.count
+            var stack = [every]
+            while let current = stack.popLast() {
+                let node = nodes[current]
+                let children = node.keys.map(\.node) + node.indices.map(\.node) + (node.every >= 0 ? [node.every] : [])
+                subtrees += children
+                stack += children
+            }
+            flat[every].descendantCount = subtrees.count - flat[every].firstDescendant
+        }
+        return (ownedCopy(flat), ownedCopy(keys), ownedCopy(indices), ownedCopy(subtrees))
     }
 
     /// The top-level event field that carries a replayed event's clock (RFC 3339): `rules log export` writes it
@@ -260,8 +291,24 @@ public final class Program: @unchecked Sendable {
         }
         var children: [Child: Int] = [:]
 
+        /// The slot of the field at `path`, read whole.
         mutating func slot(for path: [PathSegment]) -> Int {
-            var node = 0
+            slot(at: node(for: path), whole: true)
+        }
+
+        /// The slot of field node `node`; `whole`: the value is read as a whole (see ``FieldNode/whole``).
+        mutating func slot(at node: Int, whole: Bool) -> Int {
+            if whole { fields[node].whole = true }
+            if fields[node].slot >= 0 { return fields[node].slot }
+            let slot = slotCount
+            fields[node].slot = slot
+            slotCount += 1
+            return slot
+        }
+
+        /// The node of the field at `path` below node `start` (the event itself by default), created if need be.
+        mutating func node(for path: [PathSegment], from start: Int = 0) -> Int {
+            var node = start
             for segment in path {
                 let child: Child
                 switch segment {
@@ -284,11 +331,18 @@ public final class Program: @unchecked Sendable {
                 children[child] = next
                 node = next
             }
-            if fields[node].slot >= 0 { return fields[node].slot }
-            let slot = slotCount
-            fields[node].slot = slot
-            slotCount += 1
-            return slot
+            return node
         }
+
+        /// The node every element of list node `node` is read with, created if need be.
+        mutating func every(of node: Int) -> Int {
+            if fields[node].every >= 0 { return fields[node].every }
+            fields.append(BuildNode())
+            fields[node].every = fields.count - 1
+            return fields.count - 1
+        }
+
+        /// Marks node `node` as read whole (a bound element, or a field below one, used as a value).
+        mutating func markWhole(_ node: Int) { fields[node].whole = true }
     }
 }

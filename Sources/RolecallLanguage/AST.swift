@@ -276,7 +276,8 @@ public enum BinaryOperator: String, Sendable, Equatable, CaseIterable {
 extension [PathSegment] {
     /// The path as it would be written, the one path printer (formatter, messages, traces):
     /// `user.identities[0].provider`; a key that is not an identifier, or a keyword at the root, is quoted in
-    /// brackets (`user.app_metadata["x-team"]`, `["in"].x`).
+    /// brackets (`user.app_metadata["x-team"]`, `["in"].x`). A negative index, which no rule can write, is every
+    /// element of a list, `[*]` (the event reader's messages about the elements of a quantified list).
     public var dotted: String {
         var out = ""
         for segment in self {
@@ -290,7 +291,7 @@ extension [PathSegment] {
                 } else {
                     out += "[" + Formatter.Printer.string(name) + "]"
                 }
-            case .index(let index, _): out += "[\(index)]"
+            case .index(let index, _): out += index < 0 ? "[*]" : "[\(index)]"
             }
         }
         return out

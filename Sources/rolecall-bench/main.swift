@@ -28,17 +28,19 @@ func readAll(_ path: String) -> [UInt8] {
 }
 
 let arguments = CommandLine.arguments
-guard arguments.count == 4 else {
-    complain("usage: rolecall-bench RULES EVENTS.jsonl EXPECTED.txt\n")
+guard arguments.count >= 4 else {
+    complain("usage: rolecall-bench RULES... EVENTS.jsonl EXPECTED.txt\n")
     exit(2)
 }
-let (program, diagnostics) = RuleEngine.compile([SourceFile(path: arguments[1], bytes: readAll(arguments[1]))])
+// Every argument but the last two is a rule file, in order: one rule set.
+let ruleFiles = arguments[1..<(arguments.count - 2)].map { SourceFile(path: $0, bytes: readAll($0)) }
+let (program, diagnostics) = RuleEngine.compile(ruleFiles)
 guard let program else {
     complain(DiagnosticRenderer.human(diagnostics))
     exit(1)
 }
-let data = readAll(arguments[2])
-let expected = String(decoding: readAll(arguments[3]), as: UTF8.self).split(
+let data = readAll(arguments[arguments.count - 2])
+let expected = String(decoding: readAll(arguments[arguments.count - 1]), as: UTF8.self).split(
     separator: "\n", omittingEmptySubsequences: false)
 var lines: [Range<Int>] = []
 var lineStart = 0

@@ -187,3 +187,57 @@ import Testing
         #expect(String(decoding: line, as: UTF8.self) == decision.json + "\n")
     }
 }
+
+/// How the reader checks the elements of a quantified list: the fields the condition reads, in every element.
+@Suite struct QuantifiedListReadingTests {
+    static let rules = "rule \"g\" when any(user.identities, i, i.provider == \"google-oauth2\") assign \"g\""
+
+    @Test(arguments: [
+        // a key the condition reads, repeated in any element, is refused; the next element may have it again
+        (
+            #"{"user": {"identities": [{"provider": "a"}, {"provider": "b", "provider": "google-oauth2"}]}}"#,
+            "the key `user.identities[*].provider` appears twice"
+        ),
+        (
+            #"{"user": {"identities": [{"provider": "a", "provider": "a"}]}}"#,
+            "the key `user.identities[*].provider` appears twice"
+        ),
+        (
+            #"{"user": {"identities": [{"provider": "google-oauth2"}, {"provider": "a"}], "identities": []}}"#,
+            "the key `user.identities` appears twice"
+        ),
+        (#"{"user": {"identities": [{"provider": "\ud800"}]}}"#, "surrogate"),
+        (#"{"user": {"identities": [{"provider": "a"}, {"provider": "b"]}}"#, "unexpected `]`"),
+    ])
+    func refused(event: String, message: String) throws {
+        let error = try rejection(Array(event.utf8), rules: Self.rules)
+        #expect(error != nil)
+        #expect(error?.message.contains(message) == true, "\(String(describing: error))")
+    }
+
+    @Test(arguments: [
+        // keys nobody reads may repeat, as anywhere else in the event; elements of any type are fine
+        #"{"user": {"identities": [{"x": 1, "x": 2, "provider": "google-oauth2"}]}}"#,
+        #"{"user": {"identities": ["a", 1, null, [{"provider": "no"}], {"provider": "google-oauth2"}]}}"#,
+        #"{"user": {"identities": [{"provider": "a"}, {"provider": "google-oauth2"}]}}"#,
+    ])
+    func accepted(event: String) throws {
+        #expect(try rejection(Array(event.utf8), rules: Self.rules) == nil)
+        #expect(try decide(Self.rules, event).matched == ["g"])
+    }
+
+    @Test func aListAlsoReadWholeOrAtAnIndexIsCheckedWhole() throws {
+        let whole = Self.rules + "\nrule \"n\" when length(user.identities) > 5 assign \"n\""
+        let indexed = Self.rules + "\nrule \"f\" when user.identities[0].connection == \"x\" assign \"f\""
+        let event = Array(#"{"user": {"identities": [{"x": 1, "x": 2, "provider": "google-oauth2"}]}}"#.utf8)
+        #expect(try rejection(event, rules: whole)?.message.contains("appears twice") == true)
+        #expect(try rejection(event, rules: indexed)?.message.contains("appears twice") == true)
+    }
+
+    @Test func anElementUsedWholeIsCheckedWhole() throws {
+        let rules = "rule \"g\" when any(user.identities, i, i.profileData == {}) assign \"g\""
+            .replacingOccurrences(of: "{}", with: "null")
+        let event = Array(#"{"user": {"identities": [{"profileData": {"a": 1, "a": 2}}]}}"#.utf8)
+        #expect(try rejection(event, rules: rules)?.message.contains("appears twice") == true)
+    }
+}
