@@ -100,7 +100,7 @@ extension Evaluator {
                         if index > lastEvaluated {
                             "not evaluated (an earlier rule stopped)"
                         } else if let message = failed[index] { "error: \(message)" } else if matched.contains(index) {
-                            rule.stops ? "fired, stop" : "fired"
+                            firedOutcome(index, decision)
                         } else { "not fired" }
                     let line = rule.file.line(of: rule.span.start)
                     traces.append(
@@ -112,6 +112,19 @@ extension Evaluator {
             }
         }
         return try result.get()
+    }
+
+    /// How a fired rule reads in a trace: `fired`, with `revoke all` and the roles it removed, and `stop`.
+    func firedOutcome(_ rule: Int, _ decision: Decision) -> String {
+        var outcome = "fired"
+        if program.ruleRevokeAll[rule].start >= 0 {
+            let name = program.rules[rule].name
+            let removed = decision.revoke.filter { decision.decidedBy[$0] == name }
+            outcome +=
+                removed.isEmpty
+                ? ", revoke all (nothing to revoke)" : ", revoke all: " + removed.joined(separator: ", ")
+        }
+        return program.rules[rule].stops ? outcome + ", stop" : outcome
     }
 
     /// The trace's observer: called by the interpreter as each comparison, tested value and `not` of a

@@ -188,6 +188,21 @@ import Testing
     }
 }
 
+@Suite struct RevokeAllTraceTests {
+    @Test func theTraceNamesTheRolesRevokeAllRemoved() throws {
+        let source = """
+            rule "a" assign "a"
+            rule "all" revoke all except "keep" stop
+            rule "none" when user.email == "x" revoke all
+            """
+        let event = Array(#"{"authorization": {"roles": ["keep", "old"]}}"#.utf8)
+        let outcomes = try Evaluator(program: try compile(source)).explain(event).rules.map(\.outcome)
+        #expect(outcomes == ["fired", "fired, revoke all: a, old, stop", "not evaluated (an earlier rule stopped)"])
+        let nothing = try Evaluator(program: try compile("rule \"all\" revoke all")).explain(Array("{}".utf8))
+        #expect(nothing.rules.map(\.outcome) == ["fired, revoke all (nothing to revoke)"])
+    }
+}
+
 /// How the reader checks the elements of a quantified list: the fields the condition reads, in every element.
 @Suite struct QuantifiedListReadingTests {
     static let rules = "rule \"g\" when any(user.identities, i, i.provider == \"google-oauth2\") assign \"g\""
