@@ -9,8 +9,8 @@ struct ClockOption: ParsableArguments {
         help: ArgumentHelp(
             "Decide as if it were this moment, an RFC 3339 timestamp such as 2026-11-30T09:15:00Z.",
             discussion: """
-                Without it the wall clock is used, except that a replayed log line (--events) carries the clock \
-                it was decided with.
+                Without it the wall clock is used. A suite's or case's `now:` comes before it; with --events and \
+                without it, each line's own `rolecall_now` (as `rules log export` writes it) is that line's clock.
                 """,
             valueName: "RFC3339"))
     var now: String?
