@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import RolecallEffects
+import RolecallEngine
 import Synchronization
 
 /// One decision as `rules serve` logs it, with the effects it planned: committed in one transaction.
@@ -9,6 +10,9 @@ public struct DecisionRecord: Sendable {
     public var id: String
     /// When the decision was made, in Unix seconds.
     public var time: Double
+    /// The evaluation clock the rules saw (`days_since`), in Unix seconds; `rules log export` writes it into the
+    /// event as `rolecall_now` so that a replay decides at the same moment. Nil when not known.
+    public var clock: Double?
     /// The event's `user.user_id`, when it had one.
     public var userID: String?
     /// The decision JSON, as answered (without `decision_id`).
@@ -28,10 +32,11 @@ public struct DecisionRecord: Sendable {
     /// A record.
     public init(
         id: String, time: Double, userID: String?, decision: String, ruleSetHash: String, latencyMicroseconds: Int,
-        event: [UInt8]? = nil, plan: UserPlan? = nil, roles: [String]
+        event: [UInt8]? = nil, plan: UserPlan? = nil, roles: [String], clock: Double? = nil
     ) {
         self.id = id
         self.time = time
+        self.clock = clock
         self.userID = userID
         self.decision = decision
         self.ruleSetHash = ruleSetHash
@@ -378,12 +383,15 @@ public final class OutboxFile {
         try store.purge(states: states, before: wallClock() - olderThan)
     }
 
-    /// Calls `body` with every logged event, oldest decision first; returns how many decisions had no event
-    /// logged (the server ran without `--log-events`).
+    /// Calls `body` with every logged event, oldest decision first, with the clock it was decided with as its
+    /// first member, `"rolecall_now":"<RFC 3339>"` (``EventClock/stamp(_:clock:)``), so `rules eval --events`
+    /// decides as the server did; returns how many decisions had no event logged (the server ran without
+    /// `--log-events`). A decision logged before the clock was recorded (outbox schema 1) is stamped with its
+    /// time: the clock and the time were read within microseconds of each other.
     public func exportEvents(_ body: ([UInt8]) -> Void) throws(OutboxError) -> Int {
         var missing = 0
-        try store.forEachDecision { _, _, event in
-            if let event { body(event) } else { missing += 1 }
+        try store.forEachDecision { _, time, clock, event in
+            if let event { body(EventClock.stamp(event, clock: clock ?? time)) } else { missing += 1 }
         }
         return missing
     }

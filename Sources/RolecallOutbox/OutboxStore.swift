@@ -9,8 +9,8 @@ import RolecallEffects
 /// the worker calls Auth0: at start-up any `running` effect is a call a crash interrupted, and goes back to
 /// `pending` to be made again (assign and revoke are idempotent at Auth0).
 final class OutboxStore {
-    /// The schema version in `PRAGMA user_version`.
-    static let schemaVersion = 1
+    /// The schema version in `PRAGMA user_version`. 1: the first; 2: `decisions.clock`, the evaluation clock.
+    static let schemaVersion = 2
 
     let connection: SQLiteConnection
 
@@ -27,7 +27,7 @@ final class OutboxStore {
                     """
                     CREATE TABLE IF NOT EXISTS decisions(
                       id TEXT NOT NULL, time REAL NOT NULL, user_id TEXT, decision TEXT NOT NULL,
-                      ruleset TEXT NOT NULL, latency_us INTEGER NOT NULL, event BLOB);
+                      ruleset TEXT NOT NULL, latency_us INTEGER NOT NULL, event BLOB, clock REAL);
                     CREATE TABLE IF NOT EXISTS effects(
                       seq INTEGER PRIMARY KEY AUTOINCREMENT, decision_id TEXT NOT NULL, user_id TEXT NOT NULL,
                       role TEXT NOT NULL, rule TEXT NOT NULL, assign INTEGER NOT NULL, state TEXT NOT NULL,
@@ -42,12 +42,33 @@ final class OutboxStore {
                     PRAGMA user_version = \(Self.schemaVersion);
                     """)
             }
+        } else if version < Self.schemaVersion {
+            try migrate(path: path)
         } else if version != Self.schemaVersion {
             throw OutboxError(
                 "`\(path)` is an outbox of schema \(version); this build reads schema \(Self.schemaVersion)")
         }
         // Durable before `commit` returns: every commit reaches the disk (WAL with synchronous=FULL).
         try connection.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL")
+    }
+
+    /// Brings an outbox of an older schema up to ``schemaVersion``, one step at a time, in one transaction that
+    /// reads the version again (another process may have migrated it meanwhile).
+    ///
+    /// 1 → 2 adds `decisions.clock`, NULL for the decisions already logged (adding a nullable column rewrites
+    /// nothing, however long the log); `rules log export` stamps those with their `time` instead.
+    private func migrate(path: String) throws(OutboxError) {
+        try connection.immediateTransaction { () throws(OutboxError) in
+            var version = try connection.prepare("PRAGMA user_version").rows { $0.integer(0) }.first ?? 0
+            if version == 1 {
+                try connection.execute("ALTER TABLE decisions ADD COLUMN clock REAL; PRAGMA user_version = 2")
+                version = 2
+            }
+            guard version == Self.schemaVersion else {
+                throw OutboxError(
+                    "`\(path)` is an outbox of schema \(version); this build reads schema \(Self.schemaVersion)")
+            }
+        }
     }
 
     // The tables, and why they look so. Every login adds a decision row and its effects, so a commit must touch
@@ -59,7 +80,10 @@ final class OutboxStore {
     // MARK: writing decisions
 
     private lazy var insertDecision = try? connection.prepare(
-        "INSERT INTO decisions(id, time, user_id, decision, ruleset, latency_us, event) VALUES(?, ?, ?, ?, ?, ?, ?)")
+        """
+        INSERT INTO decisions(id, time, user_id, decision, ruleset, latency_us, event, clock)
+        VALUES(?, ?, ?, ?, ?, ?, ?, ?)
+        """)
     private lazy var runningForUser = try? connection.prepare(
         """
         SELECT role, assign FROM effects
@@ -105,6 +129,7 @@ final class OutboxStore {
         try statement(insertDecision).run([
             .text(record.id), .real(record.time), record.userID.map { .text($0) } ?? .null, .text(record.decision),
             .text(record.ruleSetHash), .integer(record.latencyMicroseconds), record.event.map { .blob($0) } ?? .null,
+            record.clock.map { .real($0) } ?? .null,
         ])
         guard let plan = record.plan else { return }
         // What the tenant holds, or will once the call under way ends, for the roles the outbox knows about.
@@ -376,12 +401,14 @@ final class OutboxStore {
         }
     }
 
-    /// Calls `body` with each logged decision, oldest first: its id, time and event (nil when events were not
-    /// logged).
-    func forEachDecision(_ body: (String, Double, [UInt8]?) -> Void) throws(OutboxError) {
-        let select = try connection.prepare("SELECT id, time, event FROM decisions ORDER BY rowid")
+    /// Calls `body` with each logged decision, oldest first: its id, time, evaluation clock (nil for decisions
+    /// logged before schema 2) and event (nil when events were not logged).
+    func forEachDecision(_ body: (String, Double, Double?, [UInt8]?) -> Void) throws(OutboxError) {
+        let select = try connection.prepare("SELECT id, time, clock, event FROM decisions ORDER BY rowid")
         try select.bind([])
-        while try select.step() { body(select.text(0) ?? "", select.real(1) ?? 0, select.blob(2)) }
+        while try select.step() {
+            body(select.text(0) ?? "", select.real(1) ?? 0, select.real(2), select.blob(3))
+        }
     }
 }
 

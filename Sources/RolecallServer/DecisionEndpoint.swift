@@ -76,10 +76,16 @@ struct DecisionEndpoint: Sendable {
                 of: signature, timestamp: Double(timestamp) ?? 0, now: configuration.clock())
         }
         let ruleSet = rules.current
+        // Every decision is made at an explicit moment, read once here and logged with it, so a replay of the
+        // log decides the same. The server's clock only: a `rolecall_now` in the request is never honoured (a
+        // client must not choose how many days have passed).
+        let clock = configuration.clock()
         let started = ContinuousClock.now
         let outcome = body.withUnsafeReadableBytes { bytes in
             ruleSet.evaluators.withEvaluator { evaluator in
-                Result { () throws(JSONError) in try evaluator.evaluate(bytes) }
+                evaluator.now = clock
+                evaluator.clockFromEvent = false
+                return Result { () throws(JSONError) in try evaluator.evaluate(bytes) }
             }
         }
         let decision: Decision
@@ -121,7 +127,7 @@ struct DecisionEndpoint: Sendable {
             record = DecisionRecord(
                 id: id, time: configuration.clock(), userID: decision.userID, decision: json,
                 ruleSetHash: ruleSet.hash, latencyMicroseconds: Int(milliseconds(latency) * 1_000), event: event,
-                plan: replayed ? nil : plan, roles: decision.roles)
+                plan: replayed ? nil : plan, roles: decision.roles, clock: clock)
             if replayed {
                 logger().notice("a signed request seen before: decided and logged, no role change queued")
             }

@@ -1,5 +1,6 @@
 import Foundation
 import RolecallEngine
+import RolecallJSON
 import RolecallLanguage
 import Yams
 
@@ -7,8 +8,12 @@ import Yams
 ///
 /// Scalars follow YAML 1.2's core schema, not YAML 1.1's: `NO` (Norway's country code) and `on` stay strings.
 public enum SuiteLoader {
-    static let caseKeys = ["name", "event", "patch", "expect"]
-    static let expectKeys = ["assign", "revoke", "roles", "matched", "errors"]
+    static let suiteKeys = ["tests", "now"]
+    static let caseKeys = ["name", "event", "patch", "now", "expect"]
+    static let expectKeys = [
+        "assign", "revoke", "roles", "matched", "errors", "assign_includes", "assign_excludes", "roles_includes",
+        "roles_excludes",
+    ]
 
     /// YAML 1.2 core schema: only `true`/`false` are booleans, only `null`/`~`/empty are null.
     static let resolver: Resolver = {
@@ -51,7 +56,8 @@ public enum SuiteLoader {
     public static func parse(_ text: String, path: String, directory: String) -> TestSuite {
         var reader = Reader(path: path, directory: directory)
         let cases = reader.suite(text)
-        return TestSuite(path: path, cases: cases, problems: reader.problems)
+        return TestSuite(
+            path: path, cases: cases, problems: reader.problems, warnings: reader.warnings, now: reader.suiteNow)
     }
 
     /// Walks the YAML nodes, collecting cases and problems.
@@ -59,7 +65,12 @@ public enum SuiteLoader {
         let path: String
         let directory: String
         var problems: [SuiteProblem] = []
+        var warnings: [SuiteWarning] = []
         var caseName: String?
+        /// The suite's `now:`.
+        var suiteNow: Double?
+        /// The roles the case being read expects, with where they are written.
+        var expectedRoles: [ExpectedRole] = []
 
         struct Invalid: Error {}
 
@@ -69,6 +80,13 @@ public enum SuiteLoader {
                     file: path, line: node?.mark?.line ?? 1, column: node?.mark?.column ?? 1, message: message,
                     caseName: caseName))
             return Invalid()
+        }
+
+        mutating func warn(_ message: String, at node: Node?) {
+            warnings.append(
+                SuiteWarning(
+                    file: path, line: node?.mark?.line ?? 1, column: node?.mark?.column ?? 1, message: message,
+                    caseName: caseName))
         }
 
         mutating func suite(_ text: String) -> [TestCase] {
@@ -98,11 +116,15 @@ public enum SuiteLoader {
             }
             var tests: Node?
             for (key, value) in top {
-                guard key.string == "tests" else {
-                    _ = problem(unknownKey(key, among: ["tests"]), at: key)
-                    continue
+                switch key.string {
+                case "tests": tests = value
+                case "now":
+                    // A suite whose clock cannot be read runs none of its cases: each would decide at a time the
+                    // author did not mean.
+                    guard let now = try? clock(value) else { return [] }
+                    suiteNow = now
+                default: _ = problem(unknownKey(key, among: SuiteLoader.suiteKeys), at: key)
                 }
-                tests = value
             }
             guard let tests, case .sequence(let items) = tests else {
                 _ = problem("`tests` must be a list of cases", at: tests ?? root)
@@ -119,6 +141,7 @@ public enum SuiteLoader {
         mutating func readCase(_ node: Node, number: Int) throws(Invalid) -> TestCase {
             guard case .mapping(let mapping) = node else { throw problem("each test is a mapping", at: node) }
             caseName = mapping["name"]?.string ?? "test \(number)"
+            expectedRoles = []
             var fields: [String: Node] = [:]
             for (key, value) in mapping {
                 guard let name = key.string, SuiteLoader.caseKeys.contains(name) else {
@@ -135,8 +158,59 @@ public enum SuiteLoader {
             if let patch = fields["patch"] {
                 guard case .mapping = patch else { throw problem("`patch` must be a mapping", at: patch) }
                 event = event.merging(try json(patch))
+                checkPatch(patch, type: EventSchema.root, path: "")
             }
-            return TestCase(name: name, line: node.mark?.line ?? 1, event: event, expect: try readExpect(expectNode))
+            let now = try fields["now"].map { node throws(Invalid) in try clock(node) } ?? suiteNow
+            let expect = try readExpect(expectNode)
+            return TestCase(
+                name: name, line: node.mark?.line ?? 1, event: event, expect: expect, now: now,
+                expectedRoles: expectedRoles)
+        }
+
+        /// A `now:` value: an RFC 3339 timestamp, in seconds since the Unix epoch.
+        mutating func clock(_ node: Node) throws(Invalid) -> Double {
+            guard case .scalar(let scalar) = node, let seconds = Timestamp.seconds(scalar.string) else {
+                let found = node.scalar.map { ", found `\($0.string)`" } ?? ""
+                throw problem("`now` must be an RFC 3339 timestamp such as `2026-11-30T09:15:00Z`" + found, at: node)
+            }
+            return seconds
+        }
+
+        /// Warns about keys of a `patch` that the post-login event does not have, below objects whose fields the
+        /// schema knows (as the checker does for fields the rules read). Keys under free-form fields
+        /// (`app_metadata`, `user_metadata`, maps) are the author's own.
+        mutating func checkPatch(_ node: Node, type: FieldType, path: String) {
+            switch (node, type) {
+            case (.mapping(let mapping), .object(let fields)):
+                for (key, value) in mapping {
+                    guard let name = key.string else { continue }
+                    let full = path.isEmpty ? name : path + "." + name
+                    if let child = fields[name] {
+                        checkPatch(value, type: child, path: full)
+                        continue
+                    }
+                    if path.isEmpty, name == Program.clockField {
+                        warn(
+                            "`\(name)` in a suite's event is not read (only replays read it); set the case's "
+                                + "`now:` instead", at: key)
+                    } else if path.isEmpty, let alias = EventSchema.aliases[name] {
+                        warn(
+                            "unknown field `\(name)` in `patch`; did you mean `\(alias.joined(separator: "."))`? "
+                                + "(`\(name)` is a shorthand of the rule language only)", at: key)
+                    } else if let guess = suggest(name, among: fields.keys.sorted()) {
+                        let prefix = path.isEmpty ? "" : path + "."
+                        warn("unknown field `\(full)` in `patch`; did you mean `\(prefix + guess)`?", at: key)
+                    } else {
+                        warn("unknown field `\(full)` in `patch`: the post-login event has no such field", at: key)
+                    }
+                }
+            case (.sequence(let items), .list(let element)):
+                for (index, item) in items.enumerated() {
+                    checkPatch(item, type: element, path: "\(path)[\(index)]")
+                }
+            default:
+                return
+            }
         }
 
         mutating func readEvent(_ node: Node) throws(Invalid) -> JSONValue {
@@ -170,9 +244,13 @@ public enum SuiteLoader {
             var expect = Expectation()
             for (key, value) in mapping {
                 switch key.string {
-                case "assign": expect.assign = Set(try strings(value, key: "assign"))
+                case "assign": expect.assign = Set(try roles(value, key: "assign"))
                 case "revoke": expect.revoke = Set(try strings(value, key: "revoke"))
-                case "roles": expect.roles = Set(try strings(value, key: "roles"))
+                case "roles": expect.roles = Set(try roles(value, key: "roles"))
+                case "assign_includes": expect.assignIncludes = Set(try roles(value, key: "assign_includes"))
+                case "assign_excludes": expect.assignExcludes = Set(try strings(value, key: "assign_excludes"))
+                case "roles_includes": expect.rolesIncludes = Set(try roles(value, key: "roles_includes"))
+                case "roles_excludes": expect.rolesExcludes = Set(try strings(value, key: "roles_excludes"))
                 case "matched": expect.matched = try strings(value, key: "matched")
                 case "errors":
                     guard case .scalar(let scalar) = value, SuiteLoader.tag(of: value) == .int,
@@ -184,6 +262,18 @@ public enum SuiteLoader {
                 }
             }
             return expect
+        }
+
+        /// ``strings(_:key:)`` of a key whose roles the decision must produce, remembered with their place.
+        mutating func roles(_ node: Node, key: String) throws(Invalid) -> [String] {
+            let names = try strings(node, key: key)
+            if case .sequence(let items) = node {
+                for (item, name) in zip(items, names) {
+                    expectedRoles.append(
+                        ExpectedRole(key: key, role: name, line: item.mark?.line ?? 1, column: item.mark?.column ?? 1))
+                }
+            }
+            return names
         }
 
         mutating func strings(_ node: Node, key: String) throws(Invalid) -> [String] {

@@ -27,6 +27,11 @@ public struct TestReport: Sendable {
     public var problems: [SuiteProblem] = []
     /// Diagnostics of rule sets that did not compile (their suites' cases fail).
     public var diagnostics: [Diagnostic] = []
+    /// The warnings of the rule sets the suites ran against (each rule set's once); they fail nothing.
+    public var ruleWarnings: [Diagnostic] = []
+    /// What looks wrong in the suites (a `patch` key the event does not have, an expected role no rule can
+    /// produce); they fail nothing.
+    public var warnings: [SuiteWarning] = []
     /// Coverage per rule set, in the order first used.
     public var coverage: [Coverage] = []
 
@@ -43,9 +48,16 @@ public struct TestReport: Sendable {
 public struct SuiteRunner {
     /// Only cases whose name (or `suite: name`) contains this text run.
     public var filter: String?
+    /// The evaluation clock of cases whose suite and case set no `now:` (`rules test --now`), in seconds since
+    /// the Unix epoch; nil reads the wall clock at each evaluation. A `now:` in the suite wins: it is part of
+    /// what the case means.
+    public var now: Double?
 
-    /// A runner, optionally filtered.
-    public init(filter: String? = nil) { self.filter = filter }
+    /// A runner, optionally filtered, with a default clock.
+    public init(filter: String? = nil, now: Double? = nil) {
+        self.filter = filter
+        self.now = now
+    }
 
     /// A compiled rule set and its coverage.
     struct RuleSet {
@@ -61,6 +73,9 @@ public struct SuiteRunner {
             let suite = SuiteLoader.load(path: path)
             report.problems += suite.problems.filter { problem in
                 problem.caseName.map { selected(suite: path, name: $0) } ?? true
+            }
+            report.warnings += suite.warnings.filter { warning in
+                warning.caseName.map { selected(suite: path, name: $0) } ?? true
             }
             let cases = suite.cases.filter { selected(suite: path, name: $0.name) }
             guard !cases.isEmpty else { continue }
@@ -79,7 +94,10 @@ public struct SuiteRunner {
                 continue
             }
             let evaluator = Evaluator(program: program)
+            let assigned = program.assignedRoles
             for testCase in cases {
+                report.warnings += unproducible(testCase, suite: path, assigned: assigned)
+                evaluator.now = testCase.now ?? now
                 report.results.append(
                     run(testCase, suite: path, evaluator: evaluator, coverage: &report.coverage[coverageIndex]))
             }
@@ -102,6 +120,7 @@ public struct SuiteRunner {
         }
         let (program, diagnostics) = RuleEngine.compile(files)
         report.diagnostics += diagnostics.filter { $0.severity == .error }
+        report.ruleWarnings += diagnostics.filter { $0.severity == .warning }
         guard let program else { return RuleSet(program: nil, coverage: nil) }
         report.coverage.append(Coverage(program: program))
         return RuleSet(program: program, coverage: report.coverage.count - 1)
@@ -134,6 +153,26 @@ public struct SuiteRunner {
         compareSets("assign", expect.assign, decision.assign)
         compareSets("revoke", expect.revoke, decision.revoke)
         compareSets("roles", expect.roles, decision.roles)
+        func compareIncludes(_ key: String, _ expected: Set<String>?, _ actual: [String]) {
+            guard let expected else { return }
+            let missing = expected.subtracting(actual).sorted()
+            guard !missing.isEmpty else { return }
+            mismatches.append(
+                "\(key): expected to include \(list(expected.sorted())), got \(list(actual.sorted()))"
+                    + " (missing \(list(missing)))")
+        }
+        func compareExcludes(_ key: String, _ refused: Set<String>?, _ actual: [String]) {
+            guard let refused else { return }
+            let unexpected = refused.intersection(actual).sorted()
+            guard !unexpected.isEmpty else { return }
+            mismatches.append(
+                "\(key): expected none of \(list(refused.sorted())), got \(list(actual.sorted()))"
+                    + " (unexpected \(list(unexpected)))")
+        }
+        compareIncludes("assign_includes", expect.assignIncludes, decision.assign)
+        compareExcludes("assign_excludes", expect.assignExcludes, decision.assign)
+        compareIncludes("roles_includes", expect.rolesIncludes, decision.roles)
+        compareExcludes("roles_excludes", expect.rolesExcludes, decision.roles)
         if let matched = expect.matched, matched != decision.matched {
             mismatches.append("matched: expected \(list(matched)), got \(list(decision.matched))")
         }
@@ -146,6 +185,35 @@ public struct SuiteRunner {
         return CaseResult(
             suite: suite, name: testCase.name, line: testCase.line, passed: mismatches.isEmpty, mismatches: mismatches,
             explanation: explanation)
+    }
+
+    /// Warnings for the roles `testCase` expects that no rule assigns (and, for `roles`, that the event does not
+    /// already hold): such an expectation can only fail, and is most often a misspelt role.
+    func unproducible(_ testCase: TestCase, suite: String, assigned: Set<String>) -> [SuiteWarning] {
+        var held: Set<String> = []
+        func member(_ value: JSONValue?, _ key: String) -> JSONValue? {
+            guard case .object(let members)? = value else { return nil }
+            return members.last { $0.key == key }?.value
+        }
+        if case .array(let roles)? = member(member(testCase.event, "authorization"), "roles") {
+            for case .string(let role) in roles { held.insert(role) }
+        }
+        var warnings: [SuiteWarning] = []
+        for expected in testCase.expectedRoles where !assigned.contains(expected.role) {
+            let fromEvent = expected.key.hasPrefix("roles")
+            if fromEvent, held.contains(expected.role) { continue }
+            var message =
+                "no rule assigns `\(expected.role)`"
+                + (fromEvent ? " and the event's `authorization.roles` does not hold it" : "")
+                + ", so `\(expected.key)` expecting it cannot pass"
+            let candidates = (assigned.union(fromEvent ? held : [])).sorted()
+            if let guess = suggest(expected.role, among: candidates) { message += "; did you mean `\(guess)`?" }
+            warnings.append(
+                SuiteWarning(
+                    file: suite, line: expected.line, column: expected.column, message: message,
+                    caseName: testCase.name))
+        }
+        return warnings
     }
 
     func list(_ items: [String]) -> String { "[" + items.map(JSONText.quote).joined(separator: ", ") + "]" }

@@ -8,6 +8,10 @@ public struct TestSuite: Sendable {
     public var cases: [TestCase]
     /// What was wrong with the file or with individual cases (such cases are reported as failed).
     public var problems: [SuiteProblem]
+    /// What looks wrong but does not fail a case: a `patch` key the event schema does not know.
+    public var warnings: [SuiteWarning] = []
+    /// The suite's `now:`, the clock of every case without its own (seconds since the Unix epoch).
+    public var now: Double?
 }
 
 /// One case of a suite.
@@ -20,6 +24,24 @@ public struct TestCase: Sendable {
     public var event: JSONValue
     /// What the decision must contain.
     public var expect: Expectation
+    /// The evaluation clock: the case's `now:`, else the suite's; nil when neither sets one (the runner's
+    /// default, `rules test --now`, or the wall clock).
+    public var now: Double?
+    /// Every role named in `assign`, `assign_includes`, `roles` and `roles_includes`, with where it is written,
+    /// for the warning about a role no rule can produce.
+    public var expectedRoles: [ExpectedRole] = []
+}
+
+/// A role a case expects in the decision, and where the suite names it.
+public struct ExpectedRole: Sendable, Equatable {
+    /// The `expect` key: `assign`, `assign_includes`, `roles` or `roles_includes`.
+    public var key: String
+    /// The role.
+    public var role: String
+    /// 1-based line of the role in the suite.
+    public var line: Int
+    /// 1-based column.
+    public var column: Int
 }
 
 /// The keys of `expect`; each one present is checked.
@@ -34,6 +56,14 @@ public struct Expectation: Sendable, Equatable {
     public var matched: [String]?
     /// The number of evaluation errors.
     public var errors: Int?
+    /// Roles that must all be assigned (others may be too).
+    public var assignIncludes: Set<String>?
+    /// Roles none of which may be assigned.
+    public var assignExcludes: Set<String>?
+    /// Roles the token must carry (others may be there too).
+    public var rolesIncludes: Set<String>?
+    /// Roles the token must not carry.
+    public var rolesExcludes: Set<String>?
 
     /// An expectation checking nothing.
     public init() {}
@@ -53,4 +83,30 @@ public struct SuiteProblem: Sendable, Equatable, CustomStringConvertible {
     public var caseName: String?
 
     public var description: String { "\(file):\(line):\(column): error: \(message)" }
+}
+
+/// Something in a suite that is likely a mistake but fails nothing: a `patch` key unknown to the event schema, or
+/// an expected role that no rule can produce.
+public struct SuiteWarning: Sendable, Equatable, CustomStringConvertible {
+    /// The suite file.
+    public var file: String
+    /// 1-based line.
+    public var line: Int
+    /// 1-based column.
+    public var column: Int
+    /// What looks wrong, with a did-you-mean when one is close.
+    public var message: String
+    /// The case it concerns.
+    public var caseName: String?
+
+    /// A warning.
+    public init(file: String, line: Int, column: Int, message: String, caseName: String?) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+        self.caseName = caseName
+    }
+
+    public var description: String { "\(file):\(line):\(column): warning: \(message)" }
 }

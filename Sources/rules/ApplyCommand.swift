@@ -21,6 +21,9 @@ struct ApplyCommand: ParsableCommand {
             message when --deadline passes or no access token can be had. Every effect ends with one line; the \
             summary comes last. Exits 1 when any effect failed or the run stopped, 2 for unreadable input or \
             missing or unsafe tenant settings.
+
+            `days_since` counts to the wall clock, or to --now. With --events and no --now, an event's own \
+            `rolecall_now` (as `rules log export` writes it) is its clock.
             """
     )
 
@@ -37,6 +40,8 @@ struct ApplyCommand: ParsableCommand {
     @Option(help: "Seconds the whole run may take; past it, no request starts and the run stops with one message.")
     var deadline: Double = 3_600
 
+    @OptionGroup var clock: ClockOption
+
     @OptionGroup var diagnostics: DiagnosticOptions
 
     func validate() throws {
@@ -50,6 +55,7 @@ struct ApplyCommand: ParsableCommand {
             return handler
         }
         let evaluator = Evaluator(program: try RuleFiles.compile(paths, diagnostics: diagnostics))
+        clock.configure(evaluator, batch: input.isBatch)
         var sandboxTenant: Sandbox?
         defer { sandboxTenant?.shutdown() }
         var runner: EffectRunner?

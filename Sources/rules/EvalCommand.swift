@@ -14,7 +14,12 @@ struct EvalCommand: ParsableCommand {
             is not a valid event gets an error line `{"error":{"line":N,"message":...}}` and the rest go on; \
             blank lines are skipped. Decisions are written whenever the input has nothing more to read yet, so a \
             slow producer sees each one at once; on SIGTERM or SIGINT every decision made is written before the \
-            command ends. The exit code is 2 when any event was invalid.
+            command ends. The exit code is 2 when any event was invalid. The rules' warnings go to standard \
+            error, and the decisions are made all the same.
+
+            `days_since` counts to the wall clock, or to --now. With --events and no --now, an event's own \
+            top-level `rolecall_now` (as `rules log export` writes it) is its clock, so a replayed login decides \
+            with the clock it was decided with; one that is not an RFC 3339 timestamp makes the line invalid.
             """
     )
 
@@ -26,10 +31,13 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Print a trace of every rule: whether it fired and the value of each comparison.")
     var explain = false
 
+    @OptionGroup var clock: ClockOption
+
     @OptionGroup var diagnostics: DiagnosticOptions
 
     func run() throws {
         let evaluator = Evaluator(program: try RuleFiles.compile(paths, diagnostics: diagnostics))
+        clock.configure(evaluator, batch: input.isBatch)
         var output: [UInt8] = []
         output.reserveCapacity(1 << 17)
         var lines = 0

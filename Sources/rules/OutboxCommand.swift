@@ -210,7 +210,9 @@ struct LogCommand: ParsableCommand {
             abstract: "Write the logged events as JSONL, oldest first, for `rules eval --events`.",
             discussion: """
                 Only decisions made with `rules serve --log-events` carry their event (with the --redact paths \
-                replaced); the count of decisions without one goes to standard error.
+                replaced); the count of decisions without one goes to standard error. Each event gets the clock \
+                it was decided with as its first member, `"rolecall_now":"2026-11-30T09:15:00.000Z"`, so that \
+                `rules eval --events` on the export decides as the server did.
                 """
         )
 

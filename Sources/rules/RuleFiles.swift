@@ -23,8 +23,9 @@ enum RuleFiles {
         }
     }
 
-    /// Loads and compiles rules, printing their errors to standard error (warnings are `rules check`'s to
-    /// report, or here with `--deny-warnings`). Throws the rule-error exit code when they have errors.
+    /// Loads and compiles rules, printing their errors and warnings to standard error (standard output holds the
+    /// command's own output). Throws the rule-error exit code when they have errors, or warnings with
+    /// `--deny-warnings`.
     static func compile(_ paths: [String], diagnostics options: DiagnosticOptions) throws -> Program {
         try compileFiles(paths, diagnostics: options).program
     }
@@ -35,7 +36,7 @@ enum RuleFiles {
     ) {
         let files = try loadOrExit(paths)
         let (program, diagnostics) = RuleEngine.compile(files)
-        options.print(diagnostics.filter { options.denyWarnings || $0.severity == .error }, toStandardError: true)
+        options.print(diagnostics, toStandardError: true)
         guard let program, !(options.denyWarnings && diagnostics.contains { $0.severity == .warning }) else {
             throw ExitStatus.ruleErrors
         }

@@ -376,13 +376,79 @@ func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) rethrows
         for index in 0..<3 {
             var entry = try record(user: "auth0|\(index)")
             entry.time = 1_000 + Double(index)
+            entry.clock = 1_796_030_100.25 + Double(index)
             entry.event = index == 1 ? nil : Array("{\"n\":\(index)}".utf8)
             try await outbox.commit(entry)
         }
         outbox.close()
         var lines: [String] = []
         let missing = try OutboxFile(path: file.path).exportEvents { lines.append(String(decoding: $0, as: UTF8.self)) }
-        #expect(lines == ["{\"n\":0}", "{\"n\":2}"])
+        // Each with the clock it was decided with, first, for `rules eval --events`.
+        #expect(
+            lines == [
+                "{\"rolecall_now\":\"2026-11-30T09:15:00.250Z\",\"n\":0}",
+                "{\"rolecall_now\":\"2026-11-30T09:15:02.250Z\",\"n\":2}",
+            ])
         #expect(missing == 1)
+    }
+
+    /// The decision log of schema 1 had no clock: opening such a file adds the column, keeps every row, and
+    /// exports the old decisions with their time as the clock.
+    @Test func anOutboxOfSchemaOneIsMigrated() async throws {
+        let file = try TemporaryOutbox()
+        do {
+            // The schema as version 1 created it, with one logged decision and one pending effect.
+            let old = try SQLiteConnection(path: file.path, create: true)
+            try old.execute(
+                """
+                CREATE TABLE decisions(
+                  id TEXT NOT NULL, time REAL NOT NULL, user_id TEXT, decision TEXT NOT NULL,
+                  ruleset TEXT NOT NULL, latency_us INTEGER NOT NULL, event BLOB);
+                CREATE TABLE effects(
+                  seq INTEGER PRIMARY KEY AUTOINCREMENT, decision_id TEXT NOT NULL, user_id TEXT NOT NULL,
+                  role TEXT NOT NULL, rule TEXT NOT NULL, assign INTEGER NOT NULL, state TEXT NOT NULL,
+                  attempts INTEGER NOT NULL DEFAULT 0, next_at REAL NOT NULL DEFAULT 0, created REAL NOT NULL,
+                  updated REAL NOT NULL, status INTEGER, error_code TEXT, message TEXT);
+                CREATE INDEX effects_open ON effects(seq) WHERE state IN ('pending', 'running');
+                CREATE INDEX effects_open_by_user ON effects(user_id) WHERE state IN ('pending', 'running');
+                CREATE INDEX effects_dead ON effects(seq) WHERE state = 'dead';
+                CREATE INDEX effects_done_by_user ON effects(user_id, updated) WHERE state = 'done';
+                INSERT INTO decisions VALUES('01OLD', 1796030100.5, 'auth0|old', '{}', 'h', 7, CAST('{ }' AS BLOB));
+                INSERT INTO effects(decision_id, user_id, role, rule, assign, state, created, updated)
+                  VALUES('01OLD', 'auth0|old', 'member', 'r', 1, 'pending', 1, 1);
+                PRAGMA user_version = 1;
+                """)
+        }
+        let status = try OutboxFile(path: file.path).status()
+        #expect(status.decisions == 1)
+        #expect(status.pending == 1)
+        let check = try SQLiteConnection(path: file.path, create: false)
+        #expect(try check.prepare("PRAGMA user_version").rows { $0.integer(0) } == [2])
+        #expect(try check.prepare("SELECT clock FROM decisions").rows { $0.real(0) } == [nil])
+
+        // New decisions record their clock next to the old ones.
+        let outbox = try Outbox(path: file.path)
+        var entry = try record(user: "auth0|new")
+        entry.clock = 1_796_030_200
+        entry.event = Array(#"{"user":{"user_id":"auth0|new"}}"#.utf8)
+        try await outbox.commit(entry)
+        outbox.close()
+        var lines: [String] = []
+        _ = try OutboxFile(path: file.path).exportEvents { lines.append(String(decoding: $0, as: UTF8.self)) }
+        #expect(
+            lines == [
+                #"{"rolecall_now":"2026-11-30T09:15:00.500Z" }"#,
+                #"{"rolecall_now":"2026-11-30T09:16:40.000Z","user":{"user_id":"auth0|new"}}"#,
+            ])
+    }
+
+    @Test func anOutboxOfANewerSchemaIsRefused() throws {
+        let file = try TemporaryOutbox()
+        do {
+            let newer = try SQLiteConnection(path: file.path, create: true)
+            try newer.execute("CREATE TABLE decisions(id TEXT); PRAGMA user_version = 9")
+        }
+        let error = #expect(throws: OutboxError.self) { try OutboxFile(path: file.path) }
+        #expect(error?.message.hasSuffix("is an outbox of schema 9; this build reads schema 2") == true)
     }
 }

@@ -85,6 +85,53 @@ import Testing
         #expect(events.first?.contains("{\"user_id\":\"auth0|123\",\"email\":\"[redacted]\"}") == true, "\(events)")
     }
 
+    /// Each decision is made at the server's clock, read once per request and logged with it; a `rolecall_now`
+    /// in the request is not honoured (an invalid one is no error) and the export carries the server's clock only.
+    @Test func theServersClockIsLoggedAndARequestsOwnIsIgnored() async throws {
+        var fixture = try ServerFixture()
+        let effects = try Self.effects(in: fixture.directory)
+        fixture.effects = effects
+        fixture.configuration.logEvents = true
+        let bodies = [
+            #"{"rolecall_now":"not a time","user":{"user_id":"auth0|1"}}"#,
+            #"{"user":{"user_id":"auth0|2"},"rolecall_now":"2000-01-01T00:00:00Z"}"#,
+        ]
+        try await fixture.application().test(.router) { client in
+            for body in bodies {
+                let response = try await client.execute(
+                    uri: "/v1/decide", method: .post, headers: ServerFixture.bearer, body: ByteBuffer(string: body))
+                #expect(response.status == .ok, "\(String(buffer: response.body))")
+            }
+        }
+        var events: [String] = []
+        _ = try OutboxFile(path: fixture.directory.path + "/outbox.db").exportEvents {
+            events.append(String(decoding: $0, as: UTF8.self))
+        }
+        // ServerFixture.now, 1_800_000_000.
+        #expect(
+            events == [
+                #"{"rolecall_now":"2027-01-15T08:00:00.000Z","user":{"user_id":"auth0|1"}}"#,
+                #"{"rolecall_now":"2027-01-15T08:00:00.000Z","user":{"user_id":"auth0|2"}}"#,
+            ])
+    }
+
+    /// With `days_since` (once the checker accepts it): the server decides by its clock, not the request's.
+    @Test func daysSinceCountsToTheServersClock() async throws {
+        let rules = #"rule "new" when days_since(user.created_at) < 1 assign "new""#
+        let directory = try RuleDirectory(rules)
+        guard (try? RuleSet.load([directory.path])) != nil else { return }  // not yet: the checker refuses it
+        let fixture = try ServerFixture(directory)
+        // Created a day before the server's clock; the request claims to be made the same second.
+        let body =
+            #"{"rolecall_now":"2027-01-14T08:00:00Z","user":{"user_id":"auth0|1","created_at":"2027-01-14T08:00:00Z"}}"#
+        try await fixture.application().test(.router) { client in
+            let response = try await client.execute(
+                uri: "/v1/decide", method: .post, headers: ServerFixture.bearer, body: ByteBuffer(string: body))
+            #expect(response.status == .ok)
+            #expect(String(buffer: response.body).contains(#""assign":[]"#), "\(String(buffer: response.body))")
+        }
+    }
+
     @Test func aRefusedEventCommitsNothing() async throws {
         var fixture = try ServerFixture()
         let effects = try Self.effects(in: fixture.directory)

@@ -106,7 +106,7 @@ import Testing
         #expect(
             run.stdout.contains(
                 "rules/default-roles.rules:8:6: warning: `logins_count == 1` can miss a user's first login"))
-        #expect(run.stdout.hasSuffix("checked 8 rules in 2 files: ok\n"))
+        #expect(run.stdout.hasSuffix("checked 8 rules in 2 files: ok, 1 warning\n"))
     }
 
     @Test func checkReportsThreeDifferentMistakesWithCarets() throws {

@@ -142,6 +142,12 @@ import Testing
         let lines = export.stdout.split(separator: "\n")
         #expect(lines.count == 2, "\(export.stdout)")
         #expect(lines.allSatisfy { $0.contains(#""email":"[redacted]""#) && !$0.contains("@acme.com") })
+        // Each with the server's clock first, which the replay below decides with.
+        #expect(
+            lines.allSatisfy {
+                $0.wholeMatch(of: /\{"rolecall_now":"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z",.*/) != nil
+            },
+            "\(export.stdout)")
         let replay = try CLITests.rules(["eval", "rules/", "--events", "-"], input: Data(export.stdout.utf8))
         #expect(replay.status == 0, "\(replay.stderr)")
         #expect(replay.stdout.split(separator: "\n").count == 2)
