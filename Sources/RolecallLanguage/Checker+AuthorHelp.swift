@@ -68,7 +68,7 @@ extension Checker {
         if type == .string || type == .number, operand.isLiteral,
             // Bounded look-back past earlier literals (`== "a" or "b" or "c"`), so a long chain stays linear.
             let comparison = earlier.suffix(16).last(where: { !$0.isLiteral }),
-            case .binary(let op, let left, let right) = comparison.kind, op != .matches
+            case .binary(let op, let left, let right) = comparison.kind
         {
             let text = file.text(operand.span)
             var fixed = "\(file.text(left.span)) \(op.rawValue) \(text)"

@@ -378,12 +378,12 @@ enum RegexFix {
         let ends = shape.branches.map(shape.endsAnchored)
         if ends.contains(true), ends.contains(false), let index = ends.firstIndex(of: true) {
             let branch = shape.branches[index]
-            return (branch.atoms.upperBound - 1, shape.text(stripped(shape, branch)))
+            return (branch.atoms.upperBound - 1, stripped(shape, branch))
         }
         if starts.contains(true), starts.contains(false), let index = starts.firstIndex(of: true),
             let first = shape.firstAtom(of: shape.branches[index])
         {
-            return (first, shape.text(stripped(shape, shape.branches[index])))
+            return (first, stripped(shape, shape.branches[index]))
         }
         return nil
     }
@@ -400,14 +400,18 @@ enum RegexFix {
         return nil
     }
 
-    /// A branch's atoms without a leading `^` and a trailing `$`.
-    static func stripped(_ shape: RegexShape, _ branch: RegexShape.Branch) -> Range<Int> {
-        var range = branch.atoms
-        if shape.startsAnchored(branch), let first = shape.firstAtom(of: branch), first == range.lowerBound {
-            range = (range.lowerBound + 1)..<range.upperBound
+    /// A branch's text without its leading `^` (after any `(?i)`) and its trailing `$`.
+    static func stripped(_ shape: RegexShape, _ branch: RegexShape.Branch) -> String {
+        var skip = Set<Int>()
+        if shape.startsAnchored(branch), let first = shape.firstAtom(of: branch) { skip.insert(first) }
+        if shape.endsAnchored(branch) { skip.insert(branch.atoms.upperBound - 1) }
+        var text = ""
+        var run = branch.atoms.lowerBound
+        for index in branch.atoms where skip.contains(index) {
+            text += shape.text(run..<index)
+            run = index + 1
         }
-        if shape.endsAnchored(branch) { range = range.lowerBound..<(range.upperBound - 1) }
-        return range
+        return text + shape.text(run..<branch.atoms.upperBound)
     }
 
     /// The pattern with every regex lint's fix applied: dots in domains escaped, then anchors put outside a
@@ -431,7 +435,7 @@ enum RegexFix {
         let anyEnd = shape.branches.contains(where: shape.endsAnchored) || unanchoredDomain(shape) != nil
         let start = anyStart ? "^" : ""
         let end = anyEnd ? "$" : ""
-        let alternatives = shape.branches.map { shape.text(stripped(shape, $0)) }
+        let alternatives = shape.branches.map { stripped(shape, $0) }
         if alternatives.count == 1 { return [start + alternatives[0] + end] }
         // `@acme\.com|de`: later alternatives that are bare words read as more endings of the first.
         let firstBytes = Array(alternatives[0].utf8)

@@ -319,7 +319,9 @@ extension Diagnostic {
     {
         typeMismatch(
             "\(context) is \(found), not a boolean", file, span,
-            help: isRegex ? nil : "compare it with a value, e.g. `\(text) != null`")
+            // `"admin" != null` would be always true: no such advice for a literal.
+            help: isRegex || text.hasPrefix("\"") || Double(text) != nil
+                ? nil : "compare it with a value, e.g. `\(text) != null`")
     }
 
     static func regexOutsideMatches(_ file: SourceFile, _ span: Span) -> Diagnostic {

@@ -28,6 +28,10 @@ import Testing
             message: #"`or` joins conditions, and `"NL"` alone is not one"#,
             help: #"add it to the list: `request.geoip.countryCode in ["DE", "FR", "NL"]`"#, underlined: #""NL""#),
         Case(
+            source: #"when user.email matches /@acme\.com$/ or "@acme.de" assign "staff""#, code: .typeMismatch,
+            message: #"`or` joins conditions, and `"@acme.de"` alone is not one"#,
+            help: #"repeat the left side: `user.email matches "@acme.de"`"#, underlined: #""@acme.de""#),
+        Case(
             source: #"when connection.name == acme-okta assign "okta""#, code: .unquotedString,
             message: "`acme-okta` is not a field: strings need quotes",
             help: #"write `connection.name == "acme-okta"`"#, underlined: "acme-okta"),
@@ -91,6 +95,13 @@ import Testing
         #expect(diagnostic.message == test.message)
         #expect(diagnostic.help == test.help)
         #expect(diagnostic.underlinedText == test.underlined)
+    }
+
+    @Test func aLiteralAloneGetsNoAdviceThatMakesItAlwaysTrue() throws {
+        // `"admin" != null` would always be true: no such help for a literal.
+        let diagnostic = try #require(check(#"when "admin" assign "r""#).diagnostics.first)
+        #expect(diagnostic.message == "the condition is a string, not a boolean")
+        #expect(diagnostic.help == nil)
     }
 
     @Test func aRuleWithoutAnActionIsReportedAtItsOwnWhenNotAtTheNextRule() throws {

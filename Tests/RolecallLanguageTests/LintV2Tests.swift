@@ -59,6 +59,26 @@ import Testing
         #expect(Self.lints(condition) == expected, "\(condition)")
     }
 
+    /// The fixed forms the regex lints suggest: every fix applied to the author's pattern, as written.
+    static let fixedForms: [(String, String)] = [
+        (#"/@acme\.com|de$/"#, #"`/@acme\.(com|de)$/` or `/@(acme\.com|acme\.de)$/`"#),
+        (#"/^a|b$/i"#, #"`/^(a|b)$/i`"#),
+        (#"/(?i)^a|b/"#, #"`/^((?i)a|b)/`"#),
+        (#"/@acme\.com|@acme\.de/"#, #"`/(@acme\.com|@acme\.de)$/`"#),
+        (#"/@acme.com/"#, #"`/@acme\.com$/`"#),
+        (#"/^[a-z]+@acme.com$/"#, #"`/^[a-z]+@acme\.com$/`"#),
+        (#""^[a-z]+@acme\\.com""#, #"`"^[a-z]+@acme\\.com$"`"#),
+    ]
+
+    @Test(arguments: fixedForms)
+    func everyRegexWarningShowsTheFixedPattern(pattern: String, fixed: String) {
+        let warnings = check("when user.email matches \(pattern) assign \"r\"").diagnostics
+        #expect(!warnings.isEmpty)
+        for warning in warnings {
+            #expect(warning.help?.contains(fixed) == true, "\(warning.help ?? "")")
+        }
+    }
+
     static let firstLoginCases: [(String, Bool)] = [
         ("logins_count == 1", true),
         ("logins_count <= 1", true),
