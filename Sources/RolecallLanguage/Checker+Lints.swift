@@ -337,8 +337,9 @@ extension Checker {
                 // The whole pattern is `@domain`: `ends_with` says the same without a regex.
                 let plain = "@" + RegexShape.unescapingDots(domainText)
                 let subjectText = file.text(subject.span)
-                let lhs = flags.contains(.caseInsensitive) ? "lower(\(subjectText))" : subjectText
-                endsWith = "`\(lhs) ends_with \(Formatter.Printer.string(plain.lowercased()))`"
+                let folded = flags.contains(.caseInsensitive)
+                let lhs = folded ? "lower(\(subjectText))" : subjectText
+                endsWith = "`\(lhs) ends_with \(Formatter.Printer.string(folded ? plain.lowercased() : plain))`"
             }
             found.append(
                 .unanchoredDomain(

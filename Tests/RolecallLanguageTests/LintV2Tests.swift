@@ -79,6 +79,13 @@ import Testing
         }
     }
 
+    @Test func theEndsWithAlternativeKeepsCaseUnlessTheRegexIgnoresIt() {
+        let exact = check(#"when user.email matches /@ACME\.com/ assign "r""#).diagnostics.first?.help ?? ""
+        #expect(exact.hasSuffix(#"or write `user.email ends_with "@ACME.com"`"#), "\(exact)")
+        let folded = check(#"when user.email matches /@ACME\.com/i assign "r""#).diagnostics.first?.help ?? ""
+        #expect(folded.hasSuffix(#"or write `lower(user.email) ends_with "@acme.com"`"#), "\(folded)")
+    }
+
     static let firstLoginCases: [(String, Bool)] = [
         ("logins_count == 1", true),
         ("logins_count <= 1", true),
