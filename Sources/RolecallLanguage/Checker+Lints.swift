@@ -1,3 +1,5 @@
+import RolecallRegex
+
 /// Lints: warnings for rules that are valid but probably wrong, learned from real outages.
 ///
 /// Every lint is linear in the size of the rule set (a rule set of 64,000 rules loads in well under a second):
@@ -16,8 +18,10 @@ extension Checker {
         let atoms = rules.map { conjuncts($0.rule.condition) }
         let keys = atoms.map { Set($0.map(ASTPrinter.print)).sorted() }
         let later = LaterRules(rules, keys: keys)
+        var editable = EditableReads()
         for (index, rule) in rules.enumerated() {
             found += firstLoginCount(rule, atoms[index])
+            found += userEditableField(rule, cache: &editable, work: &work)
             found += contradictions(rule, atoms[index])
             found += overriddenEffects(index, rules, keys: keys[index], later: later, work: &work)
         }
@@ -33,17 +37,110 @@ extension Checker {
         return [condition]
     }
 
-    /// `logins_count == 1`: Auth0 does not count SSO or silent logins and counts failed MFA differently, so a
-    /// user can pass their first login without the count ever being 1 here, and never get the role.
+    /// `logins_count == 1` (or `<= 1`, `< 2`): Auth0 does not count SSO or silent logins and counts failed MFA
+    /// differently, so a user can pass their first login without the count ever being 1 here, and never get the
+    /// role.
     static func firstLoginCount(_ rule: CheckedRule, _ atoms: [Expr]) -> [Diagnostic] {
         atoms.compactMap { atom -> Diagnostic? in
-            guard case .binary(.equal, let left, let right) = atom.kind, case .path(let path) = left.kind,
-                case .number(1) = right.kind,
+            guard case .binary(let op, let left, let right) = atom.kind, case .path(let path) = left.kind,
+                case .number(let value) = right.kind,
+                (op == .equal && value == 1) || (op == .lessEqual && value == 1) || (op == .less && value == 2),
                 path == [.key("logins_count", span: Span(0, 0))]
                     || path == [.key("stats", span: Span(0, 0)), .key("logins_count", span: Span(0, 0))]
             else { return nil }
             let role = rule.effects.first { $0.assign }?.role ?? "member"
             return .firstLoginCount(rule.rule.file, atom.span, role: role)
+        }
+    }
+
+    // MARK: user-editable-field
+
+    /// The first read of `user.user_metadata` (or below it) in each `let` met so far, so that a binding used by
+    /// many rules is walked once, not once per rule (the lint stays linear).
+    struct EditableReads {
+        struct Read {
+            var path: [PathSegment]
+            var file: SourceFile
+            var span: Span
+        }
+
+        var named: [String: Read?] = [:]
+    }
+
+    /// Whether `path` (from the root, aliases expanded) is `user.user_metadata` or below it.
+    static func isUserMetadata(_ path: [PathSegment]) -> Bool {
+        guard path.count >= 2, case .key("user", _) = path[0], case .key("user_metadata", _) = path[1] else {
+            return false
+        }
+        return true
+    }
+
+    /// A rule that assigns a role and whose condition reads `user.user_metadata`: users can edit their own
+    /// user_metadata (through the Authentication API or a profile page), so they can give themselves the role.
+    /// Reads through a `let` and inside `any`/`all` count; each direct read is reported, and each use of a `let`
+    /// that reads it (at the use, with a note at the read).
+    static func userEditableField(_ rule: CheckedRule, cache: inout EditableReads, work: inout Int) -> [Diagnostic] {
+        guard rule.effects.contains(where: { $0.assign }), let condition = rule.condition else { return [] }
+        var found: [Diagnostic] = []
+        var stack = [condition]
+        while let node = stack.popLast() {
+            work += 1
+            if case .path(let path) = node.kind, isUserMetadata(path) {
+                found.append(
+                    .userEditableField(path.dotted, fixed: appMetadata(path).dotted, rule.rule.file, node.span))
+            } else if case .named(let name, let expr, let file) = node.kind {
+                if let read = firstEditableRead(name, expr, file, cache: &cache, work: &work) {
+                    found.append(
+                        .userEditableField(
+                            read.path.dotted, fixed: appMetadata(read.path).dotted, rule.rule.file, node.span,
+                            through: name, read.file, read.span))
+                }
+            } else {
+                stack += children(node).reversed()
+            }
+        }
+        return found.sorted { $0.span.start < $1.span.start }
+    }
+
+    /// The first read of user_metadata in the expansion of the `let` called `name`, remembered in `cache`.
+    static func firstEditableRead(
+        _ name: String, _ expr: CheckedExpr, _ file: SourceFile, cache: inout EditableReads, work: inout Int
+    ) -> EditableReads.Read? {
+        if let known = cache.named[name] { return known }
+        var read: EditableReads.Read?
+        var stack = [expr]
+        while read == nil, let node = stack.popLast() {
+            work += 1
+            switch node.kind {
+            case .path(let path) where isUserMetadata(path):
+                read = EditableReads.Read(path: path, file: file, span: node.span)
+            case .named(let inner, let innerExpr, let innerFile):
+                read = firstEditableRead(inner, innerExpr, innerFile, cache: &cache, work: &work)
+            default:
+                stack += children(node).reversed()
+            }
+        }
+        cache.named[name] = .some(read)
+        return read
+    }
+
+    /// `user.user_metadata...` with `app_metadata` in its place.
+    static func appMetadata(_ path: [PathSegment]) -> [PathSegment] {
+        var fixed = path
+        fixed[1] = .key("app_metadata", span: path[1].span)
+        return fixed
+    }
+
+    /// The operands of a checked node, left to right (a `let` is a leaf here: its callers look into it).
+    static func children(_ node: CheckedExpr) -> [CheckedExpr] {
+        switch node.kind {
+        case .constant, .path, .local, .named: []
+        case .list(let items), .and(let items), .or(let items): items
+        case .call(_, let argument): [argument]
+        case .not(let operand), .negate(let operand): [operand]
+        case .compare(_, let left, let right): [left, right]
+        case .matches(let subject, _): [subject]
+        case .quantifier(_, let list, _, _, let body): [list, body]
         }
     }
 
@@ -197,5 +294,169 @@ extension Expr {
         case .string, .number, .bool, .null: true
         default: false
         }
+    }
+}
+
+// MARK: regex lints
+
+extension Checker {
+    /// The lints of one `matches` pattern that compiled: `anchor-alternation`, `unanchored-domain` and
+    /// `unescaped-dot`. Linear in the pattern's length. `literal` is the pattern as written (a regex or a
+    /// string literal), `patternStart` where its text starts in the source when the text maps byte for byte;
+    /// otherwise the warnings underline the whole literal. Patterns with the `x` flag are left alone: their
+    /// spaces and `#` comments are not part of what they match.
+    func regexLints(
+        _ pattern: String, flags: CompiledRegex.Flags, patternStart: Int?, literal: Expr, subject: Expr
+    ) -> [Diagnostic] {
+        guard !flags.contains(.extended) else { return [] }
+        let shape = RegexShape(pattern)
+        func span(_ offset: Int, _ length: Int) -> Span {
+            guard let patternStart else { return literal.span }
+            return Span(patternStart + offset, patternStart + offset + length)
+        }
+        let isString = if case .string = literal.kind { true } else { false }
+        let source = file.text(literal.span)
+        let flagLetters = source.lastIndex(of: "/").map { String(source[source.index(after: $0)...]) } ?? ""
+        func written(_ fixedPattern: String) -> String {
+            "`" + (isString ? Formatter.Printer.string(fixedPattern) : "/\(fixedPattern)/\(flagLetters)") + "`"
+        }
+        let fixes = RegexFix.fixed(shape).map(written)
+        var found: [Diagnostic] = []
+        if let anchor = RegexFix.lopsidedAnchor(shape) {
+            let atom = shape.atoms[anchor.atom]
+            found.append(
+                .anchorAlternation(
+                    String(decoding: shape.bytes[atom.offset..<(atom.offset + atom.length)], as: UTF8.self),
+                    alternative: anchor.alternative, fixes: fixes, file, span(atom.offset, atom.length)))
+        } else if let domain = RegexFix.unanchoredDomain(shape) {
+            let first = shape.atoms[domain.at ?? domain.atoms.lowerBound]
+            let last = shape.atoms[domain.atoms.upperBound - 1]
+            let domainText = shape.text(domain.atoms)
+            var endsWith: String?
+            if shape.branches.count == 1, let at = domain.at, at == 0, domain.atoms.upperBound == shape.atoms.count {
+                // The whole pattern is `@domain`: `ends_with` says the same without a regex.
+                let plain = "@" + RegexShape.unescapingDots(domainText)
+                let subjectText = file.text(subject.span)
+                let folded = flags.contains(.caseInsensitive)
+                let lhs = folded ? "lower(\(subjectText))" : subjectText
+                endsWith = "`\(lhs) ends_with \(Formatter.Printer.string(folded ? plain.lowercased() : plain))`"
+            }
+            found.append(
+                .unanchoredDomain(
+                    "@" + domainText, fixes: fixes, endsWith: endsWith, file,
+                    span(first.offset, last.offset + last.length - first.offset)))
+        }
+        for branch in shape.branches {
+            for domain in shape.domains(in: branch) {
+                guard let dot = domain.unescapedDots.first else { continue }
+                // What it wrongly matches: the first such dot as `X`, the rest as dots.
+                var example = domain.at == nil ? "" : "x@"
+                for index in domain.atoms {
+                    let atom = shape.atoms[index]
+                    if atom.offset == dot {
+                        example += "X"
+                    } else if case .literal(let byte, _) = atom.kind {
+                        example += String(UnicodeScalar(byte))
+                    } else {
+                        example += "."
+                    }
+                }
+                let domainText = (domain.at == nil ? "" : "@") + shape.text(domain.atoms)
+                found.append(.unescapedDot(domainText, example: example, fixes: fixes, file, span(dot, 1)))
+            }
+        }
+        return found
+    }
+}
+
+/// The fixed forms the regex lints suggest, computed from the pattern itself.
+enum RegexFix {
+    /// The first anchor that applies to one alternative of a top-level `|` while another alternative has none:
+    /// its atom, and the alternative it anchors (without the anchor).
+    static func lopsidedAnchor(_ shape: RegexShape) -> (atom: Int, alternative: String)? {
+        guard shape.branches.count > 1 else { return nil }
+        let starts = shape.branches.map(shape.startsAnchored)
+        let ends = shape.branches.map(shape.endsAnchored)
+        if ends.contains(true), ends.contains(false), let index = ends.firstIndex(of: true) {
+            let branch = shape.branches[index]
+            return (branch.atoms.upperBound - 1, stripped(shape, branch))
+        }
+        if starts.contains(true), starts.contains(false), let index = starts.firstIndex(of: true),
+            let first = shape.firstAtom(of: shape.branches[index])
+        {
+            return (first, stripped(shape, shape.branches[index]))
+        }
+        return nil
+    }
+
+    /// The first email domain (after `@`) that ends its alternative with no `$` after it, when no alternative
+    /// of the pattern ends with `$`.
+    static func unanchoredDomain(_ shape: RegexShape) -> RegexShape.Domain? {
+        guard !shape.branches.contains(where: shape.endsAnchored) else { return nil }
+        for branch in shape.branches {
+            if let domain = shape.domains(in: branch).first(where: { $0.at != nil && $0.endsBranch }) {
+                return domain
+            }
+        }
+        return nil
+    }
+
+    /// A branch's text without its leading `^` (after any `(?i)`) and its trailing `$`.
+    static func stripped(_ shape: RegexShape, _ branch: RegexShape.Branch) -> String {
+        var skip = Set<Int>()
+        if shape.startsAnchored(branch), let first = shape.firstAtom(of: branch) { skip.insert(first) }
+        if shape.endsAnchored(branch) { skip.insert(branch.atoms.upperBound - 1) }
+        var text = ""
+        var run = branch.atoms.lowerBound
+        for index in branch.atoms where skip.contains(index) {
+            text += shape.text(run..<index)
+            run = index + 1
+        }
+        return text + shape.text(run..<branch.atoms.upperBound)
+    }
+
+    /// The pattern with every regex lint's fix applied: dots in domains escaped, then anchors put outside a
+    /// group around the alternatives (or `$` added after an email domain). One or two forms, the first the
+    /// likelier meaning: `@acme\.com|de$` gives `@acme\.(com|de)$` and `@(acme\.com|acme\.de)$`.
+    static func fixed(_ original: RegexShape) -> [String] {
+        var bytes: [UInt8] = []
+        var dots = Set<Int>()
+        for branch in original.branches {
+            for domain in original.domains(in: branch) { dots.formUnion(domain.unescapedDots) }
+        }
+        for (offset, byte) in original.bytes.enumerated() {
+            if dots.contains(offset) { bytes.append(UInt8(ascii: "\\")) }
+            bytes.append(byte)
+        }
+        let shape = RegexShape(String(decoding: bytes, as: UTF8.self))
+        let text = String(decoding: bytes, as: UTF8.self)
+        let needsEnd = lopsidedAnchor(shape) != nil || unanchoredDomain(shape) != nil
+        guard needsEnd else { return [text] }
+        let anyStart = shape.branches.contains(where: shape.startsAnchored)
+        let anyEnd = shape.branches.contains(where: shape.endsAnchored) || unanchoredDomain(shape) != nil
+        let start = anyStart ? "^" : ""
+        let end = anyEnd ? "$" : ""
+        let alternatives = shape.branches.map { stripped(shape, $0) }
+        if alternatives.count == 1 { return [start + alternatives[0] + end] }
+        // `@acme\.com|de`: later alternatives that are bare words read as more endings of the first.
+        let firstBytes = Array(alternatives[0].utf8)
+        if let cut = (0..<max(0, firstBytes.count - 1)).last(where: {
+            firstBytes[$0] == UInt8(ascii: "\\") && firstBytes[$0 + 1] == UInt8(ascii: ".")
+        }) {
+            let stem = String(decoding: firstBytes[..<(cut + 2)], as: UTF8.self)
+            let first = String(decoding: firstBytes[(cut + 2)...], as: UTF8.self)
+            let endings: [String] = [first] + alternatives.dropFirst()
+            if endings.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy(RegexShape.isLabel) }) {
+                let grouped: String = "(" + endings.joined(separator: "|") + ")"
+                var forms: [String] = [start + stem + grouped + end]
+                if stem.hasPrefix("@") {
+                    let host = String(stem.dropFirst())
+                    let spelled: [String] = endings.map { host + $0 }
+                    forms.append(start + "@(" + spelled.joined(separator: "|") + ")" + end)
+                }
+                return forms
+            }
+        }
+        return [start + "(" + alternatives.joined(separator: "|") + ")" + end]
     }
 }

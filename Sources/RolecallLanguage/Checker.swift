@@ -195,7 +195,7 @@ public struct Checker {
             report(.regexOutsideMatches(file, expr.span))
             return (node(.constant(.null)), .regex)
         case .list(let elements):
-            let checked = elements.map { check($0) }
+            let checked = checkElements(elements, of: expr)
             var elementType: StaticType?
             for (_, type) in checked where type != .null {
                 elementType = elementType == nil || elementType == type ? type : .any
@@ -259,7 +259,7 @@ public struct Checker {
         let node = CheckedExpr(kind: .path(segments), span: expr.span)
         guard case .object(let rootFields) = EventSchema.root, let rootType = rootFields[segmentName(segments[0])]
         else {
-            report(.unknownRoot(rootName, file, rootSpan, roots: EventSchema.rootNames))
+            report(.unknownRoot(rootName, file, rootSpan, roots: EventSchema.rootNames, path: written))
             return (node, .any)
         }
         return (node, walk(segments, from: rootType, expr).map(StaticType.init) ?? .any)
@@ -352,12 +352,11 @@ public struct Checker {
     /// `a and b and ...` / `a or b or ...`. Folds only what short-circuiting makes certain: a prefix of constants
     /// that decides (`false and x` is false, `true or x` is true), or all constants.
     mutating func checkLogical(isAnd: Bool, _ operands: [Expr], _ expr: Expr) -> (CheckedExpr, StaticType) {
-        let keyword = isAnd ? "and" : "or"
         var checked: [CheckedExpr] = []
         checked.reserveCapacity(operands.count)
-        for operand in operands {
+        for (position, operand) in operands.enumerated() {
             let (node, type) = check(operand)
-            requireBoolean(type, operand, context: "this operand of `\(keyword)`")
+            requireLogicalOperand(type, operand, after: operands[..<position], isAnd: isAnd)
             checked.append(node)
         }
         var last = !isAnd
@@ -377,7 +376,7 @@ public struct Checker {
         func node(_ kind: CheckedExpr.Kind) -> CheckedExpr { CheckedExpr(kind: kind, span: expr.span) }
         if op == .matches { return checkMatches(left, right, expr) }
         let (l, lt) = check(left)
-        let (r, rt) = check(right)
+        let (r, rt) = checkOperand(right, of: op, after: left)
         let leftText = file.text(left.span)
         let rightText = file.text(right.span)
         switch op {
@@ -406,7 +405,10 @@ public struct Checker {
                         op.rawValue, right: rightText, found: rt.phrase, left: rt == .string ? leftText : nil, file,
                         right.span))
             } else if let element = rt.element, !lt.canEqual(element) {
-                report(.neverIn(lt.phrase, leftText, list: rt.phrase, file, expr.span))
+                report(
+                    .neverIn(
+                        lt.phrase, leftText, list: rt.phrase, file, expr.span,
+                        help: quantifierHelp(list: right, value: left)))
             }
         case .contains:
             if lt == .string {
@@ -415,7 +417,9 @@ public struct Checker {
                 }
             } else if let element = lt.element {
                 if !element.canEqual(rt) {
-                    report(.listNeverContains(lt.phrase, rt.phrase, file, expr.span))
+                    report(
+                        .listNeverContains(
+                            lt.phrase, rt.phrase, file, expr.span, help: quantifierHelp(list: left, value: right)))
                 }
             } else if lt.isConcrete {
                 report(.containsNeedsContainer(leftText, found: lt.phrase, file, left.span))
@@ -483,6 +487,9 @@ public struct Checker {
         }
         do {
             let regex = try CompiledRegex(pattern, flags: flags)
+            for lint in regexLints(pattern, flags: flags, patternStart: patternStart, literal: right, subject: left) {
+                report(lint)
+            }
             return (CheckedExpr(kind: .matches(subject, regex), span: expr.span), .bool)
         } catch {
             var span = right.span

@@ -12,12 +12,14 @@ public enum DiagnosticCode: String, Sendable, Hashable, CaseIterable {
     case invalidRegexFlag = "invalid-regex-flag"
     case singleEquals = "single-equals"
     case invalidNumber = "invalid-number"
+    case singleQuotedString = "single-quoted-string"
     // parser
     case syntax = "syntax"
     case unknownKeyword = "unknown-keyword"
     case chainedComparison = "chained-comparison"
     case nestingTooDeep = "nesting-too-deep"
     case emptyRole = "empty-role"
+    case unquotedString = "unquoted-string"
     // checker
     case unknownRoot = "unknown-root"
     case unknownField = "unknown-field"
@@ -40,6 +42,10 @@ public enum DiagnosticCode: String, Sendable, Hashable, CaseIterable {
     case firstLoginCount = "first-login-count"
     case contradiction = "contradiction"
     case overriddenEffect = "overridden-effect"
+    case userEditableField = "user-editable-field"
+    case anchorAlternation = "anchor-alternation"
+    case unanchoredDomain = "unanchored-domain"
+    case unescapedDot = "unescaped-dot"
 }
 
 /// Every message the lexer, parser and checker print, in one place, so the wording stays consistent:
@@ -117,6 +123,20 @@ extension Diagnostic {
             help: "use `not` to negate, or `!=` to compare")
     }
 
+    /// `&&`, `||` (or one `&`, `|`): `keyword` is the word the language uses instead.
+    static func symbolicLogicalOperator(_ keyword: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
+        Diagnostic(
+            .error, .unexpectedCharacter, "`\(file.text(span))` is not an operator", file: file, span: span,
+            help: "write `\(keyword)`")
+    }
+
+    /// `'admin'`: `value` is the string's contents.
+    static func singleQuotedString(_ value: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
+        Diagnostic(
+            .error, .singleQuotedString, "strings are written in double quotes", file: file, span: span,
+            help: "write `\(Formatter.Printer.string(value))`")
+    }
+
     static func invalidNumber(_ file: SourceFile, _ span: Span) -> Diagnostic {
         Diagnostic(.error, .invalidNumber, "invalid number `\(file.text(span))`", file: file, span: span)
     }
@@ -152,6 +172,36 @@ extension Diagnostic {
         return Diagnostic(
             .error, .syntax, "expected \(what), found \(found.display)", file: file, span: found.span,
             help: found.kind == .endOfFile ? "every rule needs at least one action" : nil)
+    }
+
+    /// `when ... then assign ...`; `fixed` is the rule's start without `then`, once its action is known.
+    static func thenAfterCondition(_ file: SourceFile, _ span: Span, fixed: String?) -> Diagnostic {
+        let shown = fixed.map { $0.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
+        return Diagnostic(
+            .error, .syntax, "rules read `when ... assign ...`, without `then`", file: file, span: span,
+            help: shown.map { $0.count <= 100 ? "remove `then`: `\($0)`" : nil } ?? "remove `then`")
+    }
+
+    /// A rule that ends (at the next rule or the end of the file) before any action; `span` is its `when`, or its
+    /// name when it has no condition.
+    static func missingAction(_ file: SourceFile, _ span: Span, hasCondition: Bool) -> Diagnostic {
+        Diagnostic(
+            .error, .syntax, "rule has no action", file: file, span: span,
+            help: "end it with `assign \"ROLE\"`, `revoke \"ROLE\"` or `stop`"
+                + (hasCondition ? " after the condition" : ""))
+    }
+
+    /// A word where a string was meant (`acme-okta`, `DE`), or `True`, `False`, `NULL`; `fixed` is the code
+    /// around it with the word quoted (or the literal in lower case).
+    static func unquotedString(_ word: String, fixed: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
+        if ["true", "false", "null"].contains(word.lowercased()) {
+            return Diagnostic(
+                .error, .unquotedString, "`\(word)` is not a literal: `true`, `false` and `null` are lower case",
+                file: file, span: span, help: "write `\(fixed)`")
+        }
+        return Diagnostic(
+            .error, .unquotedString, "`\(word)` is not a field: strings need quotes", file: file, span: span,
+            help: "write `\(fixed)`")
     }
 
     static func expectedAfterActions(found: Token, _ file: SourceFile) -> Diagnostic {
@@ -223,7 +273,15 @@ extension Diagnostic {
 
     // MARK: checker
 
-    static func unknownRoot(_ name: String, _ file: SourceFile, _ span: Span, roots: [String]) -> Diagnostic {
+    /// `path` is the whole path as written: `event.user.email` (the Auth0 Action's spelling) gets its own advice.
+    static func unknownRoot(
+        _ name: String, _ file: SourceFile, _ span: Span, roots: [String], path: [PathSegment] = []
+    ) -> Diagnostic {
+        if name == "event", path.count >= 2, case .key(let next, let nextSpan) = path[1], roots.contains(next) {
+            return Diagnostic(
+                .error, .unknownRoot, "rules read the event's fields directly: drop `event.`", file: file,
+                span: Span(span.start, nextSpan.start), help: "write `\(Array(path.dropFirst()).dotted)`")
+        }
         let guess = suggest(name, among: roots)
         return Diagnostic(
             .error, .unknownRoot, "unknown field `\(name)`", file: file, span: span,
@@ -267,7 +325,9 @@ extension Diagnostic {
     {
         typeMismatch(
             "\(context) is \(found), not a boolean", file, span,
-            help: isRegex ? nil : "compare it with a value, e.g. `\(text) != null`")
+            // `"admin" != null` would be always true: no such advice for a literal.
+            help: isRegex || text.hasPrefix("\"") || Double(text) != nil
+                ? nil : "compare it with a value, e.g. `\(text) != null`")
     }
 
     static func regexOutsideMatches(_ file: SourceFile, _ span: Span) -> Diagnostic {
@@ -326,17 +386,36 @@ extension Diagnostic {
             help: left.map { "to look for a substring, write `\(right) contains \($0)`" })
     }
 
-    static func neverIn(_ value: String, _ text: String, list: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
+    /// `help`: a quantifier to use instead, when the list is a list of objects (see ``quantifierHelp(_:)``).
+    static func neverIn(
+        _ value: String, _ text: String, list: String, _ file: SourceFile, _ span: Span, help: String? = nil
+    ) -> Diagnostic {
         let noun = value.hasPrefix("a ") ? String(value.dropFirst(2)) : value
-        return typeMismatch("\(noun) `\(text)` can never be in \(list)", file, span)
+        return typeMismatch("\(noun) `\(text)` can never be in \(list)", file, span, help: help)
+    }
+
+    /// `fixed` tests a field of each element: `any(user.identities, i, i.provider == "admin")`.
+    static func quantifierHelp(_ fixed: String) -> String {
+        "a list of objects holds no strings; test a field of each element: `\(fixed)`"
+    }
+
+    /// `or "@acme.de"` after `user.email ends_with "@acme.com"`: `fixed` repeats the comparison's left side.
+    static func literalAfterComparison(
+        _ keyword: String, _ text: String, fixed: String, addToList: Bool, _ file: SourceFile, _ span: Span
+    ) -> Diagnostic {
+        typeMismatch(
+            "`\(keyword)` joins conditions, and `\(text)` alone is not one", file, span,
+            help: (addToList ? "add it to the list: " : "repeat the left side: ") + "`\(fixed)`")
     }
 
     static func stringContainsNonString(found: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
         typeMismatch("a string can only contain a string, not \(found)", file, span)
     }
 
-    static func listNeverContains(_ list: String, _ value: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
-        typeMismatch("\(list) never contains \(value)", file, span)
+    static func listNeverContains(
+        _ list: String, _ value: String, _ file: SourceFile, _ span: Span, help: String? = nil
+    ) -> Diagnostic {
+        typeMismatch("\(list) never contains \(value)", file, span, help: help)
     }
 
     static func containsNeedsContainer(_ text: String, found: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
@@ -459,9 +538,56 @@ extension Diagnostic {
 extension Diagnostic {
     static func firstLoginCount(_ file: SourceFile, _ span: Span, role: String) -> Diagnostic {
         Diagnostic(
-            .warning, .firstLoginCount, "`logins_count == 1` can miss a user's first login", file: file, span: span,
+            .warning, .firstLoginCount, "`\(file.text(span))` can miss a user's first login", file: file, span: span,
             help: "Auth0 does not count SSO and silent logins and counts failed MFA differently; to give a role once, "
                 + "test that the user lacks it: `not (\(JSONText.quote(role)) in authorization.roles)`")
+    }
+
+    /// `path` is `user.user_metadata...`, `fixed` the same path under `app_metadata`; `name` is the `let` the rule
+    /// reads it through, if any, and `readFile`/`readSpan` where that `let` reads it.
+    static func userEditableField(
+        _ path: String, fixed: String, _ file: SourceFile, _ span: Span, through name: String? = nil,
+        _ readFile: SourceFile? = nil, _ readSpan: Span? = nil
+    ) -> Diagnostic {
+        let through = name.map { " (through `\($0)`)" } ?? ""
+        return Diagnostic(
+            .warning, .userEditableField,
+            "this rule assigns roles on `\(path)`\(through), which users can edit themselves", file: file, span: span,
+            help: "keep what grants roles in app_metadata, which only the tenant can write: `\(fixed)`",
+            notes: name == nil ? [] : [Note(message: "`\(path)` is read here", file: readFile, span: readSpan)])
+    }
+
+    /// `anchor` (`$` or `^`) applies to `alternative` only; `fixes` are the whole pattern fixed, as written.
+    static func anchorAlternation(
+        _ anchor: String, alternative: String, fixes: [String], _ file: SourceFile, _ span: Span
+    ) -> Diagnostic {
+        Diagnostic(
+            .warning, .anchorAlternation,
+            "`\(anchor)` applies only to the alternative `\(alternative)`, not to every alternative of `|`",
+            file: file, span: span,
+            help: "group the alternatives and put the anchors outside: " + fixes.joined(separator: " or "))
+    }
+
+    /// An email domain (`domain` as written, from the `@`) that ends the pattern without `$`.
+    static func unanchoredDomain(
+        _ domain: String, fixes: [String], endsWith: String?, _ file: SourceFile, _ span: Span
+    ) -> Diagnostic {
+        let example = "x" + RegexShape.unescapingDots(domain) + ".evil.io"
+        return Diagnostic(
+            .warning, .unanchoredDomain,
+            "`\(domain)` is not anchored at the end, so `\(example)` matches too", file: file, span: span,
+            help: "end the pattern with `$`: \(fixes.joined(separator: " or "))"
+                + (endsWith.map { ", or write \($0)" } ?? ""))
+    }
+
+    /// A `.` written without a backslash in `domain` (as written); `example` is a text it wrongly matches.
+    static func unescapedDot(_ domain: String, example: String, fixes: [String], _ file: SourceFile, _ span: Span)
+        -> Diagnostic
+    {
+        Diagnostic(
+            .warning, .unescapedDot,
+            "`.` in `\(domain)` matches any character, so `\(example)` matches too", file: file, span: span,
+            help: "write `\\.` for a literal dot: " + fixes.joined(separator: " or "))
     }
 
     static func contradiction(_ file: SourceFile, _ span: Span, other: Span) -> Diagnostic {

@@ -81,6 +81,14 @@ public struct Lexer {
             offset += 1
             report(.bangNotOperator(file, Span(start, offset)))
             return Token(.keyword(.not), Span(start, offset))
+        case UInt8(ascii: "&"), UInt8(ascii: "|"):
+            // `&&` and `||` from other languages: reported once and read as `and` / `or`, so the rest of the
+            // condition still parses and gives no cascade of errors.
+            offset += peek(1) == byte ? 2 : 1
+            let isAnd = byte == UInt8(ascii: "&")
+            report(.symbolicLogicalOperator(isAnd ? "and" : "or", file, Span(start, offset)))
+            return Token(.keyword(isAnd ? .and : .or), Span(start, offset), text: isAnd ? "and" : "or")
+        case UInt8(ascii: "'"): return string(quote: byte)
         case UInt8(ascii: "<"), UInt8(ascii: ">"):
             let isLess = byte == UInt8(ascii: "<")
             if peek(1) == UInt8(ascii: "=") {
@@ -101,6 +109,7 @@ public struct Lexer {
         case UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: ","),
             UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "\""), UInt8(ascii: "/"), UInt8(ascii: "="),
             UInt8(ascii: "!"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "&"), UInt8(ascii: "|"), UInt8(ascii: "'"),
             UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "#"):
             true
         default: isIdentifierStart(byte)
@@ -228,19 +237,27 @@ public struct Lexer {
         return Token(.number, Span(start, offset), text: text, number: value)
     }
 
-    /// A string literal; an unterminated one ends at the line break so the next line still lexes.
-    mutating func string() -> Token {
+    /// A string literal; an unterminated one ends at the line break so the next line still lexes. A string in
+    /// single quotes (`'admin'`) is reported once, with its double-quoted form, and read as that string.
+    mutating func string(quote: UInt8 = UInt8(ascii: "\"")) -> Token {
         let start = offset
         offset += 1
         var value: [UInt8] = []
+        var terminated = false
         while true {
             guard let byte = peek(), byte != UInt8(ascii: "\n") else {
                 report(.unterminatedString(file, Span(start, offset)))
                 break
             }
-            if byte == UInt8(ascii: "\"") {
+            if byte == quote {
                 offset += 1
+                terminated = true
                 break
+            }
+            if quote == UInt8(ascii: "'"), byte == UInt8(ascii: "\\"), peek(1) == quote {
+                value.append(quote)
+                offset += 2
+                continue
             }
             if byte == UInt8(ascii: "\\") {
                 escape(into: &value)
@@ -254,6 +271,9 @@ public struct Lexer {
             }
             value.append(byte)
             offset += 1
+        }
+        if quote != UInt8(ascii: "\""), terminated {
+            report(.singleQuotedString(String(decoding: value, as: UTF8.self), file, Span(start, offset)))
         }
         return Token(
             .string, Span(start, offset), text: String(decoding: value, as: UTF8.self), contentStart: start + 1)

@@ -38,7 +38,8 @@ public struct Parser {
         let (tokens, lexical) = Lexer.tokenize(file)
         var parser = Parser(file: file, tokens: tokens)
         let declarations = parser.parseFile()
-        return (declarations, lexical + parser.diagnostics)
+        // Sorted by position, as every command prints them (`fmt` included), not lexical errors first.
+        return (declarations, sortDiagnostics(lexical + parser.diagnostics, fileOrder: [file.path]))
     }
 
     var current: Token { tokens[index] }
@@ -104,6 +105,7 @@ public struct Parser {
         var name: String?
         var nameSpan: Span?
         var condition: Expr?
+        var when: Span?
         if at(.rule) {
             advance()
             let token = try expect(.string, "a rule name in quotes")
@@ -113,12 +115,28 @@ public struct Parser {
             throw fail(.expectedRuleStart(found: current, file))
         }
         if at(.when) {
-            advance()
+            when = advance().span
             condition = try parseExpression()
+        }
+        // `when ... then assign ...`: reported once, skipped, and the rule read on.
+        var then: (index: Int, span: Span)?
+        if condition != nil, current.kind == .identifier, current.text.lowercased() == "then" {
+            then = (diagnostics.count, current.span)
+            diagnostics.append(.thenAfterCondition(file, advance().span, fixed: nil))
         }
         var actions: [Action] = []
         while let action = try parseAction() { actions.append(action) }
-        if actions.isEmpty { throw fail(.expectedAction(found: current, afterCondition: condition != nil, file)) }
+        if actions.isEmpty {
+            // A rule that ends before any action: the mistake is in this rule, not at the next one.
+            if atDeclarationBoundary, let at = when ?? nameSpan {
+                throw fail(.missingAction(file, at, hasCondition: condition != nil))
+            }
+            throw fail(.expectedAction(found: current, afterCondition: condition != nil, file))
+        }
+        if let then, let condition {
+            diagnostics[then.index] = .thenAfterCondition(
+                file, then.span, fixed: "when \(file.text(condition.span)) \(file.text(actions[0].span))")
+        }
         guard atDeclarationBoundary else { throw fail(.expectedAfterActions(found: current, file)) }
         let end = tokens[index - 1].span
         return Rule(
@@ -231,6 +249,13 @@ public struct Parser {
         if current.kind == .bind { diagnostics.append(.singleEquals(file, current.span)) }
         for _ in 0..<width { advance() }
         let right = try parseNegation()
+        if case .string(let word) = right.kind, let last = diagnostics.last, last.code == .unquotedString,
+            last.span == right.span
+        {
+            // `connection.name == acme-okta`: the fix shows the whole comparison.
+            let fixed = "\(file.text(left.span)) \(op.rawValue) \(Formatter.Printer.string(word))"
+            diagnostics[diagnostics.count - 1] = .unquotedString(word, fixed: fixed, file, right.span)
+        }
         if let (_, _) = comparisonOperator() {
             throw fail(.chainedComparison(file, current.span))
         }
@@ -388,6 +413,31 @@ public struct Parser {
                 break
             }
         }
+        if let word = hyphenatedWord(from: first.span.start, end: end.end) { return word }
         return Expr(.path(segments), span: first.span.union(end))
+    }
+
+    /// `acme-okta`, `eu-west.1`: a word with a `-` written where a string was meant (the language has no binary
+    /// minus, so it can mean nothing else). Reported once, with its quoted form, and read as that string.
+    mutating func hyphenatedWord(from start: Int, end: Int) -> Expr? {
+        var end = end
+        var glued = false
+        while current.span.start == end, current.kind == .minus || current.kind == .dot {
+            let next = peek()
+            let wordLike =
+                switch next.kind {
+                case .identifier, .keyword, .number: true
+                default: false
+                }
+            guard wordLike, next.span.start == current.span.end else { break }
+            glued = glued || current.kind == .minus
+            advance()
+            end = advance().span.end
+        }
+        guard glued else { return nil }
+        let span = Span(start, end)
+        let word = file.text(span)
+        diagnostics.append(.unquotedString(word, fixed: Formatter.Printer.string(word), file, span))
+        return Expr(.string(word), span: span)
     }
 }

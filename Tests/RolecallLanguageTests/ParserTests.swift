@@ -69,7 +69,8 @@ import Testing
         ("rul \"x\" assign \"r\"", .unknownKeyword, "rul"),
         ("rule \"x\" whn a assign \"r\"", .unknownKeyword, "whn"),
         ("when a matchs /x/ assign \"r\"", .unknownKeyword, "matchs"),
-        ("when a", .syntax, ""),
+        // A rule that ends without an action is reported at its own `when`, not at what follows it.
+        ("when a", .syntax, "when"),
         ("when a[-1] == 1 assign \"r\"", .syntax, "-"),
         ("when a[1.5] == 1 assign \"r\"", .syntax, "1.5"),
         ("rule \"x\" assign \"\"", .emptyRole, "\"\""),
