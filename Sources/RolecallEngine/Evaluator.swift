@@ -193,7 +193,9 @@ public final class Evaluator {
         let value = slots[program.clockSlot]
         if case .null = value { return }
         guard let seconds = withBytes(value, { Timestamp.seconds($0) }) ?? nil else {
-            throw JSONError("`\(Program.clockField)` must be an RFC 3339 timestamp, found \(render(value))", at: 0)
+            var at = 0
+            if case .rawString(let start, _) = value { at = start - 1 }
+            throw JSONError("`\(Program.clockField)` must be an RFC 3339 timestamp, found \(render(value))", at: at)
         }
         state.pointee.eventClock = seconds
     }

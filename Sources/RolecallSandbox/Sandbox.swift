@@ -44,6 +44,8 @@ public final class Sandbox: Sendable {
             let names = [
                 "member", "staff", "eu", "admin", "finance", "sso", "google_regular", "unverified_consumer", "mobile",
                 "power_user",
+                // Language v2's examples (appended, so the ids above stay as they were).
+                "contractor", "org-member", "enterprise", "google", "veteran", "power-user", "mfa_admin",
             ]
             configuration.roles = names.enumerated().map { (Sandbox.roleID(for: $0.offset), $0.element) }
             return configuration

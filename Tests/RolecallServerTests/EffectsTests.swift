@@ -119,7 +119,6 @@ import Testing
     @Test func daysSinceCountsToTheServersClock() async throws {
         let rules = #"rule "new" when days_since(user.created_at) < 1 assign "new""#
         let directory = try RuleDirectory(rules)
-        guard (try? RuleSet.load([directory.path])) != nil else { return }  // not yet: the checker refuses it
         let fixture = try ServerFixture(directory)
         // Created a day before the server's clock; the request claims to be made the same second.
         let body =

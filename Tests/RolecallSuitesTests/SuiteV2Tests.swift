@@ -116,8 +116,6 @@ import Testing
     }
 
     /// `days_since` against each case's clock: the case's `now:`, the suite's, then the runner's (`--now`).
-    /// Until the checker accepts `days_since` (issue 11, the lead's part) the rule set does not compile and only
-    /// the refusal is checked; then the whole chain is.
     @Test func daysSinceCountsToTheCaseClock() throws {
         let scratch = try Scratch([
             "a/r.rules": #"rule "veteran" when days_since(user.created_at) >= 30 assign "veteran""#,
@@ -139,11 +137,7 @@ import Testing
         let report = SuiteRunner(now: Timestamp.seconds("2027-01-01T00:00:00Z")).run([
             scratch.path + "/a/r.test.yaml", scratch.path + "/b/r.test.yaml",
         ])
-        if !report.diagnostics.isEmpty {
-            // Not yet: the checker refuses the function. Nothing ran.
-            #expect(report.diagnostics.allSatisfy { $0.message.contains("days_since") }, "\(report.diagnostics)")
-            return
-        }
+        #expect(report.diagnostics.isEmpty, "\(report.diagnostics)")
         #expect(report.failed == 0, "\(report.results.map(\.mismatches))")
         #expect(report.passed == 3)
     }

@@ -7,6 +7,8 @@ import Testing
     static let clean = #"rule "staff" when user.email ends_with "@acme.com" assign "staff""#
     /// One warning: `first-login-count`.
     static let warned = clean + "\n" + #"rule "first" when logins_count == 1 assign "member""#
+    /// A rule that reads the clock: users created less than a day before it are "new".
+    static let timed = #"rule "new" when days_since(user.created_at) < 1 assign "new""#
 
     // MARK: --now
 
@@ -20,6 +22,18 @@ import Testing
             input: Data(Self.event.utf8))
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("staff"), "\(run.stdout)")
+    }
+
+    @Test func nowIsTheClockOfDaysSince() throws {
+        let rules = try CLITests.temporary("r.rules", Self.timed)
+        let event = Data(#"{"user":{"user_id":"auth0|1","created_at":"2026-11-30T00:00:00Z"}}"#.utf8)
+        for (now, assigned) in [("2026-11-30T23:59:59Z", true), ("2026-12-01T00:00:00Z", false)] {
+            for command in [["eval", rules, "--event", "-"], ["eval", rules, "--events", "-"]] {
+                let run = try CLITests.rules(command + ["--now", now], input: event)
+                #expect(run.status == 0, "\(run.stderr)")
+                #expect(run.stdout.contains(#""assign":["new"]"#) == assigned, "\(command) \(now): \(run.stdout)")
+            }
+        }
     }
 
     @Test(arguments: ["yesterday", "2026-11-30", "2026-11-30T25:00:00Z", "1796030100", ""])
@@ -67,12 +81,23 @@ import Testing
         #expect(output.first?.contains(#""assign":["staff"]"#) == true, "\(replay.stdout)")
         #expect(
             output.last
-                == #"{"error":{"line":2,"message":"invalid event: `rolecall_now` must be an RFC 3339 timestamp, found \"last tuesday\" at byte 0"}}"#,
+                == #"{"error":{"line":2,"message":"invalid event: `rolecall_now` must be an RFC 3339 timestamp, found \"last tuesday\" at byte 16"}}"#,
             "\(replay.stdout)")
 
         let fixed = try CLITests.rules(
             ["eval", rules, "--events", "-", "--now", "2026-11-30T09:15:00Z"], input: Data(lines.utf8))
         #expect(fixed.status == 0, "\(fixed.stdout)\(fixed.stderr)")
+
+        // Each line decides at its own clock; `--now` overrides every line's.
+        let timed = try CLITests.temporary("r.rules", Self.timed)
+        let logged =
+            #"{"rolecall_now":"2026-11-30T09:15:00.000Z","user":{"created_at":"2026-11-30T09:00:00Z"}}"# + "\n"
+            + #"{"rolecall_now":"2026-12-05T09:15:00.000Z","user":{"created_at":"2026-11-30T09:00:00Z"}}"# + "\n"
+        let own = try CLITests.rules(["eval", timed, "--events", "-"], input: Data(logged.utf8))
+        #expect(own.stdout.split(separator: "\n").map { $0.contains(#""assign":["new"]"#) } == [true, false])
+        let overridden = try CLITests.rules(
+            ["eval", timed, "--events", "-", "--now", "2026-11-30T10:00:00Z"], input: Data(logged.utf8))
+        #expect(overridden.stdout.split(separator: "\n").map { $0.contains(#""assign":["new"]"#) } == [true, true])
         let single = try CLITests.rules(
             ["eval", rules, "--event", "-"], input: Data(#"{"rolecall_now":"last tuesday"}"#.utf8))
         #expect(single.status == 0, "\(single.stderr)")

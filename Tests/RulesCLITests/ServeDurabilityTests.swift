@@ -13,7 +13,8 @@ import Testing
         return Data(
             """
             {"user":{"user_id":"\(user)","email":"\(user.dropFirst(6))@acme.com","email_verified":true,\
-            "app_metadata":{}},"stats":{"logins_count":1},"authorization":{"roles":[\(roles)]}}
+            "app_metadata":{}},"connection":{"name":"acme-okta"},"stats":{"logins_count":1},\
+            "authorization":{"roles":[\(roles)]}}
             """.utf8)
     }
 
