@@ -191,13 +191,16 @@ public enum Formatter {
             }
         }
 
-        /// Where the comments before the first token of `expr` are claimed up to: ``claimEnd(_:)`` of a chain's
-        /// first operand, which has no place of its own before it.
+        /// Where the comments before `expr` are claimed up to: ``claimEnd(_:)`` of its first operand when it starts
+        /// with one (a chain, a comparison), which has no place of its own before it. Every place a comment can be
+        /// printed claims up to this for what follows it, so the same comments land at the same place when the
+        /// output is formatted again.
         static func leadingClaimEnd(_ expr: Expr) -> Int {
             var first = expr
             while true {
                 switch first.kind {
                 case .or(let operands), .and(let operands): first = operands[0]
+                case .binary(_, let left, _): first = left
                 default: return claimEnd(first)
                 }
             }
@@ -232,7 +235,7 @@ public enum Formatter {
             case .condition(let condition): return .cat([.text("when "), chainOrExpression(condition, hanging: true)])
             case .binding(let binding):
                 let value = binding.value
-                let comments = claim(before: Printer.claimEnd(value))
+                let comments = claim(before: Printer.leadingClaimEnd(value))
                 let head = Doc.text("let \(binding.name) =")
                 switch value.kind {
                 case .list, .call, .quantifier:
@@ -285,7 +288,7 @@ public enum Formatter {
             parts.reserveCapacity(operands.count * 3)
             for (index, operand) in operands.enumerated() {
                 if index > 0 {
-                    parts += claim(before: Printer.claimEnd(operand))
+                    parts += claim(before: Printer.leadingClaimEnd(operand))
                     parts += [.line, .text(keyword + " ")]
                 } else {
                     parts += claim(before: Printer.leadingClaimEnd(operand))
@@ -324,7 +327,7 @@ public enum Formatter {
             switch expr.kind {
             case .list(let items):
                 if items.isEmpty { return .cat([.text("[")] + claim(before: expr.span.end - 1) + [.text("]")]) }
-                let literal = items.allSatisfy { Printer.level($0) >= 5 && Printer.claimEnd($0) == $0.span.end }
+                let literal = items.allSatisfy { Printer.level($0) >= 5 && Printer.leadingClaimEnd($0) == $0.span.end }
                 if literal && !hasComment(before: expr.span.end) {
                     let texts = items.enumerated().map { index, item in
                         Printer.flat(item) + (index < items.count - 1 ? "," : "")
@@ -334,39 +337,40 @@ public enum Formatter {
                     ])
                 }
                 return bracketed(
-                    "[", items.map { item in (Printer.claimEnd(item), { $0.expression(item) }) }, close: "]",
+                    "[", items.map { item in (Printer.leadingClaimEnd(item), { $0.expression(item) }) }, close: "]",
                     closeAt: expr.span.end - 1, trailing: ",")
             case .call(let name, _, let arguments):
                 return bracketed(
-                    name + "(", arguments.map { item in (Printer.claimEnd(item), { $0.expression(item) }) },
+                    name + "(", arguments.map { item in (Printer.leadingClaimEnd(item), { $0.expression(item) }) },
                     close: ")", closeAt: expr.span.end - 1)
             case .quantifier(let quantifier, let list, let name, let nameSpan, let body):
                 // `any(LIST, NAME,` on the first line, the condition below it.
                 var head: [Doc] = [.text(quantifier.rawValue + "(")]
-                head += claim(before: Printer.claimEnd(list))
+                head += claim(before: Printer.leadingClaimEnd(list))
                 head.append(expression(list))
                 head.append(.text(","))
                 let comments = claim(before: nameSpan.end)
                 head += comments + [comments.isEmpty ? .text(" ") : .line, .text(name + ",")]
-                var inner = claim(before: Printer.claimEnd(body))
+                var inner = claim(before: Printer.leadingClaimEnd(body))
                 inner += [.line, chainOrExpression(body, hanging: false)]
                 inner += claim(before: expr.span.end - 1)
                 return .grouped(head + [.indented(inner), .softLine, .text(")")])
             case .unary(.not, let operand):
                 // `not (a in b)` rather than `not a in b`: the same tree, but no reader mistakes it for `not in`.
                 return .cat(
-                    [.text("not ")] + claim(before: Printer.claimEnd(operand))
+                    [.text("not ")] + claim(before: Printer.leadingClaimEnd(operand))
                         + [expression(operand, level: Printer.level(operand) == 4 ? 5 : 3)])
             case .unary(.negate, let operand):
-                return .cat([.text("-")] + claim(before: Printer.claimEnd(operand)) + [expression(operand, level: 5)])
+                return .cat(
+                    [.text("-")] + claim(before: Printer.leadingClaimEnd(operand)) + [expression(operand, level: 5)])
             case .or(let operands):
                 // An operand that is itself an `or` was parenthesised in the source: keep it so.
                 return chain("or", operands, operandLevel: 2, hanging: true)
             case .and(let operands):
                 return chain("and", operands, operandLevel: 3, hanging: true)
             case .binary(let op, let left, let right):
-                let leftDoc = expression(left, level: 5)
-                let comments = claim(before: Printer.claimEnd(right))
+                let leftDoc = Doc.cat(claim(before: Printer.leadingClaimEnd(left)) + [expression(left, level: 5)])
+                let comments = claim(before: Printer.leadingClaimEnd(right))
                 return .cat([leftDoc, .text(" \(op.rawValue) ")] + comments + [expression(right, level: 5)])
             default:
                 return .text(Printer.flat(expr))
@@ -481,6 +485,7 @@ public enum Formatter {
                 case .ifBroken(let text): if command.broken { write(text, indent) }
                 case .comment(let text, let trailing):
                     if trailing && hasContent && !endsWithComment {
+                        while current.last == " " { current.removeLast() }
                         current += "  " + text
                     } else {
                         if hasContent { finishLine() }
