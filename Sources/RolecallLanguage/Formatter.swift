@@ -151,10 +151,15 @@ public enum Formatter {
             }
         }
 
+        /// Whether the white space after `start` (up to `end` at most) holds a blank line.
         func hasBlankLine(from start: Int, to end: Int) -> Bool {
             var newlines = 0
-            for byte in file.bytes[start..<min(end, file.bytes.count)] where byte == UInt8(ascii: "\n") {
-                newlines += 1
+            for byte in file.bytes[start..<min(end, file.bytes.count)] {
+                if byte == UInt8(ascii: "\n") {
+                    newlines += 1
+                } else if byte != UInt8(ascii: " ") && byte != UInt8(ascii: "\t") && byte != UInt8(ascii: "\r") {
+                    break
+                }
             }
             return newlines >= 2
         }

@@ -90,7 +90,7 @@ import Testing
 
     @Test func fuzzedRuleSetsKeepTheirMeaning() throws {
         var generator = RuleGenerator(seed: 0x5EED)
-        for _ in 0..<400 { try Self.expectStable(generator.ruleSet()) }
+        for _ in 0..<1000 { try Self.expectStable(generator.ruleSet()) }
     }
 }
 
