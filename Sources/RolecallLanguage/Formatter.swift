@@ -243,7 +243,7 @@ public enum Formatter {
                 let comments = claim(before: Printer.leadingClaimEnd(value))
                 let head = Doc.text("let \(binding.name) =")
                 switch value.kind {
-                case .list, .call, .quantifier:
+                case _ where commentBeforeDroppedParenthesis(value), .list, .call, .quantifier:
                     return .cat([head] + comments + [comments.isEmpty ? .text(" ") : .line, expression(value)])
                 default:
                     return .grouped([head, .indented(comments + [.line, chainOrExpression(value, hanging: false)])])
@@ -279,11 +279,12 @@ public enum Formatter {
 
         /// `expr` at the top of a condition, a `let` or a bracket: a chain there needs no parentheses, and its
         /// lines hang under the first (`when a` / `  and b`) or stand as a block (`a` / `and b`).
-        mutating func chainOrExpression(_ expr: Expr, hanging: Bool) -> Doc {
+        mutating func chainOrExpression(_ expr: Expr, hanging: Bool, keepingParentheses: Bool = true) -> Doc {
+            if keepingParentheses && commentBeforeDroppedParenthesis(expr) { return parenthesised(expr) }
             switch expr.kind {
-            case .or(let operands): chain("or", operands, operandLevel: 2, hanging: hanging)
-            case .and(let operands): chain("and", operands, operandLevel: 3, hanging: hanging)
-            default: expression(expr)
+            case .or(let operands): return chain("or", operands, operandLevel: 2, hanging: hanging)
+            case .and(let operands): return chain("and", operands, operandLevel: 3, hanging: hanging)
+            default: return expression(expr, keepingParentheses: keepingParentheses)
             }
         }
 
@@ -322,12 +323,9 @@ public enum Formatter {
         }
 
         /// `expr` in canonical form, parenthesised when its level is looser than `level` requires.
-        mutating func expression(_ expr: Expr, level minimum: Int = 1) -> Doc {
-            if Printer.level(expr) < minimum {
-                // The parentheses break like a bracket: `(` / `  a` / `  or b` / `)`.
-                return bracketed(
-                    "(", [(Printer.leadingClaimEnd(expr), { $0.chainOrExpression(expr, hanging: false) })], close: ")",
-                    closeAt: expr.span.end - 1)
+        mutating func expression(_ expr: Expr, level minimum: Int = 1, keepingParentheses: Bool = true) -> Doc {
+            if Printer.level(expr) < minimum || (keepingParentheses && commentBeforeDroppedParenthesis(expr)) {
+                return parenthesised(expr)
             }
             switch expr.kind {
             case .list(let items):
@@ -380,6 +378,41 @@ public enum Formatter {
             default:
                 return .text(Printer.flat(expr))
             }
+        }
+
+        /// `(expr)`, broken like a bracket: `(` / `  a` / `  or b` / `)`.
+        mutating func parenthesised(_ expr: Expr) -> Doc {
+            bracketed(
+                "(",
+                [
+                    (
+                        Printer.leadingClaimEnd(expr),
+                        { $0.chainOrExpression(expr, hanging: false, keepingParentheses: false) }
+                    )
+                ],
+                close: ")", closeAt: expr.span.end - 1)
+        }
+
+        /// Whether the source wrote `expr` in parentheses the layout leaves out, with a comment after its last
+        /// operand inside them: `(a or b # why` / `)`. The parentheses stay, so the comment keeps its place (and
+        /// the file its depth).
+        func commentBeforeDroppedParenthesis(_ expr: Expr) -> Bool {
+            let last: Expr
+            switch expr.kind {
+            case .or(let operands), .and(let operands): last = operands[operands.count - 1]
+            case .binary(_, _, let right): last = right
+            case .unary(_, let operand): last = operand
+            default: return false
+            }
+            guard last.span.end < expr.span.end else { return false }
+            // The first comment at or after the last operand's end.
+            var low = 0
+            var high = comments.count
+            while low < high {
+                let mid = (low + high) / 2
+                if comments[mid].start < last.span.end { low = mid + 1 } else { high = mid }
+            }
+            return low < comments.count && comments[low].start < expr.span.end
         }
 
         /// Whether a comment not yet printed starts before `offset`.

@@ -268,3 +268,25 @@ import Testing
         try FormatterTests.expectStable(source)
     }
 }
+
+extension FormatterV2Tests {
+    /// Parentheses the layout would leave out stay when a comment ends them, so the comment stays inside; found by
+    /// the `fuzz-format` generator (the comment moved below the `let`, and then before the next rule).
+    @Test func aCommentBeforeAClosingParenthesisKeepsIt() throws {
+        try Self.expectGolden(
+            "let x = (a or b\n  # why\n)\nwhen x or (c and d # d\n) assign \"r\"",
+            """
+            let x = (
+              a or b
+              # why
+            )
+
+            when x
+              or (
+                c and d  # d
+              )
+            assign "r"
+
+            """)
+    }
+}
