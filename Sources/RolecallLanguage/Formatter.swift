@@ -24,7 +24,8 @@ import RolecallRegex
 /// operand, element or argument that follows them (with a blank line after them kept between clauses where the
 /// source had one); a comment after code stays at the end of the line of the code before it. A comment forces the
 /// groups around it to break, since nothing may follow it on its line. A comment written inside a single path or
-/// between a keyword and what it introduces moves to the nearest such place. Formatting never changes meaning (the
+/// between a keyword and what it introduces moves to the nearest such place; parentheses the layout would drop
+/// stay when a comment ends them (`(a or b # why` / `)`), so that the comment stays inside. Formatting never changes meaning (the
 /// AST is the same), keeps every comment, is idempotent, and works in loops rather than recursion along a chain, so
 /// a chain of 10,000 operands formats like a short one; the tests and the `fuzz-format` target check all of it.
 public enum Formatter {
@@ -250,22 +251,22 @@ public enum Formatter {
                 }
             case .action(let action):
                 switch action.kind {
-                case .assign(let roles): return roleList("assign", roles, end: action.span.end)
-                case .revoke(let roles): return roleList("revoke", roles, end: action.span.end)
+                case .assign(let roles): return roleList("assign", roles)
+                case .revoke(let roles): return roleList("revoke", roles)
                 case .revokeAll(let except):
                     if except.isEmpty {
                         let comments = claim(before: action.span.end)
                         return .cat(
                             [.text("revoke")] + comments + [comments.isEmpty ? .text(" ") : .line, .text("all")])
                     }
-                    return roleList("revoke all except", except, end: action.span.end)
+                    return roleList("revoke all except", except)
                 case .stop: return .text("stop")
                 }
             }
         }
 
         /// `KEYWORD "a", "b"`, broken after a comma only where a comment ends a line.
-        mutating func roleList(_ keyword: String, _ roles: [Role], end: Int) -> Doc {
+        mutating func roleList(_ keyword: String, _ roles: [Role]) -> Doc {
             var parts: [Doc] = [.text(keyword + " ")]
             for (index, role) in roles.enumerated() {
                 if index > 0 { parts.append(.text(",")) }
