@@ -7,14 +7,23 @@ import Testing
         try Formatter.format(SourceFile(path: "f.rules", text: source)).get()
     }
 
-    /// Formatting keeps the AST and is idempotent.
+    /// The texts of the comments of `source`, sorted.
+    static func comments(_ source: String) -> [String] {
+        let file = SourceFile(path: "f.rules", text: source)
+        var lexer = Lexer(file: file)
+        while lexer.next().kind != .endOfFile {}
+        return lexer.comments.map { file.text($0) }.sorted()
+    }
+
+    /// Formatting keeps the declarations (rules and `let`s) and every comment, and is idempotent.
     static func expectStable(_ source: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let once = try format(source)
-        let before = parse(source).rules
-        let after = parse(once)
+        let before = Parser.parseDeclarations(SourceFile(path: "f.rules", text: source)).declarations
+        let after = Parser.parseDeclarations(SourceFile(path: "f.rules", text: once))
         #expect(
             after.diagnostics.isEmpty, "\(after.diagnostics.map(\.message))\n\(once)", sourceLocation: sourceLocation)
-        #expect(after.rules == before, "\(source)\n---\n\(once)", sourceLocation: sourceLocation)
+        #expect(after.declarations == before, "\(source)\n---\n\(once)", sourceLocation: sourceLocation)
+        #expect(comments(once) == comments(source), "\(source)\n---\n\(once)", sourceLocation: sourceLocation)
         #expect(try format(once) == once, "not idempotent:\n\(once)", sourceLocation: sourceLocation)
     }
 
@@ -81,7 +90,7 @@ import Testing
 
     @Test func fuzzedRuleSetsKeepTheirMeaning() throws {
         var generator = RuleGenerator(seed: 0x5EED)
-        for _ in 0..<400 { try Self.expectStable(generator.ruleSet()) }
+        for _ in 0..<1000 { try Self.expectStable(generator.ruleSet()) }
     }
 }
 
@@ -102,17 +111,24 @@ struct RuleGenerator {
 
     mutating func pick<T>(_ items: [T]) -> T { items[next(items.count)] }
 
-    mutating func space() -> String { pick([" ", "  ", "\n", " \n  ", "\t", " # note\n "]) }
+    mutating func space() -> String {
+        pick([" ", "  ", "\n", " \n  ", "\t", " # note\n ", " ", " ", "\n# own line\n", " ", "\n  # a\n  # b\n"])
+    }
 
     mutating func ruleSet() -> String {
         var out = next(3) == 0 ? "# generated\n" : ""
         for index in 0..<(1 + next(4)) {
+            if next(4) == 0 {
+                out += "let" + space() + "n\(index)" + space() + "=" + space() + expression(depth: 0) + space()
+            }
             if next(2) == 0 { out += "rule \"r\(index)\"" + space() }
             out += "when" + space() + expression(depth: 0) + space()
             for action in 0..<(1 + next(3)) {
-                switch next(3) {
-                case 0: out += "assign \"a\(action)\", \"b\"" + space()
+                switch next(5) {
+                case 0: out += "assign \"a\(action)\"," + space() + "\"b\"" + space()
                 case 1: out += "revoke \"c\(action)\"" + space()
+                case 2: out += "revoke" + space() + "all" + space()
+                case 3: out += "revoke all except" + space() + "\"d\"," + space() + "\"e\"" + space()
                 default: out += "stop" + space()
                 }
             }
@@ -123,7 +139,10 @@ struct RuleGenerator {
 
     mutating func expression(depth: Int) -> String {
         if depth > 3 { return operand(depth: depth) }
-        switch next(7) {
+        switch next(8) {
+        case 7:
+            return pick(["any", "all"]) + "(" + space() + operand(depth: depth + 1) + "," + space() + "i," + space()
+                + expression(depth: depth + 1) + space() + ")"
         case 0: return expression(depth: depth + 1) + space() + "or" + space() + expression(depth: depth + 1)
         case 1: return expression(depth: depth + 1) + space() + "and" + space() + expression(depth: depth + 1)
         case 2: return "not" + space() + expression(depth: depth + 1)
@@ -140,7 +159,10 @@ struct RuleGenerator {
         case 1: return String(next(1000))
         case 2: return "-" + String(next(50)) + "." + String(next(9) + 1)
         case 3: return pick(["true", "false", "null"])
-        case 4: return "[" + operand(depth: depth + 1) + "," + space() + operand(depth: depth + 1) + "]"
+        case 4 where depth < 5:
+            var items = (0..<(1 + next(12))).map { _ in operand(depth: depth + 1) }
+            if next(3) == 0 { items.append("") }
+            return "[" + space() + items.joined(separator: "," + space()) + "]"
         case 5: return "lower(" + operand(depth: depth + 1) + ")"
         case 6: return "-" + pick(["x", "(y)", "user.app_metadata.n"])
         case 7: return "user.identities[\(next(3))].provider"

@@ -20,20 +20,29 @@ struct RuleWriter {
     mutating func pick(_ items: [String]) -> String { items[next(items.count)] }
 
     mutating func space() -> String {
-        pick([" ", " ", "  ", "\n", " \n  ", "\t", " # note\n ", "\n\n\n", " #\n", "\r\n", " # two words  \n"])
+        pick([
+            " ", " ", "  ", "\n", " \n  ", "\t", " # note\n ", "\n\n\n", " #\n", "\r\n", " # two words  \n",
+            "\n# own line\n", "\n  # a\n\n  # b\n  ",
+        ])
     }
 
     mutating func ruleSet() -> String {
         var out = next(3) == 0 ? "# generated\n" : ""
         var index = 0
         repeat {
+            if next(5) == 0 {
+                out += "let" + space() + "n\(index)" + space() + "=" + space() + expression(depth: 0) + space()
+                if next(4) == 0 { out += pick(["# after a let\n", "\n# after a blank\n\n"]) }
+            }
             let named = next(2) == 0
             if named { out += "rule" + space() + string(index) + space() }
             if !named || next(3) != 0 { out += "when" + space() + expression(depth: 0) + space() }
             repeat {
-                switch next(3) {
+                switch next(5) {
                 case 0: out += "assign" + space() + roles()
                 case 1: out += "revoke" + space() + roles()
+                case 2: out += "revoke" + space() + "all" + space()
+                case 3: out += "revoke" + space() + "all" + space() + "except" + space() + roles()
                 default: out += "stop" + space()
                 }
             } while more(oneIn: 3)
@@ -64,7 +73,10 @@ struct RuleWriter {
 
     mutating func expression(depth: Int) -> String {
         if depth > 6 { return operand(depth: depth) }
-        switch next(9) {
+        switch next(10) {
+        case 9:
+            return pick(["any", "all"]) + "(" + space() + operand(depth: depth + 1) + "," + space() + "e" + space()
+                + "," + space() + expression(depth: depth + 1) + space() + ")"
         case 0: return expression(depth: depth + 1) + space() + "or" + space() + expression(depth: depth + 1)
         case 1: return expression(depth: depth + 1) + space() + "and" + space() + expression(depth: depth + 1)
         case 2: return "not" + space() + expression(depth: depth + 1)
@@ -112,8 +124,14 @@ struct RuleWriter {
     mutating func list(depth: Int) -> String {
         guard next(5) != 0 else { return "" }
         var out = operand(depth: depth + 1)
-        while more(oneIn: 3) { out += "," + space() + operand(depth: depth + 1) }
-        if next(4) == 0 { out += "," }
+        // Long lists too, so that they break (one element a line, or filling lines of literals).
+        let long = next(4) == 0
+        var count = 0
+        while count < 60, (long && count < 20) || more(oneIn: 3) {
+            out += "," + space() + operand(depth: depth + 1)
+            count += 1
+        }
+        if next(4) == 0 { out += "," + space() }
         return out
     }
 }

@@ -6,7 +6,8 @@ import RolecallLanguage
 #endif
 
 // The formatter's promise, on two kinds of file: the input bytes themselves (when they parse), and a valid rule
-// file generated from them (``RuleWriter``). Formatting keeps the AST (spans aside) and is idempotent; a
+// file generated from them (``RuleWriter``, with `let`, `any`/`all`, `revoke all` and comments inside conditions and
+// lists). Formatting keeps the AST (spans aside) and every comment, and is idempotent; a
 // difference traps with both texts, so libFuzzer saves the input.
 runFuzzer { data, size in
     let bytes = inputBytes(data, size)
@@ -22,20 +23,33 @@ runFuzzer { data, size in
     return 0
 }
 
-/// Formats `file`, then checks that the result parses cleanly to the same rules and formats to itself.
+/// The texts of the comments of `file`, sorted.
+func commentTexts(_ file: SourceFile) -> [String] {
+    var lexer = Lexer(file: file)
+    while lexer.next().kind != .endOfFile {}
+    return lexer.comments.map { file.text($0) }.sorted()
+}
+
+/// Formats `file`, then checks that the result parses cleanly to the same declarations (rules and `let`s), keeps
+/// every comment, stays within the parser's limits, and formats to itself.
 func checkRoundTrip(_ file: SourceFile) {
-    let (rules, diagnostics) = Parser.parse(file)
+    let (declarations, diagnostics) = Parser.parseDeclarations(file)
     guard !diagnostics.contains(where: { $0.severity == .error }) else { return }
     let source = String(decoding: file.bytes, as: UTF8.self)
     guard case .success(let once) = Formatter.format(file) else {
         preconditionFailure("a file that parses was not formatted:\n\(source)")
     }
-    let reparsed = Parser.parse(SourceFile(path: "formatted.rules", text: once))
+    let formatted = SourceFile(path: "formatted.rules", text: once)
+    let reparsed = Parser.parseDeclarations(formatted)
     let errors = reparsed.diagnostics.filter { $0.severity == .error }.map(\.message)
     precondition(
         errors.isEmpty, "the formatted text has errors: \(errors)\n--- source\n\(source)\n--- formatted\n\(once)")
     precondition(
-        reparsed.rules == rules, "formatting changed the rules:\n--- source\n\(source)\n--- formatted\n\(once)")
+        reparsed.declarations == declarations,
+        "formatting changed the rules:\n--- source\n\(source)\n--- formatted\n\(once)")
+    precondition(
+        commentTexts(formatted) == commentTexts(file),
+        "formatting lost or changed a comment:\n--- source\n\(source)\n--- formatted\n\(once)")
     guard case .success(let twice) = Formatter.format(SourceFile(path: "formatted.rules", text: once)) else {
         preconditionFailure("the formatted text was not formatted:\n\(once)")
     }
