@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "RolecallLanguage", targets: ["RolecallLanguage"]),
         .library(name: "RolecallEngine", targets: ["RolecallEngine"]),
         .library(name: "RolecallSuites", targets: ["RolecallSuites"]),
+        .library(name: "RolecallDiff", targets: ["RolecallDiff"]),
         .executable(name: "rules", targets: ["rules"]),
     ],
     dependencies: [
@@ -49,6 +50,7 @@ let package = Package(
         .target(name: "RolecallLanguage", dependencies: ["RolecallJSON", "RolecallRegex"]),
         .target(name: "RolecallEngine", dependencies: ["RolecallJSON", "RolecallLanguage", "RolecallRegex"]),
         .target(name: "RolecallSuites", dependencies: ["RolecallJSON", "RolecallEngine", "Yams"]),
+        .target(name: "RolecallDiff", dependencies: ["RolecallJSON", "RolecallEngine"]),
         .target(name: "CCurlShim", linkerSettings: [.linkedLibrary("curl")]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(
@@ -100,6 +102,7 @@ let package = Package(
                 "RolecallJSON",
                 "RolecallEngine",
                 "RolecallSuites",
+                "RolecallDiff",
                 "RolecallEffects",
                 "RolecallOutbox",
                 "RolecallSandbox",
@@ -112,6 +115,7 @@ let package = Package(
             name: "RolecallLanguageTests", dependencies: ["RolecallJSON", "RolecallLanguage"], exclude: ["Golden"]),
         .testTarget(name: "RolecallEngineTests", dependencies: ["RolecallEngine"]),
         .testTarget(name: "RolecallSuitesTests", dependencies: ["RolecallSuites"]),
+        .testTarget(name: "RolecallDiffTests", dependencies: ["RolecallDiff", "RolecallEngine", "RolecallLanguage"]),
         .testTarget(
             name: "RolecallEffectsTests",
             dependencies: [

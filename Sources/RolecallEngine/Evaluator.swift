@@ -213,6 +213,16 @@ public final class Evaluator {
         return state.pointee.matchedCount
     }
 
+    /// The rules that fired in the last evaluation, by their index in the program, in order. Valid until the
+    /// next evaluation.
+    public var firedRules: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(matchedRules) }
+
+    /// The last evaluated event's `user.user_id`, when it is a string.
+    public var lastUserID: String? { string(slots[program.userIDSlot]) }
+
+    /// The decision of the last evaluation as a value (after ``evaluate(_:writingTo:)``, which writes it as text).
+    public func lastDecision() -> Decision { makeDecision() }
+
     /// Runs every rule on the slots, leaving the outcome in the evaluator's state.
     func runRules() {
         for role in touchedRoles { roleState[Int(role)] = 0 }

@@ -35,57 +35,122 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var diagnostics: DiagnosticOptions
 
+    @OptionGroup var parallel: JobsOption
+
     func run() throws {
-        let evaluator = Evaluator(program: try RuleFiles.compile(paths, diagnostics: diagnostics))
-        clock.configure(evaluator, batch: input.isBatch)
-        var output: [UInt8] = []
-        output.reserveCapacity(1 << 17)
-        var lines = 0
-        var invalid = 0
-        func fail(_ number: Int, _ message: String) {
-            invalid += 1
-            guard input.isBatch else {
-                Output.standardError("rules: error: \(input.source): \(message)\n")
-                return
+        let program = try RuleFiles.compile(paths, diagnostics: diagnostics)
+        let jobs = input.isBatch ? parallel.jobs : 1
+        var report = LineReport(source: input.source, isBatch: input.isBatch)
+        let signals = input.isBatch ? SignalWatch.install() : nil
+        if jobs > 1 {
+            let evaluators = (0..<jobs).map { _ in self.evaluator(program) }
+            var batches = BatchedInput(input: input)
+            let workers = OrderedWorkers<Evaluator, LineReport>(states: evaluators) { evaluator, batch in
+                var part = LineReport(source: input.source, isBatch: true)
+                batch.forEach { number, item in self.decide(evaluator, number, item, &part) }
+                return part
             }
-            output += Array("{\"error\":{\"line\":\(number),\"message\":\(JSONText.quote(message))}}\n".utf8)
-            Output.standardError("rules: \(input.source):\(number): \(message)\n")
+            defer { workers.close() }
+            do {
+                try batches.run(workers, signals: signals) { report.take($0) }
+            } catch let interrupted as SignalWatch.Interrupted {
+                workers.flush { report.take($0) }
+                SignalWatch.end(by: interrupted.signal)
+            }
+        } else {
+            let evaluator = self.evaluator(program)
+            do {
+                try input.forEach(idle: { report.flush() }, signals: signals) { number, item in
+                    decide(evaluator, number, item, &report)
+                    if report.output.count >= 1 << 16 { report.flush() }
+                }
+            } catch let interrupted as SignalWatch.Interrupted {
+                report.flush()
+                SignalWatch.end(by: interrupted.signal)
+            } catch {
+                report.flush()
+                throw error
+            }
         }
-        func flush() {
-            guard !output.isEmpty else { return }
+        report.flush()
+        guard report.invalid > 0 else { return }
+        if input.isBatch {
+            Output.standardError("rules: \(report.invalid) of \(report.lines) lines were not valid events\n")
+        }
+        throw ExitStatus.badInput
+    }
+
+    /// An evaluator of `program` on this command's clock.
+    func evaluator(_ program: Program) -> Evaluator {
+        let evaluator = Evaluator(program: program)
+        clock.configure(evaluator, batch: input.isBatch)
+        return evaluator
+    }
+
+    /// Decides one input line (or the one event) into `report`: the decision or trace, or the line's error.
+    func decide(_ evaluator: Evaluator, _ number: Int, _ item: EventInput.Item, _ report: inout LineReport) {
+        report.lines = number
+        switch item {
+        case .oversized(let size):
+            report.fail(number, "event is \(size) bytes, more than --max-event-bytes \(input.maxEventBytes)")
+        case .event(let bytes):
+            do {
+                if explain {
+                    report.output += Array(try evaluator.explain(Array(bytes)).text.utf8)
+                } else {
+                    try evaluator.evaluate(bytes, writingTo: &report.output)
+                }
+            } catch {
+                report.fail(number, "invalid event: \(error)")
+            }
+        }
+    }
+}
+
+/// What evaluating a run of lines printed: decisions for standard output, messages for standard error, and
+/// counts. A worker of `--jobs` fills one per batch; they are written in input order.
+struct LineReport {
+    let source: String
+    let isBatch: Bool
+    var output: [UInt8] = []
+    var errors = ""
+    var lines = 0
+    var invalid = 0
+
+    init(source: String, isBatch: Bool) {
+        self.source = source
+        self.isBatch = isBatch
+        output.reserveCapacity(1 << 17)
+    }
+
+    /// Records an invalid line: an error line in the output (with `--events`) and a message.
+    mutating func fail(_ number: Int, _ message: String) {
+        invalid += 1
+        guard isBatch else {
+            errors += "rules: error: \(source): \(message)\n"
+            return
+        }
+        output += Array("{\"error\":{\"line\":\(number),\"message\":\(JSONText.quote(message))}}\n".utf8)
+        errors += "rules: \(source):\(number): \(message)\n"
+    }
+
+    /// Writes what is buffered.
+    mutating func flush() {
+        if !output.isEmpty {
             Output.write(fd: 1, output)
             output.removeAll(keepingCapacity: true)
         }
-        let signals = input.isBatch ? SignalWatch.install() : nil
-        do {
-            try input.forEach(idle: flush, signals: signals) { number, item in
-                lines = number
-                switch item {
-                case .oversized(let size):
-                    fail(number, "event is \(size) bytes, more than --max-event-bytes \(input.maxEventBytes)")
-                case .event(let bytes):
-                    do {
-                        if explain {
-                            output += Array(try evaluator.explain(Array(bytes)).text.utf8)
-                        } else {
-                            try evaluator.evaluate(bytes, writingTo: &output)
-                        }
-                    } catch {
-                        fail(number, "invalid event: \(error)")
-                    }
-                }
-                if output.count >= 1 << 16 { flush() }
-            }
-        } catch let interrupted as SignalWatch.Interrupted {
-            flush()
-            SignalWatch.end(by: interrupted.signal)
-        } catch {
-            flush()
-            throw error
+        if !errors.isEmpty {
+            Output.standardError(errors)
+            errors = ""
         }
-        Output.write(fd: 1, output)
-        guard invalid > 0 else { return }
-        if input.isBatch { Output.standardError("rules: \(invalid) of \(lines) lines were not valid events\n") }
-        throw ExitStatus.badInput
+    }
+
+    /// Writes a later batch's report and adds its counts.
+    mutating func take(_ later: LineReport) {
+        var later = later
+        lines = max(lines, later.lines)
+        invalid += later.invalid
+        later.flush()
     }
 }

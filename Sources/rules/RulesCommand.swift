@@ -15,7 +15,7 @@ struct RulesCommand: AsyncParsableCommand {
             """,
         version: rolecallVersion,
         subcommands: [
-            CheckCommand.self, EvalCommand.self, TestCommand.self, FmtCommand.self, ApplyCommand.self,
+            CheckCommand.self, EvalCommand.self, TestCommand.self, DiffCommand.self, FmtCommand.self, ApplyCommand.self,
             SandboxCommand.self, ServeCommand.self, OutboxCommand.self, LogCommand.self,
         ]
     )

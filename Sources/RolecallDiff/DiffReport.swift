@@ -1,0 +1,80 @@
+import RolecallEngine
+
+/// What a rule change does to a set of logins: the aggregate `rules diff` prints.
+///
+/// A report covers a run of consecutive input lines. Reports of consecutive runs merge (``merge(_:)``) into the
+/// report of the whole input, equal to the one a single pass would build, which is how `--jobs` splits the
+/// work and still prints the same report.
+public struct DiffReport: Sendable {
+    /// How a role's presence in the decision's `roles` changed: the events on which the new rules give it and the
+    /// old did not, and the reverse.
+    public struct RoleChange: Sendable, Equatable {
+        /// Events whose new `roles` hold the role and whose old `roles` do not.
+        public var gained = 0
+        /// Events whose old `roles` hold the role and whose new `roles` do not.
+        public var lost = 0
+    }
+
+    /// One changed event, kept as an example of its kind of change.
+    public struct Example: Sendable {
+        /// The 1-based input line.
+        public var line: Int
+        /// The event's `user.user_id`, when it is a string.
+        public var userID: String?
+        /// The kind of change: the roles gained and lost (`+contractor -staff`), or a change of `assign` or
+        /// `revoke` only.
+        public var kind: String
+        /// The decision of the old rules.
+        public var before: Decision
+        /// The decision of the new rules.
+        public var after: Decision
+        /// The lines of the two traces that differ: `- ` before only, `+ ` after only, a rule's header as context.
+        public var why: [String]
+    }
+
+    /// Events compared (valid under both rule sets).
+    public var events = 0
+    /// Input lines that were not valid events under one rule set or both.
+    public var invalid = 0
+    /// The distinct `user.user_id`s among the events.
+    public var users: Set<String> = []
+    /// Events whose `roles`, `assign` or `revoke` differ (as sets).
+    public var changed = 0
+    /// Per role, how its presence in `roles` changed; roles that never changed are absent.
+    public var roles: [String: RoleChange] = [:]
+    /// Per rule of the old set (by index), the events on which it fired.
+    public var firedBefore: [Int]
+    /// Per rule of the new set (by index), the events on which it fired.
+    public var firedAfter: [Int]
+    /// Up to the example limit of changed events per kind of change, in input order.
+    public var examples: [Example] = []
+    /// How many examples each kind may keep.
+    public let examplesPerKind: Int
+
+    /// An empty report for rule sets of `beforeRules` and `afterRules` rules.
+    public init(beforeRules: Int, afterRules: Int, examplesPerKind: Int) {
+        firedBefore = Array(repeating: 0, count: beforeRules)
+        firedAfter = Array(repeating: 0, count: afterRules)
+        self.examplesPerKind = examplesPerKind
+    }
+
+    /// How many examples of `kind` the report holds.
+    func exampleCount(of kind: String) -> Int { examples.reduce(0) { $0 + ($1.kind == kind ? 1 : 0) } }
+
+    /// Adds the report of the lines that follow this report's.
+    public mutating func merge(_ later: DiffReport) {
+        events += later.events
+        invalid += later.invalid
+        users.formUnion(later.users)
+        changed += later.changed
+        for (role, change) in later.roles {
+            roles[role, default: RoleChange()].gained += change.gained
+            roles[role, default: RoleChange()].lost += change.lost
+        }
+        for index in firedBefore.indices { firedBefore[index] += later.firedBefore[index] }
+        for index in firedAfter.indices { firedAfter[index] += later.firedAfter[index] }
+        for example in later.examples where exampleCount(of: example.kind) < examplesPerKind {
+            examples.append(example)
+        }
+    }
+}

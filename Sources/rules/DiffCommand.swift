@@ -1,0 +1,212 @@
+import ArgumentParser
+import Foundation
+import RolecallDiff
+import RolecallEngine
+import RolecallLanguage
+import RolecallSuites
+
+/// `rules diff`: what a rule change does to recorded logins.
+struct DiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Show what a rule change does to recorded logins, before it ships.",
+        discussion: """
+            Replays the events of --events (JSON lines, such as `rules log export` writes) through the old rule \
+            set (--base REV: the same paths at a git revision, read with git without a checkout; or --base-path \
+            DIR: the rule files under DIR) and the new one (PATH..., default rules/), each event read once per \
+            rule set, in constant memory. Prints how many decisions changed, which roles users gain and lose, \
+            which rules fire more or less often, and up to --examples changed events per kind of change with the \
+            lines of the two traces that differ. Both rule sets are checked first; errors in either stop the \
+            command. An invalid line is reported on standard error and skipped. Exit code: 0, or 3 with \
+            --exit-code when a decision changed; 1 for rule errors, 2 for unreadable input.
+            """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case human, json, markdown
+    }
+
+    @Argument(help: "The new rule set: rule files or directories (default: rules/).")
+    var paths: [String] = []
+
+    @OptionGroup var input: EventInput
+
+    @Option(help: "The old rule set: the same paths at this git revision (a commit, branch or tag).")
+    var base: String?
+
+    @Option(help: "The old rule set: the rule files under this directory.")
+    var basePath: String?
+
+    @Option(help: "human, json (the shape in DESIGN.md) or markdown (for a pull request comment).")
+    var format: Format = .human
+
+    @Option(help: "How many changed events to show per kind of change.")
+    var examples: Int = 3
+
+    @Flag(help: "Exit with 3 when any decision changed, like `git diff --exit-code`.")
+    var exitCode = false
+
+    @OptionGroup var clock: ClockOption
+
+    @OptionGroup var parallel: JobsOption
+
+    /// Diagnostics of either rule set print as `rules eval` prints them (`--format` is the report's here).
+    var diagnostics: DiagnosticOptions { (try? DiagnosticOptions.parse([])) ?? DiagnosticOptions() }
+
+    func validate() throws {
+        guard (base == nil) != (basePath == nil) else {
+            throw ValidationError("give exactly one of --base REV or --base-path DIR")
+        }
+        guard input.isBatch else {
+            throw ValidationError("rules diff reads --events FILE.jsonl (or - for standard input)")
+        }
+        guard examples >= 0, examples <= 1000 else { throw ValidationError("--examples must be between 0 and 1000") }
+    }
+
+    func run() throws {
+        let head = try RuleFiles.compile(paths, diagnostics: diagnostics)
+        let old = try baseProgram()
+        let jobs = parallel.jobs
+        let signals = SignalWatch.install()
+        func differ() -> DecisionDiffer {
+            DecisionDiffer(
+                base: old, head: head, examplesPerKind: examples, now: clock.seconds,
+                clockFromEvent: clock.seconds == nil)
+        }
+        var report = DiffReport(beforeRules: old.ruleCount, afterRules: head.ruleCount, examplesPerKind: examples)
+        var errors = ""
+        func note(_ number: Int, _ message: String) { errors += "rules: \(input.source):\(number): \(message)\n" }
+        func add(_ differ: DecisionDiffer, _ number: Int, _ item: EventInput.Item, _ errors: inout String) {
+            switch item {
+            case .oversized(let size):
+                differ.report.invalid += 1
+                errors +=
+                    "rules: \(input.source):\(number): event is \(size) bytes, more than --max-event-bytes "
+                    + "\(input.maxEventBytes)\n"
+            case .event(let bytes):
+                do throws(DecisionDiffer.InvalidEvent) {
+                    try differ.add(line: number, bytes)
+                } catch {
+                    errors += "rules: \(input.source):\(number): invalid event: \(error)\n"
+                }
+            }
+        }
+        do {
+            if jobs > 1 {
+                var batches = BatchedInput(input: input)
+                let workers = OrderedWorkers<DecisionDiffer, (DiffReport, String)>(
+                    states: (0..<jobs).map { _ in differ() }
+                ) { differ, batch in
+                    differ.report = DiffReport(
+                        beforeRules: old.ruleCount, afterRules: head.ruleCount, examplesPerKind: examples)
+                    var errors = ""
+                    batch.forEach { number, item in add(differ, number, item, &errors) }
+                    return (differ.report, errors)
+                }
+                defer { workers.close() }
+                try batches.run(workers, signals: signals) { part, messages in
+                    report.merge(part)
+                    Output.standardError(messages)
+                }
+            } else {
+                let one = differ()
+                try input.forEach(signals: signals) { number, item in
+                    add(one, number, item, &errors)
+                    if !errors.isEmpty {
+                        Output.standardError(errors)
+                        errors = ""
+                    }
+                }
+                report = one.report
+            }
+        } catch let interrupted as SignalWatch.Interrupted {
+            SignalWatch.end(by: interrupted.signal)
+        }
+        let renderer = DiffRenderer(report: report, beforeRules: old.ruleNames, afterRules: head.ruleNames)
+        switch format {
+        case .human: Output.write(fd: 1, Array(renderer.human.utf8))
+        case .json: Output.write(fd: 1, Array(renderer.json.utf8))
+        case .markdown: Output.write(fd: 1, Array(renderer.markdown.utf8))
+        }
+        if report.invalid > 0 {
+            Output.standardError(
+                "rules: \(report.invalid) line\(report.invalid == 1 ? " was" : "s were") not valid events\n")
+        }
+        if exitCode && report.changed > 0 { throw ExitCode(3) }
+    }
+
+    /// The old rule set, compiled; its errors are printed and end the command.
+    func baseProgram() throws -> Program {
+        let files: [SourceFile]
+        let origin: String
+        if let base {
+            files = try BaseRevision.files(paths.isEmpty ? ["rules"] : paths, at: base)
+            origin = "the base rule set (\(base))"
+        } else {
+            files = try RuleFiles.loadOrExit([basePath ?? "rules"])
+            origin = "the base rule set (\(basePath ?? ""))"
+        }
+        let (program, found) = RuleEngine.compile(files)
+        let shown = found.filter { diagnostics.denyWarnings || $0.severity == .error }
+        if !shown.isEmpty { Output.standardError("rules: in \(origin):\n") }
+        diagnostics.print(shown, toStandardError: true)
+        guard let program else { throw ExitStatus.ruleErrors }
+        return program
+    }
+}
+
+/// Rule files as they were at a git revision, read with `git ls-tree` and `git cat-file` (no checkout), so
+/// `rules diff --base origin/main` works in a pull request's working tree.
+enum BaseRevision {
+    /// The `.rules` files under `paths` at `revision`, in the order a rule set loads them, with the paths they
+    /// have in the working tree (so anonymous rules get the same names in both sets).
+    static func files(_ paths: [String], at revision: String) throws -> [SourceFile] {
+        guard !revision.hasPrefix("-") else { throw fail("--base must be a revision, found `\(revision)`") }
+        var files: [SourceFile] = []
+        for path in paths {
+            let listing = try git(["ls-tree", "-r", "-z", "--name-only", revision, "--", path])
+            let names = listing.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+                .filter { $0.hasSuffix(".rules") }.sorted()
+            guard !names.isEmpty else { throw fail("no .rules files in \(path) at \(revision)") }
+            for name in names {
+                let bytes = try git(["cat-file", "blob", "\(revision):./\(name)"])
+                guard bytes.count <= RuleSetLoader.maxFileBytes else {
+                    throw fail("\(revision):\(name) is larger than \(RuleSetLoader.maxFileBytes) bytes")
+                }
+                files.append(SourceFile(path: name, bytes: bytes))
+            }
+        }
+        return files
+    }
+
+    /// Reports `message` and returns the exit status for unreadable input.
+    static func fail(_ message: String) -> ExitCode {
+        Output.standardError("rules: error: \(message)\n")
+        return ExitStatus.badInput
+    }
+
+    /// The standard output of `git ARGUMENTS`, or its error message and exit status 2.
+    static func git(_ arguments: [String]) throws -> [UInt8] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git"] + arguments
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        do {
+            try process.run()
+        } catch {
+            throw fail("cannot run git: \(error)")
+        }
+        // Read before waiting: a large file would otherwise fill the pipe and block git.
+        let bytes = output.fileHandleForReading.readDataToEndOfFile()
+        let message = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            let text = String(decoding: message, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw fail("git \(arguments.first ?? "") failed: \(text)")
+        }
+        return Array(bytes)
+    }
+}

@@ -1,0 +1,46 @@
+import RolecallDiff
+import RolecallEngine
+import RolecallLanguage
+import Testing
+
+/// Reports of consecutive runs of lines merge into the report of the whole run: what `--jobs` relies on.
+@Suite struct DiffReportTests {
+    static func program(_ source: String) throws -> Program {
+        let (program, diagnostics) = RuleEngine.compile([SourceFile(path: "r.rules", text: source)])
+        return try #require(program, "\(diagnostics.map(\.message))")
+    }
+
+    @Test func mergingTheReportsOfSplitInputGivesTheReportOfTheWhole() throws {
+        let base = try Self.program(#"rule "a" when user.app_metadata.n > 1 assign "x""#)
+        let head = try Self.program(#"rule "a" when user.app_metadata.n > 2 assign "x" rule "b" assign "y""#)
+        let events = (0..<40).map { #"{"user":{"user_id":"u\#($0 % 7)","app_metadata":{"n":\#($0 % 5)}}}"# }
+        func run(_ lines: ArraySlice<String>, from first: Int) throws -> DiffReport {
+            let differ = DecisionDiffer(base: base, head: head, examplesPerKind: 2, now: nil, clockFromEvent: false)
+            for (offset, line) in lines.enumerated() {
+                try Array(line.utf8).withUnsafeBytes { try differ.add(line: first + offset, $0) }
+            }
+            return differ.report
+        }
+        let whole = try run(events[...], from: 1)
+        for cut in [1, 13, 39] {
+            var merged = try run(events[..<cut], from: 1)
+            merged.merge(try run(events[cut...], from: cut + 1))
+            let a = DiffRenderer(report: merged, beforeRules: base.ruleNames, afterRules: head.ruleNames)
+            let b = DiffRenderer(report: whole, beforeRules: base.ruleNames, afterRules: head.ruleNames)
+            #expect(a.json == b.json, "cut at \(cut)")
+        }
+        #expect(whole.events == 40)
+        #expect(whole.users.count == 7)
+        #expect(whole.changed == 40)  // "y" is new everywhere
+        #expect(whole.examples.count <= 4)
+    }
+
+    @Test func aChangeOfOrderOnlyIsNoChange() throws {
+        let base = try Self.program(#"rule "a" assign "x" rule "b" assign "y""#)
+        let head = try Self.program(#"rule "b" assign "y" rule "a" assign "x""#)
+        let differ = DecisionDiffer(base: base, head: head, examplesPerKind: 3, now: nil, clockFromEvent: false)
+        try Array("{}".utf8).withUnsafeBytes { try differ.add(line: 1, $0) }
+        #expect(differ.report.changed == 0)
+        #expect(differ.report.events == 1)
+    }
+}
