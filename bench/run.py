@@ -89,6 +89,33 @@ def bench(name, binary, inprocess, rules, data, runs, expected=None):
     return mismatches + report["mismatches"]
 
 
+def timed(command, runs):
+    """The best wall time of `runs` runs of `command`, its output discarded."""
+    best = float("inf")
+    for _ in range(runs):
+        with open(os.devnull, "wb") as sink:
+            start = time.perf_counter()
+            subprocess.run(command, stdout=sink, stderr=subprocess.DEVNULL, check=True)
+            best = min(best, time.perf_counter() - start)
+    return best
+
+
+def bench_diff(binary, rules, changed, data, runs):
+    """`rules diff` of bench/roles.rules against a changed copy, beside one `rules eval --events` pass."""
+    events = os.path.join(data, "events.jsonl")
+    with open(events, "rb") as f:
+        count = sum(1 for line in f if line.strip())
+    evaluate = timed([binary, "eval", rules, "--events", events, "--jobs", "1"], runs)
+    print("rules diff (bench/roles-changed.rules against bench/roles.rules, %d events):" % count)
+    one = None
+    for jobs in (1, 2):
+        seconds = timed([binary, "diff", changed, "--base-path", rules, "--events", events, "--jobs", str(jobs)], runs)
+        one = one or seconds
+        print("  --jobs %d: %9.0f events/s  %6.2f us/event  %.2fx one eval --events pass at --jobs 1%s"
+              % (jobs, count / seconds, seconds / count * 1e6, seconds / evaluate,
+                 "" if jobs == 1 else ", %.2fx faster than --jobs 1" % (one / seconds)))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rules", default=os.path.join(HERE, "roles.rules"))
@@ -113,6 +140,7 @@ def main():
         failures += bench("shared workload (../shared/bench/gen_events.py)", args.bin, args.inprocess, rules, data, args.runs)
         failures += bench("  + two rules with any (bench/quantifiers.rules)", args.bin, args.inprocess, quantified, data,
                           args.runs, expected_with_quantifiers(data))
+    bench_diff(args.bin, args.rules, os.path.join(HERE, "roles-changed.rules"), own, args.runs)
     if failures:
         print("FAILED: %d decisions did not match expected.txt" % failures)
         sys.exit(1)
