@@ -180,7 +180,7 @@ import Testing
         #expect(run.status == 0)
         #expect(
             run.stdout.contains(
-                "rule \"acme staff\" at rules/company.rules:19: fired\n  true   user.email_verified = true\n  true   user.email matches /@acme\\.(com|de)$/i\n         user.email = \"ada@acme.com\"\n"
+                "rule \"acme staff\" at rules/company.rules:21: fired\n  true   user.email_verified = true\n  true   user.email matches /@acme\\.(com|de)$/i\n         user.email = \"ada@acme.com\"\n"
             ), "\(run.stdout)")
         #expect(
             run.stdout.contains(
