@@ -143,6 +143,7 @@ extension Evaluator {
                 defer { locals[local] = outer }
                 // Whether `item` decides: makes `any` true or `all` false.
                 func decides(_ item: Value) throws(EvaluationError) -> Bool {
+                    try spend(1, at: index)
                     locals[local] = item
                     guard try truth(instruction.y, mode) == isAny else { return false }
                     decidingElement = item
@@ -155,7 +156,11 @@ extension Evaluator {
                     while more {
                         guard (try? scanner.peekToken("a value")) != nil,
                             let item = try? scalarOrRaw(&scanner, depth: 1)
-                        else { break }  // unreachable: the reader validated these bytes
+                        else {
+                            // Unreachable: the reader checked every element. Never a silent partial iteration.
+                            throw failure(
+                                .typeMismatch, "an element of the list is not a valid value", [list], at: index)
+                        }
                         if try decides(item) { break }
                         more = (try? scanner.endOfMember(close: UInt8(ascii: "]"))) == false
                     }
@@ -170,10 +175,22 @@ extension Evaluator {
             if Mode.observes { observe(index, list, decidingElement, result) }
             return result
         case .named:
-            do throws(EvaluationError) {
-                result = try truth(instruction.x, mode)
-            } catch {
-                throw inBinding(error, at: index)
+            let id = Int(instruction.z)
+            switch bindingMemo[id] {
+            case 1, 2: result = bindingMemo[id] == 2
+            case 3:
+                switch bindingValues[id] {
+                case .bool(let flag): result = flag
+                case .null: result = false
+                default: result = try truth(instruction.x, mode)  // the error of a non-boolean, as first time
+                }
+            default:
+                do throws(EvaluationError) {
+                    result = try truth(instruction.x, mode)
+                } catch {
+                    throw inBinding(error, at: index)
+                }
+                bindingMemo[id] = result ? 2 : 1
             }
             if Mode.observes { observe(index, .bool(result), nil, result) }
             return result
@@ -208,8 +225,13 @@ extension Evaluator {
         case .local:
             return member(of: locals[x], segments: Int(instruction.y), count: Int(instruction.z))
         case .named:
+            let id = Int(instruction.z)
+            if bindingMemo[id] == 3 { return bindingValues[id] }
             do throws(EvaluationError) {
-                return try value(instruction.x, mode)
+                let computed = try value(instruction.x, mode)
+                bindingMemo[id] = 3
+                bindingValues[id] = computed
+                return computed
             } catch {
                 throw inBinding(error, at: index)
             }

@@ -227,6 +227,8 @@ extension Evaluator {
     /// `subject matches regex`, with `null` giving false and a blown backtracking limit giving an error.
     func matches(_ subject: Value, _ regex: CompiledRegex, at index: Int32) throws(EvaluationError) -> Bool {
         if case .null = subject { return false }
+        // A match may backtrack up to its limit: it weighs as much as eight elements of a list.
+        try spend(8, at: index)
         let outcome = withBytes(subject) { bytes in
             // Every string value is valid UTF-8: event strings are validated by the reader, the rest are Swift strings.
             Result { () throws(CompiledRegex.MatchError) in

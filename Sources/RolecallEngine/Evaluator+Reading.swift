@@ -116,6 +116,10 @@ extension Evaluator {
         } else if field.slot >= 0 {
             // A quantified list that is not a list: its value is read, for the evaluator's type error.
             slots[field.slot] = try scalarOrRaw(&scanner, depth: depth)
+        } else if field.element, byte != UInt8(ascii: "{"), byte != UInt8(ascii: "[") {
+            // An element bound to a name is a value the rules read: a number out of range or a lone surrogate
+            // in it is refused, as in any field read (an object or list element is checked through its fields).
+            _ = try readWhole(&scanner, node: node, depth: depth)
         } else {
             try scanner.skipValue(depth: depth)
         }

@@ -23,6 +23,8 @@ public struct EvaluationError: Error, Sendable, Equatable {
         case typeMismatch = "type-mismatch"
         /// `days_since` was given a string that is not an RFC 3339 timestamp.
         case notTimestamp = "not-timestamp"
+        /// The event took more work than ``Evaluator/timeBudget`` allows (a huge list, hostile strings).
+        case budgetExceeded = "budget-exceeded"
         /// A regex exceeded its match, depth or heap limit on this input.
         case regexLimit = "regex-limit"
         /// PCRE2 reported another matching error.
@@ -50,6 +52,10 @@ public final class Evaluator {
     let slots: UnsafeMutableBufferPointer<Value>
     /// The elements bound by the quantifiers being evaluated, by nesting depth.
     let locals: UnsafeMutableBufferPointer<Value>
+    /// Per `let`: 0 not computed in this evaluation, 1 false, 2 true (as a condition), 3 its value is in
+    /// ``bindingValues``. A `let` has no free names, so its value is the same wherever it is used in one event.
+    let bindingMemo: UnsafeMutableBufferPointer<UInt8>
+    let bindingValues: UnsafeMutableBufferPointer<Value>
     let scratch: RegexScratch
     /// Per-evaluation scalars. They live behind a pointer the evaluator owns, like the buffers below, because
     /// Swift checks exclusive access to a class's stored `var`s at run time, and the hot path reads them often.
@@ -68,6 +74,12 @@ public final class Evaluator {
         var clock: Double?
         /// The clock the event carries, when ``clockFromEvent`` is on and it has one.
         var eventClock: Double?
+        /// Work done on this event (elements visited, regexes run), for ``timeBudget``.
+        var steps = 0
+        /// When this event's work was first measured (monotonic seconds), once it was.
+        var budgetStart: Double?
+        /// Whether this event has used up its budget: the rules not yet run fail at once.
+        var overBudget = false
     }
 
     let state: UnsafeMutablePointer<State>
@@ -87,6 +99,8 @@ public final class Evaluator {
     var failures: [(rule: Int, failure: EvaluationError)] = []
     /// Current roles the rules never name, revoked by a `revoke all`, with the rule that revoked each.
     var revokedOthers: [(role: String, rule: Int)] = []
+    /// The roles in ``revokedOthers``, to keep each once without a scan (a user may hold thousands).
+    var revokedOtherNames: Set<String> = []
     /// When set, every comparison is recorded here (see ``explain(_:)``).
     var trace: [TraceStep]?
     /// The evaluation clock for `days_since`, in seconds since the Unix epoch; nil (the default) reads the wall
@@ -98,6 +112,11 @@ public final class Evaluator {
     /// login did, a live login by the server's clock. When on, a `rolecall_now` that is not a timestamp makes the
     /// event an error.
     public var clockFromEvent = false
+    /// How long the rules may work on one event, in seconds (0.25 by default). Quantifiers and regexes are where
+    /// a hostile event makes work (a long list, a backtracking-prone string in each element); past the budget the
+    /// rule being evaluated and every later rule fail with `budget-exceeded`, and the decision is made of the
+    /// rules that finished. Only evaluations that do real work read the clock.
+    public var timeBudget = 0.25
 
     var base: UnsafePointer<UInt8> {
         get { state.pointee.base }
@@ -128,6 +147,10 @@ public final class Evaluator {
         self.slots.initialize(repeating: .null)
         self.locals = .allocate(capacity: max(1, program.localCount))
         self.locals.initialize(repeating: .null)
+        self.bindingMemo = .allocate(capacity: max(1, program.bindingCount))
+        self.bindingMemo.initialize(repeating: 0)
+        self.bindingValues = .allocate(capacity: max(1, program.bindingCount))
+        self.bindingValues.initialize(repeating: .null)
         self.scratch = RegexScratch(limits: limits)
         self.state = .allocate(capacity: 1)
         self.state.initialize(to: State())
@@ -149,6 +172,9 @@ public final class Evaluator {
         slots.deallocate()
         _ = locals.deinitialize()
         locals.deallocate()
+        bindingMemo.deallocate()
+        _ = bindingValues.deinitialize()
+        bindingValues.deallocate()
         state.deinitialize(count: 1)
         state.deallocate()
         roleState.deallocate()
@@ -229,13 +255,24 @@ public final class Evaluator {
         state.pointee.touchedCount = 0
         state.pointee.matchedCount = 0
         if !failures.isEmpty { failures.removeAll(keepingCapacity: true) }
-        if !revokedOthers.isEmpty { revokedOthers.removeAll(keepingCapacity: true) }
+        if !revokedOthers.isEmpty {
+            revokedOthers.removeAll(keepingCapacity: true)
+            revokedOtherNames.removeAll(keepingCapacity: true)
+        }
         stoppedAt = nil
         state.pointee.clock = nil
+        state.pointee.steps = 0
+        state.pointee.budgetStart = nil
+        state.pointee.overBudget = false
+        if program.bindingCount > 0 { bindingMemo.update(repeating: 0) }
         for index in 0..<program.ruleRoots.count {
             currentRule = index
             let root = program.ruleRoots[index]
             if root >= 0 {
+                if state.pointee.overBudget {
+                    failures.append((index, budgetError(at: root)))
+                    continue
+                }
                 do throws(EvaluationError) {
                     let fired = tracing ? try truth(root, Observed.self) : try truth(root, Unobserved.self)
                     guard fired else { continue }
@@ -286,10 +323,39 @@ public final class Evaluator {
             guard let name = string(item) else { continue }
             if let role = program.roleIndex[name] {
                 if roleState[Int(role)] == 0 { revoke(role) }
-            } else if !revokedOthers.contains(where: { $0.role == name }) {
+            } else if revokedOtherNames.insert(name).inserted {
                 revokedOthers.append((name, rule))
             }
         }
+    }
+
+    /// Counts `weight` units of work on the current event; every 64 units the clock is read, and past
+    /// ``timeBudget`` the evaluation fails with `budget-exceeded`.
+    @inline(__always)
+    func spend(_ weight: Int, at index: Int32) throws(EvaluationError) {
+        let before = state.pointee.steps
+        state.pointee.steps = before &+ weight
+        if before >> 6 != state.pointee.steps >> 6 { try checkBudget(at: index) }
+    }
+
+    func checkBudget(at index: Int32) throws(EvaluationError) {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        let now = Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+        guard let start = state.pointee.budgetStart else {
+            state.pointee.budgetStart = now
+            return
+        }
+        if now - start > timeBudget {
+            state.pointee.overBudget = true
+            throw budgetError(at: index)
+        }
+    }
+
+    func budgetError(at index: Int32) -> EvaluationError {
+        failure(
+            .budgetExceeded,
+            "evaluating this event took longer than its budget of \(Int(timeBudget * 1000)) ms", [], at: index)
     }
 
     /// The evaluation clock of the current run: ``now``, or the wall clock read once per run.

@@ -142,13 +142,15 @@ extension Evaluator {
             // Which element decided: the one that made `any` true or `all` false; otherwise, none did.
             if let right {
                 operands.append(.init(source: name, value: render(right)))
-            } else {
-                let count = elements(left)?.count ?? 0
+            } else if let items = elements(left) {
+                let count = items.count
                 let opcode = program.instructions[Int(index)].opcode
                 hint =
                     opcode == .any
                     ? "no element of \(count) made it true"
                     : "all \(count) element\(count == 1 ? "" : "s") made it true"
+            } else {
+                hint = "the list is null, which makes `any` and `all` false"
             }
         }
         let span = program.instructionSpans[Int(index)]

@@ -59,7 +59,7 @@ struct Instruction {
         /// ``Program/localSegments`` index `y`.
         case local
         /// A `let` name: instruction `x` is its expansion (shared by every use), `y` the name in
-        /// ``Program/bindingNames``.
+        /// ``Program/bindingNames``, `z` the let's number, under which an evaluation remembers its value.
         case named
     }
 
@@ -82,8 +82,9 @@ extension Program {
         var files: [SourceFile?] = []
         /// The file of the `let` being lowered, if any.
         var bindingFile: SourceFile?
-        /// The instruction of each `let` already lowered: every use of a name shares one expansion.
-        var bindings: [String: Int32] = [:]
+        /// The instruction of each `let` already lowered, and its dense number (for the evaluator's memo): every
+        /// use of a name shares one expansion.
+        var bindings: [String: (expansion: Int32, id: Int32)] = [:]
         var bindingNames: [String] = []
         /// Path segments below locals: a key is a pool range; an index is `(index, -1)`.
         var localSegments: [(offset: Int32, length: Int32)] = []
@@ -203,20 +204,21 @@ extension Program {
                 }
                 return emitLocal(variable, segments, expr.span)
             case .named(let name, let inner, let file):
-                let expansion: Int32
-                if let lowered = bindings[name] {
-                    expansion = lowered
+                let lowered: (expansion: Int32, id: Int32)
+                if let known = bindings[name] {
+                    lowered = known
                 } else {
                     let outer = bindingFile
                     bindingFile = file
-                    expansion = lower(inner, &builder)
+                    lowered = (lower(inner, &builder), Int32(bindings.count))
                     bindingFile = outer
-                    bindings[name] = expansion
+                    bindings[name] = lowered
                 }
                 bindingNames.append(name)
                 return emit(
-                    Instruction(opcode: .named, x: expansion, y: Int32(bindingNames.count - 1)), expr.span,
-                    shown: (expr.span, nil))
+                    Instruction(
+                        opcode: .named, x: lowered.expansion, y: Int32(bindingNames.count - 1), z: lowered.id),
+                    expr.span, shown: (expr.span, nil))
             case .compare(let op, let left, let right):
                 if let special = specialised(op, left, right, &builder) {
                     return emit(special, expr.span, shown: (shown(left), shown(right)))

@@ -34,6 +34,9 @@ public final class Program: @unchecked Sendable {
         /// a rule compares or passes on whole. A quantified list is not, unless something also reads it whole:
         /// its elements are checked through ``every``.
         var whole = false
+        /// Whether this node is the ``every`` node of a list: each element is bound to a name, so an element
+        /// that is not an object or a list is read (checked) like a field.
+        var element = false
         /// For an ``every`` node: its descendants in ``Program/subtrees``, whose "seen" marks are cleared before
         /// each element.
         var firstDescendant = 0
@@ -60,6 +63,7 @@ public final class Program: @unchecked Sendable {
         var indices: [FieldIndex] = []
         var every = -1
         var whole = false
+        var element = false
     }
 
     let rules: [CompiledRule]
@@ -107,6 +111,8 @@ public final class Program: @unchecked Sendable {
     let localCount: Int
     /// The name each quantifier instruction binds (for traces).
     let quantifierNames: [Int32: String]
+    /// How many `let`s the rules use: an evaluation computes each at most once.
+    let bindingCount: Int
     /// Per rule: its `revoke all` exceptions in ``revokeExcept`` (`start` -1: the rule has no `revoke all`).
     let ruleRevokeAll: UnsafeMutableBufferPointer<(start: Int32, count: Int32)>
     let revokeExcept: UnsafeMutableBufferPointer<Int32>
@@ -163,6 +169,7 @@ public final class Program: @unchecked Sendable {
         self.localSegments = ownedCopy(lowered.localSegments)
         self.localCount = lowered.localCount
         self.quantifierNames = lowered.quantifierNames
+        self.bindingCount = lowered.bindings.count
         self.ruleRevokeAll = ownedCopy(revokeAll)
         self.revokeExcept = ownedCopy(except)
         self.shownOperands = lowered.shown
@@ -240,7 +247,7 @@ public final class Program: @unchecked Sendable {
                     indexCount: node.indices.count, every: node.every,
                     // A list read both element by element and at fixed indices is read whole: the element at a
                     // fixed index is walked with its own node, which does not know the keys the others read.
-                    whole: node.whole || (node.every >= 0 && !node.indices.isEmpty)))
+                    whole: node.whole || (node.every >= 0 && !node.indices.isEmpty), element: node.element))
             keys += node.keys
             indices += node.indices
         }
@@ -337,7 +344,7 @@ public final class Program: @unchecked Sendable {
         /// The node every element of list node `node` is read with, created if need be.
         mutating func every(of node: Int) -> Int {
             if fields[node].every >= 0 { return fields[node].every }
-            fields.append(BuildNode())
+            fields.append(BuildNode(element: true))
             fields[node].every = fields.count - 1
             return fields.count - 1
         }

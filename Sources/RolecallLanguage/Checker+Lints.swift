@@ -42,14 +42,31 @@ extension Checker {
     /// role.
     static func firstLoginCount(_ rule: CheckedRule, _ atoms: [Expr]) -> [Diagnostic] {
         atoms.compactMap { atom -> Diagnostic? in
-            guard case .binary(let op, let left, let right) = atom.kind, case .path(let path) = left.kind,
-                case .number(let value) = right.kind,
-                (op == .equal && value == 1) || (op == .lessEqual && value == 1) || (op == .less && value == 2),
+            guard case .binary(let written, let first, let second) = atom.kind else { return nil }
+            // `1 == logins_count` and `2 > logins_count` are the same tests written the other way round.
+            let mirrored: [BinaryOperator: BinaryOperator] = [
+                .equal: .equal, .less: .greater, .lessEqual: .greaterEqual, .greater: .less, .greaterEqual: .lessEqual,
+            ]
+            var (op, left, right) = (written, first, second)
+            if case .number = first.kind, let flipped = mirrored[written] {
+                (op, left, right) = (flipped, second, first)
+            }
+            guard case .path(let path) = left.kind,
                 path == [.key("logins_count", span: Span(0, 0))]
                     || path == [.key("stats", span: Span(0, 0)), .key("logins_count", span: Span(0, 0))]
             else { return nil }
-            let role = rule.effects.first { $0.assign }?.role ?? "member"
-            return .firstLoginCount(rule.rule.file, atom.span, role: role)
+            // The tests that hold for a count of 1 and for no higher count: == 1, <= 1, < 2 (and < 1.5), in [1].
+            let firstOnly: Bool
+            switch (op, right.kind) {
+            case (.equal, .number(let value)): firstOnly = value == 1
+            case (.lessEqual, .number(let value)): firstOnly = value >= 1 && value < 2
+            case (.less, .number(let value)): firstOnly = value > 1 && value <= 2
+            case (.in, .list(let items)):
+                firstOnly = items.contains { if case .number(1) = $0.kind { true } else { false } }
+            default: firstOnly = false
+            }
+            guard firstOnly else { return nil }
+            return .firstLoginCount(rule.rule.file, atom.span, role: rule.effects.first { $0.assign }?.role)
         }
     }
 
@@ -75,25 +92,28 @@ extension Checker {
         return true
     }
 
-    /// A rule that assigns a role and whose condition reads `user.user_metadata`: users can edit their own
-    /// user_metadata (through the Authentication API or a profile page), so they can give themselves the role.
-    /// Reads through a `let` and inside `any`/`all` count; each direct read is reported, and each use of a `let`
-    /// that reads it (at the use, with a note at the read).
+    /// A rule that assigns a role or stops evaluation and whose condition reads `user.user_metadata`: users can
+    /// edit their own user_metadata (through the Authentication API or a profile page), so they can give
+    /// themselves the role, or skip every later rule (a "blocked users lose everything" after it). Reads through
+    /// a `let` and inside `any`/`all` count; each direct read is reported, and each use of a `let` that reads it
+    /// (at the use, with a note at the read).
     static func userEditableField(_ rule: CheckedRule, cache: inout EditableReads, work: inout Int) -> [Diagnostic] {
-        guard rule.effects.contains(where: { $0.assign }), let condition = rule.condition else { return [] }
+        let assigns = rule.effects.contains { $0.assign }
+        guard assigns || rule.stops, let condition = rule.condition else { return [] }
         var found: [Diagnostic] = []
         var stack = [condition]
         while let node = stack.popLast() {
             work += 1
             if case .path(let path) = node.kind, isUserMetadata(path) {
                 found.append(
-                    .userEditableField(path.dotted, fixed: appMetadata(path).dotted, rule.rule.file, node.span))
+                    .userEditableField(
+                        path.dotted, fixed: appMetadata(path).dotted, rule.rule.file, node.span, assigns: assigns))
             } else if case .named(let name, let expr, let file) = node.kind {
                 if let read = firstEditableRead(name, expr, file, cache: &cache, work: &work) {
                     found.append(
                         .userEditableField(
                             read.path.dotted, fixed: appMetadata(read.path).dotted, rule.rule.file, node.span,
-                            through: name, read.file, read.span))
+                            through: name, read.file, read.span, assigns: assigns))
                 }
             } else {
                 stack += children(node).reversed()
@@ -306,7 +326,7 @@ extension Checker {
     /// otherwise the warnings underline the whole literal. Patterns with the `x` flag are left alone: their
     /// spaces and `#` comments are not part of what they match.
     func regexLints(
-        _ pattern: String, flags: CompiledRegex.Flags, patternStart: Int?, literal: Expr, subject: Expr
+        _ pattern: String, flags: CompiledRegex.Flags, patternStart: Int?, literal: Expr, subject subjectText: String
     ) -> [Diagnostic] {
         guard !flags.contains(.extended) else { return [] }
         let shape = RegexShape(pattern)
@@ -336,7 +356,6 @@ extension Checker {
             if shape.branches.count == 1, let at = domain.at, at == 0, domain.atoms.upperBound == shape.atoms.count {
                 // The whole pattern is `@domain`: `ends_with` says the same without a regex.
                 let plain = "@" + RegexShape.unescapingDots(domainText)
-                let subjectText = file.text(subject.span)
                 let folded = flags.contains(.caseInsensitive)
                 let lhs = folded ? "lower(\(subjectText))" : subjectText
                 endsWith = "`\(lhs) ends_with \(Formatter.Printer.string(folded ? plain.lowercased() : plain))`"

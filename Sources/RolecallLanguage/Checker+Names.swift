@@ -1,4 +1,5 @@
 import RolecallJSON
+import RolecallRegex
 
 /// Names: the rule set's `let` bindings and the elements bound by `any` and `all`.
 extension Checker {
@@ -15,7 +16,8 @@ extension Checker {
         enum State {
             case unchecked
             case checking
-            case checked(CheckedExpr, StaticType)
+            /// Checked: the expansion, its type, and how deep it nests with the `let`s it uses expanded.
+            case checked(CheckedExpr, StaticType, depth: Int)
             /// Its name or its definition has an error already reported; uses read as `null` quietly.
             case invalid
         }
@@ -31,6 +33,26 @@ extension Checker {
         var stack: [String] = []
         /// What checking the bindings reported.
         var diagnostics: [Diagnostic] = []
+        /// Each `let` of a regex literal, compiled at its first use after `matches` (nil: the pattern is invalid).
+        var regexes: [String: CompiledRegex?] = [:]
+
+        /// Whether binding `name` is a regex literal (`let acme = /@acme\.com$/`).
+        func isRegex(_ name: String) -> Bool {
+            if case .regex? = declared[name]?.value.kind { return true }
+            return false
+        }
+
+        /// The compiled regex of binding `name`, a regex literal, compiled once in its own file; nil when it is
+        /// not a regex literal or the pattern is invalid (reported once).
+        func regex(_ name: String, subject: String) -> CompiledRegex? {
+            guard let binding = declared[name], isRegex(name) else { return nil }
+            if let compiled = regexes[name] { return compiled }
+            var checker = Checker(file: binding.file, bindings: self)
+            let compiled = checker.compilePattern(binding.value, subject: subject)
+            diagnostics += checker.diagnostics
+            regexes[name] = compiled
+            return compiled
+        }
 
         /// Adds a binding; returns the errors its name causes (a duplicate, or a name that is taken).
         func declare(_ binding: Binding) -> [Diagnostic] {
@@ -50,17 +72,29 @@ extension Checker {
 
         /// The checked value of binding `name`, checking it first if need be; nil when it is invalid or part of
         /// a cycle (reported once, at the binding where the cycle closes).
-        func resolve(_ name: String) -> (CheckedExpr, StaticType)? {
+        func resolve(_ name: String) -> (CheckedExpr, StaticType, depth: Int)? {
             guard let binding = declared[name] else { return nil }
             switch state[name] ?? .invalid {
-            case .checked(let expr, let type): return (expr, type)
+            case .checked(let expr, let type, let depth): return (expr, type, depth)
             case .invalid: return nil
             case .checking:
                 let chain = Array(stack.drop { $0 != name }) + [name]
                 diagnostics.append(.recursiveBinding(name, through: chain, binding.file, binding.nameSpan))
                 for member in chain { state[member] = .invalid }
                 return nil
+            case .unchecked where isRegex(name):
+                // A regex is only ever the pattern of `matches`, which compiles it (``regex(_:subject:)``).
+                let placeholder = CheckedExpr(kind: .constant(.null), span: binding.value.span)
+                state[name] = .checked(placeholder, .regex, depth: 1)
+                return (placeholder, .regex, 1)
             case .unchecked:
+                // A chain of names each using the next nests as deep as it is long: stop before the checker's
+                // own recursion could exhaust the stack.
+                guard stack.count < Parser.maxDepth else {
+                    diagnostics.append(.nestingTooDeep(binding.file, binding.nameSpan, limit: Parser.maxDepth))
+                    state[name] = .invalid
+                    return nil
+                }
                 state[name] = .checking
                 stack.append(name)
                 var checker = Checker(file: binding.file, bindings: self)
@@ -68,8 +102,8 @@ extension Checker {
                 stack.removeLast()
                 diagnostics += checker.diagnostics
                 if case .invalid = state[name] { return nil }
-                state[name] = .checked(expr, type)
-                return (expr, type)
+                state[name] = .checked(expr, type, depth: checker.deepest)
+                return (expr, type, checker.deepest)
             }
         }
 
@@ -96,10 +130,16 @@ extension Checker {
     /// expanded as a ``CheckedExpr/Kind/named(_:_:file:)`` node, so traces show it by name.
     mutating func reference(_ name: String, _ written: [PathSegment], _ expr: Expr) -> (CheckedExpr, StaticType) {
         bindings.used.insert(name)
-        guard let (value, type) = bindings.resolve(name), let binding = bindings.declared[name] else {
+        guard let (value, type, depth) = bindings.resolve(name), let binding = bindings.declared[name] else {
             // The binding's error was reported where it is defined; count it here too, so the rule that uses it
             // is not also called constant.
             errorCount += 1
+            return (CheckedExpr(kind: .constant(.null), span: expr.span), .any)
+        }
+        // Expanded here, the name nests as deep as its definition does.
+        deepest = max(deepest, nesting + depth)
+        guard nesting + depth <= Parser.maxDepth else {
+            report(.nestingTooDeep(file, expr.span, limit: Parser.maxDepth))
             return (CheckedExpr(kind: .constant(.null), span: expr.span), .any)
         }
         if written.count > 1 {

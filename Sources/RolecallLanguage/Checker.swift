@@ -62,6 +62,10 @@ public struct Checker {
     let bindings: Bindings
     /// The names bound by the quantifiers around the expression being checked, innermost last.
     var locals: [Local] = []
+    /// How deep the expression being checked is, and the deepest it went, counting the expansions of the `let`s
+    /// it uses: the later passes walk the expanded tree, so its depth is held to ``Parser/maxDepth`` too.
+    var nesting = 0
+    var deepest = 0
 
     init(file: SourceFile, bindings: Bindings = Bindings()) {
         self.file = file
@@ -156,6 +160,8 @@ public struct Checker {
                 } else {
                     revokeAll = except.map(\.name)
                 }
+                // The current roles in `authorization.roles` are names: an id never matches one of them.
+                for role in except where role.name.hasPrefix("rol_") { report(.exceptByID(role.name, file, role.span)) }
             case .assign(let roles), .revoke(let roles):
                 let assign = if case .assign = action.kind { true } else { false }
                 for role in roles {
@@ -185,6 +191,9 @@ public struct Checker {
     // MARK: expressions
 
     mutating func check(_ expr: Expr) -> (CheckedExpr, StaticType) {
+        nesting += 1
+        deepest = max(deepest, nesting)
+        defer { nesting -= 1 }
         func node(_ kind: CheckedExpr.Kind) -> CheckedExpr { CheckedExpr(kind: kind, span: expr.span) }
         switch expr.kind {
         case .string(let text): return (node(.constant(.string(text))), .string)
@@ -321,7 +330,8 @@ public struct Checker {
         }
         guard checked.count == 1 else {
             report(.wrongArity(name, expected: 1, found: checked.count, file, expr.span))
-            return (CheckedExpr(kind: .constant(.null), span: expr.span), function == .length ? .number : .string)
+            let type: StaticType = function == .length || function == .daysSince ? .number : .string
+            return (CheckedExpr(kind: .constant(.null), span: expr.span), type)
         }
         let (argument, type) = checked[0]
         switch function {
@@ -463,6 +473,25 @@ public struct Checker {
         if type.isConcrete, type != .string {
             report(.matchesNeedsString(file.text(left.span), found: type.phrase, file, left.span))
         }
+        let regex: CompiledRegex?
+        if case .path(let segments) = right.kind, segments.count == 1, case .key(let name, _) = segments[0],
+            bindings.declared[name] != nil, locals.allSatisfy({ $0.name != name })
+        {
+            // A `let` naming a regex literal: compiled (and linted) once, where it is defined.
+            bindings.used.insert(name)
+            regex = bindings.regex(name, subject: file.text(left.span))
+            if regex == nil, !bindings.isRegex(name) { report(.patternNotLiteral(file, right.span)) }
+        } else {
+            regex = compilePattern(right, subject: file.text(left.span))
+        }
+        guard let regex else { return (CheckedExpr(kind: .constant(.null), span: expr.span), .bool) }
+        return (CheckedExpr(kind: .matches(subject, regex), span: expr.span), .bool)
+    }
+
+    /// Compiles the regex or string literal `right` (the pattern of `matches`), reporting an invalid pattern,
+    /// a start-of-pattern option, or a literal that is neither, and running the regex lints (whose help names
+    /// `subject`, the text matched).
+    mutating func compilePattern(_ right: Expr, subject: String) -> CompiledRegex? {
         let pattern: String
         let flags: CompiledRegex.Flags
         var patternStart: Int?
@@ -475,7 +504,7 @@ public struct Checker {
             if source.utf8.count == text.utf8.count + 2 { patternStart = right.span.start + 1 }
         default:
             report(.patternNotLiteral(file, right.span))
-            return (CheckedExpr(kind: .constant(.null), span: expr.span), .bool)
+            return nil
         }
         if let option = CompiledRegex.startOption(in: pattern) {
             var span = right.span
@@ -483,14 +512,15 @@ public struct Checker {
                 span = Span(patternStart + option.offset, patternStart + option.offset + option.text.utf8.count)
             }
             report(.regexStartOption(option.text, file, span))
-            return (CheckedExpr(kind: .constant(.null), span: expr.span), .bool)
+            return nil
         }
         do {
             let regex = try CompiledRegex(pattern, flags: flags)
-            for lint in regexLints(pattern, flags: flags, patternStart: patternStart, literal: right, subject: left) {
+            for lint in regexLints(pattern, flags: flags, patternStart: patternStart, literal: right, subject: subject)
+            {
                 report(lint)
             }
-            return (CheckedExpr(kind: .matches(subject, regex), span: expr.span), .bool)
+            return regex
         } catch {
             var span = right.span
             if let patternStart {
@@ -498,7 +528,7 @@ public struct Checker {
                 span = Span(at, at + 1)
             }
             report(.invalidRegex(error.message, file, span))
-            return (CheckedExpr(kind: .constant(.null), span: expr.span), .bool)
+            return nil
         }
     }
 }

@@ -37,6 +37,7 @@ public enum DiagnosticCode: String, Sendable, Hashable, CaseIterable {
     case unusedBinding = "unused-binding"
     case duplicateRevokeAll = "duplicate-revoke-all"
     case invalidTimestamp = "invalid-timestamp"
+    case exceptByID = "except-by-id"
     case constantCondition = "constant-condition"
     // lints
     case firstLoginCount = "first-login-count"
@@ -500,6 +501,14 @@ extension Diagnostic {
             help: "write a date and time with its offset, such as `2026-01-31T09:00:00Z`")
     }
 
+    static func exceptByID(_ role: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
+        Diagnostic(
+            .warning, .exceptByID, "`\(role)` is a role id, but the roles a user has are compared by name",
+            file: file, span: span,
+            help: "`authorization.roles` holds role names: write the role's name after `except`, or the user "
+                + "loses it")
+    }
+
     static func duplicateRevokeAll(_ file: SourceFile, _ span: Span) -> Diagnostic {
         Diagnostic(
             .error, .duplicateRevokeAll, "`revoke all` appears twice in one rule", file: file, span: span,
@@ -536,23 +545,28 @@ extension Diagnostic {
 // MARK: lints
 
 extension Diagnostic {
-    static func firstLoginCount(_ file: SourceFile, _ span: Span, role: String) -> Diagnostic {
-        Diagnostic(
+    static func firstLoginCount(_ file: SourceFile, _ span: Span, role: String?) -> Diagnostic {
+        let fix =
+            role.map {
+                "to give a role once, test that the user lacks it: `not (\(JSONText.quote($0)) in authorization.roles)`"
+            }
+            ?? "test what the user has or lacks (`authorization.roles`, `app_metadata`) rather than the count"
+        return Diagnostic(
             .warning, .firstLoginCount, "`\(file.text(span))` can miss a user's first login", file: file, span: span,
-            help: "Auth0 does not count SSO and silent logins and counts failed MFA differently; to give a role once, "
-                + "test that the user lacks it: `not (\(JSONText.quote(role)) in authorization.roles)`")
+            help: "Auth0 does not count SSO and silent logins and counts failed MFA differently; " + fix)
     }
 
     /// `path` is `user.user_metadata...`, `fixed` the same path under `app_metadata`; `name` is the `let` the rule
     /// reads it through, if any, and `readFile`/`readSpan` where that `let` reads it.
     static func userEditableField(
         _ path: String, fixed: String, _ file: SourceFile, _ span: Span, through name: String? = nil,
-        _ readFile: SourceFile? = nil, _ readSpan: Span? = nil
+        _ readFile: SourceFile? = nil, _ readSpan: Span? = nil, assigns: Bool = true
     ) -> Diagnostic {
         let through = name.map { " (through `\($0)`)" } ?? ""
         return Diagnostic(
             .warning, .userEditableField,
-            "this rule assigns roles on `\(path)`\(through), which users can edit themselves", file: file, span: span,
+            "this rule \(assigns ? "assigns roles" : "stops evaluation") on `\(path)`\(through), which users can edit "
+                + "themselves", file: file, span: span,
             help: "keep what grants roles in app_metadata, which only the tenant can write: `\(fixed)`",
             notes: name == nil ? [] : [Note(message: "`\(path)` is read here", file: readFile, span: readSpan)])
     }

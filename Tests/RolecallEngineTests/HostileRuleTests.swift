@@ -174,7 +174,7 @@ import Testing
         #expect(decision.json.contains(#""code":"type-mismatch""#))
         #expect(
             EvaluationError.Code.allCases.map(\.rawValue) == [
-                "not-boolean", "type-mismatch", "not-timestamp", "regex-limit", "regex-failed",
+                "not-boolean", "type-mismatch", "not-timestamp", "budget-exceeded", "regex-limit", "regex-failed",
             ])
     }
 }

@@ -82,3 +82,64 @@ import Testing
         #expect(always.map(\.message) == ["condition is always true"])
     }
 }
+
+/// What the attack on language v2 found in the checker and the lints.
+@Suite struct CheckerAttackRegressionTests {
+    /// Nine `let`s of 250 `not`s each, each using the next: 2,250 levels once expanded, which crashed every
+    /// command. The depth through names is held to the parser's limit.
+    @Test func nestingThroughLetsIsBounded() {
+        let nots = String(repeating: "not ", count: 250)
+        var source = (0..<9).map { "let n\($0) = \(nots)n\($0 + 1)" }.joined(separator: "\n")
+        source += "\nlet n9 = user.email_verified\nrule \"r\" when n0 assign \"x\""
+        let codes = check(source).diagnostics.map(\.code)
+        #expect(codes.contains(.nestingTooDeep), "\(codes)")
+        let chain = (0..<1000).map { "let a\($0) = a\($0 + 1)" }.joined(separator: "\n") + "\nlet a1000 = true"
+        #expect(check(chain + "\nrule \"r\" when a0 assign \"x\"").diagnostics.contains { $0.code == .nestingTooDeep })
+    }
+
+    @Test func aLetOfARegexIsAPattern() {
+        let source = "let acme = /@acme\\.com$/i\nrule \"r\" when user.email matches acme assign \"staff\""
+        #expect(check(source).diagnostics.isEmpty, "\(check(source).diagnostics.map(\.message))")
+        let misuse = check("let acme = /@acme\\.com$/\nrule \"r\" when acme assign \"staff\"").diagnostics
+        #expect(misuse.map(\.message) == ["the condition is a regex, not a boolean"])
+        let lint = check("let acme = /@acme\\.com|de$/\nrule \"r\" when user.email matches acme assign \"s\"")
+            .diagnostics
+        #expect(lint.map(\.code) == [.anchorAlternation])
+        #expect(lint.first?.location.line == 1)
+    }
+
+    @Test func revokeAllExceptAnIdIsAWarning() {
+        let found = check("rule \"r\" when user.email_verified revoke all except \"admin\", \"rol_123\"").diagnostics
+        #expect(found.map(\.code) == [.exceptByID])
+        #expect(found.first?.underlinedText == "\"rol_123\"")
+    }
+
+    @Test func daysSinceWithTheWrongArityIsOneError() {
+        let found = check("rule \"r\" when days_since() >= 30 assign \"x\"").diagnostics
+        #expect(found.map(\.code) == [.wrongArity])
+    }
+
+    @Test func aStopOnUserMetadataIsFlagged() {
+        let found = check("rule \"r\" when user.user_metadata.beta == true stop").diagnostics
+        #expect(found.map(\.code) == [.userEditableField])
+        #expect(found.first?.message.hasPrefix("this rule stops evaluation on `user.user_metadata.beta`") == true)
+    }
+
+    @Test(arguments: [
+        ("/@acme\\.com|de$/", true), ("/^(a|b)$/", false), ("/a$|b/", true), ("/^a$|^b$/", false),
+    ])
+    func anchorAlternationFlagsOnlyAnUnanchoredBranch(pattern: String, flagged: Bool) {
+        let found = check("rule \"r\" when user.email matches \(pattern) assign \"x\"").diagnostics
+        #expect(found.contains { $0.code == .anchorAlternation } == flagged, "\(found.map(\.message))")
+    }
+
+    @Test(arguments: [
+        ("1 == logins_count", true), ("2 > logins_count", true), ("logins_count in [1]", true),
+        ("logins_count < 1.5", true), ("logins_count <= 1", true), ("logins_count > 1", false),
+        ("logins_count < 3", false),
+    ])
+    func firstLoginCountVariants(condition: String, flagged: Bool) {
+        let found = check("rule \"r\" when \(condition) assign \"member\"").diagnostics
+        #expect(found.contains { $0.code == .firstLoginCount } == flagged, "\(found.map(\.message))")
+    }
+}

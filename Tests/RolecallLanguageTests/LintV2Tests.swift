@@ -119,7 +119,7 @@ import Testing
         ("\"admin\" in user.user_metadata.roles", "assign \"admin\" stop", true),
         // Revoking on user_metadata only takes a role away: the user gains nothing by editing it.
         ("user.user_metadata.x == 1", "revoke \"r\"", false),
-        ("user.user_metadata.x == 1", "stop", false),
+        ("user.user_metadata.x == 1", "stop", true),  // a user could skip the rules after it
         ("user.app_metadata.plan == \"pro\"", "assign \"pro\"", false),
         ("user.app_metadata.user_metadata == 1", "assign \"r\"", false),
     ]

@@ -1,0 +1,64 @@
+import RolecallEngine
+import RolecallLanguage
+import Testing
+
+/// What the attack on language v2 found, kept fixed: each test fails on the build it was found on.
+@Suite struct AttackRegressionTests {
+    /// An element bound by `any` that is a number out of range was skipped by the reader, and the evaluator's
+    /// walk of the list stopped there silently: `all` came out true and `any` false. The event is refused now.
+    @Test(arguments: [
+        #"{"user":{"identities":[1e999,{"provider":"google-oauth2"}]}}"#,
+        #"{"user":{"identities":["\ud800",{"provider":"google-oauth2"}]}}"#,
+    ])
+    func anElementThatIsNotAValidValueRefusesTheEvent(event: String) throws {
+        let rules = #"rule "g" when any(user.identities, i, i.provider == "google-oauth2") assign "g""#
+        #expect(try rejection(Array(event.utf8), rules: rules) != nil)
+    }
+
+    /// `let b0 = b1 and b1`, ... evaluated each name once per use: 2^n work. Each `let` is computed once per
+    /// event now, which the trace shows: the steps of `b20` appear once, not a million times.
+    @Test func eachLetIsComputedOncePerEvent() throws {
+        var source = (0..<20).map { "let b\($0) = b\($0 + 1) and b\($0 + 1)" }.joined(separator: "\n")
+        source += "\nlet b20 = user.email_verified\nrule \"r\" when b0 assign \"x\""
+        let evaluator = Evaluator(program: try compile(source))
+        let explanation = try evaluator.explain(Array(#"{"user":{"email_verified":true}}"#.utf8))
+        #expect(explanation.decision.matched == ["r"])
+        #expect(explanation.rules[0].steps.count < 100, "\(explanation.rules[0].steps.count) steps")
+    }
+
+    /// Past its time budget an event's evaluation stops: the rule being evaluated and every later one fail with
+    /// `budget-exceeded`, and the rules before keep their outcome.
+    @Test func anEventPastItsBudgetFailsTheRemainingRules() throws {
+        let source = """
+            rule "first" assign "a"
+            rule "slow" when any(user.app_metadata.tags, t, all(user.app_metadata.tags, u, u != "x")) assign "b"
+            rule "after" when user.email_verified assign "c"
+            """
+        let tags = (0..<400).map { "\"t\($0)\"" }.joined(separator: ",")
+        let event = Array(#"{"user":{"email_verified":true,"app_metadata":{"tags":[\#(tags)]}}}"#.utf8)
+        let evaluator = Evaluator(program: try compile(source))
+        #expect(try evaluator.evaluate(event).errors.isEmpty)
+        evaluator.timeBudget = 0
+        let decision = try evaluator.evaluate(event)
+        #expect(decision.matched == ["first"])
+        #expect(decision.errors.map(\.rule) == ["slow", "after"])
+        #expect(decision.errors.map(\.code) == ["budget-exceeded", "budget-exceeded"])
+    }
+
+    /// `all` over a null list is false, and the trace said "all 0 elements made it true".
+    @Test func aNullListIsExplainedAsNull() throws {
+        let source = #"rule "r" when all(user.app_metadata.orgs, o, o.ok) assign "x""#
+        let step = try Evaluator(program: try compile(source)).explain(Array("{}".utf8)).rules[0].steps.last
+        #expect(step?.result == false)
+        #expect(step?.hint == "the list is null, which makes `any` and `all` false")
+    }
+
+    /// `revoke all` with thousands of current roles no rule names took quadratic time; now each is kept once.
+    @Test func revokeAllKeepsEachUnnamedRoleOnce() throws {
+        let roles = (0..<3000).map { "\"r\($0 % 1500)\"" }.joined(separator: ",")
+        let event = Array(#"{"authorization":{"roles":[\#(roles)]}}"#.utf8)
+        let decision = try Evaluator(program: try compile(#"rule "all" revoke all"#)).evaluate(event)
+        #expect(decision.revoke.count == 1500)
+        #expect(decision.roles.isEmpty)
+    }
+}
