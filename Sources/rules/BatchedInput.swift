@@ -39,10 +39,12 @@ struct BatchedInput {
     mutating func run<State, Result>(
         _ workers: OrderedWorkers<State, Result>, signals: SignalWatch?, emit: (Result) -> Void
     ) throws {
-        var batch = OrderedWorkers<State, Result>.Batch()
+        let capacity = BatchedInput.batchBytes + (1 << 16)
+        var batch = workers.emptyBatch(capacity: capacity)
         func send() {
+            guard !batch.isEmpty else { return }
             workers.submit(batch, emit: emit)
-            batch = OrderedWorkers<State, Result>.Batch()
+            batch = workers.emptyBatch(capacity: capacity)
         }
         try input.forEach(
             idle: {

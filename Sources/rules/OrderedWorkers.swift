@@ -33,6 +33,9 @@ final class OrderedWorkers<State, Result>: @unchecked Sendable {
     var emitted = 0
     var closing = false
     var running = 0
+    /// Byte buffers of finished batches, emptied, for the next batches: fresh megabytes would each cost the
+    /// reading thread a page fault per page.
+    var spare: [[UInt8]] = []
     let limit: Int
     let work: (inout State, Batch) -> Result
 
@@ -46,7 +49,10 @@ final class OrderedWorkers<State, Result>: @unchecked Sendable {
             let thread = Thread { [self] in
                 while let (sequence, batch) = take() {
                     let result = self.work(&box.state, batch)
+                    var bytes = batch.bytes
+                    bytes.removeAll(keepingCapacity: true)
                     condition.lock()
+                    spare.append(bytes)
                     results[sequence] = result
                     condition.broadcast()
                     condition.unlock()
@@ -74,6 +80,15 @@ final class OrderedWorkers<State, Result>: @unchecked Sendable {
         defer { condition.unlock() }
         while pending.isEmpty && !closing { condition.wait() }
         return pending.isEmpty ? nil : pending.removeFirst()
+    }
+
+    /// An empty batch, reusing the buffer of a finished one when there is one.
+    func emptyBatch(capacity: Int) -> Batch {
+        condition.lock()
+        var bytes = spare.popLast() ?? []
+        condition.unlock()
+        bytes.reserveCapacity(capacity)
+        return Batch(bytes: bytes, lines: [])
     }
 
     /// Queues `batch`, emitting finished results in order while too many batches are in flight.
