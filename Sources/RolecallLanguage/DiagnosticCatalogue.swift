@@ -229,6 +229,17 @@ extension Diagnostic {
                 + "`\(quantifier)(user.identities, i, i.provider == \"google-oauth2\")`")
     }
 
+    static func quantifierCondition(_ quantifier: String, name: String, found: Token, _ file: SourceFile)
+        -> Diagnostic
+    {
+        Diagnostic(
+            .error, .syntax,
+            "expected `,` and a condition after the name `\(name)`, found \(found.display)", file: file,
+            span: found.span,
+            help: "`\(quantifier)` takes the list, a name for each element, then the condition: "
+                + "`\(quantifier)(user.identities, \(name), \(name).provider == \"google-oauth2\")`")
+    }
+
     /// "unknown keyword" with a did-you-mean, when `found` is an identifier spelt like one of `keywords`.
     static func misspelledKeyword(_ found: Token, among keywords: [Keyword], _ file: SourceFile) -> Diagnostic? {
         guard let help = keywordSuggestion(found, among: keywords) else { return nil }

@@ -361,8 +361,10 @@ public struct Parser {
         let list = try parseExpression()
         _ = try expect(.comma, "`,` after the list of `\(keyword.text)(LIST, NAME, CONDITION)`")
         let name = current
-        guard name.kind == .identifier, peek().kind == .comma else {
-            throw fail(.quantifierName(keyword.text, found: name, file))
+        guard name.kind == .identifier else { throw fail(.quantifierName(keyword.text, found: name, file)) }
+        guard peek().kind == .comma else {
+            // `any(list, i)` or `any(list, i.provider == "x")`: the name is there, the condition is not.
+            throw fail(.quantifierCondition(keyword.text, name: name.text, found: peek(), file))
         }
         advance()
         advance()

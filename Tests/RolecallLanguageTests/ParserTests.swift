@@ -79,7 +79,9 @@ import Testing
         ("let = 1", .syntax, "="),
         ("let a == 1", .syntax, "=="),
         ("let a = 1 b", .syntax, "b"),
-        ("when any(user.identities, i.provider, true) assign \"r\"", .syntax, "i"),
+        ("when any(user.identities, i.provider, true) assign \"r\"", .syntax, "."),
+        ("when any(user.identities, i) assign \"r\"", .syntax, ")"),
+        ("when any(user.identities, \"i\", true) assign \"r\"", .syntax, "\"i\""),
         ("when all(user.identities) assign \"r\"", .syntax, ")"),
     ])
     func syntaxErrors(source: String, code: DiagnosticCode, underlined: String) {
