@@ -78,7 +78,8 @@ public final class DecisionDiffer {
         for role in gained { report.roles[role, default: DiffReport.RoleChange()].gained += 1 }
         for role in lost { report.roles[role, default: DiffReport.RoleChange()].lost += 1 }
         let kind = DecisionDiffer.kind(gained: gained, lost: lost)
-        guard report.exampleCount(of: kind) < report.examplesPerKind else { return }
+        report.meet(kind)
+        guard report.wantsExample(of: kind) else { return }
         let bytes = Array(event)
         let why: [String]
         do {
@@ -86,7 +87,7 @@ public final class DecisionDiffer {
         } catch {
             why = []  // unreachable: both evaluators have just read this event
         }
-        report.examples.append(
+        report.keep(
             DiffReport.Example(
                 line: line, userID: new.userID, kind: kind, before: old, after: new,
                 why: Array(why.prefix(DecisionDiffer.maxWhyLines))))

@@ -65,7 +65,8 @@ public struct DiffRenderer {
                 + "\"after\":\(example.after.json),\"why\":[\(example.why.map(JSONText.quote).joined(separator: ","))]}"
         }
         return "{\"events\":\(report.events),\"users\":\(report.users.count),\"changed\":\(report.changed),"
-            + "\"invalid\":\(report.invalid),\"roles\":[\(roles.joined(separator: ","))],"
+            + "\"invalid\":\(report.invalid),\"kinds_without_examples\":\(report.kindsWithoutExamples),"
+            + "\"roles\":[\(roles.joined(separator: ","))],"
             + "\"rules\":[\(rules.joined(separator: ","))],\"examples\":[\(examples.joined(separator: ","))]}\n"
     }
 
@@ -76,11 +77,11 @@ public struct DiffRenderer {
         var out = summary + "\n"
         if !report.roles.isEmpty {
             out += "\nroles (events whose token gains or loses the role):\n"
-            let width = max(4, self.roles.map { $0.role.count }.max() ?? 0)
+            let width = max(4, self.roles.map { shown($0.role).count }.max() ?? 0)
             out += "  " + pad("role", width) + "  gained    lost\n"
             for (role, change) in self.roles {
                 out +=
-                    "  " + pad(role, width) + "  " + pad(String(change.gained), 6, right: true) + "  "
+                    "  " + pad(shown(role), width) + "  " + pad(String(change.gained), 6, right: true) + "  "
                     + pad(String(change.lost), 6, right: true) + "\n"
             }
         }
@@ -97,10 +98,15 @@ public struct DiffRenderer {
         }
         let unchanged = rules.count - changedRules.count
         if unchanged > 0 { out += "\n\(unchanged) rule\(unchanged == 1 ? "" : "s") fired as before\n" }
+        if report.kindsWithoutExamples > 0 {
+            out +=
+                "\n\(report.kindsWithoutExamples) more kinds of change, after the first "
+                + "\(DiffReport.maxExampleKinds), have no examples\n"
+        }
         if !report.examples.isEmpty {
             out += "\nexamples (up to \(report.examplesPerKind) per change):\n"
             for example in report.examples {
-                out += "\n  \(example.kind)  line \(example.line)"
+                out += "\n  \(shownKind(example.kind))  line \(example.line)"
                 out += example.userID.map { ", user \(JSONText.quote($0))" } ?? ", no user id"
                 out += "\n    before: \(brief(example.before))\n    after:  \(brief(example.after))\n"
                 out += example.why.map { "    " + $0 + "\n" }.joined()
@@ -153,6 +159,27 @@ public struct DiffRenderer {
 
     // MARK: helpers
 
+    /// A role as the human report shows it: as is when it is a plain word, else JSON-quoted, so that no name
+    /// can start a line of its own or look like part of the table.
+    func shown(_ role: String) -> String {
+        let plain =
+            !role.isEmpty
+            && role.unicodeScalars.allSatisfy {
+                switch $0.value {
+                case 0x61...0x7A, 0x41...0x5A, 0x30...0x39, 0x2D, 0x5F, 0x2E, 0x3A, 0x40, 0x2F: true
+                default: false
+                }
+            }
+        return plain ? role : JSONText.quote(role)
+    }
+
+    /// A kind of change as the human report shows it: each `+role`/`-role` with the role ``shown(_:)``.
+    func shownKind(_ kind: String) -> String {
+        guard kind != "assign/revoke" else { return kind }
+        return kind.split(separator: " ").map { String($0.prefix(1)) + shown(String($0.dropFirst())) }
+            .joined(separator: " ")
+    }
+
     func brief(_ decision: Decision) -> String {
         func list(_ items: [String]) -> String { "[" + items.map(JSONText.quote).joined(separator: ", ") + "]" }
         return "roles \(list(decision.roles)), assign \(list(decision.assign)), revoke \(list(decision.revoke))"
@@ -181,18 +208,20 @@ public struct DiffRenderer {
         "<code>" + html(text) + "</code>"
     }
 
-    /// Text safe inside HTML and a markdown table cell: `& < > " |` escaped, line ends made spaces.
+    /// Text from an event or a rule set made inert in markdown and HTML: letters, digits, spaces and
+    /// `- . @ : /` stay; every other ASCII character (markdown's brackets, parentheses, `!`, `*`, `_`, backticks,
+    /// `~`, `|` and HTML's `< > & "` among them) becomes a numeric character reference, which GitHub shows as
+    /// the character and never parses; control characters become spaces. A role name cannot add a link, an
+    /// image, a table cell or a tag to a pull request comment.
     func html(_ text: String) -> String {
         var out = ""
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "|": out += "&#124;"
-            case "\n", "\r": out += " "
-            default: out.append(character)
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x61...0x7A, 0x41...0x5A, 0x30...0x39, 0x20, 0x2D, 0x2E, 0x40, 0x3A, 0x2F:
+                out.unicodeScalars.append(scalar)
+            case 0..<0x20, 0x7F..<0xA0, 0x2028, 0x2029: out += " "
+            case 0x21..<0x7F: out += "&#\(scalar.value);"
+            default: out.unicodeScalars.append(scalar)
             }
         }
         return out

@@ -46,20 +46,56 @@ public struct DiffReport: Sendable {
     public var firedBefore: [Int]
     /// Per rule of the new set (by index), the events on which it fired.
     public var firedAfter: [Int]
-    /// Up to the example limit of changed events per kind of change, in input order.
+    /// Up to the example limit of changed events per kind of change, in input order, for the first
+    /// ``maxExampleKinds`` kinds met.
     public var examples: [Example] = []
     /// How many examples each kind may keep.
     public let examplesPerKind: Int
+    /// Per kind of change met: how many examples it has, or -1 for a kind past ``maxExampleKinds``.
+    var exampleCounts: [String: Int] = [:]
+    /// Kinds of change met after the first ``maxExampleKinds``, which keep no examples.
+    public var kindsWithoutExamples = 0
+    /// Whether this report holds a part of the input for ``merge(_:)`` (every kind it meets, in order, with
+    /// examples; the whole report applies the limit on kinds as it merges) rather than the whole.
+    let isPart: Bool
+    /// For a part: the kinds of change in the order met.
+    var kindOrder: [String] = []
+    /// The most kinds of change that keep examples: when every event changes its own way (each user's own
+    /// roles revoked), the report stays readable and its size bounded.
+    public static let maxExampleKinds = 50
 
-    /// An empty report for rule sets of `beforeRules` and `afterRules` rules.
-    public init(beforeRules: Int, afterRules: Int, examplesPerKind: Int) {
+    /// An empty report for rule sets of `beforeRules` and `afterRules` rules; `part`: of a run of lines that
+    /// will be merged into the whole report.
+    public init(beforeRules: Int, afterRules: Int, examplesPerKind: Int, part: Bool = false) {
         firedBefore = Array(repeating: 0, count: beforeRules)
         firedAfter = Array(repeating: 0, count: afterRules)
         self.examplesPerKind = examplesPerKind
+        self.isPart = part
     }
 
-    /// How many examples of `kind` the report holds.
-    func exampleCount(of kind: String) -> Int { examples.reduce(0) { $0 + ($1.kind == kind ? 1 : 0) } }
+    /// Notes a kind of change met; a new kind past ``maxExampleKinds`` keeps no examples (a part keeps all).
+    mutating func meet(_ kind: String) {
+        guard exampleCounts[kind] == nil else { return }
+        if isPart || exampleCounts.count - kindsWithoutExamples < DiffReport.maxExampleKinds {
+            exampleCounts[kind] = 0
+        } else {
+            exampleCounts[kind] = -1
+            kindsWithoutExamples += 1
+        }
+        if isPart { kindOrder.append(kind) }
+    }
+
+    /// Whether one more example of `kind` (met already) would be kept.
+    func wantsExample(of kind: String) -> Bool {
+        guard let count = exampleCounts[kind], count >= 0 else { return false }
+        return count < examplesPerKind
+    }
+
+    /// Keeps `example`.
+    mutating func keep(_ example: Example) {
+        exampleCounts[example.kind, default: 0] += 1
+        examples.append(example)
+    }
 
     /// Adds the report of the lines that follow this report's.
     public mutating func merge(_ later: DiffReport) {
@@ -73,8 +109,9 @@ public struct DiffReport: Sendable {
         }
         for index in firedBefore.indices { firedBefore[index] += later.firedBefore[index] }
         for index in firedAfter.indices { firedAfter[index] += later.firedAfter[index] }
-        for example in later.examples where exampleCount(of: example.kind) < examplesPerKind {
-            examples.append(example)
-        }
+        // The later part's kinds in the order it met them, then its examples in input order: what one pass
+        // over both runs would have kept.
+        for kind in later.kindOrder { meet(kind) }
+        for example in later.examples where wantsExample(of: example.kind) { keep(example) }
     }
 }

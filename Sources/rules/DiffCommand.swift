@@ -68,10 +68,16 @@ struct DiffCommand: ParsableCommand {
         let old = try baseProgram()
         let jobs = parallel.jobs
         let signals = SignalWatch.install()
+        // One clock for the whole replay: were each rule set to read the wall clock itself, an event whose
+        // `days_since` crosses a threshold between the two readings would show as a change. A line's own
+        // `rolecall_now` still comes first, and `--now` before both.
+        let now = clock.seconds ?? Evaluator.wallClock()
         func differ() -> DecisionDiffer {
-            DecisionDiffer(
-                base: old, head: head, examplesPerKind: examples, now: clock.seconds,
-                clockFromEvent: clock.seconds == nil)
+            let differ = DecisionDiffer(
+                base: old, head: head, examplesPerKind: examples, now: now, clockFromEvent: clock.seconds == nil)
+            differ.before.timeBudget = EvalCommand.batchTimeBudget
+            differ.after.timeBudget = EvalCommand.batchTimeBudget
+            return differ
         }
         var report = DiffReport(beforeRules: old.ruleCount, afterRules: head.ruleCount, examplesPerKind: examples)
         var errors = ""
@@ -98,7 +104,7 @@ struct DiffCommand: ParsableCommand {
                     states: (0..<jobs).map { _ in differ() }
                 ) { differ, batch in
                     differ.report = DiffReport(
-                        beforeRules: old.ruleCount, afterRules: head.ruleCount, examplesPerKind: examples)
+                        beforeRules: old.ruleCount, afterRules: head.ruleCount, examplesPerKind: examples, part: true)
                     var errors = ""
                     batch.forEach { number, item in add(differ, number, item, &errors) }
                     return (differ.report, errors)
@@ -159,24 +165,71 @@ struct DiffCommand: ParsableCommand {
 /// `rules diff --base origin/main` works in a pull request's working tree.
 enum BaseRevision {
     /// The `.rules` files under `paths` at `revision`, in the order a rule set loads them, with the paths they
-    /// have in the working tree (so anonymous rules get the same names in both sets).
+    /// have in the working tree (so anonymous rules get the same names in both sets). As in the working tree,
+    /// a path named explicitly is read whatever its suffix, a file named twice is read once, and symbolic links
+    /// to files or directories are followed (within the repository, at most eight deep).
     static func files(_ paths: [String], at revision: String) throws -> [SourceFile] {
         guard !revision.hasPrefix("-") else { throw fail("--base must be a revision, found `\(revision)`") }
         var files: [SourceFile] = []
+        var seen = Set<String>()
         for path in paths {
-            let listing = try git(["ls-tree", "-r", "-z", "--name-only", revision, "--", path])
-            let names = listing.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-                .filter { $0.hasSuffix(".rules") }.sorted()
-            guard !names.isEmpty else { throw fail("no .rules files in \(path) at \(revision)") }
-            for name in names {
-                let bytes = try git(["cat-file", "blob", "\(revision):./\(name)"])
+            let found = try blobs(under: path, shownAs: path, at: revision, depth: 0)
+            let named = found.filter { $0.shown == path || $0.shown.hasSuffix(".rules") }
+            guard !named.isEmpty else { throw fail("no .rules files in \(path) at \(revision)") }
+            for blob in named.sorted(by: { $0.shown < $1.shown }) where seen.insert(blob.object).inserted {
+                let bytes = try git(["cat-file", "blob", blob.object])
                 guard bytes.count <= RuleSetLoader.maxFileBytes else {
-                    throw fail("\(revision):\(name) is larger than \(RuleSetLoader.maxFileBytes) bytes")
+                    throw fail("\(revision):\(blob.shown) is larger than \(RuleSetLoader.maxFileBytes) bytes")
                 }
-                files.append(SourceFile(path: name, bytes: bytes))
+                files.append(SourceFile(path: blob.shown, bytes: bytes))
             }
         }
         return files
+    }
+
+    /// The files below `path` at `revision` (or `path` itself): each as the working tree would name it (under
+    /// `shown`) and the path it is read from, links followed.
+    static func blobs(under path: String, shownAs shown: String, at revision: String, depth: Int) throws -> [(
+        shown: String, object: String
+    )] {
+        guard depth <= 8 else { throw fail("\(shown) at \(revision): too many levels of symbolic links") }
+        let listing = try git(["ls-tree", "-r", "-z", revision, "--", path])
+        var found: [(shown: String, object: String)] = []
+        for record in listing.split(separator: 0) {
+            // `MODE TYPE OBJECT\tNAME`
+            let text = String(decoding: record, as: UTF8.self)
+            guard let tab = text.firstIndex(of: "\t") else { continue }
+            let fields = text[..<tab].split(separator: " ")
+            let name = String(text[text.index(after: tab)...])
+            let below = name == path ? "" : String(name.dropFirst(path.count).drop { $0 == "/" })
+            let shownName = below.isEmpty ? shown : shown + "/" + below
+            let object = "\(revision):./\(name)"
+            if fields.first == "120000" {
+                let target = String(decoding: try git(["cat-file", "blob", object]), as: UTF8.self)
+                let directory = name.split(separator: "/").dropLast().joined(separator: "/")
+                guard !target.hasPrefix("/"),
+                    let resolved = normalized(directory.isEmpty ? target : directory + "/" + target)
+                else { throw fail("\(shownName) at \(revision) links outside the repository (\(target))") }
+                found += try blobs(under: resolved, shownAs: shownName, at: revision, depth: depth + 1)
+            } else if fields.count >= 2, fields[1] == "blob" {
+                found.append((shownName, object))
+            }
+        }
+        return found
+    }
+
+    /// `path` with `.` and `name/..` steps removed, or nil when it climbs out of the working directory's tree.
+    static func normalized(_ path: String) -> String? {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/") where part != "." {
+            if part == ".." {
+                guard !parts.isEmpty else { return nil }
+                parts.removeLast()
+            } else {
+                parts.append(part)
+            }
+        }
+        return parts.joined(separator: "/")
     }
 
     /// Reports `message` and returns the exit status for unreadable input.

@@ -84,8 +84,14 @@ struct EvalCommand: ParsableCommand {
     func evaluator(_ program: Program) -> Evaluator {
         let evaluator = Evaluator(program: program)
         clock.configure(evaluator, batch: input.isBatch)
+        evaluator.timeBudget = EvalCommand.batchTimeBudget
         return evaluator
     }
+
+    /// The time budget of one event in the batch commands (`eval`, `diff`): longer than the server's 0.25 s,
+    /// since a replay's decisions should not depend on how busy the machine is (with `--jobs`, a second
+    /// thread on the same cores), yet bounded, since recorded logins can be hostile.
+    static let batchTimeBudget = 5.0
 
     /// Decides one input line (or the one event) into `report`: the decision or trace, or the line's error.
     func decide(_ evaluator: Evaluator, _ number: Int, _ item: EventInput.Item, _ report: inout LineReport) {

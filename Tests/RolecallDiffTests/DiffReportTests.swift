@@ -14,16 +14,19 @@ import Testing
         let base = try Self.program(#"rule "a" when user.app_metadata.n > 1 assign "x""#)
         let head = try Self.program(#"rule "a" when user.app_metadata.n > 2 assign "x" rule "b" assign "y""#)
         let events = (0..<40).map { #"{"user":{"user_id":"u\#($0 % 7)","app_metadata":{"n":\#($0 % 5)}}}"# }
-        func run(_ lines: ArraySlice<String>, from first: Int) throws -> DiffReport {
+        func run(_ lines: ArraySlice<String>, from first: Int, part: Bool = true) throws -> DiffReport {
             let differ = DecisionDiffer(base: base, head: head, examplesPerKind: 2, now: nil, clockFromEvent: false)
+            differ.report = DiffReport(
+                beforeRules: base.ruleCount, afterRules: head.ruleCount, examplesPerKind: 2, part: part)
             for (offset, line) in lines.enumerated() {
                 try Array(line.utf8).withUnsafeBytes { try differ.add(line: first + offset, $0) }
             }
             return differ.report
         }
-        let whole = try run(events[...], from: 1)
+        let whole = try run(events[...], from: 1, part: false)
         for cut in [1, 13, 39] {
-            var merged = try run(events[..<cut], from: 1)
+            var merged = DiffReport(beforeRules: base.ruleCount, afterRules: head.ruleCount, examplesPerKind: 2)
+            merged.merge(try run(events[..<cut], from: 1))
             merged.merge(try run(events[cut...], from: cut + 1))
             let a = DiffRenderer(report: merged, beforeRules: base.ruleNames, afterRules: head.ruleNames)
             let b = DiffRenderer(report: whole, beforeRules: base.ruleNames, afterRules: head.ruleNames)
@@ -42,5 +45,31 @@ import Testing
         try Array("{}".utf8).withUnsafeBytes { try differ.add(line: 1, $0) }
         #expect(differ.report.changed == 0)
         #expect(differ.report.events == 1)
+    }
+
+    /// When every event changes its own way, only the first kinds keep examples, in input order, whether the
+    /// input is read in one run or in parts.
+    @Test func theKindsWithExamplesAreBoundedTheSameWayInParts() throws {
+        let base = try Self.program(#"rule "all" when user.app_metadata.wipe == true revoke all"#)
+        let head = try Self.program(#"rule "none" when false assign "x""#)
+        let events = (0..<300).map { #"{"user":{"app_metadata":{"wipe":true}},"authorization":{"roles":["r\#($0)"]}}"# }
+        func run(_ lines: ArraySlice<String>, from first: Int, part: Bool) throws -> DiffReport {
+            let differ = DecisionDiffer(base: base, head: head, examplesPerKind: 1, now: nil, clockFromEvent: false)
+            differ.report = DiffReport(
+                beforeRules: base.ruleCount, afterRules: head.ruleCount, examplesPerKind: 1, part: part)
+            for (offset, line) in lines.enumerated() {
+                try Array(line.utf8).withUnsafeBytes { try differ.add(line: first + offset, $0) }
+            }
+            return differ.report
+        }
+        let whole = try run(events[...], from: 1, part: false)
+        #expect(whole.examples.count == DiffReport.maxExampleKinds)
+        #expect(whole.kindsWithoutExamples == 300 - DiffReport.maxExampleKinds)
+        var merged = DiffReport(beforeRules: base.ruleCount, afterRules: head.ruleCount, examplesPerKind: 1)
+        for start in stride(from: 0, to: 300, by: 37) {
+            merged.merge(try run(events[start..<min(300, start + 37)], from: start + 1, part: true))
+        }
+        #expect(merged.examples.map(\.line) == whole.examples.map(\.line))
+        #expect(merged.kindsWithoutExamples == whole.kindsWithoutExamples)
     }
 }

@@ -259,4 +259,55 @@ import Testing
             #expect(run.status == 64, "\(arguments): \(run.stderr)")
         }
     }
+
+    /// Role names and user ids come from events: in a pull request comment none may add a link, an image, a
+    /// tag or a table cell.
+    @Test func markdownCannotBeInjectedByAnEvent() throws {
+        let hostile = #"![x](https://evil.example/p.png) <img src=x> | **ok** [a](b) `c`"#
+        let old = #"rule "all" when user.app_metadata.wipe == true revoke all"#
+        let new = #"rule "none" when false assign "x""#
+        let event = try String(
+            decoding: JSONSerialization.data(withJSONObject: [
+                "user": ["user_id": hostile + "\n| forged | row |", "app_metadata": ["wipe": true]],
+                "authorization": ["roles": [hostile]],
+            ]), as: UTF8.self)
+        let run = try Self.diff(try Self.fixture(old: old, new: new, events: event + "\n"), ["--format", "markdown"])
+        #expect(run.status == 0, "\(run.stderr)")
+        // Outside the example's code block nothing is markdown; inside it, every line starts with `-`, `+` or
+        // a space, so no line can close the fence.
+        let parts = run.stdout.components(separatedBy: "```diff\n")
+        #expect(parts.count == 2)
+        for forbidden in ["![", "<img", "](", "**", "\n| forged", "`c`"] {
+            #expect(!parts[0].contains(forbidden), "\(forbidden) in \(parts[0])")
+        }
+        let block = parts.last?.components(separatedBy: "\n```\n").first ?? ""
+        #expect(block.split(separator: "\n").allSatisfy { $0.hasPrefix("-") || $0.hasPrefix("+") || $0.hasPrefix(" ") })
+        #expect(run.stdout.contains("&#33;&#91;x&#93;"))
+        let human = try Self.diff(try Self.fixture(old: old, new: new, events: event + "\n"))
+        #expect(!human.stdout.contains("\n| forged"))
+    }
+
+    /// A rules directory assembled from links is read through them at the base revision too.
+    @Test func baseFollowsSymbolicLinks() throws {
+        let root = try Self.fixture()
+        let repository = root + "/repo"
+        try FileManager.default.createDirectory(atPath: repository + "/policy", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: repository + "/rules", withIntermediateDirectories: true)
+        try Self.old.write(toFile: repository + "/policy/r.rules", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(
+            atPath: repository + "/rules/shared", withDestinationPath: "../policy")
+        func git(_ arguments: [String]) throws {
+            let run = try CLITests.rules(
+                ["-c", "user.name=t", "-c", "user.email=t@example.org"] + arguments, directory: repository,
+                executable: "/usr/bin/git")
+            #expect(run.status == 0, "git \(arguments): \(run.stderr)")
+        }
+        try git(["init", "-q"])
+        try git(["add", "-A"])
+        try git(["commit", "-q", "-m", "linked rules"])
+        let same = try CLITests.rules(
+            ["diff", "--base", "HEAD", "--events", root + "/events.jsonl", "--exit-code"], directory: repository)
+        #expect(same.status == 0, "\(same.stdout)\(same.stderr)")
+        #expect(same.stdout.hasPrefix("4 events from 3 users: 0 decisions changed"), "\(same.stdout)")
+    }
 }
