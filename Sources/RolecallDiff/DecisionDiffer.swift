@@ -64,6 +64,8 @@ public final class DecisionDiffer {
         report.events += 1
         for rule in before.firedRules { report.firedBefore[Int(rule)] += 1 }
         for rule in after.firedRules { report.firedAfter[Int(rule)] += 1 }
+        for rule in before.failedRules { report.failedBefore[rule] += 1 }
+        for rule in after.failedRules { report.failedAfter[rule] += 1 }
         if let user = after.lastUserID { report.users.insert(user) }
         // The same text is the same decision (the names of the rules that fired included).
         if lineBefore == lineAfter { return }
@@ -83,7 +85,10 @@ public final class DecisionDiffer {
         let bytes = Array(event)
         let why: [String]
         do {
-            why = DecisionDiffer.why(try before.explain(bytes), try after.explain(bytes))
+            // The rules that decided a role that moved are shown even when they fired in both sets (an action
+            // changed, `assign "sso"` to `assign "admin"`).
+            let deciders = Set((gained + lost).flatMap { [old.decidedBy[$0], new.decidedBy[$0]] }.compactMap { $0 })
+            why = DecisionDiffer.why(try before.explain(bytes), try after.explain(bytes), deciders: deciders)
         } catch {
             why = []  // unreachable: both evaluators have just read this event
         }
@@ -104,7 +109,7 @@ public final class DecisionDiffer {
     /// other, or an error in one; a rule only one set has counts when it fired): the header (name and outcome)
     /// of each side, then each step line only one trace has, with `- ` (old) or `+ ` (new). Rules that decided
     /// the same, however differently they are written now, are left out: they are not why the decision moved.
-    static func why(_ old: Explanation, _ new: Explanation) -> [String] {
+    static func why(_ old: Explanation, _ new: Explanation, deciders: Set<String> = []) -> [String] {
         let oldRules = Dictionary(old.rules.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let newNames = Set(new.rules.map(\.name))
         var out: [String] = []
@@ -112,11 +117,12 @@ public final class DecisionDiffer {
         let newRules = Dictionary(new.rules.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for name in order {
             let (oldTrace, newTrace) = (oldRules[name], newRules[name])
-            guard oldTrace?.outcome != newTrace?.outcome,
-                oldTrace?.fired == true || newTrace?.fired == true
+            let outcomeMoved =
+                oldTrace?.outcome != newTrace?.outcome
+                && (oldTrace?.fired == true || newTrace?.fired == true
                     || oldTrace.map({ $0.outcome.hasPrefix("error") }) == true
-                    || newTrace.map({ $0.outcome.hasPrefix("error") }) == true
-            else { continue }
+                    || newTrace.map({ $0.outcome.hasPrefix("error") }) == true)
+            guard outcomeMoved || deciders.contains(name) else { continue }
             let before = oldTrace.map(lines) ?? []
             let after = newTrace.map(lines) ?? []
             if let oldHeader = before.first, let newHeader = after.first, oldHeader == newHeader {

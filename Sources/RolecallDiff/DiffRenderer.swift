@@ -21,23 +21,32 @@ public struct DiffRenderer {
         self.afterRules = afterRules
     }
 
-    /// One rule of either set: how many events it fired on under the old and the new rules (nil: not in that set).
+    /// One rule of either set: how many events it fired on under the old and the new rules (nil: not in that
+    /// set), and on how many its condition failed to evaluate.
     public struct RuleCount: Equatable, Sendable {
         public var rule: String
         public var before: Int?
         public var after: Int?
+        public var failedBefore: Int?
+        public var failedAfter: Int?
     }
 
     /// Every rule of either set: the new set's in order, then the rules only the old set has.
     public var rules: [RuleCount] {
         var before: [String: Int] = [:]
-        for (index, name) in beforeRules.enumerated() { before[name] = report.firedBefore[index] }
+        for (index, name) in beforeRules.enumerated() { before[name] = index }
         var counts = afterRules.enumerated().map { index, name in
-            RuleCount(rule: name, before: before[name], after: report.firedAfter[index])
+            let old = before[name]
+            return RuleCount(
+                rule: name, before: old.map { report.firedBefore[$0] }, after: report.firedAfter[index],
+                failedBefore: old.map { report.failedBefore[$0] }, failedAfter: report.failedAfter[index])
         }
         let newNames = Set(afterRules)
         for (index, name) in beforeRules.enumerated() where !newNames.contains(name) {
-            counts.append(RuleCount(rule: name, before: report.firedBefore[index], after: nil))
+            counts.append(
+                RuleCount(
+                    rule: name, before: report.firedBefore[index], after: nil,
+                    failedBefore: report.failedBefore[index], failedAfter: nil))
         }
         return counts
     }
@@ -57,7 +66,8 @@ public struct DiffRenderer {
             "{\"role\":\(JSONText.quote($0.role)),\"gained\":\($0.change.gained),\"lost\":\($0.change.lost)}"
         }
         let rules = self.rules.map {
-            "{\"rule\":\(JSONText.quote($0.rule)),\"before\":\(count($0.before)),\"after\":\(count($0.after))}"
+            "{\"rule\":\(JSONText.quote($0.rule)),\"before\":\(count($0.before)),\"after\":\(count($0.after)),"
+                + "\"errors_before\":\(count($0.failedBefore)),\"errors_after\":\(count($0.failedAfter))}"
         }
         let examples = report.examples.map { example in
             "{\"line\":\(example.line),\"user_id\":\(example.userID.map(JSONText.quote) ?? "null"),"
@@ -98,6 +108,17 @@ public struct DiffRenderer {
         }
         let unchanged = rules.count - changedRules.count
         if unchanged > 0 { out += "\n\(unchanged) rule\(unchanged == 1 ? "" : "s") fired as before\n" }
+        let failing = rules.filter { ($0.failedBefore ?? 0) > 0 || ($0.failedAfter ?? 0) > 0 }
+        if !failing.isEmpty {
+            out += "\nrules whose condition failed to evaluate (events):\n"
+            let width = max(4, failing.map { JSONText.quote($0.rule).count }.max() ?? 0)
+            out += "  " + pad("rule", width) + "  before   after\n"
+            for rule in failing {
+                out +=
+                    "  " + pad(JSONText.quote(rule.rule), width) + "  " + pad(text(rule.failedBefore), 6, right: true)
+                    + "  " + pad(text(rule.failedAfter), 6, right: true) + "\n"
+            }
+        }
         if report.kindsWithoutExamples > 0 {
             out +=
                 "\n\(report.kindsWithoutExamples) more kinds of change, after the first "
@@ -131,7 +152,9 @@ public struct DiffRenderer {
     /// The report as GitHub-flavoured markdown for a pull request comment: tables of roles and rules, examples
     /// in collapsible blocks.
     public var markdown: String {
-        var out = "### Rolecall: what this rule change does to \(report.events) recorded logins\n\n"
+        var out =
+            "### Rolecall: what this rule change does to \(report.events) recorded "
+            + "login\(report.events == 1 ? "" : "s")\n\n"
         out += summary + ".\n"
         if !report.roles.isEmpty {
             out += "\n| role | gained | lost |\n|---|---:|---:|\n"
@@ -146,6 +169,13 @@ public struct DiffRenderer {
         }
         let unchanged = rules.count - changedRules.count
         if unchanged > 0 { out += "\n\(unchanged) rule\(unchanged == 1 ? "" : "s") fired as before.\n" }
+        let failing = rules.filter { ($0.failedBefore ?? 0) > 0 || ($0.failedAfter ?? 0) > 0 }
+        if !failing.isEmpty {
+            out += "\n| rule whose condition failed | events before | events after |\n|---|---:|---:|\n"
+            for rule in failing {
+                out += "| \(cell(rule.rule)) | \(text(rule.failedBefore)) | \(text(rule.failedAfter)) |\n"
+            }
+        }
         for example in report.examples {
             out += "\n<details><summary><code>\(html(example.kind))</code> line \(example.line)"
             out += example.userID.map { ", user <code>\(html($0))</code>" } ?? ""

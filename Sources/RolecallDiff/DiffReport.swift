@@ -46,6 +46,10 @@ public struct DiffReport: Sendable {
     public var firedBefore: [Int]
     /// Per rule of the new set (by index), the events on which it fired.
     public var firedAfter: [Int]
+    /// Per rule of the old set (by index), the events on which its condition failed to evaluate.
+    public var failedBefore: [Int]
+    /// Per rule of the new set (by index), the events on which its condition failed to evaluate.
+    public var failedAfter: [Int]
     /// Up to the example limit of changed events per kind of change, in input order, for the first
     /// ``maxExampleKinds`` kinds met.
     public var examples: [Example] = []
@@ -69,6 +73,8 @@ public struct DiffReport: Sendable {
     public init(beforeRules: Int, afterRules: Int, examplesPerKind: Int, part: Bool = false) {
         firedBefore = Array(repeating: 0, count: beforeRules)
         firedAfter = Array(repeating: 0, count: afterRules)
+        failedBefore = Array(repeating: 0, count: beforeRules)
+        failedAfter = Array(repeating: 0, count: afterRules)
         self.examplesPerKind = examplesPerKind
         self.isPart = part
     }
@@ -109,6 +115,8 @@ public struct DiffReport: Sendable {
         }
         for index in firedBefore.indices { firedBefore[index] += later.firedBefore[index] }
         for index in firedAfter.indices { firedAfter[index] += later.firedAfter[index] }
+        for index in failedBefore.indices { failedBefore[index] += later.failedBefore[index] }
+        for index in failedAfter.indices { failedAfter[index] += later.failedAfter[index] }
         // The later part's kinds in the order it met them, then its examples in input order: what one pass
         // over both runs would have kept.
         for kind in later.kindOrder { meet(kind) }

@@ -243,6 +243,9 @@ public final class Evaluator {
     /// next evaluation.
     public var firedRules: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(matchedRules) }
 
+    /// The rules whose condition failed to evaluate in the last evaluation, by index, in order.
+    public var failedRules: [Int] { failures.map(\.rule) }
+
     /// The last evaluated event's `user.user_id`, when it is a string.
     public var lastUserID: String? { string(slots[program.userIDSlot]) }
 

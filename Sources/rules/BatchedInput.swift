@@ -46,6 +46,12 @@ struct BatchedInput {
             workers.submit(batch, emit: emit)
             batch = workers.emptyBatch(capacity: capacity)
         }
+        // Whatever ends the input (its end, a read error, a signal), every line read is decided and emitted
+        // first, as `--jobs 1` does.
+        defer {
+            send()
+            workers.flush(emit: emit)
+        }
         try input.forEach(
             idle: {
                 send()
@@ -61,8 +67,6 @@ struct BatchedInput {
             }
             if batch.bytes.count >= BatchedInput.batchBytes || batch.lines.count >= BatchedInput.batchLines { send() }
         }
-        send()
-        workers.flush(emit: emit)
     }
 }
 

@@ -135,8 +135,13 @@ struct DiffCommand: ParsableCommand {
         case .markdown: Output.write(fd: 1, Array(renderer.markdown.utf8))
         }
         if report.invalid > 0 {
-            Output.standardError(
-                "rules: \(report.invalid) line\(report.invalid == 1 ? " was" : "s were") not valid events\n")
+            let verb = report.invalid == 1 ? " was not a valid event" : "s were not valid events"
+            Output.standardError("rules: \(report.invalid) line\(verb)\n")
+        }
+        // A gate that passes on an empty or unreadable log would pass every change.
+        if report.events == 0 {
+            Output.standardError("rules: warning: \(input.source) holds no valid event: nothing was compared\n")
+            if exitCode { throw ExitStatus.badInput }
         }
         if exitCode && report.changed > 0 { throw ExitCode(3) }
     }

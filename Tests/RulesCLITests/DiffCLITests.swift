@@ -310,4 +310,34 @@ import Testing
         #expect(same.status == 0, "\(same.stdout)\(same.stderr)")
         #expect(same.stdout.hasPrefix("4 events from 3 users: 0 decisions changed"), "\(same.stdout)")
     }
+
+    /// A new rule that fails on every event changes no decision, but the report says it fails.
+    @Test func evaluationErrorsAreReported() throws {
+        let new = Self.old + "\n" + #"rule "veterans" when days_since(user.email) > 30 assign "veteran""#
+        let run = try Self.diff(try Self.fixture(new: new))
+        #expect(run.stdout.contains("rules whose condition failed to evaluate (events):"), "\(run.stdout)")
+        #expect(run.stdout.contains("\"veterans\"       -       4"), "\(run.stdout)")
+        let json = try Self.diff(try Self.fixture(new: new), ["--format", "json"])
+        #expect(
+            json.stdout.contains(#"{"rule":"veterans","before":null,"after":0,"errors_before":null,"errors_after":4}"#))
+    }
+
+    /// A rule that fires in both sets but assigns another role is why the roles moved: it is shown.
+    @Test func aChangedActionIsShownAsTheReason() throws {
+        let old = #"rule "sso" when user.email ends_with "@acme.com" assign "sso""#
+        let new = #"rule "sso" when user.email ends_with "@acme.com" assign "admin""#
+        let run = try Self.diff(try Self.fixture(old: old, new: new), ["--format", "json", "--examples", "1"])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let why = (report["examples"] as? [[String: Any]])?.first?["why"] as? [String]
+        #expect(why?.first == #"  rule "sso": fired"#, "\(String(describing: why))")
+    }
+
+    /// A review gate must not pass on a log that holds nothing to compare.
+    @Test func anEmptyInputFailsTheGate() throws {
+        let root = try Self.fixture(events: "")
+        let run = try Self.diff(root, ["--exit-code"])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("holds no valid event: nothing was compared"))
+        #expect(try Self.diff(root).status == 0)
+    }
 }
