@@ -99,12 +99,13 @@ def run(base):
     pager = api.roles.list(name_filter="MEM", include_totals=True, per_page=50, page=0)
     check("the SDK retries a 429 on its own", True)
     names = [role.name for role in pager.items]
-    check("roles.list(name_filter, include_totals) reads the object shape", names == ["member"], f"{names}")
-    check("its totals are start 0, limit 50, total 1",
-          (pager.response.start, pager.response.limit, pager.response.total) == (0, 50, 1), f"{pager.response!r}")
+    check("roles.list(name_filter, include_totals) reads the object shape", names == ["member", "org-member"],
+          f"{names}")
+    check("its totals are start 0, limit 50, total 2",
+          (pager.response.start, pager.response.limit, pager.response.total) == (0, 50, 2), f"{pager.response!r}")
     everything = api.roles.list(include_totals=True, per_page=3, page=0)
     listed = [role.name for role in everything]  # iterating pages on through page=1, 2, ... until an empty one
-    check("iterating roles.list pages through all ten seeded roles", len(listed) == 10 and len(set(listed)) == 10,
+    check("iterating roles.list pages through all seventeen seeded roles", len(listed) == 17 and len(set(listed)) == 17,
           f"{listed}")
     ids = {role.name: role.id for role in everything}
 
