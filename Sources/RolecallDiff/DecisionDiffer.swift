@@ -66,7 +66,7 @@ public final class DecisionDiffer {
         for rule in after.firedRules { report.firedAfter[Int(rule)] += 1 }
         for rule in before.failedRules { report.failedBefore[rule] += 1 }
         for rule in after.failedRules { report.failedAfter[rule] += 1 }
-        if let user = after.lastUserID { report.users.insert(user) }
+        if let user = after.withLastUserID({ $0.map(DecisionDiffer.fingerprint) }) { report.users.insert(user) }
         // The same text is the same decision (the names of the rules that fired included).
         if lineBefore == lineAfter { return }
         let old = before.lastDecision()
@@ -96,6 +96,16 @@ public final class DecisionDiffer {
             DiffReport.Example(
                 line: line, userID: new.userID, kind: kind, before: old, after: new,
                 why: Array(why.prefix(DecisionDiffer.maxWhyLines))))
+    }
+
+    /// The 64-bit FNV-1a hash of `bytes`.
+    static func fingerprint(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        return hash
     }
 
     /// The kind of a change, for grouping examples: `+gained -lost` roles, or `assign/revoke` when `roles` is the

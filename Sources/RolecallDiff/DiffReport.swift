@@ -36,8 +36,9 @@ public struct DiffReport: Sendable {
     public var events = 0
     /// Input lines that were not valid events under one rule set or both.
     public var invalid = 0
-    /// The distinct `user.user_id`s among the events.
-    public var users: Set<String> = []
+    /// The distinct `user.user_id`s among the events, as 64-bit FNV-1a hashes of their bytes: eight bytes a user
+    /// whatever the id's length, and cheap to merge (two ids colliding among a billion users is unlikely).
+    public var users: Set<UInt64> = []
     /// Events whose `roles`, `assign` or `revoke` differ (as sets).
     public var changed = 0
     /// Per role, how its presence in `roles` changed; roles that never changed are absent.

@@ -249,6 +249,12 @@ public final class Evaluator {
     /// The last evaluated event's `user.user_id`, when it is a string.
     public var lastUserID: String? { string(slots[program.userIDSlot]) }
 
+    /// Calls `body` with the UTF-8 bytes of the last evaluated event's `user.user_id` (nil when it is not a
+    /// string), without making a string of them.
+    public func withLastUserID<R>(_ body: (UnsafeRawBufferPointer?) -> R) -> R {
+        withBytes(slots[program.userIDSlot], { body($0) }) ?? body(nil)
+    }
+
     /// The decision of the last evaluation as a value (after ``evaluate(_:writingTo:)``, which writes it as text).
     public func lastDecision() -> Decision { makeDecision() }
 
