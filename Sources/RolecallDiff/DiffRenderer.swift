@@ -96,29 +96,13 @@ public struct DiffRenderer {
             }
         }
         let changedRules = rules.filter { $0.before != $0.after }
-        if !changedRules.isEmpty {
-            out += "\nrules that fire on a different number of events:\n"
-            let width = max(4, changedRules.map { JSONText.quote($0.rule).count }.max() ?? 0)
-            out += "  " + pad("rule", width) + "  before   after\n"
-            for rule in changedRules {
-                out +=
-                    "  " + pad(JSONText.quote(rule.rule), width) + "  " + pad(text(rule.before), 6, right: true)
-                    + "  " + pad(text(rule.after), 6, right: true) + note(rule) + "\n"
-            }
-        }
+        out += ruleTable(
+            "rules that fire on a different number of events", changedRules.map { ($0, $0.before, $0.after) })
         let unchanged = rules.count - changedRules.count
         if unchanged > 0 { out += "\n\(unchanged) rule\(unchanged == 1 ? "" : "s") fired as before\n" }
         let failing = rules.filter { ($0.failedBefore ?? 0) > 0 || ($0.failedAfter ?? 0) > 0 }
-        if !failing.isEmpty {
-            out += "\nrules whose condition failed to evaluate (events):\n"
-            let width = max(4, failing.map { JSONText.quote($0.rule).count }.max() ?? 0)
-            out += "  " + pad("rule", width) + "  before   after\n"
-            for rule in failing {
-                out +=
-                    "  " + pad(JSONText.quote(rule.rule), width) + "  " + pad(text(rule.failedBefore), 6, right: true)
-                    + "  " + pad(text(rule.failedAfter), 6, right: true) + "\n"
-            }
-        }
+        out += ruleTable(
+            "rules whose condition failed to evaluate (events)", failing.map { ($0, $0.failedBefore, $0.failedAfter) })
         if report.kindsWithoutExamples > 0 {
             out +=
                 "\n\(report.kindsWithoutExamples) more kinds of change, after the first "
@@ -132,6 +116,19 @@ public struct DiffRenderer {
                 out += "\n    before: \(brief(example.before))\n    after:  \(brief(example.after))\n"
                 out += example.why.map { "    " + $0 + "\n" }.joined()
             }
+        }
+        return out
+    }
+
+    /// A table of rules with a count before and after (none when `rows` is empty), for the human report.
+    func ruleTable(_ title: String, _ rows: [(rule: RuleCount, before: Int?, after: Int?)]) -> String {
+        guard !rows.isEmpty else { return "" }
+        let width = max(4, rows.map { JSONText.quote($0.rule.rule).count }.max() ?? 0)
+        var out = "\n\(title):\n  " + pad("rule", width) + "  before   after\n"
+        for row in rows {
+            out +=
+                "  " + pad(JSONText.quote(row.rule.rule), width) + "  " + pad(text(row.before), 6, right: true) + "  "
+                + pad(text(row.after), 6, right: true) + note(row.rule) + "\n"
         }
         return out
     }

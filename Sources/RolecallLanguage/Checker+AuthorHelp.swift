@@ -109,17 +109,6 @@ extension EventSchema {
         if let alias = aliases[rootName] {
             segments = alias.map { PathSegment.key($0, span: rootSpan) } + written.dropFirst()
         }
-        var type = root
-        for segment in segments {
-            switch (type, segment) {
-            case (.object(let fields), .key(let name, _)):
-                guard let next = fields[name] else { return nil }
-                type = next
-            case (.map(let value), .key): type = value
-            case (.list(let element), .index): type = element
-            default: return nil
-            }
-        }
-        return type
+        return Checker.quietWalk(segments[...], from: root)
     }
 }

@@ -95,16 +95,7 @@ final class OrderedWorkers<State, Result>: @unchecked Sendable {
     func submit(_ batch: Batch, emit: (Result) -> Void) {
         guard !batch.isEmpty else { return }
         condition.lock()
-        while submitted - emitted >= limit {
-            if let result = results.removeValue(forKey: emitted) {
-                emitted += 1
-                condition.unlock()
-                emit(result)
-                condition.lock()
-            } else {
-                condition.wait()
-            }
-        }
+        emitInOrder(while: { submitted - emitted >= limit }, emit: emit)
         pending.append((submitted, batch))
         submitted += 1
         condition.broadcast()
@@ -114,7 +105,14 @@ final class OrderedWorkers<State, Result>: @unchecked Sendable {
     /// Waits for every submitted batch and emits the results not emitted yet, in order.
     func flush(emit: (Result) -> Void) {
         condition.lock()
-        while emitted < submitted {
+        emitInOrder(while: { emitted < submitted }, emit: emit)
+        condition.unlock()
+    }
+
+    /// With `condition` locked: while `waiting` holds, emits the next result in order (unlocked while `emit`
+    /// runs) or waits for it.
+    func emitInOrder(while waiting: () -> Bool, emit: (Result) -> Void) {
+        while waiting() {
             if let result = results.removeValue(forKey: emitted) {
                 emitted += 1
                 condition.unlock()
@@ -124,7 +122,6 @@ final class OrderedWorkers<State, Result>: @unchecked Sendable {
                 condition.wait()
             }
         }
-        condition.unlock()
     }
 
     /// Stops the workers once the queue is empty and waits for them to end.
