@@ -81,7 +81,6 @@ struct DiffCommand: ParsableCommand {
         }
         var report = DiffReport(beforeRules: old.ruleCount, afterRules: head.ruleCount, examplesPerKind: examples)
         var errors = ""
-        func note(_ number: Int, _ message: String) { errors += "rules: \(input.source):\(number): \(message)\n" }
         func add(_ differ: DecisionDiffer, _ number: Int, _ item: EventInput.Item, _ errors: inout String) {
             switch item {
             case .oversized(let size):
