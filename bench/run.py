@@ -148,7 +148,7 @@ def main():
         failures += bench("shared workload (../shared/bench/gen_events.py)", args.bin, args.inprocess, rules, data, args.runs)
         failures += bench("  + two rules with any (bench/quantifiers.rules)", args.bin, args.inprocess, quantified, data,
                           args.runs, expected_with_quantifiers(data))
-    for copies in (1, 5):
+    for copies in (1, 10):
         bench_diff(args.bin, args.rules, os.path.join(HERE, "roles-changed.rules"), own, args.runs, copies)
     if failures:
         print("FAILED: %d decisions did not match expected.txt" % failures)

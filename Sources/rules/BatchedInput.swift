@@ -28,8 +28,8 @@ struct JobsOption: ParsableArguments {
 struct BatchedInput {
     let input: EventInput
     /// A batch is sent to a worker when it holds this many bytes or lines.
-    static let batchBytes = 1 << 20
-    static let batchLines = 2048
+    static let batchBytes = 4 << 20
+    static let batchLines = 8192
 
     init(input: EventInput) { self.input = input }
 
