@@ -223,6 +223,8 @@ extension Checker {
 
         var effects: [EffectKey: [Int]] = [:]
         var stops: [[String]: [Int]] = [:]
+        /// Rules with `revoke all`, by their conjuncts.
+        var revokeAlls: [[String]: [Int]] = [:]
 
         init(_ rules: [CheckedRule], keys: [[String]]) {
             for (index, rule) in rules.enumerated() {
@@ -231,7 +233,36 @@ extension Checker {
                         .append(index)
                 }
                 if rule.stops { stops[keys[index], default: []].append(index) }
+                if rule.revokeAll != nil { revokeAlls[keys[index], default: []].append(index) }
             }
+        }
+
+        /// The first rule after `index` in `indices` (increasing) with a `revoke all` that takes `role`: one that
+        /// neither excepts it nor assigns it again itself.
+        static func firstRevokingAll(
+            _ role: String, after index: Int, in indices: [Int]?, _ rules: [CheckedRule], work: inout Int
+        ) -> Int? {
+            guard let list = indices, let last = list.last, last > index else { return nil }
+            // Binary search for the first position after `index`, then walk on past the rules that spare `role`
+            // (few in any real rule set).
+            var position = 0
+            var high = list.count - 1
+            while position < high {
+                work += 1
+                let mid = (position + high) / 2
+                if list[mid] > index { high = mid } else { position = mid + 1 }
+            }
+            while position < list.count {
+                work += 1
+                let rule = rules[list[position]]
+                if rule.revokeAll?.contains(role) == false,
+                    !rule.effects.contains(where: { $0.role == role && $0.assign })
+                {
+                    return list[position]
+                }
+                position += 1
+            }
+            return nil
         }
 
         /// The first index in `indices` (increasing) greater than `index`.
@@ -284,6 +315,13 @@ extension Checker {
                 work += 1
                 let key = LaterRules.EffectKey(role: effect.role, assign: !effect.assign, conjuncts: subset)
                 if let other = LaterRules.first(after: index, in: later.effects[key], work: &work) {
+                    undoing = min(undoing ?? other, other)
+                }
+                // A later `revoke all` whose condition surely holds takes an assigned role away too.
+                if effect.assign,
+                    let other = LaterRules.firstRevokingAll(
+                        effect.role, after: index, in: later.revokeAlls[subset], rules, work: &work)
+                {
                     undoing = min(undoing ?? other, other)
                 }
             }

@@ -143,3 +143,18 @@ import Testing
         #expect(found.contains { $0.code == .firstLoginCount } == flagged, "\(found.map(\.message))")
     }
 }
+
+@Suite struct RevokeAllLintTests {
+    @Test(arguments: [
+        ("rule \"a\" when user.email_verified assign \"staff\"\nrule \"b\" when user.email_verified revoke all", true),
+        ("rule \"a\" when user.email_verified assign \"staff\"\nrule \"b\" revoke all", true),
+        ("rule \"a\" when user.email_verified assign \"staff\"\nrule \"b\" revoke all except \"staff\"", false),
+        ("rule \"a\" when user.email_verified assign \"staff\"\nrule \"b\" revoke all assign \"staff\"", false),
+        ("rule \"a\" assign \"staff\"\nrule \"b\" when user.email_verified revoke all", false),
+        ("rule \"b\" revoke all\nrule \"a\" assign \"staff\"", false),
+    ])
+    func aLaterRevokeAllOverridesAnAssign(source: String, flagged: Bool) {
+        let found = check(source).diagnostics
+        #expect(found.contains { $0.code == .overriddenEffect } == flagged, "\(found.map(\.message))")
+    }
+}
