@@ -220,7 +220,11 @@ public final class Evaluator {
         if case .null = value { return }
         guard let seconds = withBytes(value, { Timestamp.seconds($0) }) ?? nil else {
             var at = 0
-            if case .rawString(let start, _) = value { at = start - 1 }
+            switch value {
+            case .rawString(let start, _): at = start - 1
+            case .rawArray(let start, _), .rawObject(let start, _): at = start
+            default: break  // a number or a boolean keeps no position
+            }
             throw JSONError("`\(Program.clockField)` must be an RFC 3339 timestamp, found \(render(value))", at: at)
         }
         state.pointee.eventClock = seconds

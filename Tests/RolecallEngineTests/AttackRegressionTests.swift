@@ -62,3 +62,15 @@ import Testing
         #expect(decision.roles.isEmpty)
     }
 }
+
+@Suite struct EventClockPositionTests {
+    /// A `rolecall_now` that is not a string was reported "at byte 0"; a list or an object is located.
+    @Test func aNonStringClockIsLocated() throws {
+        let evaluator = Evaluator(program: try compile(#"rule "r" assign "x""#))
+        evaluator.clockFromEvent = true
+        let error = #expect(throws: JSONError.self) {
+            try evaluator.evaluate(Array(#"{"rolecall_now": {"a": 1}}"#.utf8))
+        }
+        #expect(error?.description.contains("at byte 17") == true, "\(String(describing: error))")
+    }
+}
