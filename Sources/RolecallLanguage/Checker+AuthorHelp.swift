@@ -16,6 +16,31 @@ extension Checker {
         return result
     }
 
+    /// `user.email ends_with ("@a.com" or "@b.com")`: `or`/`and` between literal values, as the right side of a
+    /// comparison. One error, whose help writes the comparison out for each value (or `in [...]` for `==`),
+    /// instead of one error per value and one for the comparison.
+    mutating func joinedValues(_ op: BinaryOperator, _ left: Expr, _ right: Expr) -> (CheckedExpr, StaticType)? {
+        let keyword: String
+        let values: [Expr]
+        switch right.kind {
+        case .or(let items): (keyword, values) = ("or", items)
+        case .and(let items): (keyword, values) = ("and", items)
+        default: return nil
+        }
+        guard values.allSatisfy(\.isLiteral) else { return nil }
+        _ = check(left)
+        let subject = file.text(left.span)
+        let written = values.map { file.text($0.span) }
+        let fixed: String
+        if keyword == "or", op == .equal {
+            fixed = "\(subject) in [\(written.joined(separator: ", "))]"
+        } else {
+            fixed = written.map { "\(subject) \(op.rawValue) \($0)" }.joined(separator: " \(keyword) ")
+        }
+        report(.joinedValues(keyword, fixed: fixed, file, right.span))
+        return (CheckedExpr(kind: .constant(.null), span: right.span), .bool)
+    }
+
     /// The elements of a list literal. Bare words among them (`[DE, FR]`) give one diagnostic, at the first,
     /// whose help quotes them all (`["DE", "FR"]`).
     mutating func checkElements(_ elements: [Expr], of list: Expr) -> [(CheckedExpr, StaticType)] {

@@ -384,6 +384,7 @@ public struct Checker {
         -> (CheckedExpr, StaticType)
     {
         func node(_ kind: CheckedExpr.Kind) -> CheckedExpr { CheckedExpr(kind: kind, span: expr.span) }
+        if let joined = joinedValues(op, left, right) { return joined }
         if op == .matches { return checkMatches(left, right, expr) }
         let (l, lt) = check(left)
         let (r, rt) = checkOperand(right, of: op, after: left)

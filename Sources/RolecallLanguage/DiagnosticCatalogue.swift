@@ -512,6 +512,12 @@ extension Diagnostic {
             help: "write a date and time with its offset, such as `2026-01-31T09:00:00Z`")
     }
 
+    static func joinedValues(_ keyword: String, fixed: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
+        Diagnostic(
+            .error, .typeMismatch, "`\(keyword)` joins conditions, not values", file: file, span: span,
+            help: "compare with each value: `\(fixed)`")
+    }
+
     static func exceptByID(_ role: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
         Diagnostic(
             .warning, .exceptByID, "`\(role)` is a role id, but the roles a user has are compared by name",

@@ -158,3 +158,24 @@ import Testing
         #expect(found.contains { $0.code == .overriddenEffect } == flagged, "\(found.map(\.message))")
     }
 }
+
+@Suite struct JoinedValuesTests {
+    @Test(arguments: [
+        (
+            "user.email ends_with (\"@a.com\" or \"@b.com\")",
+            "compare with each value: `user.email ends_with \"@a.com\" or user.email ends_with \"@b.com\"`"
+        ),
+        ("connection.name == (\"x\" or \"y\")", "compare with each value: `connection.name in [\"x\", \"y\"]`"),
+        ("logins_count > (1 and 2)", "compare with each value: `logins_count > 1 and logins_count > 2`"),
+    ])
+    func valuesJoinedByOrAreOneError(condition: String, help: String) {
+        let found = check("rule \"r\" when \(condition) assign \"x\"").diagnostics
+        #expect(found.count == 1, "\(found.map(\.message))")
+        #expect(found.first?.help == help)
+    }
+
+    @Test func conditionsJoinedByOrAreNotValues() {
+        #expect(check("rule \"r\" when user.email_verified == (true or false) assign \"x\"").diagnostics.count == 1)
+        #expect(check("rule \"r\" when (user.email_verified or logins_count > 1) assign \"x\"").diagnostics.isEmpty)
+    }
+}
