@@ -344,6 +344,14 @@ public enum SuiteLoader {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
             .composer(_, let problem, let mark, _):
             return (mark, "invalid YAML: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            // Yams points at the first of the repeated keys; the message names them, without the whole file.
+            let names = duplicates.map { "`\($0)`" }.joined(separator: ", ")
+            return (
+                context.mark,
+                "invalid YAML: the key\(duplicates.count == 1 ? "" : "s") \(names) appear\(duplicates.count == 1 ? "s" : "") "
+                    + "twice in one mapping (the first is here): one key, one meaning"
+            )
         default:
             return (nil, "invalid YAML: \(error)")
         }

@@ -240,4 +240,23 @@ import Testing
         #expect(report.ruleWarnings.map(\.code.rawValue) == ["first-login-count"])
         #expect(report.diagnostics.isEmpty)
     }
+
+    /// A key repeated in one mapping was reported at 1:1 with the whole file as context.
+    @Test func aRepeatedKeyIsLocatedAndNamed() throws {
+        let scratch = try Scratch([
+            "r.rules": Self.rules,
+            "r.test.yaml": """
+            tests:
+              - name: two
+                event: {}
+                expect: {assign: []}
+                expect: {assign: [x]}
+            """,
+        ])
+        let report = SuiteRunner().run([scratch.path + "/r.test.yaml"])
+        let problem = try #require(report.problems.first)
+        #expect((problem.line, problem.column) == (4, 5))
+        #expect(problem.message.contains("the key `expect` appears twice in one mapping"), "\(problem.message)")
+        #expect(!problem.message.contains("tests:"))
+    }
 }
