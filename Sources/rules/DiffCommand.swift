@@ -18,7 +18,8 @@ struct DiffCommand: ParsableCommand {
             which rules fire more or less often, and up to --examples changed events per kind of change with the \
             lines of the two traces that differ. Both rule sets are checked first; errors in either stop the \
             command. An invalid line is reported on standard error and skipped. Exit code: 0, or 3 with \
-            --exit-code when a decision changed; 1 for rule errors, 2 for unreadable input.
+            --exit-code when a decision changed; 1 for rule errors; 2 for unreadable input, or with --exit-code \
+            an input that holds no valid event.
             """
     )
 
