@@ -76,16 +76,19 @@ extension Evaluator {
             return result
         case .stringInField:
             let list = slots[x]
+            try startWalk(Evaluator.weight(of: list), at: index)
             switch list {
             case .rawArray, .list, .null:
                 result = listContainsString(list, poolBytes(instruction.y, instruction.z))
             default:
                 result = try compare(.in, poolString(instruction.y, instruction.z), list, at: index)
             }
+            try spend(Evaluator.weight(of: list), at: index)
             if Mode.observes { observe(index, poolString(instruction.y, instruction.z), list, result) }
             return result
         case .containsString:
             let subject = slots[x]
+            try startWalk(Evaluator.weight(of: subject), at: index)
             switch subject {
             case .null: result = false
             case .rawString, .string:
@@ -93,6 +96,7 @@ extension Evaluator {
             case .rawArray, .list: result = listContainsString(subject, poolBytes(instruction.y, instruction.z))
             default: result = try compare(.contains, subject, poolString(instruction.y, instruction.z), at: index)
             }
+            try spend(Evaluator.weight(of: subject), at: index)
             if Mode.observes { observe(index, subject, poolString(instruction.y, instruction.z), result) }
             return result
         case .compareNumber:
@@ -124,7 +128,11 @@ extension Evaluator {
             return result
         case .compare:
             let (left, right) = (try value(instruction.x, mode), try value(instruction.y, mode))
+            // Deep equality and `in` walk whole lists and objects: they weigh what they may walk.
+            let weight = Evaluator.weight(of: left) + Evaluator.weight(of: right)
+            try startWalk(weight, at: index)
             result = try compare(BinaryOperator.allCases[Int(instruction.z)], left, right, at: index)
+            try spend(weight, at: index)
             if Mode.observes { observe(index, left, right, result) }
             return result
         case .any, .all:
@@ -243,6 +251,17 @@ extension Evaluator {
             }
         default:
             return .bool(try truth(index, mode))
+        }
+    }
+
+    /// The work of walking `value`, for the budget: a unit per 64 bytes of an event list or object, a unit per
+    /// element of a built list, none for a scalar.
+    @inline(__always)
+    static func weight(of value: Value) -> Int {
+        switch value {
+        case .rawArray(let start, let end), .rawObject(let start, let end): (end - start) >> 6
+        case .list(let items): items.count
+        default: 0
         }
     }
 

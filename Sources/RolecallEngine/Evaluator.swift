@@ -211,7 +211,32 @@ public final class Evaluator {
         base = event.baseAddress!.assumingMemoryBound(to: UInt8.self)
         state.pointee.eventClock = nil
         if clockFromEvent { try readEventClock() }
+        try checkCurrentRoles()
         runRules()
+    }
+
+    /// `authorization.roles` is what the decision's `roles` and `revoke all` start from, and what the planner
+    /// compares with: a list of role names, or absent. Anything else would be read as no roles at all, and a
+    /// role the user holds would vanish from `roles` without appearing in `revoke`; the event is refused.
+    func checkCurrentRoles() throws(JSONError) {
+        switch slots[program.currentRolesSlot] {
+        case .null, .list: return
+        case .rawArray(let start, let end):
+            var scanner = JSONScanner(base: base, count: end, position: start + 1, maxDepth: program.maxDepth)
+            if try scanner.peekToken("]") == UInt8(ascii: "]") { return }
+            while true {
+                guard try scanner.peekToken("a role") == JSONScanner.quote else {
+                    throw JSONError("`authorization.roles` must hold role names (strings) only", at: scanner.position)
+                }
+                try scanner.skipValue(depth: 1)
+                if try scanner.endOfMember(close: UInt8(ascii: "]")) { return }
+            }
+        case let other:
+            var at = 0
+            if case .rawString(let start, _) = other { at = start - 1 }
+            if case .rawObject(let start, _) = other { at = start }
+            throw JSONError("`authorization.roles` must be a list of role names, found \(other.typeName)", at: at)
+        }
     }
 
     /// Reads the event's `rolecall_now` into ``State/eventClock``.
@@ -280,6 +305,9 @@ public final class Evaluator {
         if program.bindingCount > 0 { bindingMemo.update(repeating: 0) }
         for index in 0..<program.ruleRoots.count {
             currentRule = index
+            // A trace observes each rule's own conditions, those of the `let`s it uses included, so coverage
+            // credits every rule that reads a name: when tracing, names are remembered within a rule only.
+            if tracing, program.bindingCount > 0 { bindingMemo.update(repeating: 0) }
             let root = program.ruleRoots[index]
             if root >= 0 {
                 if state.pointee.overBudget {
@@ -349,6 +377,13 @@ public final class Evaluator {
         let before = state.pointee.steps
         state.pointee.steps = before &+ weight
         if before >> 6 != state.pointee.steps >> 6 { try checkBudget(at: index) }
+    }
+
+    /// Before a walk of `weight` units (a whole list compared or searched): a long one reads the clock first, so
+    /// that ``spend(_:at:)`` after it measures the walk itself.
+    @inline(__always)
+    func startWalk(_ weight: Int, at index: Int32) throws(EvaluationError) {
+        if weight >= 64 { try checkBudget(at: index) }
     }
 
     func checkBudget(at index: Int32) throws(EvaluationError) {

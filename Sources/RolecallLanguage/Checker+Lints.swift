@@ -99,7 +99,8 @@ extension Checker {
     /// (at the use, with a note at the read).
     static func userEditableField(_ rule: CheckedRule, cache: inout EditableReads, work: inout Int) -> [Diagnostic] {
         let assigns = rule.effects.contains { $0.assign }
-        guard assigns || rule.stops, let condition = rule.condition else { return [] }
+        // A rule that stops after `revoke all` leaves the user nothing to gain by skipping what follows.
+        guard assigns || (rule.stops && rule.revokeAll == nil), let condition = rule.condition else { return [] }
         var found: [Diagnostic] = []
         var stack = [condition]
         while let node = stack.popLast() {

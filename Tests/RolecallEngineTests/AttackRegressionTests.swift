@@ -74,3 +74,37 @@ import Testing
         #expect(error?.description.contains("at byte 17") == true, "\(String(describing: error))")
     }
 }
+
+/// What the second attack found.
+@Suite struct SecondAttackRegressionTests {
+    /// Deep equality and `in` over huge lists were not counted against the budget.
+    @Test(arguments: [
+        #"rule "eq" when user.app_metadata.a == user.app_metadata.b assign "x""#,
+        #"rule "in" when "zz" in user.app_metadata.a assign "x""#,
+    ])
+    func walkingAListCountsAgainstTheBudget(rules: String) throws {
+        let list = "[" + (0..<20_000).map { "[\"e\($0)\"]" }.joined(separator: ",") + "]"
+        let event = Array(#"{"user":{"app_metadata":{"a":\#(list),"b":\#(list)}}}"#.utf8)
+        let evaluator = Evaluator(program: try compile(rules + "\nrule \"after\" assign \"y\""))
+        evaluator.timeBudget = 0
+        // The first walk starts the clock; the later rules find the budget spent.
+        _ = try evaluator.evaluate(event)
+        let decision = try evaluator.evaluate(event)
+        #expect(decision.errors.map(\.code).contains("budget-exceeded"), "\(decision.errors)")
+    }
+
+    /// With names remembered across rules, a trace credited a `let`'s conditions to the first rule that read it
+    /// only, and coverage said the second never evaluated them.
+    @Test func everyRuleThatReadsALetTracesItsConditions() throws {
+        let source = """
+            let x = user.app_metadata.v == "a"
+            rule "r" when x assign "r"
+            rule "s" when not x assign "s"
+            """
+        let explanation = try Evaluator(program: try compile(source)).explain(
+            Array(#"{"user":{"app_metadata":{"v":"a"}}}"#.utf8))
+        for rule in explanation.rules {
+            #expect(rule.steps.map(\.source).contains(#"user.app_metadata.v == "a""#), "\(rule.name)")
+        }
+    }
+}

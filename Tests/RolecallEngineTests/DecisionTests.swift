@@ -48,8 +48,13 @@ import Testing
             rule "a" assign "new", "kept"
             rule "b" revoke "gone"
             """
-        let decision = try decide(rules, #"{"authorization": {"roles": ["kept", "gone", "other", "other", 7]}}"#)
+        let decision = try decide(rules, #"{"authorization": {"roles": ["kept", "gone", "other", "other"]}}"#)
         #expect(decision.roles == ["kept", "other", "new"])
+        // Roles that are not names would vanish from `roles` without being revoked: the event is refused.
+        for malformed in [#"["kept", 7]"#, #""kept""#, #"{"kept": true}"#, #"[null]"#] {
+            let event = Array(#"{"authorization": {"roles": \#(malformed)}}"#.utf8)
+            #expect(try rejection(event, rules: rules)?.message.hasPrefix("`authorization.roles` must") == true)
+        }
     }
 
     @Test func evaluationErrorsAreConfinedToTheirRule() throws {

@@ -179,3 +179,11 @@ import Testing
         #expect(check("rule \"r\" when (user.email_verified or logins_count > 1) assign \"x\"").diagnostics.isEmpty)
     }
 }
+
+@Suite struct RevokeAllStopLintTests {
+    /// A rule that takes every role and stops gives a user nothing by editing their own metadata.
+    @Test func revokeAllAndStopOnUserMetadataIsNotFlagged() {
+        #expect(check("rule \"r\" when user.user_metadata.optout == true revoke all stop").diagnostics.isEmpty)
+        #expect(check("rule \"r\" when user.user_metadata.optout == true stop").diagnostics.count == 1)
+    }
+}
