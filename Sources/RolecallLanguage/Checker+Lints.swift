@@ -243,16 +243,10 @@ extension Checker {
         static func firstRevokingAll(
             _ role: String, after index: Int, in indices: [Int]?, _ rules: [CheckedRule], work: inout Int
         ) -> Int? {
-            guard let list = indices, let last = list.last, last > index else { return nil }
-            // Binary search for the first position after `index`, then walk on past the rules that spare `role`
-            // (few in any real rule set).
-            var position = 0
-            var high = list.count - 1
-            while position < high {
-                work += 1
-                let mid = (position + high) / 2
-                if list[mid] > index { high = mid } else { position = mid + 1 }
+            guard let list = indices, var position = firstPosition(after: index, in: list, work: &work) else {
+                return nil
             }
+            // On past the rules that spare `role` (few in any real rule set).
             while position < list.count {
                 work += 1
                 let rule = rules[list[position]]
@@ -268,7 +262,13 @@ extension Checker {
 
         /// The first index in `indices` (increasing) greater than `index`.
         static func first(after index: Int, in indices: [Int]?, work: inout Int) -> Int? {
-            guard let indices, let last = indices.last, last > index else { return nil }
+            guard let indices, let position = firstPosition(after: index, in: indices, work: &work) else { return nil }
+            return indices[position]
+        }
+
+        /// Where in `indices` (increasing) the first index greater than `index` is, by binary search.
+        static func firstPosition(after index: Int, in indices: [Int], work: inout Int) -> Int? {
+            guard let last = indices.last, last > index else { return nil }
             var low = 0
             var high = indices.count - 1
             while low < high {
@@ -276,7 +276,7 @@ extension Checker {
                 let mid = (low + high) / 2
                 if indices[mid] > index { high = mid } else { low = mid + 1 }
             }
-            return indices[low]
+            return low
         }
     }
 
