@@ -179,6 +179,8 @@ extension Checker {
         if let what = Checker.reservedMeaning(name) {
             report(.nameTaken(name, by: what, file, nameSpan))
         } else if bindings.declared[name] != nil {
+            // One error is enough: the `let` is not also "never used".
+            bindings.used.insert(name)
             report(.nameTaken(name, by: "a `let` name", file, nameSpan))
         } else if locals.contains(where: { $0.name == name }) {
             report(.nameTaken(name, by: "bound by an enclosing `any` or `all`", file, nameSpan))

@@ -187,3 +187,11 @@ import Testing
         #expect(check("rule \"r\" when user.user_metadata.optout == true stop").diagnostics.count == 1)
     }
 }
+
+@Suite struct QuantifierNameTakenTests {
+    @Test func aLetNameUsedAsAQuantifierNameIsOneError() {
+        let found = check("let i = true\nrule \"r\" when any(user.identities, i, i.provider == \"x\") assign \"g\"")
+            .diagnostics
+        #expect(found.map(\.code) == [.invalidName])
+    }
+}
