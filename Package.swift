@@ -2,7 +2,7 @@
 import PackageDescription
 
 // The pipeline, one module per stage:
-//   RolecallJSON      the one JSON text writer (string literals, numbers); no dependencies
+//   RolecallJSON      the one JSON text writer, the RFC 3339 parser, safe text for reports; no dependencies
 //   RolecallRegex     PCRE2 (system libpcre2-8) behind a small owning Swift type
 //   RolecallLanguage  source, lexer, parser, AST, diagnostics, schema, checker (pure, no I/O)
 //   RolecallEngine    byte-level event reader, compiler, evaluator, decision (pure, no I/O)
@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(
             name: "RolecallEffectsTests",
             dependencies: [
-                "RolecallEffects", "RolecallSandbox", .product(name: "Logging", package: "swift-log"),
+                "RolecallEffects", "RolecallJSON", "RolecallSandbox", .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),

@@ -87,11 +87,11 @@ public struct DiffRenderer {
         var out = summary + "\n"
         if !report.roles.isEmpty {
             out += "\nroles (events whose token gains or loses the role):\n"
-            let width = max(4, self.roles.map { shown($0.role).count }.max() ?? 0)
+            let width = max(4, self.roles.map { HumanText.word($0.role).count }.max() ?? 0)
             out += "  " + pad("role", width) + "  gained    lost\n"
             for (role, change) in self.roles {
                 out +=
-                    "  " + pad(shown(role), width) + "  " + pad(String(change.gained), 6, right: true) + "  "
+                    "  " + pad(HumanText.word(role), width) + "  " + pad(String(change.gained), 6, right: true) + "  "
                     + pad(String(change.lost), 6, right: true) + "\n"
             }
         }
@@ -186,24 +186,11 @@ public struct DiffRenderer {
 
     // MARK: helpers
 
-    /// A role as the human report shows it: as is when it is a plain word, else JSON-quoted, so that no name
-    /// can start a line of its own or look like part of the table.
-    func shown(_ role: String) -> String {
-        let plain =
-            !role.isEmpty
-            && role.unicodeScalars.allSatisfy {
-                switch $0.value {
-                case 0x61...0x7A, 0x41...0x5A, 0x30...0x39, 0x2D, 0x5F, 0x2E, 0x3A, 0x40, 0x2F: true
-                default: false
-                }
-            }
-        return plain ? role : JSONText.quote(role)
-    }
-
-    /// A kind of change as the human report shows it: each `+role`/`-role` with the role ``shown(_:)``.
+    /// A kind of change as the human report shows it: each `+role`/`-role` with the role as ``HumanText/word(_:)``
+    /// prints it, so that no name can start a line of its own or look like part of the table.
     func shownKind(_ kind: String) -> String {
         guard kind != "assign/revoke" else { return kind }
-        return kind.split(separator: " ").map { String($0.prefix(1)) + shown(String($0.dropFirst())) }
+        return kind.split(separator: " ").map { String($0.prefix(1)) + HumanText.word(String($0.dropFirst())) }
             .joined(separator: " ")
     }
 

@@ -1,5 +1,6 @@
 import Logging
 import RolecallEngine
+import RolecallJSON
 import RolecallLanguage
 
 /// Why a Management API call did not succeed.

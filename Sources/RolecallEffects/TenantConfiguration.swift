@@ -1,4 +1,5 @@
 import Foundation
+import RolecallJSON
 
 /// Where the Management API is and how to authenticate to it.
 ///

@@ -275,9 +275,6 @@ public final class Evaluator {
     /// The rules whose condition failed to evaluate in the last evaluation, by index, in order.
     public var failedRules: [Int] { failures.map(\.rule) }
 
-    /// The last evaluated event's `user.user_id`, when it is a string.
-    public var lastUserID: String? { string(slots[program.userIDSlot]) }
-
     /// Calls `body` with the UTF-8 bytes of the last evaluated event's `user.user_id` (nil when it is not a
     /// string), without making a string of them.
     public func withLastUserID<R>(_ body: (UnsafeRawBufferPointer?) -> R) -> R {

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import RolecallEffects
 import RolecallEngine
+import RolecallJSON
 import RolecallSandbox
 
 /// `rules apply`: evaluate events and carry out the role changes through the Auth0 Management API.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import RolecallEngine
 
 /// `--jobs N`, shared by `rules eval --events` and `rules diff`.
@@ -21,7 +22,7 @@ struct JobsOption: ParsableArguments {
     }
 
     /// The number of threads to use.
-    var jobs: Int { requested ?? OrderedWorkers<Int, Int>.processors }
+    var jobs: Int { requested ?? max(1, ProcessInfo.processInfo.activeProcessorCount) }
 }
 
 /// The lines of `--events`, cut into batches for ``OrderedWorkers``.

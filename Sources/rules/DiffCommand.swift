@@ -51,8 +51,9 @@ struct DiffCommand: ParsableCommand {
 
     @OptionGroup var parallel: JobsOption
 
-    /// Diagnostics of either rule set print as `rules eval` prints them (`--format` is the report's here).
-    var diagnostics: DiagnosticOptions { (try? DiagnosticOptions.parse([])) ?? DiagnosticOptions() }
+    /// Diagnostics of either rule set print as `rules eval` prints them, with the default options (`--format`
+    /// is the report's here).
+    static let diagnostics = (try? DiagnosticOptions.parse([])) ?? DiagnosticOptions()
 
     func validate() throws {
         guard (base == nil) != (basePath == nil) else {
@@ -65,7 +66,7 @@ struct DiffCommand: ParsableCommand {
     }
 
     func run() throws {
-        let head = try RuleFiles.compile(paths, diagnostics: diagnostics)
+        let head = try RuleFiles.compile(paths, diagnostics: DiffCommand.diagnostics)
         let old = try baseProgram()
         let jobs = parallel.jobs
         let signals = SignalWatch.install()
@@ -158,9 +159,9 @@ struct DiffCommand: ParsableCommand {
             origin = "the base rule set (\(basePath ?? ""))"
         }
         let (program, found) = RuleEngine.compile(files)
-        let shown = found.filter { diagnostics.denyWarnings || $0.severity == .error }
+        let shown = found.filter { DiffCommand.diagnostics.denyWarnings || $0.severity == .error }
         if !shown.isEmpty { Output.standardError("rules: in \(origin):\n") }
-        diagnostics.print(shown, toStandardError: true)
+        DiffCommand.diagnostics.print(shown, toStandardError: true)
         guard let program else { throw ExitStatus.ruleErrors }
         return program
     }

@@ -132,7 +132,4 @@ final class OrderedWorkers<State, Result>: @unchecked Sendable {
         while running > 0 { condition.wait() }
         condition.unlock()
     }
-
-    /// The number of processors online, the default of `--jobs`.
-    static var processors: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 }

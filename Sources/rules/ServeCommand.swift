@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import RolecallEffects
 import RolecallEngine
+import RolecallJSON
 import RolecallOutbox
 import RolecallSandbox
 import RolecallServer

@@ -3,6 +3,7 @@ import Logging
 import NIOConcurrencyHelpers
 import RolecallEffects
 import RolecallEngine
+import RolecallJSON
 import RolecallSandbox
 import Testing
 
