@@ -7,7 +7,7 @@ RELEASE_BIN := .build/release/rules
 # The Swift sources `lint` and `format` cover, the fuzz package's included.
 LINTED := Package.swift Sources Tests fuzz/Package.swift fuzz/Sources
 
-.PHONY: all deps build release run test sdk-test bench bench-load bench-serve fuzz fuzz-build fuzz-replay lint format clean
+.PHONY: all deps build release run test sdk-test bench bench-deps floor release-bench bench-load bench-serve fuzz fuzz-build fuzz-replay lint format clean
 
 all: build
 
@@ -60,16 +60,51 @@ test: deps
 sdk-test: build
 	scripts/sdk-test $(BIN)
 
-# Generates the benchmark workload, runs `rules eval --events` on it, checks every decision and prints speed;
-# then prints how long generated rule sets of 1k to 64k rules take to load.
-bench: deps
+# The C++ floor `make bench` runs beside Rolecall: bench/floor/floor.cpp against Debian's libsimdjson-dev, built
+# into .build/floor/ (never committed). FLOOR_FLAGS=-march=native builds the On-Demand code for this CPU (see the
+# comment at the top of floor.cpp for why the default does without).
+FLOOR := .build/floor/floor
+FLOOR_FLAGS ?=
+# The binaries `bench` runs; point them at another tree's release build to skip the Swift build there, e.g.
+# `make bench BENCH_RELEASE=/work/main/.build/release BENCH_BUILD=`.
+BENCH_RELEASE ?= .build/release
+BENCH_BUILD ?= release-bench
+
+# Installs what the floor and the benchmark need (simdjson's headers and library, g++, python3, taskset), as root,
+# or prints the exact command to run.
+bench-deps:
+	@missing=""; \
+	pkg-config --exists simdjson 2>/dev/null && [ -f /usr/include/simdjson.h ] || missing="$$missing libsimdjson-dev pkg-config"; \
+	command -v g++ >/dev/null 2>&1 || missing="$$missing g++"; \
+	command -v python3 >/dev/null 2>&1 || missing="$$missing python3"; \
+	command -v taskset >/dev/null 2>&1 || missing="$$missing util-linux"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "missing system packages; run:  sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+# Built every time (a second), so FLOOR_FLAGS always applies.
+floor: bench-deps
+	@mkdir -p $(dir $(FLOOR))
+	g++ -std=c++17 -O3 $(FLOOR_FLAGS) -Wall -Wextra -o $(FLOOR) bench/floor/floor.cpp -lsimdjson
+
+release-bench: deps
 	$(SWIFT) build -c release --product rules
 	$(SWIFT) build -c release --product rolecall-bench
-	@command -v python3 >/dev/null 2>&1 || { if [ "$$(id -u)" = "0" ]; then apt-get install -y -qq python3 >/dev/null; else echo "run: sudo apt-get install -y python3"; exit 1; fi; }
-	python3 bench/run.py --rules bench/roles.rules --bin $(RELEASE_BIN) --inprocess .build/release/rolecall-bench
-	python3 bench/load.py --bin $(RELEASE_BIN)
 
-# Only the load-time scaling of `make bench`: check and eval on 1k, 8k, 16k and 64k generated rules.
+# Generates the workloads and runs, on one pinned core and in the same run, the simdjson floor, Rolecall in process
+# (rolecall-bench) and `rules eval --events`; checks every decision of each and prints, per workload, the three side
+# by side with the ratios and the issue's goals (also on small events, with two quantified rules, and with 50 rules);
+# then `rules diff`, then how long generated rule sets of 1k to 64k rules take to load.
+bench: bench-deps $(BENCH_BUILD) floor
+	python3 bench/run.py --rules bench/roles.rules --bin $(BENCH_RELEASE)/rules --inprocess $(BENCH_RELEASE)/rolecall-bench --floor $(FLOOR)
+	python3 bench/load.py --bin $(BENCH_RELEASE)/rules
+
+# Only the load-time scaling of `make bench`: check and eval on 1k to 64k generated rules, and the issue's goal.
 bench-load: deps
 	$(SWIFT) build -c release --product rules
 	python3 bench/load.py --bin $(RELEASE_BIN)
