@@ -5,6 +5,7 @@ import PackageDescription
 //   RolecallJSON      the one JSON text writer, the RFC 3339 parser, safe text for reports; no dependencies
 //   RolecallRegex     PCRE2 (system libpcre2-8) behind a small owning Swift type
 //   RolecallLanguage  source, lexer, parser, AST, diagnostics, schema, checker (pure, no I/O)
+//   CJSONIndex        the event reader's SIMD pass (AVX2/SSE2 in C) that marks where strings need a look
 //   RolecallEngine    byte-level event reader, compiler, evaluator, decision (pure, no I/O)
 //   RolecallSuites    YAML test suites, coverage and JUnit for `rules test` (files, Yams)
 //   CCurlShim         typed wrappers for libcurl's variadic C functions
@@ -48,7 +49,9 @@ let package = Package(
         .target(name: "RolecallJSON"),
         .target(name: "RolecallRegex", dependencies: ["CPCRE2"]),
         .target(name: "RolecallLanguage", dependencies: ["RolecallJSON", "RolecallRegex"]),
-        .target(name: "RolecallEngine", dependencies: ["RolecallJSON", "RolecallLanguage", "RolecallRegex"]),
+        .target(name: "CJSONIndex"),
+        .target(
+            name: "RolecallEngine", dependencies: ["CJSONIndex", "RolecallJSON", "RolecallLanguage", "RolecallRegex"]),
         .target(name: "RolecallSuites", dependencies: ["RolecallJSON", "RolecallEngine", "Yams"]),
         .target(name: "RolecallDiff", dependencies: ["RolecallJSON", "RolecallEngine"]),
         .target(name: "CCurlShim", linkerSettings: [.linkedLibrary("curl")]),

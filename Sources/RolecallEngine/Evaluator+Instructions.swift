@@ -159,7 +159,7 @@ extension Evaluator {
                 }
                 if case .rawArray(let start, let end) = list {
                     // The event's own list, element by element, without building an array.
-                    var scanner = JSONScanner(base: base, count: end, position: start + 1, maxDepth: program.maxDepth)
+                    var scanner = eventScanner(from: start + 1, to: end)
                     var more = (try? scanner.peekToken("]")) != UInt8(ascii: "]")
                     while more {
                         guard (try? scanner.peekToken("a value")) != nil,
@@ -325,7 +325,7 @@ extension Evaluator {
 
     /// The value of the member named `key` of the event object at bytes `start..<end`, or nil.
     func field(_ key: UnsafeRawBufferPointer, inObjectAt start: Int, end: Int) -> Value? {
-        var scanner = JSONScanner(base: base, count: end, position: start + 1, maxDepth: program.maxDepth)
+        var scanner = eventScanner(from: start + 1, to: end)
         do throws(JSONError) {
             if try scanner.peekToken("}") == UInt8(ascii: "}") { return nil }
             while true {

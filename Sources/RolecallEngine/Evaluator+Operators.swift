@@ -45,7 +45,7 @@ extension Evaluator {
         switch value {
         case .list(let items): return items
         case .rawArray(let start, let end):
-            var scanner = JSONScanner(base: base, count: end, position: start + 1, maxDepth: program.maxDepth)
+            var scanner = eventScanner(from: start + 1, to: end)
             var items: [Value] = []
             do throws(JSONError) {
                 if try scanner.peekToken("]") == UInt8(ascii: "]") { return items }
@@ -64,7 +64,7 @@ extension Evaluator {
     /// The members of an object value, or nil for a non-object. Later duplicate keys win, as in JavaScript.
     func members(_ value: Value) -> [String: Value]? {
         guard case .rawObject(let start, let end) = value else { return nil }
-        var scanner = JSONScanner(base: base, count: end, position: start + 1, maxDepth: program.maxDepth)
+        var scanner = eventScanner(from: start + 1, to: end)
         var result: [String: Value] = [:]
         do throws(JSONError) {
             if try scanner.peekToken("}") == UInt8(ascii: "}") { return result }
@@ -110,7 +110,7 @@ extension Evaluator {
     func listContainsString(_ list: Value, _ text: UnsafeRawBufferPointer) -> Bool {
         switch list {
         case .rawArray(let start, let end):
-            var scanner = JSONScanner(base: base, count: end, position: start + 1, maxDepth: program.maxDepth)
+            var scanner = eventScanner(from: start + 1, to: end)
             do throws(JSONError) {
                 if try scanner.peekToken("]") == UInt8(ascii: "]") { return false }
                 while true {

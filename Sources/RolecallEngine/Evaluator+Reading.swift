@@ -1,3 +1,4 @@
+import CJSONIndex
 import RolecallLanguage
 
 extension Evaluator {
@@ -14,7 +15,16 @@ extension Evaluator {
         guard let base = event.baseAddress?.assumingMemoryBound(to: UInt8.self), event.count > 0 else {
             throw JSONError("empty input, expected a JSON object", at: 0)
         }
-        var scanner = JSONScanner(base: base, count: event.count, maxDepth: program.maxDepth)
+        if indexesStrings {
+            let words = (event.count + 63) / 64
+            if words > state.pointee.specialsCapacity {
+                state.pointee.specials.deallocate()
+                state.pointee.specials = .allocate(capacity: words)
+                state.pointee.specialsCapacity = words
+            }
+            rolecall_json_specials(base, event.count, state.pointee.specials)
+        }
+        var scanner = JSONScanner(base: base, count: event.count, maxDepth: program.maxDepth, specials: specials)
         guard try scanner.peekToken("a JSON object") == UInt8(ascii: "{") else {
             throw scanner.unexpected("a JSON object (the event)")
         }

@@ -80,6 +80,10 @@ public final class Evaluator {
         var budgetStart: Double?
         /// Whether this event has used up its budget: the rules not yet run fail at once.
         var overBudget = false
+        /// The special-byte bitmap of the event being read (see ``JSONScanner/specials``), one word per 64
+        /// bytes, and how many words it can hold; it grows with the largest event seen.
+        var specials = UnsafeMutablePointer<UInt64>.allocate(capacity: 64)
+        var specialsCapacity = 64
     }
 
     let state: UnsafeMutablePointer<State>
@@ -117,6 +121,9 @@ public final class Evaluator {
     /// rule being evaluated and every later rule fail with `budget-exceeded`, and the decision is made of the
     /// rules that finished. Only evaluations that do real work read the clock.
     public var timeBudget = 0.25
+    /// Whether the reader finds string ends with the SIMD special-byte bitmap (on) or eight bytes at a time. Both
+    /// read every event alike; the switch is for the fuzzer and the benchmark, which compare them.
+    @_spi(Benchmark) public var indexesStrings = true
 
     var base: UnsafePointer<UInt8> {
         get { state.pointee.base }
@@ -131,6 +138,14 @@ public final class Evaluator {
         set { state.pointee.stoppedAt = newValue }
     }
     var tracing: Bool { state.pointee.tracing }
+    /// The special-byte bitmap of the event being evaluated.
+    var specials: UnsafePointer<UInt64>? { indexesStrings ? UnsafePointer(state.pointee.specials) : nil }
+
+    /// A scanner over the event being evaluated, from `start` up to `end`.
+    @inline(__always)
+    func eventScanner(from start: Int, to end: Int) -> JSONScanner {
+        JSONScanner(base: base, count: end, position: start, maxDepth: program.maxDepth, specials: specials)
+    }
     /// The roles touched by the last run, in order.
     var touchedRoles: UnsafeMutableBufferPointer<Int32> {
         UnsafeMutableBufferPointer(rebasing: touched[0..<state.pointee.touchedCount])
@@ -175,6 +190,7 @@ public final class Evaluator {
         bindingMemo.deallocate()
         _ = bindingValues.deinitialize()
         bindingValues.deallocate()
+        state.pointee.specials.deallocate()
         state.deinitialize(count: 1)
         state.deallocate()
         roleState.deallocate()
@@ -222,7 +238,7 @@ public final class Evaluator {
         switch slots[program.currentRolesSlot] {
         case .null, .list: return
         case .rawArray(let start, let end):
-            var scanner = JSONScanner(base: base, count: end, position: start + 1, maxDepth: program.maxDepth)
+            var scanner = eventScanner(from: start + 1, to: end)
             if try scanner.peekToken("]") == UInt8(ascii: "]") { return }
             while true {
                 guard try scanner.peekToken("a role") == JSONScanner.quote else {

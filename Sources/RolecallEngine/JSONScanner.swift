@@ -26,12 +26,19 @@ struct JSONScanner {
     let count: Int
     var position: Int
     let maxDepth: Int
+    /// One bit per byte of the whole buffer from `base` (see `rolecall_json_specials`): the bytes a string scan
+    /// must look at. With it a string's end is found by a bit scan; without it, eight bytes at a time.
+    let specials: UnsafePointer<UInt64>?
 
-    init(base: UnsafePointer<UInt8>, count: Int, position: Int = 0, maxDepth: Int) {
+    init(
+        base: UnsafePointer<UInt8>, count: Int, position: Int = 0, maxDepth: Int,
+        specials: UnsafePointer<UInt64>? = nil
+    ) {
         self.base = base
         self.count = count
         self.position = position
         self.maxDepth = maxDepth
+        self.specials = specials
     }
 
     static let quote = UInt8(ascii: "\"")
@@ -39,7 +46,8 @@ struct JSONScanner {
 
     @inline(__always)
     mutating func skipWhitespace() {
-        while position < count {
+        // Compact JSON has none: one comparison in the common case.
+        while position < count, base[position] <= 0x20 {
             let byte = base[position]
             guard byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 else { return }
             position += 1
@@ -49,11 +57,20 @@ struct JSONScanner {
     /// The current byte after whitespace, or an error at the end of input.
     @inline(__always)
     mutating func peekToken(_ expecting: StaticString) throws(JSONError) -> UInt8 {
+        if position < count, base[position] > 0x20 { return base[position] }
+        return try peekTokenAfterWhitespace(expecting)
+    }
+
+    /// ``peekToken(_:)`` when there is whitespace or the input ends: kept out of line, so the common path stays
+    /// small where it is inlined.
+    @inline(never)
+    mutating func peekTokenAfterWhitespace(_ expecting: StaticString) throws(JSONError) -> UInt8 {
         skipWhitespace()
         guard position < count else { throw JSONError("unexpected end of input, expected \(expecting)", at: position) }
         return base[position]
     }
 
+    @inline(never)
     func unexpected(_ expecting: StaticString) -> JSONError {
         let byte = base[position]
         let shown =
@@ -67,6 +84,7 @@ struct JSONScanner {
         let start = position + 1
         var index = start
         var escaped = false
+        if let specials { return try scanString(from: start, specials: specials) }
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         while true {
@@ -95,13 +113,50 @@ struct JSONScanner {
                 escaped = true
                 index = try validateEscape(at: index)
             } else if byte < 0x20 {
-                throw JSONError("control character 0x\(String(byte, radix: 16)) in string (escape it)", at: index)
+                throw JSONScanner.controlCharacter(byte, at: index)
             } else if byte >= 0x80 {
                 index += try utf8Length(at: index)
             } else {
                 index &+= 1
             }
         }
+    }
+
+    /// ``scanString()`` with the special-byte bitmap: each step jumps to the next byte that needs a look.
+    @inline(__always)
+    mutating func scanString(from start: Int, specials: UnsafePointer<UInt64>) throws(JSONError) -> (
+        start: Int, end: Int, escaped: Bool
+    ) {
+        var index = start
+        var escaped = false
+        while true {
+            var word = index &>> 6
+            var bits = specials[word] & (~0 &<< UInt64(index & 63))
+            while bits == 0 {
+                word &+= 1
+                guard word &<< 6 < count else { throw JSONError("unterminated string", at: start - 1) }
+                bits = specials[word]
+            }
+            index = word &<< 6 | bits.trailingZeroBitCount
+            guard index < count else { throw JSONError("unterminated string", at: start - 1) }
+            let byte = base[index]
+            if byte == JSONScanner.quote {
+                position = index &+ 1
+                return (start, index, escaped)
+            } else if byte == JSONScanner.backslash {
+                escaped = true
+                index = try validateEscape(at: index)
+            } else if byte < 0x20 {
+                throw JSONScanner.controlCharacter(byte, at: index)
+            } else {
+                index &+= try utf8Length(at: index)
+            }
+        }
+    }
+
+    @inline(never)
+    static func controlCharacter(_ byte: UInt8, at index: Int) -> JSONError {
+        JSONError("control character 0x\(String(byte, radix: 16)) in string (escape it)", at: index)
     }
 
     /// Validates the escape at `index` (the backslash) and returns the offset after it.
@@ -189,13 +244,16 @@ struct JSONScanner {
     }
 
     /// Checks that `literal` (`true`, `false`, `null`) is at `position` and moves past it.
+    @inline(__always)
     mutating func scanLiteral(_ literal: StaticString) throws(JSONError) {
         let length = literal.utf8CodeUnitCount
         guard position + length <= count else { throw JSONError("invalid literal", at: position) }
-        let expected = literal.utf8Start
-        for offset in 0..<length where base[position + offset] != expected[offset] {
-            throw JSONError("invalid literal", at: position)
-        }
+        let expected = UnsafeRawPointer(literal.utf8Start)
+        // Four bytes at once (and the `e` of `false`), not a loop.
+        let head = UnsafeRawPointer(base + position).loadUnaligned(as: UInt32.self)
+        guard head == expected.loadUnaligned(as: UInt32.self),
+            length == 4 || base[position + 4] == expected.load(fromByteOffset: 4, as: UInt8.self)
+        else { throw JSONError("invalid literal", at: position) }
         position += length
     }
 

@@ -49,6 +49,7 @@ for (index, byte) in data.enumerated() where byte == 0x0A {
     lineStart = index + 1
 }
 let evaluator = Evaluator(program: program)
+if getenv("ROLECALL_BENCH_SWAR") != nil { evaluator.indexesStrings = false }
 
 // Correctness first: every decision must match the oracle.
 var mismatches = 0
@@ -74,6 +75,19 @@ func best(_ passes: Int, _ body: () -> Void) -> Double {
 }
 
 var sink = 0
+// Profiling aid: `ROLECALL_BENCH_PROFILE=read` (or `rules`) loops over that part only, for `perf record`
+// (`setup` stops before the loop, for subtracting).
+if let part = getenv("ROLECALL_BENCH_PROFILE").map({ String(cString: $0) }) {
+    data.withUnsafeBytes { buffer in
+        for _ in 0..<(part == "setup" ? 0 : 50) {
+            for range in lines {
+                try? evaluator.benchmarkRead(UnsafeRawBufferPointer(rebasing: buffer[range]))
+                if part == "rules" { for _ in 0..<20 { sink &+= evaluator.benchmarkRunRules() } }
+            }
+        }
+    }
+    exit(0)
+}
 var output: [UInt8] = []
 output.reserveCapacity(1 << 16)
 let full = data.withUnsafeBytes { buffer in

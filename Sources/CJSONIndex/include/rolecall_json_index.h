@@ -1,0 +1,18 @@
+#ifndef ROLECALL_JSON_INDEX_H
+#define ROLECALL_JSON_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// Marks, one bit per input byte, the bytes a JSON string scanner must stop at: `"`, `\`, a control
+/// character (below 0x20) and a byte of a non-ASCII character (0x80 and up). Bit `i % 64` of `masks[i / 64]`
+/// is byte `i`; `masks` must hold `(length + 63) / 64` words, and bits past `length` are zero.
+///
+/// The event reader finds the end of a string with one bit scan instead of a byte loop. Uses AVX2 when the
+/// CPU has it, SSE2 on other x86-64 CPUs, and a byte loop elsewhere; every path gives the same bits.
+void rolecall_json_specials(const uint8_t *data, size_t length, uint64_t *masks);
+
+/// The byte-loop path, always available (for tests that compare the paths).
+void rolecall_json_specials_portable(const uint8_t *data, size_t length, uint64_t *masks);
+
+#endif
