@@ -116,7 +116,7 @@ let package = Package(
         .executableTarget(name: "rolecall-bench", dependencies: ["RolecallEngine"]),
         .testTarget(
             name: "RolecallLanguageTests", dependencies: ["RolecallJSON", "RolecallLanguage"], exclude: ["Golden"]),
-        .testTarget(name: "RolecallEngineTests", dependencies: ["RolecallEngine"]),
+        .testTarget(name: "RolecallEngineTests", dependencies: ["CJSONIndex", "RolecallEngine", "RolecallLanguage"]),
         .testTarget(name: "RolecallSuitesTests", dependencies: ["RolecallSuites"]),
         .testTarget(name: "RolecallDiffTests", dependencies: ["RolecallDiff", "RolecallEngine", "RolecallLanguage"]),
         .testTarget(

@@ -182,8 +182,9 @@ def best_of(reports):
     if not reports:
         return None
     merged = dict(reports[0])
-    for key in ("full_us_per_event", "read_us_per_event", "preparsed_us_per_event"):
-        merged[key] = min(r[key] for r in reports)
+    for key in ("full_us_per_event", "decide_us_per_event", "read_us_per_event", "preparsed_us_per_event"):
+        if key in merged:
+            merged[key] = min(r[key] for r in reports)
     merged["mismatches"] = max(r["mismatches"] for r in reports)
     return merged
 
@@ -241,10 +242,14 @@ def side_by_side(name, args, rules, events, expected, floor=True):
     print("  %-38s %10s %10s %8s   %s" % ("us/event, " + ("pinned to CPU %s" % args.cpu if PIN else "not pinned"),
                                         "floor" if floors else "", "Rolecall", "ratio" if floors else "", "goal"))
     if floor_report:
-        ratio = report["full_us_per_event"] / floor_report["full_us_per_event"]
+        # Like for like: the floor builds the list of roles and writes nothing; Rolecall's "decide" figure reads
+        # the event and runs the rules into its role table. Writing the decision line is shown on its own.
+        ratio = report["decide_us_per_event"] / floor_report["full_us_per_event"]
         print("  %-38s %10.3f %10.3f %7.2fx   <= %.1fx of the floor: %s"
-              % ("parse + evaluate", floor_report["full_us_per_event"], report["full_us_per_event"], ratio,
+              % ("parse + evaluate", floor_report["full_us_per_event"], report["decide_us_per_event"], ratio,
                  GOAL_FULL, verdict(ratio, GOAL_FULL)))
+        print("  %-38s %10s %10.3f"
+              % ("  + writing the decision line", "", report["full_us_per_event"]))
         print("  %-38s %10.3f %10.3f %7.2fx"
               % ("  of which reading the event", floor_report["read_us_per_event"], report["read_us_per_event"],
                  report["read_us_per_event"] / floor_report["read_us_per_event"]))
@@ -253,7 +258,8 @@ def side_by_side(name, args, rules, events, expected, floor=True):
                  report["preparsed_us_per_event"] / floor_report["preparsed_us_per_event"], GOAL_RULES_US,
                  verdict(report["preparsed_us_per_event"], GOAL_RULES_US)))
     else:
-        print("  %-38s %10s %10.3f" % ("parse + evaluate", "", report["full_us_per_event"]))
+        print("  %-38s %10s %10.3f" % ("parse + evaluate", "", report["decide_us_per_event"]))
+        print("  %-38s %10s %10.3f" % ("  + writing the decision line", "", report["full_us_per_event"]))
         print("  %-38s %10s %10.3f" % ("  of which reading the event", "", report["read_us_per_event"]))
         print("  %-38s %10s %10.3f %8s   Rolecall < %.1f us: %s"
               % ("rules only (pre-parsed)", "", report["preparsed_us_per_event"], "", GOAL_RULES_US,
@@ -296,7 +302,7 @@ def fifty_rules(args, data, ten):
     if not report:
         return 1
     print("  50 rules (bench/roles-50.rules), %d mismatches:" % report["mismatches"])
-    for label, key in (("parse + evaluate", "full_us_per_event"), ("rules only (pre-parsed)", "preparsed_us_per_event")):
+    for label, key in (("parse + evaluate", "decide_us_per_event"), ("rules only (pre-parsed)", "preparsed_us_per_event")):
         print("  %-38s %10.3f us with 10 rules, %.3f with 50: %+.4f us per added rule (%.2fx)"
               % (label, ten[key], report[key], (report[key] - ten[key]) / 40, report[key] / ten[key]))
     return report["mismatches"]
@@ -320,7 +326,7 @@ def event_size(name, args, data, report, floor_report, small_report, small_floor
     print("cost and event size (%s, parse + evaluate):" % name)
     if floor_report and small_floor:
         growth(floor_report["full_us_per_event"], small_floor["full_us_per_event"], big_bytes, small_bytes, "floor")
-    growth(report["full_us_per_event"], small_report["full_us_per_event"], big_bytes, small_bytes, "Rolecall")
+    growth(report["decide_us_per_event"], small_report["decide_us_per_event"], big_bytes, small_bytes, "Rolecall")
 
 
 def timed(command, runs):

@@ -85,3 +85,209 @@ void rolecall_json_specials(const uint8_t *data, size_t length, uint64_t *masks)
 }
 
 #endif
+
+/// The first special byte at or after `index`, or `count` when there is none before the end.
+static inline __attribute__((always_inline)) long next_special(const uint64_t *specials, long count, long index) {
+    if (index >= count) return count;
+    long word = index >> 6;
+    uint64_t bits = specials[word] & (~(uint64_t)0 << (index & 63));
+    while (bits == 0) {
+        word++;
+        if (word << 6 >= count) return count;
+        bits = specials[word];
+    }
+    long found = (word << 6) | __builtin_ctzll(bits);
+    return found < count ? found : count;
+}
+
+static inline int is_hex(uint8_t byte) {
+    return (byte >= '0' && byte <= '9') || (byte >= 'a' && byte <= 'f') || (byte >= 'A' && byte <= 'F');
+}
+
+/// The length of the well-formed UTF-8 sequence at `index` (lead byte 0x80 or more), or 0.
+static long utf8_length(const uint8_t *base, long count, long index) {
+    uint8_t lead = base[index];
+    long length;
+    uint32_t minimum;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+        length = 2, minimum = 0x80;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+        length = 3, minimum = 0x800;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+        length = 4, minimum = 0x10000;
+    } else {
+        return 0;
+    }
+    if (index + length > count) return 0;
+    uint32_t scalar = lead & (0xFF >> (length + 1));
+    for (long offset = 1; offset < length; offset++) {
+        uint8_t continuation = base[index + offset];
+        if ((continuation & 0xC0) != 0x80) return 0;
+        scalar = scalar << 6 | (continuation & 0x3F);
+    }
+    if (scalar < minimum || scalar > 0x10FFFF || (scalar >= 0xD800 && scalar <= 0xDFFF)) return 0;
+    return length;
+}
+
+/// The rest of `skip_string` from the special byte at `index`: escapes, non-ASCII characters, errors.
+static __attribute__((noinline)) long skip_string_slowly(const uint8_t *base, long count, const uint64_t *specials,
+                                                         long index) {
+    for (;;) {
+        if (index >= count) return -1;
+        uint8_t byte = base[index];
+        if (byte == '"') return index + 1;
+        if (byte == '\\') {
+            if (index + 1 >= count) return -1;
+            switch (base[index + 1]) {
+            case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+                index += 2;
+                break;
+            case 'u':
+                if (index + 6 > count || !is_hex(base[index + 2]) || !is_hex(base[index + 3]) ||
+                    !is_hex(base[index + 4]) || !is_hex(base[index + 5]))
+                    return -1;
+                index += 6;
+                break;
+            default:
+                return -1;
+            }
+        } else if (byte < 0x20) {
+            return -1;
+        } else {
+            long length = utf8_length(base, count, index);
+            if (length == 0) return -1;
+            index += length;
+        }
+        index = next_special(specials, count, index);
+    }
+}
+
+/// The offset after the string whose opening quote is at `index`, or -1. A string without escapes or
+/// non-ASCII characters costs one bit scan.
+static inline __attribute__((always_inline)) long skip_string(const uint8_t *base, long count,
+                                                              const uint64_t *specials, long index) {
+    index = next_special(specials, count, index + 1);
+    if (index < count && base[index] == '"') return index + 1;
+    return skip_string_slowly(base, count, specials, index);
+}
+
+static inline int is_digit_at(const uint8_t *base, long count, long index) {
+    return index < count && base[index] >= '0' && base[index] <= '9';
+}
+
+/// The offset after the number at `index` (RFC 8259 grammar, any magnitude), or -1.
+static long skip_number(const uint8_t *base, long count, long index) {
+    if (base[index] == '-') index++;
+    if (!is_digit_at(base, count, index)) return -1;
+    if (base[index] == '0') {
+        index++;
+    } else {
+        while (is_digit_at(base, count, index)) index++;
+    }
+    if (index < count && base[index] == '.') {
+        index++;
+        if (!is_digit_at(base, count, index)) return -1;
+        while (is_digit_at(base, count, index)) index++;
+    }
+    if (index < count && (base[index] == 'e' || base[index] == 'E')) {
+        index++;
+        if (index < count && (base[index] == '+' || base[index] == '-')) index++;
+        if (!is_digit_at(base, count, index)) return -1;
+        while (is_digit_at(base, count, index)) index++;
+    }
+    return index;
+}
+
+static inline long skip_whitespace(const uint8_t *base, long count, long index) {
+    while (index < count) {
+        uint8_t byte = base[index];
+        if (byte > 0x20 || !(byte == ' ' || byte == '\n' || byte == '\r' || byte == '\t')) break;
+        index++;
+    }
+    return index;
+}
+
+static inline int literal_at(const uint8_t *base, long count, long index, const char *literal, long length) {
+    return index + length <= count && memcmp(base + index, literal, (size_t)length) == 0;
+}
+
+long rolecall_json_skip(const uint8_t *base, long count, long position, const uint64_t *specials, long levels) {
+    // The open containers, innermost last: 1 for an object, 0 for a list.
+    uint8_t stack[1024];
+    long level = 0;
+    if (levels > (long)sizeof stack) levels = (long)sizeof stack;
+    long p = position;
+    for (;;) {
+        // A value starts at p, after whitespace.
+        p = skip_whitespace(base, count, p);
+        if (p >= count) return -1;
+        uint8_t byte = base[p];
+        switch (byte) {
+        case '"':
+            p = skip_string(base, count, specials, p);
+            if (p < 0) return -1;
+            break;
+        case '{':
+        case '[': {
+            if (level >= levels) return -1;
+            int object = byte == '{';
+            p = skip_whitespace(base, count, p + 1);
+            if (p >= count) return -1;
+            if (base[p] == (object ? '}' : ']')) {
+                p++;
+                break;
+            }
+            stack[level++] = (uint8_t)object;
+            if (object) {
+                if (base[p] != '"') return -1;
+                p = skip_string(base, count, specials, p);
+                if (p < 0) return -1;
+                p = skip_whitespace(base, count, p);
+                if (p >= count || base[p] != ':') return -1;
+                p++;
+            }
+            continue;
+        }
+        case 't':
+            if (!literal_at(base, count, p, "true", 4)) return -1;
+            p += 4;
+            break;
+        case 'f':
+            if (!literal_at(base, count, p, "false", 5)) return -1;
+            p += 5;
+            break;
+        case 'n':
+            if (!literal_at(base, count, p, "null", 4)) return -1;
+            p += 4;
+            break;
+        default:
+            if (byte != '-' && (byte < '0' || byte > '9')) return -1;
+            p = skip_number(base, count, p);
+            if (p < 0) return -1;
+            break;
+        }
+        // A value ended: close containers until a `,` continues one.
+        for (;;) {
+            if (level == 0) return p;
+            p = skip_whitespace(base, count, p);
+            if (p >= count) return -1;
+            int object = stack[level - 1];
+            if (base[p] == ',') {
+                p++;
+                if (object) {
+                    p = skip_whitespace(base, count, p);
+                    if (p >= count || base[p] != '"') return -1;
+                    p = skip_string(base, count, specials, p);
+                    if (p < 0) return -1;
+                    p = skip_whitespace(base, count, p);
+                    if (p >= count || base[p] != ':') return -1;
+                    p++;
+                }
+                break;
+            }
+            if (base[p] != (object ? '}' : ']')) return -1;
+            p++;
+            level--;
+        }
+    }
+}

@@ -55,7 +55,7 @@ extension Evaluator {
                 var others = Set<[UInt8]>()
                 while true {
                     let key = try scanner.skipKeyAndColon()
-                    if let child = childNode(field, key: key, scanner: scanner) {
+                    if let child = childNode(field, key: key, base: scanner.base, count: scanner.count) {
                         guard !seen[child] else {
                             throw JSONError(
                                 "the key `\(path(of: child).dotted)` appears twice in the event", at: key.start - 1)
@@ -79,7 +79,7 @@ extension Evaluator {
                         }
                         try scanner.skipValueStrictly(depth: depth + 1, path: member)
                     } else {
-                        try scanner.skipValue(depth: depth + 1)
+                        try scanner.skipMember(depth: depth + 1)
                     }
                     if try scanner.endOfMember(close: UInt8(ascii: "}")) { break }
                 }
@@ -113,7 +113,7 @@ extension Evaluator {
                             self.path(of: node) + [.index(element, span: Span(0, 0))]
                         }
                     } else {
-                        try scanner.skipValue(depth: depth + 1)
+                        try scanner.skipMember(depth: depth + 1)
                     }
                     index += 1
                     if try scanner.endOfMember(close: UInt8(ascii: "]")) { break }
@@ -186,23 +186,47 @@ extension Evaluator {
 
     /// The child of `field` named by `key`, comparing bytes (escaped keys are decoded first; a key holding a lone
     /// surrogate names no field).
+    ///
+    /// Takes the event's bytes, not the scanner: copying a scanner just written by the key scan costs a
+    /// store-forwarding stall on every key.
     @inline(__always)
-    func childNode(_ field: Program.FieldNode, key: (start: Int, end: Int, escaped: Bool), scanner: JSONScanner) -> Int?
-    {
+    func childNode(
+        _ field: Program.FieldNode, key: (start: Int, end: Int, escaped: Bool), base: UnsafePointer<UInt8>, count: Int
+    ) -> Int? {
         let pool = program.keyPool.baseAddress!
-        let candidates = program.keys[field.firstKey..<(field.firstKey + field.keyCount)]
-        if key.escaped {
-            guard scanner.loneSurrogate(start: key.start, end: key.end) == nil else { return nil }
-            let decoded = Array(scanner.decodeString(start: key.start, end: key.end).utf8)
-            return candidates.first {
-                UnsafeBufferPointer(start: pool + $0.offset, count: $0.length).elementsEqual(decoded)
-            }?.node
-        }
+        if key.escaped { return escapedChildNode(field, key: key, base: base, count: count) }
         let length = key.end - key.start
-        for candidate in candidates where candidate.length == length {
-            if memcmp(scanner.base + key.start, pool + candidate.offset, length) == 0 { return candidate.node }
+        if length <= 8, key.start &+ 8 <= count {
+            // One integer comparison per candidate: the key's bytes, masked to its length.
+            let mask: UInt64 = length == 8 ? ~0 : (1 &<< UInt64(length &* 8)) &- 1
+            let word = UnsafeRawPointer(base + key.start).loadUnaligned(as: UInt64.self) & mask
+            for position in field.firstKey..<(field.firstKey + field.keyCount) {
+                let candidate = program.keys[position]
+                if candidate.prefix == word, candidate.length == length { return candidate.node }
+            }
+            return nil
+        }
+        for position in field.firstKey..<(field.firstKey + field.keyCount) {
+            let candidate = program.keys[position]
+            if candidate.length == length, memcmp(base + key.start, pool + candidate.offset, length) == 0 {
+                return candidate.node
+            }
         }
         return nil
+    }
+
+    /// ``childNode(_:key:base:count:)`` for a key with escapes: decoded first, and a lone surrogate names no field.
+    @inline(never)
+    func escapedChildNode(
+        _ field: Program.FieldNode, key: (start: Int, end: Int, escaped: Bool), base: UnsafePointer<UInt8>, count: Int
+    ) -> Int? {
+        let pool = program.keyPool.baseAddress!
+        let scanner = JSONScanner(base: base, count: count, maxDepth: program.maxDepth)
+        guard scanner.loneSurrogate(start: key.start, end: key.end) == nil else { return nil }
+        let decoded = Array(scanner.decodeString(start: key.start, end: key.end).utf8)
+        return program.keys[field.firstKey..<(field.firstKey + field.keyCount)].first {
+            UnsafeBufferPointer(start: pool + $0.offset, count: $0.length).elementsEqual(decoded)
+        }?.node
     }
 
     /// The child of list field `field` at `index`.

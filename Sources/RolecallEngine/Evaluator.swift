@@ -278,6 +278,14 @@ public final class Evaluator {
         base = event.baseAddress!.assumingMemoryBound(to: UInt8.self)
     }
 
+    /// Benchmark hook: reads the event and runs the rules, leaving the decision in the evaluator's state (its
+    /// role table) without building a value or writing a line: what a caller that acts on the roles needs.
+    /// Returns how many rules fired.
+    @_spi(Benchmark) public func benchmarkDecide(_ event: UnsafeRawBufferPointer) throws(JSONError) -> Int {
+        try run(event)
+        return state.pointee.matchedCount
+    }
+
     /// Benchmark hook: runs the rules on the event read last (the "pre-parsed" figure); returns how many fired.
     @_spi(Benchmark) public func benchmarkRunRules() -> Int {
         runRules()

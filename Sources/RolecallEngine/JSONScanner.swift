@@ -1,3 +1,4 @@
+import CJSONIndex
 import RolecallLanguage
 
 /// Why an event is not acceptable JSON, and the byte offset where that was found.
@@ -79,12 +80,66 @@ struct JSONScanner {
     }
 
     /// Scans a string whose opening quote is at `position`; returns the contents' range and whether it has escapes.
+    ///
+    /// The common string (ASCII, no escapes) costs one bit scan of ``specials`` here, inlined; the first
+    /// escape, non-ASCII byte or control character hands over to ``scanStringSlowly(from:at:specials:)``.
     @inline(__always)
     mutating func scanString() throws(JSONError) -> (start: Int, end: Int, escaped: Bool) {
-        let start = position + 1
+        let start = position &+ 1
+        guard let specials else { return try scanStringByWords(from: start) }
+        let index = nextSpecial(from: start, specials)
+        if index < count, base[index] == JSONScanner.quote {
+            position = index &+ 1
+            return (start, index, false)
+        }
+        return try scanStringSlowly(from: start, at: index, specials: specials)
+    }
+
+    /// The offset of the first special byte at or after `index` (see ``specials``), or `count` or more when
+    /// there is none before the end.
+    @inline(__always)
+    func nextSpecial(from index: Int, _ specials: UnsafePointer<UInt64>) -> Int {
+        guard index < count else { return count }
+        var word = index &>> 6
+        var bits = specials[word] & (~0 &<< UInt64(index & 63))
+        while bits == 0 {
+            word &+= 1
+            guard word &<< 6 < count else { return count }
+            bits = specials[word]
+        }
+        return word &<< 6 | bits.trailingZeroBitCount
+    }
+
+    /// The rest of ``scanString()`` from the special byte at `first`: escapes, non-ASCII characters, errors.
+    @inline(never)
+    mutating func scanStringSlowly(from start: Int, at first: Int, specials: UnsafePointer<UInt64>) throws(JSONError)
+        -> (start: Int, end: Int, escaped: Bool)
+    {
+        var index = first
+        var escaped = false
+        while true {
+            guard index < count else { throw JSONError("unterminated string", at: start - 1) }
+            let byte = base[index]
+            if byte == JSONScanner.quote {
+                position = index &+ 1
+                return (start, index, escaped)
+            } else if byte == JSONScanner.backslash {
+                escaped = true
+                index = try validateEscape(at: index)
+            } else if byte < 0x20 {
+                throw JSONScanner.controlCharacter(byte, at: index)
+            } else {
+                index &+= try utf8Length(at: index)
+            }
+            index = nextSpecial(from: index, specials)
+        }
+    }
+
+    /// ``scanString()`` without the bitmap: eight bytes at a time.
+    @inline(never)
+    mutating func scanStringByWords(from start: Int) throws(JSONError) -> (start: Int, end: Int, escaped: Bool) {
         var index = start
         var escaped = false
-        if let specials { return try scanString(from: start, specials: specials) }
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         while true {
@@ -118,38 +173,6 @@ struct JSONScanner {
                 index += try utf8Length(at: index)
             } else {
                 index &+= 1
-            }
-        }
-    }
-
-    /// ``scanString()`` with the special-byte bitmap: each step jumps to the next byte that needs a look.
-    @inline(__always)
-    mutating func scanString(from start: Int, specials: UnsafePointer<UInt64>) throws(JSONError) -> (
-        start: Int, end: Int, escaped: Bool
-    ) {
-        var index = start
-        var escaped = false
-        while true {
-            var word = index &>> 6
-            var bits = specials[word] & (~0 &<< UInt64(index & 63))
-            while bits == 0 {
-                word &+= 1
-                guard word &<< 6 < count else { throw JSONError("unterminated string", at: start - 1) }
-                bits = specials[word]
-            }
-            index = word &<< 6 | bits.trailingZeroBitCount
-            guard index < count else { throw JSONError("unterminated string", at: start - 1) }
-            let byte = base[index]
-            if byte == JSONScanner.quote {
-                position = index &+ 1
-                return (start, index, escaped)
-            } else if byte == JSONScanner.backslash {
-                escaped = true
-                index = try validateEscape(at: index)
-            } else if byte < 0x20 {
-                throw JSONScanner.controlCharacter(byte, at: index)
-            } else {
-                index &+= try utf8Length(at: index)
             }
         }
     }
@@ -278,6 +301,20 @@ struct JSONScanner {
     /// an object, 0 for a list) handles 64 levels; deeper subtrees continue in a nested call, bounded by
     /// `maxDepth`.
     mutating func skipValue(depth: Int) throws(JSONError) {
+        if let specials {
+            // The C walker (CJSONIndex) checks the same grammar in a tighter loop; when it finds the value
+            // invalid, the walk below runs from the same place to say where and why.
+            let end = rolecall_json_skip(base, count, position, specials, maxDepth - depth)
+            if end >= 0 {
+                position = end
+                return
+            }
+        }
+        try walkValue(depth: depth)
+    }
+
+    /// ``skipValue(depth:)`` in Swift: the reference walk, and the one that reports errors.
+    mutating func walkValue(depth: Int) throws(JSONError) {
         var byte = try peekToken("a value")
         guard byte == UInt8(ascii: "{") || byte == UInt8(ascii: "[") else {
             try skipScalar(byte)
@@ -332,6 +369,16 @@ struct JSONScanner {
         }
     }
 
+    /// Skips one value like ``skipValue(depth:)``, with the common case, a string, inlined at the caller.
+    @inline(__always)
+    mutating func skipMember(depth: Int) throws(JSONError) {
+        if position < count, base[position] == JSONScanner.quote {
+            _ = try scanString()
+        } else {
+            try skipValue(depth: depth)
+        }
+    }
+
     /// Skips a container more than 63 levels below where ``skipValue(depth:)`` started.
     mutating func skipNested(depth: Int) throws(JSONError) {
         try skipValue(depth: depth)
@@ -340,8 +387,17 @@ struct JSONScanner {
     /// Skips a string, number or literal starting with `byte`.
     @inline(__always)
     mutating func skipScalar(_ byte: UInt8) throws(JSONError) {
+        if byte == JSONScanner.quote {
+            _ = try scanString()
+        } else {
+            try skipNumberOrLiteral(byte)
+        }
+    }
+
+    /// Skips a number or literal starting with `byte` (out of line: strings are the common scalar).
+    @inline(never)
+    mutating func skipNumberOrLiteral(_ byte: UInt8) throws(JSONError) {
         switch byte {
-        case JSONScanner.quote: _ = try scanString()
         case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"): _ = try scanKeywordLiteral()
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try scanNumber(parse: false)
         default: throw unexpected("a value")

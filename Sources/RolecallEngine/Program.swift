@@ -48,6 +48,9 @@ public final class Program: @unchecked Sendable {
         var offset: Int
         var length: Int
         var node: Int
+        /// The key's first eight bytes (little-endian, zero past its end), so the reader compares a short key
+        /// with one integer comparison.
+        var prefix: UInt64 = 0
     }
 
     /// An index below a list field and the child node.
@@ -188,6 +191,12 @@ public final class Program: @unchecked Sendable {
         (self.fields, self.keys, self.indices, self.subtrees) = Program.flatten(builder.fields)
         self.keyPool = .allocate(capacity: max(1, builder.keyPool.count))
         _ = self.keyPool.initialize(from: builder.keyPool)
+        for index in keys.indices {
+            let key = keys[index]
+            for offset in 0..<min(8, key.length) {
+                keys[index].prefix |= UInt64(builder.keyPool[key.offset + offset]) << (8 * offset)
+            }
+        }
         self.slotCount = builder.slotCount
         self.currentRolesSlot = currentRoles
         self.userIDSlot = userID

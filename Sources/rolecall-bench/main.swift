@@ -2,6 +2,8 @@
 //
 // Loads every event into memory, checks every decision against the oracle, then measures
 //   - full:       read the event JSON + run the rules + write the decision line (what `rules eval --events` does)
+//   - decide:     read the event JSON + run the rules, the decision left in the evaluator's role table (what the
+//                 simdjson floor in bench/floor does: it builds the list of roles and writes nothing)
 //   - pre-parsed: run the rules on fields already read (the figure peers quote for "pre-parsed")
 // and prints one JSON object with the numbers. Timing is the best of several passes.
 @_spi(Benchmark) import RolecallEngine
@@ -81,6 +83,7 @@ if let part = getenv("ROLECALL_BENCH_PROFILE").map({ String(cString: $0) }) {
     data.withUnsafeBytes { buffer in
         for _ in 0..<(part == "setup" ? 0 : 50) {
             for range in lines {
+                let range = part == "read-first" ? lines[0] : range
                 try? evaluator.benchmarkRead(UnsafeRawBufferPointer(rebasing: buffer[range]))
                 if part == "rules" { for _ in 0..<20 { sink &+= evaluator.benchmarkRunRules() } }
             }
@@ -95,6 +98,13 @@ let full = data.withUnsafeBytes { buffer in
         for range in lines {
             try? evaluator.evaluate(UnsafeRawBufferPointer(rebasing: buffer[range]), writingTo: &output)
             if output.count > 1 << 15 { output.removeAll(keepingCapacity: true) }
+        }
+    }
+}
+let decide = data.withUnsafeBytes { buffer in
+    best(7) {
+        for range in lines {
+            sink &+= (try? evaluator.benchmarkDecide(UnsafeRawBufferPointer(rebasing: buffer[range]))) ?? 0
         }
     }
 }
@@ -118,7 +128,8 @@ print(
     """
     {"events":\(lines.count),"bytes":\(data.count),"mismatches":\(mismatches),\
     "full_us_per_event":\(full / count * 1e6),"full_events_per_s":\(count / full),\
-    "full_mb_per_s":\(Double(data.count) / full / 1e6),"read_us_per_event":\(readOnly / count * 1e6),\
+    "full_mb_per_s":\(Double(data.count) / full / 1e6),"decide_us_per_event":\(decide / count * 1e6),\
+    "read_us_per_event":\(readOnly / count * 1e6),\
     "preparsed_us_per_event":\(preParsed * 1e6),"sink":\(sink % 2)}
     """)
 exit(mismatches == 0 ? 0 : 1)

@@ -1,5 +1,5 @@
 import FuzzSupport
-import RolecallEngine
+@_spi(Benchmark) import RolecallEngine
 
 /// One evaluator reused for every input, as a server's worker thread would reuse it, so state left behind by one
 /// event can show up in the next.
@@ -12,6 +12,16 @@ enum EventsFixture {
         // own `rolecall_now` is honoured, so the fuzzer reaches the replay clock too.
         evaluator.now = FixedRules.clock
         evaluator.clockFromEvent = true
+        return evaluator
+    }()
+
+    /// The same rules read by the reference path (strings eight bytes at a time, every skipped value walked in
+    /// Swift), which must accept, decide and refuse exactly as the fast path does.
+    nonisolated(unsafe) static let reference: Evaluator = {
+        let evaluator = Evaluator(program: FixedRules.program)
+        evaluator.now = FixedRules.clock
+        evaluator.clockFromEvent = true
+        evaluator.indexesStrings = false
         return evaluator
     }()
 }
