@@ -25,7 +25,9 @@ import Testing
         }
     }
 
-    static func expectSamePaths(_ event: [UInt8], maxDepth: Int = 512, sourceLocation: SourceLocation = #_sourceLocation)
+    static func expectSamePaths(
+        _ event: [UInt8], maxDepth: Int = 512, sourceLocation: SourceLocation = #_sourceLocation
+    )
         throws
     {
         let fast = try outcome(event, fast: true, maxDepth: maxDepth)
@@ -103,7 +105,9 @@ import Testing
             }
             if length == 0 { continue }
             #expect(fast == portable, "length \(length)")
-            let expected = bytes.indices.filter { [0x22, 0x5C].contains(bytes[$0]) || bytes[$0] < 0x20 || bytes[$0] >= 0x80 }
+            let expected = bytes.indices.filter {
+                [0x22, 0x5C].contains(bytes[$0]) || bytes[$0] < 0x20 || bytes[$0] >= 0x80
+            }
             let marked = (0..<length).filter { fast[$0 / 64] >> UInt64($0 % 64) & 1 == 1 }
             #expect(marked == expected, "length \(length)")
         }
