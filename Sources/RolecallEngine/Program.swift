@@ -148,20 +148,23 @@ public final class Program: @unchecked Sendable {
         var revokeAll: [(start: Int32, count: Int32)] = []
         var except: [Int32] = []
         compiled.reserveCapacity(checked.rules.count)
-        // By index: `for rule in checked.rules` would copy every rule (a dozen reference counts each).
+        // Fields read in place: `for rule in checked.rules` would copy every rule (a dozen reference counts each).
         for index in checked.rules.indices {
-            let rule = checked.rules[index]
-            roots.append(rule.condition.map { lowered.lower($0, &builder) } ?? -1)
-            effectRanges.append((Int32(flatEffects.count), Int32(rule.effects.count)))
-            flatEffects += rule.effects.map { (Int32(builder.role($0.role)), $0.assign) }
-            if let excepted = rule.revokeAll {
+            roots.append(checked.rules[index].condition.map { lowered.lower($0, &builder) } ?? -1)
+            effectRanges.append((Int32(flatEffects.count), Int32(checked.rules[index].effects.count)))
+            for effect in checked.rules[index].effects {
+                flatEffects.append((Int32(builder.role(effect.role)), effect.assign))
+            }
+            if let excepted = checked.rules[index].revokeAll {
                 revokeAll.append((Int32(except.count), Int32(excepted.count)))
                 except += excepted.map { Int32(builder.role($0)) }
             } else {
                 revokeAll.append((-1, 0))
             }
             compiled.append(
-                CompiledRule(name: rule.name, stops: rule.stops, file: rule.rule.file, span: rule.rule.span))
+                CompiledRule(
+                    name: checked.rules[index].name, stops: checked.rules[index].stops,
+                    file: checked.rules[index].rule.file, span: checked.rules[index].rule.span))
         }
         self.rules = compiled
         self.instructions = ownedCopy(lowered.instructions)
