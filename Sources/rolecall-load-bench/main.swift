@@ -1,6 +1,7 @@
 // In-process benchmark of loading a rule set: read + lex + parse + check (every lint) + compile to a Program.
 //
 //   rolecall-load-bench [--runs N] FILE...                      one rule set, the files in order
+//   rolecall-load-bench --diagnostics FILE...                   prints every diagnostic (human, then JSON)
 //   rolecall-load-bench [--runs N] [--sizes 1000,2000,...] [--shapes distinct,...] [--dir DIR]
 //
 // The second form writes generated rule sets (the shapes of bench/load.py and a few more realistic ones) under
@@ -148,6 +149,7 @@ var shapes = [
 ]
 var directory = "/tmp/rolecall-load"
 var files: [String] = []
+var printDiagnostics = false
 while !arguments.isEmpty {
     let argument = arguments.removeFirst()
     switch argument {
@@ -155,6 +157,7 @@ while !arguments.isEmpty {
     case "--sizes": sizes = arguments.removeFirst().split(separator: ",").compactMap { Int($0) }
     case "--shapes": shapes = arguments.removeFirst().split(separator: ",").map(String.init)
     case "--dir": directory = arguments.removeFirst()
+    case "--diagnostics": printDiagnostics = true
     default: files.append(argument)
     }
 }
@@ -167,6 +170,13 @@ func ms(_ value: Double) -> String {
 
 func column(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
 
+if printDiagnostics {
+    // To compare two builds: the same files must give the same text.
+    let checked = Checker.check(files.map { SourceFile(path: $0, bytes: readAll($0)) })
+    print(DiagnosticRenderer.human(checked.diagnostics))
+    print(DiagnosticRenderer.json(checked.diagnostics))
+    exit(0)
+}
 if !files.isEmpty {
     let timing = time(files, runs: runs)
     print(
