@@ -114,6 +114,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "rolecall-bench", dependencies: ["RolecallEngine"]),
+        .executableTarget(name: "rolecall-load-bench", dependencies: ["RolecallEngine", "RolecallLanguage"]),
         .testTarget(
             name: "RolecallLanguageTests", dependencies: ["RolecallJSON", "RolecallLanguage"], exclude: ["Golden"]),
         .testTarget(name: "RolecallEngineTests", dependencies: ["CJSONIndex", "RolecallEngine", "RolecallLanguage"]),

@@ -151,18 +151,23 @@ public final class Program: @unchecked Sendable {
         var revokeAll: [(start: Int32, count: Int32)] = []
         var except: [Int32] = []
         compiled.reserveCapacity(checked.rules.count)
-        for rule in checked.rules {
-            roots.append(rule.condition.map { lowered.lower($0, &builder) } ?? -1)
-            effectRanges.append((Int32(flatEffects.count), Int32(rule.effects.count)))
-            flatEffects += rule.effects.map { (Int32(builder.role($0.role)), $0.assign) }
-            if let excepted = rule.revokeAll {
+        // Fields read in place: `for rule in checked.rules` would copy every rule (a dozen reference counts each).
+        for index in checked.rules.indices {
+            roots.append(checked.rules[index].condition.map { lowered.lower($0, &builder) } ?? -1)
+            effectRanges.append((Int32(flatEffects.count), Int32(checked.rules[index].effects.count)))
+            for effect in checked.rules[index].effects {
+                flatEffects.append((Int32(builder.role(effect.role)), effect.assign))
+            }
+            if let excepted = checked.rules[index].revokeAll {
                 revokeAll.append((Int32(except.count), Int32(excepted.count)))
                 except += excepted.map { Int32(builder.role($0)) }
             } else {
                 revokeAll.append((-1, 0))
             }
             compiled.append(
-                CompiledRule(name: rule.name, stops: rule.stops, file: rule.rule.file, span: rule.rule.span))
+                CompiledRule(
+                    name: checked.rules[index].name, stops: checked.rules[index].stops,
+                    file: checked.rules[index].rule.file, span: checked.rules[index].rule.span))
         }
         self.rules = compiled
         self.instructions = ownedCopy(lowered.instructions)
@@ -204,9 +209,17 @@ public final class Program: @unchecked Sendable {
         self.maxDepth = maxDepth
         var names: [UInt8] = []
         func pooled(_ text: String) -> (offset: Int32, length: Int32) {
-            let bytes = Array(JSONText.quote(text).utf8)
-            defer { names += bytes }
-            return (Int32(names.count), Int32(bytes.count))
+            let offset = names.count
+            // JSONText.quote escapes only `"`, `\` and control characters: a name without any (nearly every
+            // name) is its own bytes in quotes.
+            if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+                names.append(UInt8(ascii: "\""))
+                names += text.utf8
+                names.append(UInt8(ascii: "\""))
+            } else {
+                names += JSONText.quote(text).utf8
+            }
+            return (Int32(offset), Int32(names.count - offset))
         }
         self.roleJSON = ownedCopy(builder.roles.map(pooled))
         self.ruleNameJSON = ownedCopy(compiled.map { pooled($0.name) })
@@ -302,8 +315,20 @@ public final class Program: @unchecked Sendable {
         /// bytes, as the event reader compares them: `String` equality would merge `é` with `e` and a combining
         /// accent, two different JSON keys.
         enum Child: Hashable {
-            case key(node: Int, name: [UInt8])
+            case key(node: Int, name: KeyBytes)
             case index(node: Int, index: Int)
+        }
+
+        /// A key compared and hashed as its UTF-8 bytes, without copying them out of the string.
+        struct KeyBytes: Hashable {
+            var text: String
+
+            static func == (a: KeyBytes, b: KeyBytes) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
+
+            func hash(into hasher: inout Hasher) {
+                var text = text
+                text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+            }
         }
         var children: [Child: Int] = [:]
 
@@ -328,7 +353,7 @@ public final class Program: @unchecked Sendable {
             for segment in path {
                 let child: Child
                 switch segment {
-                case .key(let name, _): child = .key(node: node, name: Array(name.utf8))
+                case .key(let name, _): child = .key(node: node, name: KeyBytes(text: name))
                 case .index(let index, _): child = .index(node: node, index: index)
                 }
                 if let existing = children[child] {
@@ -338,9 +363,9 @@ public final class Program: @unchecked Sendable {
                 fields.append(BuildNode())
                 let next = fields.count - 1
                 switch child {
-                case .key(_, let bytes):
-                    fields[node].keys.append(FieldKey(offset: keyPool.count, length: bytes.count, node: next))
-                    keyPool += bytes
+                case .key(_, let name):
+                    fields[node].keys.append(FieldKey(offset: keyPool.count, length: name.text.utf8.count, node: next))
+                    keyPool += name.text.utf8
                 case .index(_, let index):
                     fields[node].indices.append(FieldIndex(index: index, node: next))
                 }

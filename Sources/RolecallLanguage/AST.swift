@@ -84,7 +84,7 @@ public struct Rule: Sendable, Equatable {
         self.file = file
         self.span = span
         self.nameSpan = nameSpan
-        self.fileLabel = RuleFileLabels.components(of: file.path).last ?? file.path
+        self.fileLabel = file.lastComponent
     }
 
     /// The name decisions and reports use: the written name, or for an anonymous rule ``fileLabel`` and
@@ -283,11 +283,13 @@ extension [PathSegment] {
         for segment in self {
             switch segment {
             case .key(let name, _):
-                let bytes = [UInt8](name.utf8)
+                let bytes = name.utf8
                 let plain =
-                    !bytes.isEmpty && Lexer.isIdentifierStart(bytes[0]) && bytes.allSatisfy(Lexer.isIdentifierContinue)
-                if plain && (!out.isEmpty || Keyword(rawValue: name) == nil) {
-                    out += out.isEmpty ? name : "." + name
+                    !bytes.isEmpty && Lexer.isIdentifierStart(bytes.first!)
+                    && bytes.allSatisfy(Lexer.isIdentifierContinue)
+                if plain && (!out.isEmpty || Keyword(spelling: bytes) == nil) {
+                    if !out.isEmpty { out += "." }
+                    out += name
                 } else {
                     out += "[" + Formatter.Printer.string(name) + "]"
                 }

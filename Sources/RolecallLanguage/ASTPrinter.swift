@@ -29,27 +29,77 @@ public enum ASTPrinter {
 
     /// An expression: literals as written canonically, paths dotted, operators prefix.
     public static func print(_ expr: Expr) -> String {
+        var out = ""
+        write(expr, into: &out)
+        return out
+    }
+
+    /// `print(_:)` of an expression, appending to one string: the lints print every conjunct of every rule to tell equal
+    /// conditions apart, so this avoids the intermediate strings of each node.
+    static func write(_ expr: Expr, into out: inout String) {
+        func all(_ items: [Expr]) {
+            for (position, item) in items.enumerated() {
+                if position > 0 { out += " " }
+                write(item, into: &out)
+            }
+        }
         switch expr.kind {
-        case .string(let text): return JSONText.quote(text)
-        case .number(let value): return JSONText.number(value)
-        case .bool(let value): return String(value)
-        case .null: return "null"
+        case .string(let text): quote(text, into: &out)
+        case .number(let value): out += JSONText.number(value)
+        case .bool(let value): out += value ? "true" : "false"
+        case .null: out += "null"
         case .regex(let pattern, let flags, _):
             let letters: String = [
                 ("i", CompiledRegex.Flags.caseInsensitive), ("m", .multiline), ("s", .dotAll), ("x", .extended),
             ]
             .filter { flags.rawValue & $0.1.rawValue != 0 }.map(\.0).joined()
-            return "/\(pattern)/\(letters)"
-        case .list(let items): return "[" + items.map(print).joined(separator: " ") + "]"
-        case .path(let segments): return segments.dotted
-        case .call(let name, _, let arguments): return "(\(name) " + arguments.map(print).joined(separator: " ") + ")"
+            out += "/\(pattern)/\(letters)"
+        case .list(let items):
+            out += "["
+            all(items)
+            out += "]"
+        case .path(let segments): out += segments.dotted
+        case .call(let name, _, let arguments):
+            out += "(\(name) "
+            all(arguments)
+            out += ")"
         case .quantifier(let quantifier, let list, let name, _, let body):
-            return "(\(quantifier.rawValue) \(print(list)) \(name) \(print(body)))"
-        case .unary(let op, let operand): return "(\(op.rawValue) \(print(operand)))"
-        case .and(let operands): return "(and " + operands.map(print).joined(separator: " ") + ")"
-        case .or(let operands): return "(or " + operands.map(print).joined(separator: " ") + ")"
-        case .binary(let op, let left, let right): return "(\(op.rawValue) \(print(left)) \(print(right)))"
-        case .invalid: return "<invalid>"
+            out += "(\(quantifier.rawValue) "
+            write(list, into: &out)
+            out += " \(name) "
+            write(body, into: &out)
+            out += ")"
+        case .unary(let op, let operand):
+            out += "(\(op.rawValue) "
+            write(operand, into: &out)
+            out += ")"
+        case .and(let operands):
+            out += "(and "
+            all(operands)
+            out += ")"
+        case .or(let operands):
+            out += "(or "
+            all(operands)
+            out += ")"
+        case .binary(let op, let left, let right):
+            out += "(\(op.rawValue) "
+            write(left, into: &out)
+            out += " "
+            write(right, into: &out)
+            out += ")"
+        case .invalid: out += "<invalid>"
+        }
+    }
+
+    /// `JSONText.quote(text)`, appended; a string with nothing to escape (no `"`, `\\` or control character) is
+    /// its own text in quotes.
+    static func quote(_ text: String, into out: inout String) {
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            out += "\""
+            out += text
+            out += "\""
+        } else {
+            out += JSONText.quote(text)
         }
     }
 }

@@ -16,16 +16,57 @@ extension Checker {
     static func lint(_ rules: [CheckedRule], work: inout Int) -> [Diagnostic] {
         var found: [Diagnostic] = []
         let atoms = rules.map { conjuncts($0.rule.condition) }
-        let keys = atoms.map { Set($0.map(ASTPrinter.print)).sorted() }
-        let later = LaterRules(rules, keys: keys)
+        var numbers = ConjunctNumbers()
+        numbers.conjuncts.reserveCapacity(rules.count)
+        numbers.sets.reserveCapacity(rules.count)
+        let keys = atoms.map { numbers.key($0) }
+        let later = LaterRules(rules, keys: keys, sets: numbers.sets)
         var editable = EditableReads()
-        for (index, rule) in rules.enumerated() {
-            found += firstLoginCount(rule, atoms[index])
-            found += userEditableField(rule, cache: &editable, work: &work)
-            found += contradictions(rule, atoms[index])
+        // By index: a `for rule in rules` loop would copy every rule (a dozen reference counts each).
+        for index in rules.indices {
+            found += firstLoginCount(rules[index], atoms[index])
+            found += userEditableField(rules[index], cache: &editable, work: &work)
+            found += contradictions(rules[index], atoms[index])
             found += overriddenEffects(index, rules, keys: keys[index], later: later, work: &work)
         }
         return found
+    }
+
+    /// Numbers for conjuncts and for sets of them, so that the lints' indexes hash small integers rather than
+    /// lists of printed expressions. Two conjuncts get the same number when they print the same
+    /// (``ASTPrinter``), and a set of conjuncts is its numbers, sorted.
+    struct ConjunctNumbers {
+        var conjuncts: [String: Int] = [:]
+        /// Each set of conjuncts some rule has, numbered.
+        var sets: [[Int]: Int] = [:]
+
+        /// The set of `atoms`, as sorted conjunct numbers, and its number in ``sets``.
+        mutating func key(_ atoms: [Expr]) -> (conjuncts: [Int], set: Int) {
+            var key: [Int] = []
+            key.reserveCapacity(atoms.count)
+            for atom in atoms {
+                let printed = ASTPrinter.print(atom)
+                if let number = conjuncts[printed] {
+                    key.append(number)
+                } else {
+                    key.append(conjuncts.count)
+                    conjuncts[printed] = conjuncts.count
+                }
+            }
+            if key.count > 1 {
+                key.sort()
+                // A conjunct written twice is one member of the set.
+                var unique = 1
+                for position in 1..<key.count where key[position] != key[unique - 1] {
+                    key[unique] = key[position]
+                    unique += 1
+                }
+                key.removeLast(key.count - unique)
+            }
+            if let set = sets[key] { return (key, set) }
+            sets[key] = sets.count
+            return (key, sets.count - 1)
+        }
     }
 
     /// The parts of a condition joined by top-level `and`, left to right; none for a rule without a condition.
@@ -44,17 +85,11 @@ extension Checker {
         atoms.compactMap { atom -> Diagnostic? in
             guard case .binary(let written, let first, let second) = atom.kind else { return nil }
             // `1 == logins_count` and `2 > logins_count` are the same tests written the other way round.
-            let mirrored: [BinaryOperator: BinaryOperator] = [
-                .equal: .equal, .less: .greater, .lessEqual: .greaterEqual, .greater: .less, .greaterEqual: .lessEqual,
-            ]
             var (op, left, right) = (written, first, second)
-            if case .number = first.kind, let flipped = mirrored[written] {
+            if case .number = first.kind, let flipped = mirrored(written) {
                 (op, left, right) = (flipped, second, first)
             }
-            guard case .path(let path) = left.kind,
-                path == [.key("logins_count", span: Span(0, 0))]
-                    || path == [.key("stats", span: Span(0, 0)), .key("logins_count", span: Span(0, 0))]
-            else { return nil }
+            guard case .path(let path) = left.kind, isLoginsCount(path) else { return nil }
             // The tests that hold for a count of 1 and for no higher count: == 1, <= 1, < 2 (and < 1.5), in [1].
             let firstOnly: Bool
             switch (op, right.kind) {
@@ -68,6 +103,32 @@ extension Checker {
             guard firstOnly else { return nil }
             return .firstLoginCount(rule.rule.file, atom.span, role: rule.effects.first { $0.assign }?.role)
         }
+    }
+
+    /// The operator that tests the same with its operands swapped (`1 == x` is `x == 1`, `2 > x` is `x < 2`),
+    /// for the operators ``firstLoginCount(_:_:)`` knows.
+    static func mirrored(_ op: BinaryOperator) -> BinaryOperator? {
+        switch op {
+        case .equal: .equal
+        case .less: .greater
+        case .lessEqual: .greaterEqual
+        case .greater: .less
+        case .greaterEqual: .lessEqual
+        default: nil
+        }
+    }
+
+    /// Whether `path` is `logins_count` or `stats.logins_count`.
+    static func isLoginsCount(_ path: [PathSegment]) -> Bool {
+        switch path.count {
+        case 1:
+            if case .key("logins_count", _) = path[0] { return true }
+        case 2:
+            if case .key("stats", _) = path[0], case .key("logins_count", _) = path[1] { return true }
+        default:
+            break
+        }
+        return false
     }
 
     // MARK: user-editable-field
@@ -186,6 +247,8 @@ extension Checker {
     /// else the first `x != v`. Only the first `==` of each path needs looking at: if it has no clash, every
     /// later `==` of that path compares with the same value and has none either.
     static func contradictions(_ rule: CheckedRule, _ atoms: [Expr]) -> [Diagnostic] {
+        // A clash takes two conjuncts.
+        guard atoms.count > 1 else { return [] }
         var firstEqual: [[PathSegment]: (value: LiteralKey, atom: Expr)] = [:]
         var firstDifferentEqual: [[PathSegment]: Expr] = [:]
         var firstNotEqual: [[PathSegment]: [LiteralKey: Expr]] = [:]
@@ -214,27 +277,32 @@ extension Checker {
 
     /// Where the later rules are, by what ``overriddenEffects(_:_:keys:later:work:)`` asks about them: the rules
     /// with an effect on a role under exactly a given set of conjuncts, and the rules that stop under exactly a
-    /// given set of conjuncts. Each list holds rule indices in increasing order.
+    /// given set of conjuncts. Each list holds rule indices in increasing order. A set of conjuncts is known by
+    /// its number in ``sets`` (see ``ConjunctNumbers``).
     struct LaterRules {
         struct EffectKey: Hashable {
             var role: String
             var assign: Bool
-            var conjuncts: [String]
+            var conjuncts: Int
         }
 
+        /// The number of each set of conjuncts some rule has.
+        var sets: [[Int]: Int]
         var effects: [EffectKey: [Int]] = [:]
-        var stops: [[String]: [Int]] = [:]
+        var stops: [Int: [Int]] = [:]
         /// Rules with `revoke all`, by their conjuncts.
-        var revokeAlls: [[String]: [Int]] = [:]
+        var revokeAlls: [Int: [Int]] = [:]
 
-        init(_ rules: [CheckedRule], keys: [[String]]) {
-            for (index, rule) in rules.enumerated() {
-                for effect in rule.effects {
-                    effects[EffectKey(role: effect.role, assign: effect.assign, conjuncts: keys[index]), default: []]
+        init(_ rules: [CheckedRule], keys: [(conjuncts: [Int], set: Int)], sets: [[Int]: Int]) {
+            self.sets = sets
+            for index in rules.indices {
+                let set = keys[index].set
+                for effect in rules[index].effects {
+                    effects[EffectKey(role: effect.role, assign: effect.assign, conjuncts: set), default: []]
                         .append(index)
                 }
-                if rule.stops { stops[keys[index], default: []].append(index) }
-                if rule.revokeAll != nil { revokeAlls[keys[index], default: []].append(index) }
+                if rules[index].stops { stops[set, default: []].append(index) }
+                if rules[index].revokeAll != nil { revokeAlls[set, default: []].append(index) }
             }
         }
 
@@ -284,7 +352,7 @@ extension Checker {
     /// subsets. With more than six conjuncts, only the empty set, each single conjunct and the whole set, so a
     /// rule of thousands of conjuncts costs thousands of lookups, not 2^n (a lint may miss a case; it must not
     /// hang).
-    static func subsets(of keys: [String]) -> [[String]] {
+    static func subsets<Key>(of keys: [Key]) -> [[Key]] {
         guard keys.count <= 6 else { return [[]] + keys.map { [$0] } + (keys.count > 1 ? [keys] : []) }
         return (0..<(1 << keys.count)).map { mask in keys.indices.filter { mask & (1 << $0) != 0 }.map { keys[$0] } }
     }
@@ -296,11 +364,15 @@ extension Checker {
     /// Not when this rule stops: then no later rule runs after it fires. Nor when a rule in between always stops
     /// when this one fires.
     static func overriddenEffects(
-        _ index: Int, _ rules: [CheckedRule], keys: [String], later: LaterRules, work: inout Int
+        _ index: Int, _ rules: [CheckedRule], keys: (conjuncts: [Int], set: Int), later: LaterRules,
+        work: inout Int
     ) -> [Diagnostic] {
-        let rule = rules[index]
-        guard !rule.stops, !rule.effects.isEmpty else { return [] }
-        let candidates = subsets(of: keys)
+        guard !rules[index].stops, !rules[index].effects.isEmpty else { return [] }
+        // The subsets no rule has as its conjuncts can have no later rule either.
+        let candidates = subsets(of: keys.conjuncts).compactMap { subset -> Int? in
+            work += 1
+            return subset == keys.conjuncts ? keys.set : later.sets[subset]
+        }
         var firstStop: Int?
         for subset in candidates {
             work += 1
@@ -310,7 +382,7 @@ extension Checker {
         }
         var found: [Diagnostic] = []
         var roleSpans: [String: Span] = [:]
-        for effect in rule.effects {
+        for effect in rules[index].effects {
             var undoing: Int?
             for subset in candidates {
                 work += 1
@@ -328,6 +400,7 @@ extension Checker {
             }
             // A rule in between that always stops keeps the later one from running (the later one may stop itself).
             guard let undoing, firstStop.map({ undoing <= $0 }) ?? true else { continue }
+            let rule = rules[index]
             if roleSpans.isEmpty {
                 for action in rule.rule.actions {
                     switch action.kind {
@@ -373,20 +446,27 @@ extension Checker {
             guard let patternStart else { return literal.span }
             return Span(patternStart + offset, patternStart + offset + length)
         }
-        let isString = if case .string = literal.kind { true } else { false }
-        let source = file.text(literal.span)
-        let flagLetters = source.lastIndex(of: "/").map { String(source[source.index(after: $0)...]) } ?? ""
-        func written(_ fixedPattern: String) -> String {
-            "`" + (isString ? Formatter.Printer.string(fixedPattern) : "/\(fixedPattern)/\(flagLetters)") + "`"
+        // The fixed forms, worked out only for a pattern that has a warning (most have none).
+        var computedFixes: [String]?
+        func fixes() -> [String] {
+            if let computedFixes { return computedFixes }
+            let isString = if case .string = literal.kind { true } else { false }
+            let source = file.text(literal.span)
+            let flagLetters = source.lastIndex(of: "/").map { String(source[source.index(after: $0)...]) } ?? ""
+            func written(_ fixedPattern: String) -> String {
+                "`" + (isString ? Formatter.Printer.string(fixedPattern) : "/\(fixedPattern)/\(flagLetters)") + "`"
+            }
+            let fixes = RegexFix.fixed(shape).map(written)
+            computedFixes = fixes
+            return fixes
         }
-        let fixes = RegexFix.fixed(shape).map(written)
         var found: [Diagnostic] = []
         if let anchor = RegexFix.lopsidedAnchor(shape) {
             let atom = shape.atoms[anchor.atom]
             found.append(
                 .anchorAlternation(
                     String(decoding: shape.bytes[atom.offset..<(atom.offset + atom.length)], as: UTF8.self),
-                    alternative: anchor.alternative, fixes: fixes, file, span(atom.offset, atom.length)))
+                    alternative: anchor.alternative, fixes: fixes(), file, span(atom.offset, atom.length)))
         } else if let domain = RegexFix.unanchoredDomain(shape) {
             let first = shape.atoms[domain.at ?? domain.atoms.lowerBound]
             let last = shape.atoms[domain.atoms.upperBound - 1]
@@ -401,7 +481,7 @@ extension Checker {
             }
             found.append(
                 .unanchoredDomain(
-                    "@" + domainText, fixes: fixes, endsWith: endsWith, file,
+                    "@" + domainText, fixes: fixes(), endsWith: endsWith, file,
                     span(first.offset, last.offset + last.length - first.offset)))
         }
         for branch in shape.branches {
@@ -420,7 +500,7 @@ extension Checker {
                     }
                 }
                 let domainText = (domain.at == nil ? "" : "@") + shape.text(domain.atoms)
-                found.append(.unescapedDot(domainText, example: example, fixes: fixes, file, span(dot, 1)))
+                found.append(.unescapedDot(domainText, example: example, fixes: fixes(), file, span(dot, 1)))
             }
         }
         return found

@@ -35,6 +35,36 @@ extension Checker {
         var diagnostics: [Diagnostic] = []
         /// Each `let` of a regex literal, compiled at its first use after `matches` (nil: the pattern is invalid).
         var regexes: [String: CompiledRegex?] = [:]
+        /// Every pattern compiled so far, by its bytes and flags: a pattern written in many rules is compiled by
+        /// PCRE2 once, and the rules share the (immutable) compiled regex.
+        var patterns: [PatternKey: Result<CompiledRegex, CompiledRegex.CompileError>] = [:]
+
+        /// A pattern's bytes (not its characters: `é` and `e` with a combining accent are different patterns)
+        /// and flags.
+        struct PatternKey: Hashable {
+            var pattern: String
+            var flags: CompiledRegex.Flags
+
+            static func == (a: PatternKey, b: PatternKey) -> Bool {
+                a.flags == b.flags && a.pattern.utf8.elementsEqual(b.pattern.utf8)
+            }
+
+            func hash(into hasher: inout Hasher) {
+                hasher.combine(flags.rawValue)
+                var pattern = pattern
+                pattern.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+            }
+        }
+
+        /// `pattern` compiled with `flags`, or why it does not compile; each distinct pattern is compiled once.
+        func compile(_ pattern: String, flags: CompiledRegex.Flags) -> Result<CompiledRegex, CompiledRegex.CompileError>
+        {
+            let key = PatternKey(pattern: pattern, flags: flags)
+            if let known = patterns[key] { return known }
+            let result = Result { () throws(CompiledRegex.CompileError) in try CompiledRegex(pattern, flags: flags) }
+            patterns[key] = result
+            return result
+        }
 
         /// Whether binding `name` is a regex literal (`let acme = /@acme\.com$/`).
         func isRegex(_ name: String) -> Bool {

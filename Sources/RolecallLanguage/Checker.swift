@@ -76,7 +76,8 @@ public struct Checker {
     public static func check(_ files: [SourceFile]) -> CheckedRuleSet {
         var diagnostics: [Diagnostic] = []
         var rules: [CheckedRule] = []
-        var named: [String: Rule] = [:]
+        /// The index in `rules` of the first rule of each name.
+        var named: [String: Int] = [:]
         var alwaysStops: Rule?
         let labels = RuleFileLabels.labels(for: files.map(\.path))
         var parsedFiles: [(file: SourceFile, rules: [Rule])] = []
@@ -93,6 +94,9 @@ public struct Checker {
             }
             parsedFiles.append((file, parsed))
         }
+        let ruleCount = parsedFiles.reduce(0) { $0 + $1.rules.count }
+        rules.reserveCapacity(ruleCount)
+        named.reserveCapacity(ruleCount)
         // Every `let` is checked once, where it is defined, whether or not a rule uses it.
         for name in bindings.order { _ = bindings.resolve(name) }
         for ((file, parsed), label) in zip(parsedFiles, labels) {
@@ -105,9 +109,9 @@ public struct Checker {
                 // take the name of the anonymous first rule of r.rules, or decisions could not tell them apart.
                 let name = rule.displayName
                 if let first = named[name] {
-                    checker.report(.duplicateRule(name, file, rule.nameSpan ?? rule.span, first: first))
+                    checker.report(.duplicateRule(name, file, rule.nameSpan ?? rule.span, first: rules[first].rule))
                 } else {
-                    named[name] = rule
+                    named[name] = rules.count
                 }
                 if let stopper = alwaysStops {
                     checker.report(.unreachableRule(file, rule.nameSpan ?? rule.span, stop: stopper))
@@ -148,7 +152,16 @@ public struct Checker {
             condition = checked
         }
         var effects: [(role: String, assign: Bool)] = []
-        var seen: [String: (assign: Bool, span: Span)] = [:]
+        // The roles met so far: by a scan while there are few (most rules name one or two), by name after.
+        var seenList: [(role: String, assign: Bool, span: Span)] = []
+        var seenByName: [String: (assign: Bool, span: Span)] = [:]
+        func seen(_ name: String) -> (assign: Bool, span: Span)? {
+            if seenList.count < 8 {
+                for entry in seenList where entry.role == name { return (entry.assign, entry.span) }
+                return nil
+            }
+            return seenByName[name]
+        }
         var stops = false
         var revokeAll: [String]?
         for action in rule.actions {
@@ -165,13 +178,18 @@ public struct Checker {
             case .assign(let roles), .revoke(let roles):
                 let assign = if case .assign = action.kind { true } else { false }
                 for role in roles {
-                    if let previous = seen[role.name] {
+                    if let previous = seen(role.name) {
                         if previous.assign != assign {
                             report(.assignAndRevoke(role.name, file, role.span, other: previous.span))
                         }
                         continue
                     }
-                    seen[role.name] = (assign, role.span)
+                    seenList.append((role.name, assign, role.span))
+                    if seenList.count == 8 {
+                        for entry in seenList { seenByName[entry.role] = (entry.assign, entry.span) }
+                    } else if seenList.count > 8 {
+                        seenByName[role.name] = (assign, role.span)
+                    }
                     effects.append((role.name, assign))
                 }
             }
@@ -280,8 +298,9 @@ public struct Checker {
         var type = start
         for position in 1..<max(1, segments.count) {
             let segment = segments[position]
-            let parent = Array(segments[0..<position])
-            let here = parent.dotted
+            // Printed only for a message: most paths have none.
+            var parent: [PathSegment] { Array(segments[0..<position]) }
+            var here: String { parent.dotted }
             switch (type, segment) {
             case (.any, _):
                 return nil
@@ -388,8 +407,9 @@ public struct Checker {
         if op == .matches { return checkMatches(left, right, expr) }
         let (l, lt) = check(left)
         let (r, rt) = checkOperand(right, of: op, after: left)
-        let leftText = file.text(left.span)
-        let rightText = file.text(right.span)
+        // The operands as written, for messages only.
+        var leftText: String { file.text(left.span) }
+        var rightText: String { file.text(right.span) }
         switch op {
         case .equal, .notEqual:
             if !lt.canEqual(rt) {
@@ -516,7 +536,7 @@ public struct Checker {
             return nil
         }
         do {
-            let regex = try CompiledRegex(pattern, flags: flags)
+            let regex = try bindings.compile(pattern, flags: flags).get()
             for lint in regexLints(pattern, flags: flags, patternStart: patternStart, literal: right, subject: subject)
             {
                 report(lint)

@@ -85,15 +85,18 @@ public struct Diagnostic: Sendable, Hashable {
 
 /// Orders diagnostics for output: by file (in rule-set order), then position, then severity.
 public func sortDiagnostics(_ diagnostics: [Diagnostic], fileOrder: [String]) -> [Diagnostic] {
+    guard diagnostics.count > 1 else { return diagnostics }
     var rank: [String: Int] = [:]
     for (index, path) in fileOrder.enumerated() where rank[path] == nil { rank[path] = index }
-    return diagnostics.enumerated().sorted { a, b in
-        let (x, y) = (a.element, b.element)
-        let (rx, ry) = (rank[x.file.path] ?? Int.max, rank[y.file.path] ?? Int.max)
-        if rx != ry { return rx < ry }
-        if x.file.path != y.file.path { return x.file.path < y.file.path }
+    // Each diagnostic's file rank is looked up once, not at every comparison.
+    let ranks = diagnostics.map { rank[$0.file.path] ?? Int.max }
+    return diagnostics.indices.sorted { a, b in
+        if ranks[a] != ranks[b] { return ranks[a] < ranks[b] }
+        let (x, y) = (diagnostics[a], diagnostics[b])
+        // Files of one rank have equal paths, unless both are outside `fileOrder`.
+        if ranks[a] == Int.max, x.file.path != y.file.path { return x.file.path < y.file.path }
         if x.span.start != y.span.start { return x.span.start < y.span.start }
         if x.severity != y.severity { return x.severity < y.severity }
-        return a.offset < b.offset
-    }.map(\.element)
+        return a < b
+    }.map { diagnostics[$0] }
 }

@@ -107,8 +107,8 @@ public enum EventSchema {
     ])
 
     /// The names a path may start with: the top-level fields and the aliases.
-    public static var rootNames: [String] {
+    public static let rootNames: [String] = {
         guard case .object(let fields) = root else { return [] }
         return fields.keys.sorted() + aliases.keys.sorted()
-    }
+    }()
 }

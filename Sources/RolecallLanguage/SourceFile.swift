@@ -29,6 +29,9 @@ public final class SourceFile: Sendable {
     public let bytes: [UInt8]
     /// Offsets at which each line starts; `lineStarts[0] == 0`.
     let lineStarts: [Int]
+    /// The path's last component (after lexical normalisation): how an anonymous rule of this file is named
+    /// until the rule set's other files are known. Worked out once per file, not once per rule.
+    let lastComponent: String
 
     /// Wraps `bytes` read from `path`.
     public init(path: String, bytes: [UInt8]) {
@@ -43,6 +46,7 @@ public final class SourceFile: Sendable {
             starts.append(offset + 1)
         }
         self.lineStarts = starts
+        self.lastComponent = RuleFileLabels.components(of: path).last ?? path
     }
 
     /// Wraps source text, e.g. a rule set built in code.

@@ -13,6 +13,30 @@ public enum Keyword: String, Sendable, CaseIterable {
     static let structural: [Keyword] = [.rule, .when, .assign, .revoke, .stop, .let]
     /// Keywords that can stand between two operands.
     static let infix: [Keyword] = [.and, .or, .in, .contains, .startsWith, .endsWith, .matches, .not]
+
+    /// The keywords by the first letter of their spelling (`a` is 0), each with its bytes.
+    static let byInitial: [[(bytes: [UInt8], keyword: Keyword)]] = {
+        var table = [[(bytes: [UInt8], keyword: Keyword)]](repeating: [], count: 26)
+        for keyword in allCases {
+            let bytes = Array(keyword.rawValue.utf8)
+            table[Int(bytes[0] - UInt8(ascii: "a"))].append((bytes, keyword))
+        }
+        return table
+    }()
+
+    /// The keyword spelt `bytes`, if any: what `Keyword(rawValue:)` finds, without making a string and hashing
+    /// it (the lexer asks this of every identifier).
+    init?<Bytes: Collection<UInt8>>(spelling bytes: Bytes) {
+        guard let initial = bytes.first, initial >= UInt8(ascii: "a"), initial <= UInt8(ascii: "z") else {
+            return nil
+        }
+        for candidate in Keyword.byInitial[Int(initial - UInt8(ascii: "a"))]
+        where candidate.bytes.count == bytes.count && candidate.bytes.elementsEqual(bytes) {
+            self = candidate.keyword
+            return
+        }
+        return nil
+    }
 }
 
 /// A lexical token: its kind, the bytes it covers, and its decoded value where it has one.

@@ -1,0 +1,208 @@
+// In-process benchmark of loading a rule set: read + lex + parse + check (every lint) + compile to a Program.
+//
+//   rolecall-load-bench [--runs N] FILE...                      one rule set, the files in order
+//   rolecall-load-bench --diagnostics FILE...                   prints every diagnostic (human, then JSON)
+//   rolecall-load-bench [--runs N] [--sizes 1000,2000,...] [--shapes distinct,...] [--dir DIR]
+//
+// The second form writes generated rule sets (the shapes of bench/load.py and a few more realistic ones) under
+// DIR (default /tmp/rolecall-load) and times loading each. Times are the best of N runs, in milliseconds, split
+// into check (read, lex, parse, check, lint) and compile (Program); `x2` is how much the total grew from the
+// previous size, scaled to a doubling. These are numbers to read, not a timed test.
+import RolecallEngine
+import RolecallLanguage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+func complain(_ text: String) {
+    _ = Array(text.utf8).withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+func readAll(_ path: String) -> [UInt8] {
+    guard let file = fopen(path, "rb") else {
+        complain("rolecall-load-bench: cannot open \(path)\n")
+        exit(2)
+    }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    while case let count = fread(&chunk, 1, chunk.count, file), count > 0 { bytes += chunk[0..<count] }
+    return bytes
+}
+
+func writeAll(_ path: String, _ text: String) {
+    guard let file = fopen(path, "wb") else {
+        complain("rolecall-load-bench: cannot write \(path)\n")
+        exit(2)
+    }
+    defer { fclose(file) }
+    let bytes = Array(text.utf8)
+    _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+/// Rule `i` (from 1) of a generated shape, one or more lines.
+func rule(_ shape: String, _ i: Int) -> String {
+    switch shape {
+    case "distinct": return "rule \"r\(i)\" when user.app_metadata.f\(i) == \"x\(i)\" assign \"role\(i)\"\n"
+    case "same-field": return "rule \"r\(i)\" when user.app_metadata.plan == \"x\(i)\" assign \"role\(i)\"\n"
+    case "same-role":
+        let action = i % 2 == 1 ? "assign" : "revoke"
+        return "rule \"r\(i)\" when user.app_metadata.f\(i) == \"x\(i)\" \(action) \"member\"\n"
+    case "anonymous": return "when user.app_metadata.f\(i) == \"x\(i)\" assign \"role\(i)\"\n"
+    case "in-list":
+        // Many rules sharing one field, each with a list of group names.
+        let groups = (0..<8).map { "\"g\(i)-\($0)\"" }.joined(separator: ", ")
+        return "rule \"r\(i)\" when user.app_metadata.department in [\(groups)] assign \"role\(i % 200)\"\n"
+    case "regex":
+        // A distinct pattern per rule (one PCRE2 compile each).
+        return "rule \"r\(i)\" when user.email matches /@corp\(i)\\.(com|de)$/i assign \"role\(i)\"\n"
+    case "same-regex":
+        // A handful of patterns repeated across the rule set.
+        return "rule \"r\(i)\" when user.email matches /@acme\(i % 10)\\.(com|de)$/i "
+            + "and user.app_metadata.f\(i) == \"x\" assign \"role\(i)\"\n"
+    case "lets":
+        // A `let` per rule, used by it (and the previous rule's too).
+        let previous = i > 1 ? " or l\(i - 1)" : ""
+        return "let l\(i) = user.app_metadata.f\(i) == \"x\(i)\" and user.email_verified\n"
+            + "rule \"r\(i)\" when l\(i)\(previous) assign \"role\(i)\"\n"
+    case "warnings":
+        // Every rule gets a warning (user-editable-field): diagnostics to build and sort.
+        return "rule \"r\(i)\" when user.user_metadata.f\(i) == \"x\(i)\" assign \"role\(i)\"\n"
+    case "mixed":
+        // The shapes of rules/company.rules, in turn.
+        switch i % 8 {
+        case 0:
+            return
+                "rule \"r\(i)\" when \"g\(i)\" in user.app_metadata.groups and user.email_verified assign \"a\(i)\"\n"
+        case 1:
+            return
+                "rule \"r\(i)\" when any(user.app_metadata.groups, g, g in [\"b\(i)\", \"f\(i)\"]) assign \"f\(i)\"\n"
+        case 2: return "rule \"r\(i)\" when connection.strategy in [\"samlp\", \"waad\", \"x\(i)\"] assign \"s\(i)\"\n"
+        case 3: return "rule \"r\(i)\" when organization.metadata.tier == \"t\(i)\" assign \"e\(i)\"\n"
+        case 4: return "rule \"r\(i)\" when any(user.identities, i, i.provider == \"p\(i)\") assign \"g\(i)\"\n"
+        case 5: return "rule \"r\(i)\" when days_since(user.created_at) >= \(i) assign \"v\(i)\"\n"
+        case 6:
+            return "rule \"r\(i)\" when logins_count >= \(i) and user.app_metadata.plan != \"p\(i)\" revoke \"p\(i)\"\n"
+        default: return "rule \"r\(i)\" when user.email matches /@d\(i)\\.com$/i assign \"m\(i)\"\n"
+        }
+    default:
+        complain("rolecall-load-bench: unknown shape \(shape)\n")
+        exit(2)
+    }
+}
+
+/// Writes a generated rule set of `count` rules; returns its files. `files100` spreads `distinct` over 100 files.
+func generate(_ shape: String, _ count: Int, in directory: String) -> [String] {
+    let fileCount = shape == "files100" ? 100 : 1
+    let base = shape == "files100" ? "distinct" : shape
+    var paths: [String] = []
+    let perFile = (count + fileCount - 1) / fileCount
+    for part in 0..<fileCount {
+        let range = (part * perFile + 1)...min(count, (part + 1) * perFile)
+        guard !range.isEmpty else { break }
+        let path = "\(directory)/\(shape)-\(count)-\(part).rules"
+        writeAll(path, range.map { rule(base, $0) }.joined())
+        paths.append(path)
+    }
+    return paths
+}
+
+struct Timing {
+    var check = Double.infinity
+    var compile = Double.infinity
+    var total = Double.infinity
+    var diagnostics = 0
+}
+
+/// Loads the files `runs` times; the best time of each stage.
+func time(_ paths: [String], runs: Int) -> Timing {
+    var timing = Timing()
+    for _ in 0..<runs {
+        let start = ContinuousClock.now
+        let files = paths.map { SourceFile(path: $0, bytes: readAll($0)) }
+        let checked = Checker.check(files)
+        let middle = ContinuousClock.now
+        let program = checked.hasErrors ? nil : Program(checked)
+        let end = ContinuousClock.now
+        if program == nil, checked.hasErrors {
+            complain(DiagnosticRenderer.human(Array(checked.diagnostics.prefix(5))))
+        }
+        timing.check = min(timing.check, seconds(middle - start))
+        timing.compile = min(timing.compile, seconds(end - middle))
+        timing.total = min(timing.total, seconds(end - start))
+        timing.diagnostics = checked.diagnostics.count
+    }
+    return timing
+}
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+var runs = 5
+var sizes = [1_000, 2_000, 4_000, 8_000, 10_000, 16_000]
+var shapes = [
+    "distinct", "same-field", "same-role", "anonymous", "in-list", "regex", "same-regex", "lets", "mixed",
+    "files100", "warnings",
+]
+var directory = "/tmp/rolecall-load"
+var files: [String] = []
+var printDiagnostics = false
+while !arguments.isEmpty {
+    let argument = arguments.removeFirst()
+    switch argument {
+    case "--runs": runs = Int(arguments.removeFirst()) ?? runs
+    case "--sizes": sizes = arguments.removeFirst().split(separator: ",").compactMap { Int($0) }
+    case "--shapes": shapes = arguments.removeFirst().split(separator: ",").map(String.init)
+    case "--dir": directory = arguments.removeFirst()
+    case "--diagnostics": printDiagnostics = true
+    default: files.append(argument)
+    }
+}
+
+func ms(_ value: Double) -> String {
+    let text = String(Int((value * 1e4).rounded()))
+    let padded = String(repeating: "0", count: max(0, 2 - text.count)) + text
+    return "\(padded.dropLast(1)).\(padded.suffix(1))"
+}
+
+func column(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+
+if printDiagnostics {
+    // To compare two builds: the same files must give the same text.
+    let checked = Checker.check(files.map { SourceFile(path: $0, bytes: readAll($0)) })
+    print(DiagnosticRenderer.human(checked.diagnostics))
+    print(DiagnosticRenderer.json(checked.diagnostics))
+    exit(0)
+}
+if !files.isEmpty {
+    let timing = time(files, runs: runs)
+    print(
+        "check \(ms(timing.check)) ms, compile \(ms(timing.compile)) ms, total \(ms(timing.total)) ms, "
+            + "\(timing.diagnostics) diagnostics")
+    exit(0)
+}
+mkdir(directory, 0o755)
+print(
+    column("shape", 12) + column("rules", 8) + column("check ms", 10) + column("compile ms", 12)
+        + column("total ms", 10) + column("ms/1k", 8) + column("x2", 7) + column("diags", 7))
+for shape in shapes {
+    var previous: (size: Int, total: Double)?
+    for size in sizes {
+        let timing = time(generate(shape, size, in: directory), runs: runs)
+        var growth = ""
+        if let previous {
+            // The growth per doubling: (t2/t1)^(1/log2(n2/n1)).
+            let factor = pow(timing.total / previous.total, 1 / log2(Double(size) / Double(previous.size)))
+            let hundredths = Int((factor * 100).rounded())
+            growth = "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
+        }
+        print(
+            column(shape, 12) + column("\(size)", 8) + column(ms(timing.check), 10) + column(ms(timing.compile), 12)
+                + column(ms(timing.total), 10) + column(ms(timing.total / Double(size) * 1000), 8) + column(growth, 7)
+                + column("\(timing.diagnostics)", 7))
+        previous = (size, timing.total)
+    }
+}
