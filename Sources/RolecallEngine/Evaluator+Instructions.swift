@@ -25,6 +25,20 @@ enum Observed: ObservationMode {
     static var observes: Bool { true }
 }
 
+/// The string elements of one event list (byte offsets and lengths), read once per run of the rules by
+/// ``Evaluator/rememberedListContainsString(start:end:_:)``. Valid while ``validGeneration`` equals
+/// ``generation``, which each run of the rules advances: the slots, and so the list, do not change within a run.
+struct ListMemo {
+    var generation: UInt64 = 1
+    var validGeneration: UInt64 = 0
+    /// The list's first byte in the event.
+    var start = -1
+    /// How many elements ``items`` holds; -1 when the list is not plain strings.
+    var count = -1
+    var items = UnsafeMutablePointer<(start: Int32, length: Int32)>.allocate(capacity: 16)
+    var capacity = 16
+}
+
 /// The interpreter: the one place where a condition's instructions (see ``Instruction``) are evaluated, for
 /// decisions and traces alike.
 extension Evaluator {
@@ -62,7 +76,20 @@ extension Evaluator {
         case .inStrings, .notInStrings:
             let subject = slots[x]
             var found = false
-            if subject.isString {
+            if case .rawString(let start, let end) = subject {
+                // Lengths first: most candidates differ in length, and equal lengths compare in a few loads.
+                let count = end - start
+                for range in instruction.y..<(instruction.y + instruction.z) {
+                    let (offset, length) = program.poolRanges[Int(range)]
+                    if Int(length) == count,
+                        count == 0
+                            || LiteralPattern.bytesEqual(base + start, program.pool.baseAddress! + Int(offset), count)
+                    {
+                        found = true
+                        break
+                    }
+                }
+            } else if subject.isString {
                 for range in instruction.y..<(instruction.y + instruction.z) {
                     let (offset, length) = program.poolRanges[Int(range)]
                     if stringEquals(subject, poolBytes(offset, length)) {
@@ -78,26 +105,26 @@ extension Evaluator {
             let list = slots[x]
             try startWalk(Evaluator.weight(of: list), at: index)
             switch list {
-            case .rawArray, .list, .null:
+            case .rawArray(let start, let end):
+                result =
+                    rememberedListContainsString(start: start, end: end, poolBytes(instruction.y, instruction.z))
+                    ?? listContainsString(list, poolBytes(instruction.y, instruction.z))
+            case .list, .null:
                 result = listContainsString(list, poolBytes(instruction.y, instruction.z))
             default:
-                result = try compare(.in, poolString(instruction.y, instruction.z), list, at: index)
+                result = try stringIn(list, instruction, at: index)
             }
             try spend(Evaluator.weight(of: list), at: index)
             if Mode.observes { observe(index, poolString(instruction.y, instruction.z), list, result) }
             return result
-        case .containsString:
-            let subject = slots[x]
-            try startWalk(Evaluator.weight(of: subject), at: index)
-            switch subject {
+        case .slot:
+            // A field tested for truth (`user.email_verified`) is common: read its slot without a call.
+            switch slots[x] {
+            case .bool(let flag): result = flag
             case .null: result = false
-            case .rawString, .string:
-                result = withBytes(subject) { Evaluator.find(poolBytes(instruction.y, instruction.z), in: $0) } ?? false
-            case .rawArray, .list: result = listContainsString(subject, poolBytes(instruction.y, instruction.z))
-            default: result = try compare(.contains, subject, poolString(instruction.y, instruction.z), at: index)
+            default: return try rareTruth(index, instruction, mode)
             }
-            try spend(Evaluator.weight(of: subject), at: index)
-            if Mode.observes { observe(index, subject, poolString(instruction.y, instruction.z), result) }
+            if Mode.observes { observe(index, slots[x], nil, result) }
             return result
         case .compareNumber:
             let subject = slots[x]
@@ -118,12 +145,48 @@ extension Evaluator {
             return result
         case .fieldMatches:
             let subject = slots[x]
-            result = try matches(subject, program.regexCodes[Int(instruction.y)].takeUnretainedValue(), at: index)
+            if instruction.literalCount > 0, subject.isString, scratch.allowsLiteralMatching {
+                // A regex that is a set of literals, decided as PCRE2 would (``LiteralPattern``), at the same cost
+                // to the budget.
+                try spend(8, at: index)
+                result = withBytes(subject) { literalsMatch($0, instruction) } ?? false
+            } else {
+                result = try matches(subject, regex: instruction.y, at: index)
+            }
             if Mode.observes { observe(index, subject, nil, result) }
+            return result
+        default:
+            return try rareTruth(index, instruction, mode)
+        }
+    }
+
+    /// ``truth(_:_:)`` for the instructions rules use less often, out of line, so the hot cases' frame stays small.
+    @inline(never)
+    func rareTruth<Mode: ObservationMode>(_ index: Int32, _ instruction: Instruction, _ mode: Mode.Type)
+        throws(EvaluationError) -> Bool
+    {
+        let x = Int(instruction.x)
+        let result: Bool
+        switch instruction.opcode {
+        case .and, .or, .not, .equalsString, .notEqualsString, .inStrings, .notInStrings, .stringInField,
+            .compareNumber, .fieldMatches:
+            preconditionFailure("evaluated by truth(_:_:)")
+        case .containsString:
+            let subject = slots[x]
+            try startWalk(Evaluator.weight(of: subject), at: index)
+            switch subject {
+            case .null: result = false
+            case .rawString, .string:
+                result = withBytes(subject) { Evaluator.find(poolBytes(instruction.y, instruction.z), in: $0) } ?? false
+            case .rawArray, .list: result = listContainsString(subject, poolBytes(instruction.y, instruction.z))
+            default: result = try compare(.contains, subject, poolString(instruction.y, instruction.z), at: index)
+            }
+            try spend(Evaluator.weight(of: subject), at: index)
+            if Mode.observes { observe(index, subject, poolString(instruction.y, instruction.z), result) }
             return result
         case .matches:
             let subject = try value(instruction.x, mode)
-            result = try matches(subject, program.regexCodes[Int(instruction.y)].takeUnretainedValue(), at: index)
+            result = try matches(subject, regex: instruction.y, at: index)
             if Mode.observes { observe(index, subject, nil, result) }
             return result
         case .compare:
@@ -202,9 +265,8 @@ extension Evaluator {
             }
             if Mode.observes { observe(index, .bool(result), nil, result) }
             return result
-        case .constant, .slot, .list, .call, .negate, .local:
-            // A field tested for truth (`user.email_verified`) is common: read its slot without a call.
-            let computed = instruction.opcode == .slot ? slots[x] : try value(index, mode)
+        case .slot, .constant, .list, .call, .negate, .local:
+            let computed = try value(index, mode)
             switch computed {
             case .bool(let flag): result = flag
             case .null: result = false
@@ -214,6 +276,36 @@ extension Evaluator {
             if Mode.observes { observe(index, computed, nil, result) }
             return result
         }
+    }
+
+    /// Whether `subject` matches one of the literals of `fieldMatches` instruction `instruction`.
+    @inline(__always)
+    func literalsMatch(_ subject: UnsafeRawBufferPointer, _ instruction: Instruction) -> Bool {
+        let (atStart, atEnd, caseless) =
+            (instruction.literalsAtStart, instruction.literalsAtEnd, instruction.literalsCaseless)
+        for range in Int(instruction.z)..<(Int(instruction.z) + instruction.literalCount) {
+            let (offset, length) = program.poolRanges[range]
+            if LiteralPattern.matches(
+                subject, poolBytes(offset, length), anchoredAtStart: atStart, anchoredAtEnd: atEnd, caseless: caseless)
+            {
+                return true
+            }
+        }
+        return false
+    }
+
+    /// `subject matches` regex number `regex`, borrowing the program's reference to it (no retain per match).
+    func matches(_ subject: Value, regex: Int32, at index: Int32) throws(EvaluationError) -> Bool {
+        let outcome = program.regexCodes[Int(regex)]._withUnsafeGuaranteedRef { regex in
+            Result { () throws(EvaluationError) in try matches(subject, regex, at: index) }
+        }
+        return try outcome.get()
+    }
+
+    /// `"text" in list` for a list field that is neither a list nor null: the error, from the one definition.
+    @inline(never)
+    func stringIn(_ list: Value, _ instruction: Instruction, at index: Int32) throws(EvaluationError) -> Bool {
+        try compare(.in, poolString(instruction.y, instruction.z), list, at: index)
     }
 
     /// Evaluates instruction `index` in a value position.

@@ -30,8 +30,8 @@ extension Evaluator {
     @inline(__always)
     func stringEquals(_ value: Value, _ text: UnsafeRawBufferPointer) -> Bool {
         if case .rawString(let start, let end) = value {
-            guard end - start == text.count else { return false }
-            return text.count == 0 || memcmp(base + start, text.baseAddress!, text.count) == 0
+            return end - start == text.count
+                && (text.count == 0 || LiteralPattern.bytesEqual(base + start, text.baseAddress!, text.count))
         }
         return withBytes(value) { $0.elementsEqual(text) } ?? false
     }
@@ -110,6 +110,7 @@ extension Evaluator {
     func listContainsString(_ list: Value, _ text: UnsafeRawBufferPointer) -> Bool {
         switch list {
         case .rawArray(let start, let end):
+            if let found = plainListContainsString(start: start, end: end, text) { return found }
             var scanner = eventScanner(from: start + 1, to: end)
             do throws(JSONError) {
                 if try scanner.peekToken("]") == UInt8(ascii: "]") { return false }
@@ -140,6 +141,97 @@ extension Evaluator {
         default:
             return false
         }
+    }
+
+    /// Whether the event list at bytes `start..<end` has a string element with exactly these bytes, from the
+    /// elements remembered for this run of the rules (several rules often test one list: `"admin" in groups`,
+    /// `"billing" in groups`); nil when the list is not plain strings (see ``plainListContainsString``).
+    @inline(__always)
+    func rememberedListContainsString(start: Int, end: Int, _ text: UnsafeRawBufferPointer) -> Bool? {
+        let memo = listMemo
+        if memo.pointee.validGeneration != memo.pointee.generation || memo.pointee.start != start {
+            rememberList(start: start, end: end)
+        }
+        guard memo.pointee.count >= 0 else { return nil }
+        let items = memo.pointee.items
+        for position in 0..<memo.pointee.count {
+            let (first, length) = items[position]
+            if Int(length) == text.count,
+                text.count == 0 || LiteralPattern.bytesEqual(base + Int(first), text.baseAddress!, text.count)
+            {
+                return true
+            }
+        }
+        return false
+    }
+
+    /// Reads the string elements of the event list at `start..<end` into ``listMemo`` (count -1 when an element
+    /// is not a string without escapes).
+    @inline(never)
+    func rememberList(start: Int, end: Int) {
+        let memo = listMemo
+        memo.pointee.validGeneration = memo.pointee.generation
+        memo.pointee.start = start
+        memo.pointee.count = -1
+        var count = 0
+        var position = start + 1
+        while true {
+            while Evaluator.isWhitespace(base[position]) { position += 1 }
+            if base[position] == UInt8(ascii: "]") { break }
+            guard base[position] == JSONScanner.quote else { return }
+            let first = position + 1
+            position = first
+            while base[position] != JSONScanner.quote, base[position] != UInt8(ascii: "\\") { position += 1 }
+            if base[position] != JSONScanner.quote { return }
+            if count == memo.pointee.capacity {
+                let larger = UnsafeMutablePointer<(start: Int32, length: Int32)>.allocate(capacity: count * 2)
+                larger.moveInitialize(from: memo.pointee.items, count: count)
+                memo.pointee.items.deallocate()
+                memo.pointee.items = larger
+                memo.pointee.capacity = count * 2
+            }
+            memo.pointee.items[count] = (Int32(truncatingIfNeeded: first), Int32(truncatingIfNeeded: position - first))
+            count += 1
+            position += 1
+            while Evaluator.isWhitespace(base[position]) { position += 1 }
+            guard base[position] == UInt8(ascii: ",") else { break }
+            position += 1
+        }
+        // Offsets are kept in 32 bits: a list past 2 GiB is left to the general walk.
+        if end <= Int(Int32.max) { memo.pointee.count = count }
+    }
+
+    /// ``listContainsString(_:_:)`` for the common event list: strings without escapes, as `["admin","ops"]`. A
+    /// straight walk over the bytes, which the reader has validated; nil when an element is not such a string (an
+    /// escape, a number, a nested value), for the general walk to decide.
+    @inline(__always)
+    func plainListContainsString(start: Int, end: Int, _ text: UnsafeRawBufferPointer) -> Bool? {
+        var position = start + 1
+        while true {
+            while Evaluator.isWhitespace(base[position]) { position += 1 }
+            let byte = base[position]
+            if byte == UInt8(ascii: "]") { return false }
+            guard byte == JSONScanner.quote else { return nil }
+            let first = position + 1
+            position = first
+            while base[position] != JSONScanner.quote, base[position] != UInt8(ascii: "\\") { position += 1 }
+            if base[position] != JSONScanner.quote { return nil }
+            if position - first == text.count,
+                text.count == 0 || LiteralPattern.bytesEqual(base + first, text.baseAddress!, text.count)
+            {
+                return true
+            }
+            position += 1
+            while Evaluator.isWhitespace(base[position]) { position += 1 }
+            guard base[position] == UInt8(ascii: ",") else { return false }
+            position += 1
+        }
+    }
+
+    /// JSON whitespace.
+    @inline(__always)
+    static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
     }
 
     /// Whether `needle` occurs in `haystack`.

@@ -87,6 +87,8 @@ public final class Evaluator {
     }
 
     let state: UnsafeMutablePointer<State>
+    /// The string elements of the event list `"x" in list` tests read last, for one run of the rules.
+    let listMemo: UnsafeMutablePointer<ListMemo>
     /// Per role: 0 untouched, 1 assigned, 2 revoked (last wins).
     let roleState: UnsafeMutableBufferPointer<UInt8>
     /// Roles touched by fired rules, in the order first touched (the first `touchedCount`).
@@ -100,9 +102,11 @@ public final class Evaluator {
     /// Where the fast path writes a decision line before appending it to the caller's output.
     let line: UnsafeMutableRawBufferPointer
     /// Rules whose condition failed to evaluate.
-    var failures: [(rule: Int, failure: EvaluationError)] = []
+    /// (Unchecked exclusivity: an evaluator is used by one thread and never reenters; `runRules` reads these on
+    /// every run, and the run-time check cost more than the read.)
+    @exclusivity(unchecked) var failures: [(rule: Int, failure: EvaluationError)] = []
     /// Current roles the rules never name, revoked by a `revoke all`, with the rule that revoked each.
-    var revokedOthers: [(role: String, rule: Int)] = []
+    @exclusivity(unchecked) var revokedOthers: [(role: String, rule: Int)] = []
     /// The roles in ``revokedOthers``, to keep each once without a scan (a user may hold thousands).
     var revokedOtherNames: Set<String> = []
     /// When set, every comparison is recorded here (see ``explain(_:)``).
@@ -169,6 +173,8 @@ public final class Evaluator {
         self.scratch = RegexScratch(limits: limits)
         self.state = .allocate(capacity: 1)
         self.state.initialize(to: State())
+        self.listMemo = .allocate(capacity: 1)
+        self.listMemo.initialize(to: ListMemo())
         self.roleState = .allocate(capacity: max(1, program.roleNames.count))
         self.roleState.initialize(repeating: 0)
         self.touched = .allocate(capacity: max(1, program.roleNames.count))
@@ -193,6 +199,9 @@ public final class Evaluator {
         state.pointee.specials.deallocate()
         state.deinitialize(count: 1)
         state.deallocate()
+        listMemo.pointee.items.deallocate()
+        listMemo.deinitialize(count: 1)
+        listMemo.deallocate()
         roleState.deallocate()
         touched.deallocate()
         decidingRule.deallocate()
@@ -319,6 +328,7 @@ public final class Evaluator {
             revokedOtherNames.removeAll(keepingCapacity: true)
         }
         stoppedAt = nil
+        listMemo.pointee.generation &+= 1
         state.pointee.clock = nil
         state.pointee.steps = 0
         state.pointee.budgetStart = nil

@@ -33,7 +33,9 @@ struct Instruction {
         case containsString
         /// Slot `x` compared (operator index `y` of ``numberOperators``) with `number`.
         case compareNumber
-        /// Slot `x` `matches` regex `y`.
+        /// Slot `x` `matches` regex `y`. When the regex is a set of literals (``CompiledRegex/literal``), `w`
+        /// describes it (``Instruction/literalCount``, ...) and its literals are the pool ranges from `z`; `w` is 0
+        /// otherwise.
         case fieldMatches
         /// Any comparison: value instruction `x` (operator index `z` of ``BinaryOperator/allCases``) value
         /// instruction `y`.
@@ -67,7 +69,18 @@ struct Instruction {
     var x: Int32 = 0
     var y: Int32 = 0
     var z: Int32 = 0
+    /// A fourth operand, for the instructions that document one.
+    var w: Int32 = 0
     var number: Double = 0
+
+    /// `fieldMatches`: how many literals the regex is (0: none, match with PCRE2).
+    var literalCount: Int { Int(w & 0xFFFF) }
+    /// `fieldMatches`: the literals must start the subject (`^`).
+    var literalsAtStart: Bool { w & (1 << 16) != 0 }
+    /// `fieldMatches`: the literals must end the subject, or precede its final newline (`$`).
+    var literalsAtEnd: Bool { w & (1 << 17) != 0 }
+    /// `fieldMatches`: ASCII letters match either case; the literals are lower-case.
+    var literalsCaseless: Bool { w & (1 << 18) != 0 }
 }
 
 /// The operators `compareNumber` encodes in its `y` field.
@@ -157,9 +170,10 @@ extension Program {
                 regexes.append(regex)
                 let regexIndex = Int32(regexes.count - 1)
                 if case .path(let path) = subject.kind {
-                    return emit(
-                        Instruction(opcode: .fieldMatches, x: Int32(builder.slot(for: path)), y: regexIndex),
-                        expr.span, shown: (subject.span, nil))
+                    var instruction = Instruction(
+                        opcode: .fieldMatches, x: Int32(builder.slot(for: path)), y: regexIndex)
+                    if let literal = regex.literal { describe(literal, in: &instruction) }
+                    return emit(instruction, expr.span, shown: (subject.span, nil))
                 }
                 return emit(
                     Instruction(opcode: .matches, x: lower(subject, &builder), y: regexIndex), expr.span,
@@ -229,6 +243,18 @@ extension Program {
                     Instruction(opcode: .compare, x: l, y: r, z: opIndex), expr.span, shown: (shown(left), shown(right))
                 )
             }
+        }
+
+        /// Puts the literals of a regex that is a set of them in the pool, for `fieldMatches` to match without PCRE2.
+        mutating func describe(_ literal: LiteralPattern, in instruction: inout Instruction) {
+            instruction.z = Int32(ranges.count)
+            for bytes in literal.literals {
+                ranges.append((Int32(pool.count), Int32(bytes.count)))
+                pool += bytes
+            }
+            instruction.w =
+                Int32(literal.literals.count) | (literal.anchoredAtStart ? 1 << 16 : 0)
+                | (literal.anchoredAtEnd ? 1 << 17 : 0) | (literal.caseless ? 1 << 18 : 0)
         }
 
         /// Emits a read of local `variable` and the path `segments` below it.

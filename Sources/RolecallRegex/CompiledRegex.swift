@@ -58,6 +58,9 @@ public final class CompiledRegex: @unchecked Sendable {
     public let flags: Flags
     /// Whether PCRE2 JIT-compiled the pattern.
     public let isJITCompiled: Bool
+    /// The pattern as a set of literals, when it is one (see ``LiteralPattern``): matched without PCRE2 by a
+    /// caller whose ``RegexScratch/allowsLiteralMatching`` is true.
+    public let literal: LiteralPattern?
     let code: OpaquePointer
 
     /// A PCRE2 start-of-pattern option such as `(*NO_JIT)` or `(*LIMIT_MATCH=10)` at the start of `pattern`:
@@ -122,6 +125,7 @@ public final class CompiledRegex: @unchecked Sendable {
         self.pattern = pattern
         self.flags = flags
         self.code = compiled
+        self.literal = LiteralPattern.recognise(pattern, flags: flags)
         // JIT compilation can succeed without producing code (a pattern may forbid it); only code that exists can
         // be run through pcre2_jit_match, so ask PCRE2 whether there is some.
         var jitSize = 0
@@ -198,9 +202,18 @@ public final class RegexScratch {
 
     let matchData: OpaquePointer
     let context: OpaquePointer
+    /// The limits matches run under.
+    public let limits: Limits
+    /// Whether a ``LiteralPattern`` may decide a match instead of PCRE2: PCRE2 spends a handful of steps per
+    /// start position on a literal pattern, so only absurdly small limits (under about ten steps, measured) could
+    /// make it fail where the literal check succeeds; below these floors every match goes to PCRE2.
+    public let allowsLiteralMatching: Bool
 
     /// Allocates match data and a context with `limits`.
     public init(limits: Limits = Limits()) {
+        self.limits = limits
+        self.allowsLiteralMatching =
+            limits.matchLimit >= 1000 && limits.depthLimit >= 1000 && limits.heapLimitKiB >= 1000
         guard let matchData = pcre2_match_data_create_8(1, nil), let context = pcre2_match_context_create_8(nil)
         else { fatalError("PCRE2 could not allocate match data (out of memory)") }
         pcre2_set_match_limit_8(context, limits.matchLimit)
