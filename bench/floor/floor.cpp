@@ -1,4 +1,8 @@
-// The practical floor for bench/roles.rules: `floor EVENTS.jsonl EXPECTED.txt`.
+// The practical floor for bench/roles.rules: `floor [--dom] EVENTS.jsonl EXPECTED.txt`.
+//
+// Two floors, one program: the same ten rules on the same Fields struct, only the way the fields are extracted
+// differs. The default is simdjson On-Demand, the fastest way we know to decide an event; --dom is simdjson's DOM
+// parser, the fastest *fully validating* parser we know, for context (see "--dom" below).
 //
 // Plain C++17 against Debian's libsimdjson-dev (3.0.1): every line is parsed with simdjson On-Demand (one parser,
 // reused; the file is read into one padded buffer and each line is iterated in place, with the SIMDJSON_PADDING
@@ -20,8 +24,8 @@
 // inline navigation and string unescaping are compiled for SIMDJSON_BUILTIN_IMPLEMENTATION, which comes from the
 // compiler's target flags: `fallback` without -march, `icelake` with -march=native. Measured on the 20,000-event
 // workloads, pinned to one core: 0.73-0.77 us/event either way (events are short strings; there is nothing wide to
-// unescape), so the portable build is the floor and it is no slower. The JSON names both ("stage1", "ondemand");
-// `make bench FLOOR_FLAGS=-march=native` builds the other.
+// unescape), so the portable build is the floor and it is no slower. The JSON names both ("stage1", "ondemand";
+// "parser" is the mode); `make bench FLOOR_FLAGS=-march=native` builds the other.
 //
 // The rules keep the engine's semantics (README, "Semantics"), with an evaluation error counting as "the rule does
 // not fire", which is all a role list can show:
@@ -36,6 +40,16 @@
 // What this floor does not do that the engine does: refuse a key repeated in an object, hold numbers and strings
 // to I-JSON, and fully validate the parts of an event no rule reads (On-Demand skips them; its stage 1 still
 // checks UTF-8 and the structure of the whole line).
+//
+// --dom: the same, but each line goes through dom::parser (reused, parsing in place like On-Demand), which builds
+// the whole tape and so validates the whole event, as Rolecall's reader does: every string's escapes (UTF-8 is
+// stage 1's, for both modes), every number parsed, every literal spelled out, the grammar everywhere, the nesting
+// depth. On-Demand only validates what it visits, and the rules visit eight fields of a 1-2 KB event, so the
+// On-Demand ratio alone mixes two things: what Rolecall does that it does not need to, and what it does because
+// it validates everything. The DOM figure is the second's price at simdjson's speed. Both stages of a DOM parse
+// are compiled into libsimdjson and picked at run time (icelake here), so -march changes only the lookups. The
+// fields are then found with dom::object::at_key (a linear scan of the keys, first match; like
+// find_field_unordered, but on unescaped keys). Still not done: repeated keys, I-JSON.
 #include <simdjson.h>
 
 #include <algorithm>
@@ -60,8 +74,8 @@ struct Value {
   std::string_view string;
 };
 
-// The fields the ten rules read, as On-Demand found them. Strings point into the parser's string buffer, valid
-// until the next event is parsed.
+// The fields the ten rules read, as the parser found them (either mode). Strings point into the parser's string
+// buffer, valid until the next event is parsed.
 struct Fields {
   Value logins;    // stats.logins_count
   Value email;     // user.email
@@ -179,6 +193,91 @@ error_code extract(ondemand::parser &parser, const char *line, size_t length, Fi
         }
       }
       if ((error = field(inner, "plan", f.plan))) return error;
+    }
+  }
+  return SUCCESS;
+}
+
+// The same extraction from a DOM. The whole line has been parsed and validated by then; what is left is walking
+// the tape, so none of these lookups can fail on malformed JSON, only on a wrong type, which is read as "not
+// there" exactly like above.
+void readValue(dom::element value, Value &out) {
+  switch (value.type()) {
+    case dom::element_type::NULL_VALUE:
+      out.kind = Kind::null;
+      return;
+    case dom::element_type::BOOL:
+      out.kind = Kind::boolean;
+      out.boolean = value.get_bool().value_unsafe();
+      return;
+    case dom::element_type::INT64:
+    case dom::element_type::UINT64:
+    case dom::element_type::DOUBLE:  // numbers by value: 1 and 1.0 are both the double 1, as in the engine
+      out.kind = Kind::number;
+      out.number = value.get_double().value_unsafe();
+      return;
+    case dom::element_type::STRING:
+      out.kind = Kind::string;
+      out.string = value.get_string().value_unsafe();
+      return;
+    case dom::element_type::ARRAY:
+      out.kind = Kind::list;
+      return;
+    default:
+      out.kind = Kind::other;
+      return;
+  }
+}
+
+void field(dom::object object, std::string_view key, Value &out) {
+  dom::element value;
+  if (object.at_key(key).get(value)) {  // NO_SUCH_FIELD is the only error at_key has
+    out.kind = Kind::null;
+    return;
+  }
+  readValue(value, out);
+}
+
+bool child(dom::object object, std::string_view key, dom::object &out) {
+  dom::element value;
+  return !object.at_key(key).get(value) && !value.get_object().get(out);
+}
+
+// Parses (and validates) the whole event, then reads the eight fields. Strings point into the parser's document,
+// valid until the next event is parsed.
+error_code extract(dom::parser &parser, const char *line, size_t length, Fields &f) {
+  f.logins = f.email = f.verified = f.country = f.strategy = f.agent = f.plan = Value{};
+  f.groupsKind = Kind::null;
+  f.groups.clear();
+  dom::element document;
+  // realloc_if_needed = false: the line is followed by readable bytes (see main), so no copy into a padded buffer.
+  if (auto error = parser.parse(line, length, false).get(document)) return error;
+  dom::object root, object, inner;
+  if (auto error = document.get_object().get(root)) return error;
+  if (child(root, "connection", object)) field(object, "strategy", f.strategy);
+  if (child(root, "request", object)) {
+    field(object, "user_agent", f.agent);
+    if (child(object, "geoip", inner)) field(inner, "countryCode", f.country);
+  }
+  if (child(root, "stats", object)) field(object, "logins_count", f.logins);
+  if (child(root, "user", object)) {
+    field(object, "email", f.email);
+    field(object, "email_verified", f.verified);
+    if (child(object, "app_metadata", inner)) {
+      dom::element groups;
+      if (!inner.at_key("groups").get(groups)) {
+        Value kind;
+        readValue(groups, kind);
+        f.groupsKind = kind.kind;
+        dom::array array;
+        if (kind.kind == Kind::list && !groups.get_array().get(array))
+          for (dom::element element : array) {
+            Value item;
+            readValue(element, item);
+            if (item.kind == Kind::string) f.groups.push_back(item.string);
+          }
+      }
+      field(inner, "plan", f.plan);
     }
   }
   return SUCCESS;
@@ -308,45 +407,14 @@ double best(int passes, Body body) {
   return best;
 }
 
-}  // namespace
-
-int main(int argc, char **argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: floor EVENTS.jsonl EXPECTED.txt\n");
-    return 2;
-  }
-  padded_string data;
-  if (padded_string::load(argv[1]).get(data)) {
-    std::fprintf(stderr, "floor: cannot read %s\n", argv[1]);
-    return 2;
-  }
-  padded_string expectedText;
-  if (padded_string::load(argv[2]).get(expectedText)) {
-    std::fprintf(stderr, "floor: cannot read %s\n", argv[2]);
-    return 2;
-  }
-  // Lines (without their "\n"). Each is parsed in place: whatever follows it in the buffer (the next lines, then
-  // the padded_string's own padding) is readable, which is all simdjson's padding asks for.
-  std::vector<std::pair<size_t, size_t>> lines;
-  for (size_t start = 0, i = 0; i < data.size(); i++)
-    if (data.data()[i] == '\n') {
-      lines.emplace_back(start, i - start);
-      start = i + 1;
-    }
-  std::vector<std::string_view> expected;
-  {
-    std::string_view text(expectedText.data(), expectedText.size());
-    for (size_t start = 0, i = 0; i < text.size(); i++)
-      if (text[i] == '\n') {
-        expected.push_back(text.substr(start, i - start));
-        start = i + 1;
-      }
-  }
-
-  ondemand::parser parser;
+// Checks every decision, then times the three passes and prints the report; `Parser` picks the extract above.
+template <typename Parser>
+int run(const char *mode, const padded_string &data, const std::vector<std::pair<size_t, size_t>> &lines,
+        const std::vector<std::string_view> &expected) {
+  Parser parser;
+  const char *base = data.data();
   Fields fields;
   fields.groups.reserve(64);
-  const char *base = data.data();
 
   // Correctness first: every decision must match the oracle.
   size_t mismatches = lines.size() > expected.size() ? lines.size() - expected.size() : expected.size() - lines.size();
@@ -391,12 +459,52 @@ int main(int argc, char **argv) {
   double count = double(lines.size());
   double preParsed = (readAndRepeat - readOnly) / (count * repeats);
   std::printf(
-      "{\"events\":%zu,\"bytes\":%zu,\"mismatches\":%zu,\"stage1\":\"%s\",\"ondemand\":\"%s\","
+      "{\"parser\":\"%s\",\"events\":%zu,\"bytes\":%zu,\"mismatches\":%zu,\"stage1\":\"%s\",\"ondemand\":\"%s\","
       "\"full_us_per_event\":%.6f,\"full_events_per_s\":%.1f,\"full_mb_per_s\":%.3f,"
       "\"read_us_per_event\":%.6f,\"preparsed_us_per_event\":%.6f,\"sink\":%lu}\n",
-      lines.size(), data.size(), mismatches, get_active_implementation()->name().c_str(),
+      mode, lines.size(), data.size(), mismatches, get_active_implementation()->name().c_str(),
       SIMDJSON_STRINGIFY(SIMDJSON_BUILTIN_IMPLEMENTATION),
       full / count * 1e6, count / full, double(data.size()) / full / 1e6, readOnly / count * 1e6, preParsed * 1e6,
       sink % 2);
   return mismatches == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  bool dom = argc == 4 && std::strcmp(argv[1], "--dom") == 0;
+  if (argc != 3 && !dom) {
+    std::fprintf(stderr, "usage: floor [--dom] EVENTS.jsonl EXPECTED.txt\n");
+    return 2;
+  }
+  if (dom) argv++;
+  padded_string data;
+  if (padded_string::load(argv[1]).get(data)) {
+    std::fprintf(stderr, "floor: cannot read %s\n", argv[1]);
+    return 2;
+  }
+  padded_string expectedText;
+  if (padded_string::load(argv[2]).get(expectedText)) {
+    std::fprintf(stderr, "floor: cannot read %s\n", argv[2]);
+    return 2;
+  }
+  // Lines (without their "\n"). Each is parsed in place: whatever follows it in the buffer (the next lines, then
+  // the padded_string's own padding) is readable, which is all simdjson's padding asks for.
+  std::vector<std::pair<size_t, size_t>> lines;
+  for (size_t start = 0, i = 0; i < data.size(); i++)
+    if (data.data()[i] == '\n') {
+      lines.emplace_back(start, i - start);
+      start = i + 1;
+    }
+  std::vector<std::string_view> expected;
+  {
+    std::string_view text(expectedText.data(), expectedText.size());
+    for (size_t start = 0, i = 0; i < text.size(); i++)
+      if (text[i] == '\n') {
+        expected.push_back(text.substr(start, i - start));
+        start = i + 1;
+      }
+  }
+
+  return dom ? run<dom::parser>("dom", data, lines, expected) : run<ondemand::parser>("ondemand", data, lines, expected);
 }
