@@ -50,18 +50,41 @@ extension Evaluator {
     func truth<Mode: ObservationMode>(_ index: Int32, _ mode: Mode.Type) throws(EvaluationError) -> Bool {
         let instruction = program.instructions[Int(index)]
         let x = Int(instruction.x)
-        let result: Bool
         switch instruction.opcode {
         case .and:
-            for position in x..<(x + Int(instruction.y)) where !(try truth(program.operands[position], mode)) {
+            for position in x..<(x + Int(instruction.y)) where !(try operandTruth(program.operands[position], mode)) {
                 return false
             }
             return true
         case .or:
-            for position in x..<(x + Int(instruction.y)) where try truth(program.operands[position], mode) {
+            for position in x..<(x + Int(instruction.y)) where try operandTruth(program.operands[position], mode) {
                 return true
             }
             return false
+        default:
+            return try leafTruth(index, instruction, mode)
+        }
+    }
+
+    /// An operand of `and`/`or`: a nested `and`/`or` recurses, any other instruction is evaluated here, inlined,
+    /// without a call per operand.
+    @inline(__always)
+    func operandTruth<Mode: ObservationMode>(_ index: Int32, _ mode: Mode.Type) throws(EvaluationError) -> Bool {
+        let instruction = program.instructions[Int(index)]
+        if instruction.opcode == .and || instruction.opcode == .or { return try truth(index, mode) }
+        return try leafTruth(index, instruction, mode)
+    }
+
+    /// ``truth(_:_:)`` of an instruction other than `and`/`or`.
+    @inline(__always)
+    func leafTruth<Mode: ObservationMode>(_ index: Int32, _ instruction: Instruction, _ mode: Mode.Type)
+        throws(EvaluationError) -> Bool
+    {
+        let x = Int(instruction.x)
+        let result: Bool
+        switch instruction.opcode {
+        case .and, .or:
+            return try truth(index, mode)
         case .not:
             result = !(try truth(instruction.x, mode))
             if Mode.observes { observe(index, .bool(!result), nil, result) }

@@ -251,8 +251,11 @@ extension Evaluator {
         case UInt8(ascii: "{"):
             try scanner.skipValue(depth: depth)
             return .rawObject(start: start, end: scanner.position)
-        default:
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             return .number(try scanner.scanNumber())
+        default:
+            // The same error as where the value is skipped: it is not a value, rather than a bad number.
+            throw scanner.unexpected("a value")
         }
     }
 }

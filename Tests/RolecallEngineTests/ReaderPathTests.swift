@@ -113,3 +113,17 @@ import Testing
         }
     }
 }
+
+/// A value that is not a value gets one error, whether a rule reads it or not (found by attacking the reader:
+/// a read field said "invalid number").
+@Suite struct NotAValueTests {
+    @Test(arguments: ["@", "}", "+1", ".5", "True", "undefined"])
+    func readAndSkippedFieldsReportTheSameError(value: String) throws {
+        let read = try rejection(Array(#"{"user":{"email":\#(value)}}"#.utf8))
+        let skipped = try rejection(Array(#"{"user":{"nickname":\#(value)}}"#.utf8))
+        let byte = value.first == "}" ? "`}`" : "`\(value.first!)`"
+        #expect(read?.message == "unexpected \(byte), expected a value", "\(String(describing: read))")
+        #expect(skipped?.message == read?.message)
+        #expect(read?.offset == 17 && skipped?.offset == 20)
+    }
+}
