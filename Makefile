@@ -2,6 +2,8 @@
 # Both install the system packages they need first (as root), or print the exact command to run.
 
 SWIFT ?= swift
+# Two executables (README, "Two binaries"): `rules`, which runs check, eval, diff and fmt and starts in a few
+# milliseconds, and `rules-full` beside it, which `rules` becomes for every other command. Both are always built.
 BIN := .build/debug/rules
 RELEASE_BIN := .build/release/rules
 # The Swift sources `lint` and `format` cover, the fuzz package's included.
@@ -29,9 +31,11 @@ deps:
 	@command -v $(SWIFT) >/dev/null 2>&1 || { echo "swift not found: install Swift 6 from swift.org and put it on PATH"; exit 1; }
 
 build: deps
+	$(SWIFT) build --product rules-full
 	$(SWIFT) build --product rules
 
 release: deps
+	$(SWIFT) build -c release --product rules-full
 	$(SWIFT) build -c release --product rules
 
 # The main job end to end: checks the example rules and runs their suites, explains one decision, then starts a
@@ -46,7 +50,8 @@ run: build
 	python3 scripts/demo.py $(BIN)
 
 # The example rules must stay formatted and their suites green; then the Swift test suites; then Auth0's own
-# Python SDK against the sandbox (in a virtual environment under .venv-sdk/); then lint.
+# Python SDK against the sandbox (in a virtual environment under .venv-sdk/); then lint. (`--build-tests` builds
+# every target, both executables included.)
 test: deps
 	$(SWIFT) build --build-tests
 	$(BIN) fmt --check rules/
@@ -93,6 +98,7 @@ floor: bench-deps
 	g++ -std=c++17 -O3 $(FLOOR_FLAGS) -Wall -Wextra -o $(FLOOR) bench/floor/floor.cpp -lsimdjson
 
 release-bench: deps
+	$(SWIFT) build -c release --product rules-full
 	$(SWIFT) build -c release --product rules
 	$(SWIFT) build -c release --product rolecall-bench
 
@@ -106,12 +112,14 @@ bench: bench-deps $(BENCH_BUILD) floor
 
 # Only the load-time scaling of `make bench`: check and eval on 1k to 64k generated rules, and the issue's goal.
 bench-load: deps
+	$(SWIFT) build -c release --product rules-full
 	$(SWIFT) build -c release --product rules
 	python3 bench/load.py --bin $(RELEASE_BIN)
 
 # Posts generated login events to `rules serve` (outbox on, then --no-effects) and to a node server computing the
 # same rules in JavaScript, with wrk: a peak run and a run at half the peak, requests/s and latency percentiles.
 bench-serve: deps
+	$(SWIFT) build -c release --product rules-full
 	$(SWIFT) build -c release --product rules
 	@for tool in python3:python3 wrk:wrk node:nodejs taskset:util-linux; do \
 	  command -v $${tool%%:*} >/dev/null 2>&1 && continue; \

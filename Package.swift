@@ -7,13 +7,16 @@ import PackageDescription
 //   RolecallLanguage  source, lexer, parser, AST, diagnostics, schema, checker (pure, no I/O)
 //   CJSONIndex        the event reader's SIMD pass (AVX2/SSE2 in C) that marks where strings need a look
 //   RolecallEngine    byte-level event reader, compiler, evaluator, decision (pure, no I/O)
+//   RolecallFiles     finding, reading and writing rule files, on Glibc alone (no Foundation)
 //   RolecallSuites    YAML test suites, coverage and JUnit for `rules test` (files, Yams)
 //   CCurlShim         typed wrappers for libcurl's variadic C functions
 //   RolecallEffects   the Auth0 Management API client on libcurl, planner, retries, rate limiting, runner
 //   RolecallOutbox    the durable outbox and decision log on SQLite (system libsqlite3), and its worker
 //   RolecallSandbox   an Auth0 Management API look-alike on SwiftNIO, with fault injection
 //   RolecallServer    the `rules serve` webhook on Hummingbird 2: auth, limits, hot reload, metrics
-//   rules             the command-line tool (argument parsing and file I/O only)
+//   RolecallCommandLine  the commands `check`, `eval`, `diff` and `fmt`, with their options and I/O (no Foundation)
+//   rules             the lean command-line tool: those four commands, and every other one handed to rules-full
+//   rules-full        every command: `test`, `apply`, `serve`, `sandbox`, `outbox`, `log`, help
 // The language and engine modules depend on nothing but PCRE2, so they build and test in seconds
 // and can be embedded in any Swift server.
 let package = Package(
@@ -26,6 +29,7 @@ let package = Package(
         .library(name: "RolecallSuites", targets: ["RolecallSuites"]),
         .library(name: "RolecallDiff", targets: ["RolecallDiff"]),
         .executable(name: "rules", targets: ["rules"]),
+        .executable(name: "rules-full", targets: ["rules-full"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -52,7 +56,8 @@ let package = Package(
         .target(name: "CJSONIndex"),
         .target(
             name: "RolecallEngine", dependencies: ["CJSONIndex", "RolecallJSON", "RolecallLanguage", "RolecallRegex"]),
-        .target(name: "RolecallSuites", dependencies: ["RolecallJSON", "RolecallEngine", "Yams"]),
+        .target(name: "RolecallFiles", dependencies: ["RolecallLanguage"]),
+        .target(name: "RolecallSuites", dependencies: ["RolecallJSON", "RolecallEngine", "RolecallFiles", "Yams"]),
         .target(name: "RolecallDiff", dependencies: ["RolecallJSON", "RolecallEngine"]),
         .target(name: "CCurlShim", linkerSettings: [.linkedLibrary("curl")]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -84,7 +89,7 @@ let package = Package(
         .target(
             name: "RolecallServer",
             dependencies: [
-                "RolecallJSON", "RolecallEngine", "RolecallSuites", "RolecallEffects", "RolecallOutbox",
+                "RolecallJSON", "RolecallEngine", "RolecallFiles", "RolecallEffects", "RolecallOutbox",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -99,13 +104,37 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .target(
+            name: "RolecallCommandLine",
+            dependencies: [
+                "RolecallJSON", "RolecallLanguage", "RolecallEngine", "RolecallDiff", "RolecallFiles",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // `rules` starts in a few milliseconds because it links nothing but the engine and ArgumentParser: no
+        // Foundation, libcurl, SQLite or NIO (a test runs ldd on it), and the Swift runtime statically (2 ms of
+        // its 4 were the loader binding libswiftCore and its companions). Any command it does not own it hands
+        // to `rules-full`, beside it, with execv. README, "Two binaries".
         .executableTarget(
             name: "rules",
             dependencies: [
+                "RolecallCommandLine", "RolecallFiles",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            linkerSettings: [
+                .unsafeFlags(["-static-stdlib"]), .linkedLibrary("_FoundationCollections"),
+                .linkedLibrary("_FoundationCShims"), .linkedLibrary("swiftSynchronization"),
+            ]
+        ),
+        .executableTarget(
+            name: "rules-full",
+            dependencies: [
+                "RolecallCommandLine",
                 "RolecallJSON",
                 "RolecallEngine",
+                "RolecallLanguage",
+                "RolecallFiles",
                 "RolecallSuites",
-                "RolecallDiff",
                 "RolecallEffects",
                 "RolecallOutbox",
                 "RolecallSandbox",
@@ -118,7 +147,7 @@ let package = Package(
         .testTarget(
             name: "RolecallLanguageTests", dependencies: ["RolecallJSON", "RolecallLanguage"], exclude: ["Golden"]),
         .testTarget(name: "RolecallEngineTests", dependencies: ["CJSONIndex", "RolecallEngine", "RolecallLanguage"]),
-        .testTarget(name: "RolecallSuitesTests", dependencies: ["RolecallSuites"]),
+        .testTarget(name: "RolecallSuitesTests", dependencies: ["RolecallFiles", "RolecallSuites"]),
         .testTarget(name: "RolecallDiffTests", dependencies: ["RolecallDiff", "RolecallEngine", "RolecallLanguage"]),
         .testTarget(
             name: "RolecallEffectsTests",

@@ -1,8 +1,8 @@
 import Crypto
 import RolecallEffects
 import RolecallEngine
+import RolecallFiles
 import RolecallLanguage
-import RolecallSuites
 
 /// One loaded rule set (a generation): the compiled program, where it came from, and the evaluators that run it.
 ///

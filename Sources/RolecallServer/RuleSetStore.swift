@@ -1,5 +1,5 @@
 import Logging
-import RolecallSuites
+import RolecallFiles
 import Synchronization
 
 #if canImport(Glibc)

@@ -1,9 +1,7 @@
 import RolecallEffects
 import RolecallEngine
+import RolecallFiles
 import RolecallOutbox
-
-/// The version of Rolecall, as `/metrics` (`rolecall_build_info`) and `rules --version` report it.
-public let rolecallVersion = "0.5.0"
 
 /// Everything `rules serve` is told on its command line, as values: production and tests build the same
 /// application from it (``buildApplication(_:rules:effects:metrics:logger:onListening:)``).

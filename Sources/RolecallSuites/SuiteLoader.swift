@@ -1,5 +1,6 @@
 import Foundation
 import RolecallEngine
+import RolecallFiles
 import RolecallJSON
 import RolecallLanguage
 import Yams

@@ -1,4 +1,5 @@
 import Foundation
+import RolecallFiles
 import RolecallSuites
 import Testing
 

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Runs batches of input lines on worker threads and hands their results back in input order (`--jobs`).
 ///
 /// The reading thread cuts the input into batches of whole lines and submits them; each worker owns its own
@@ -26,7 +24,7 @@ final class OrderedWorkers<State, Result>: @unchecked Sendable {
         var isEmpty: Bool { lines.isEmpty }
     }
 
-    let condition = NSCondition()
+    let condition = ConditionLock()
     var pending: [(sequence: Int, batch: Batch)] = []
     var results: [Int: Result] = [:]
     var submitted = 0
@@ -46,7 +44,7 @@ final class OrderedWorkers<State, Result>: @unchecked Sendable {
         self.work = work
         for state in states {
             let box = StateBox(state)
-            let thread = Thread { [self] in
+            ConditionLock.detachThread(stackSize: 8 << 20) { [self] in
                 while let (sequence, batch) = take() {
                     let result = self.work(&box.state, batch)
                     var bytes = batch.bytes
@@ -62,8 +60,6 @@ final class OrderedWorkers<State, Result>: @unchecked Sendable {
                 condition.broadcast()
                 condition.unlock()
             }
-            thread.stackSize = 8 << 20
-            thread.start()
         }
     }
 

@@ -1,5 +1,3 @@
-import Foundation
-
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -66,7 +64,7 @@ public enum FileWriter {
             let link = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
             // A relative link is relative to the link's own directory; a bare name's directory is the current one
             // (not the empty string, which would make `t.xml` into `/t.xml`).
-            let directory = (current as NSString).deletingLastPathComponent
+            let directory = FileWriter.directory(of: current)
             current = link.hasPrefix("/") || directory.isEmpty ? link : directory + "/" + link
         }
         throw failure(path, ELOOP)
@@ -76,8 +74,8 @@ public enum FileWriter {
     static func replace(
         _ target: String, with bytes: [UInt8], mode: mode_t?, owner: (uid_t, gid_t)?, shown: String
     ) throws(Failure) {
-        let directory = (target as NSString).deletingLastPathComponent
-        let name = (target as NSString).lastPathComponent
+        let directory = FileWriter.directory(of: target)
+        let name = FileWriter.name(of: target)
         let temporary =
             (directory.isEmpty ? "" : directory + "/") + ".\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
         // A new file gets 0666 less the umask, like any file a command creates.
@@ -118,6 +116,29 @@ public enum FileWriter {
             }
             offset += written
         }
+    }
+
+    /// The directory part of `path` as NSString's `deletingLastPathComponent` has it: `a/b` for `a/b/c`, `` for
+    /// a bare name, `/` for `/c`; trailing slashes are not part of the last component.
+    static func directory(of path: String) -> String {
+        let trimmed = trimmingTrailingSlashes(path)
+        guard let slash = trimmed.lastIndex(of: "/") else { return "" }
+        let parent = trimmingTrailingSlashes(String(trimmed[..<slash]))
+        return parent.isEmpty ? "/" : parent
+    }
+
+    /// The last component of `path` as NSString's `lastPathComponent` has it: `c` for `a/b/c` and for `a/b/c/`.
+    static func name(of path: String) -> String {
+        let trimmed = trimmingTrailingSlashes(path)
+        guard let slash = trimmed.lastIndex(of: "/") else { return trimmed }
+        let name = String(trimmed[trimmed.index(after: slash)...])
+        return name.isEmpty ? "/" : name
+    }
+
+    static func trimmingTrailingSlashes(_ path: String) -> String {
+        var path = Substring(path)
+        while path.count > 1, path.last == "/" { path = path.dropLast() }
+        return String(path)
     }
 
     static func failure(_ path: String, _ code: Int32) -> Failure {

@@ -1,11 +1,11 @@
 import RolecallEngine
+import RolecallFiles
 import RolecallLanguage
-import RolecallSuites
 
 /// Finds and reads rule files, and prints their diagnostics.
-enum RuleFiles {
+package enum RuleFiles {
     /// The `.rules` files named by `paths`, read by the library's one loader (``RuleSetLoader``).
-    static func load(_ paths: [String]) throws -> [SourceFile] {
+    package static func load(_ paths: [String]) throws -> [SourceFile] {
         do {
             return try RuleSetLoader.load(paths)
         } catch {
@@ -14,7 +14,7 @@ enum RuleFiles {
     }
 
     /// ``load(_:)`` for a command: an unreadable path is reported and ends the command with exit code 2.
-    static func loadOrExit(_ paths: [String]) throws -> [SourceFile] {
+    package static func loadOrExit(_ paths: [String]) throws -> [SourceFile] {
         do {
             return try load(paths)
         } catch let error as CLIError {
@@ -26,12 +26,12 @@ enum RuleFiles {
     /// Loads and compiles rules, printing their errors and warnings to standard error (standard output holds the
     /// command's own output). Throws the rule-error exit code when they have errors, or warnings with
     /// `--deny-warnings`.
-    static func compile(_ paths: [String], diagnostics options: DiagnosticOptions) throws -> Program {
+    package static func compile(_ paths: [String], diagnostics options: DiagnosticOptions) throws -> Program {
         try compileFiles(paths, diagnostics: options).program
     }
 
     /// ``compile(_:diagnostics:)``, with the files the program was compiled from (the server hashes them).
-    static func compileFiles(_ paths: [String], diagnostics options: DiagnosticOptions) throws -> (
+    package static func compileFiles(_ paths: [String], diagnostics options: DiagnosticOptions) throws -> (
         files: [SourceFile], program: Program
     ) {
         let files = try loadOrExit(paths)

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import RolecallCommandLine
 import RolecallEngine
+import RolecallFiles
 import RolecallLanguage
 import RolecallSuites
 

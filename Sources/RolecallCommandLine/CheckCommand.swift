@@ -3,8 +3,10 @@ import RolecallEngine
 import RolecallLanguage
 
 /// `rules check`: report every error and warning in a rule set, like a compiler.
-struct CheckCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+package struct CheckCommand: ParsableCommand {
+    package init() {}
+
+    package static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Check rule files and print every error and warning.",
         discussion: """
@@ -18,7 +20,7 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var diagnostics: DiagnosticOptions
 
-    func run() throws {
+    package func run() throws {
         let files = try RuleFiles.loadOrExit(paths)
         let (program, found) = RuleEngine.compile(files)
         diagnostics.print(found, toStandardError: false)

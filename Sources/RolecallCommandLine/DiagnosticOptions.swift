@@ -2,27 +2,29 @@ import ArgumentParser
 import RolecallLanguage
 
 /// How diagnostics are printed, shared by every command that loads rules.
-struct DiagnosticOptions: ParsableArguments {
+package struct DiagnosticOptions: ParsableArguments {
+    package init() {}
+
     /// Output format for diagnostics.
-    enum Format: String, ExpressibleByArgument, CaseIterable {
+    package enum Format: String, ExpressibleByArgument, CaseIterable {
         case human, json
     }
 
     @Option(help: "How to print diagnostics: `human` (with source excerpts) or `json`.")
-    var format: Format = .human
+    package var format: Format = .human
 
     @Option(help: "Show at most this many diagnostics; the rest are counted.")
-    var maxDiagnostics: Int = 50
+    package var maxDiagnostics: Int = 50
 
     @Flag(help: "Treat warnings as errors (exit 1 when there are any).")
-    var denyWarnings = false
+    package var denyWarnings = false
 
     @Flag(help: "Do not color diagnostics. (Color is used only on a terminal, and never when NO_COLOR is set.)")
-    var noColor = false
+    package var noColor = false
 
     /// Prints diagnostics, capped, to standard error (`rules eval`, whose standard output holds decisions) or
     /// standard output (`rules check`, whose result they are).
-    func print(_ diagnostics: [Diagnostic], toStandardError: Bool) {
+    package func print(_ diagnostics: [Diagnostic], toStandardError: Bool) {
         let shown = Array(diagnostics.prefix(max(0, maxDiagnostics)))
         let omitted = diagnostics.count - shown.count
         switch format {

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
 import Logging
+import RolecallCommandLine
 import RolecallEffects
 import RolecallEngine
+import RolecallFiles
 import RolecallJSON
 import RolecallOutbox
 import RolecallSandbox

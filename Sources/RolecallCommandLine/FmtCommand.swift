@@ -1,10 +1,12 @@
 import ArgumentParser
+import RolecallFiles
 import RolecallLanguage
-import RolecallSuites
 
 /// `rules fmt`: one canonical layout for rule files, comments kept.
-struct FmtCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+package struct FmtCommand: ParsableCommand {
+    package init() {}
+
+    package static let configuration = CommandConfiguration(
         commandName: "fmt",
         abstract: "Format rule files in the canonical layout, keeping comments.",
         discussion: """
@@ -24,11 +26,11 @@ struct FmtCommand: ParsableCommand {
     @Flag(help: "Rewrite files in place.")
     var write = false
 
-    func validate() throws {
+    package func validate() throws {
         if check && write { throw ValidationError("use either --check or --write") }
     }
 
-    func run() throws {
+    package func run() throws {
         let files = try RuleFiles.loadOrExit(paths)
         var unformatted = 0
         var broken = 0

@@ -1,5 +1,3 @@
-import Foundation
-
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -57,10 +55,7 @@ public enum RuleFileFinder {
         _ directory: String, relative: String, suffix: String, visited: inout Set<DirectoryID>,
         into found: inout [String]
     ) throws(Missing) {
-        let entries: [String]
-        do {
-            entries = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
-        } catch {
+        guard let entries = names(in: directory)?.sorted() else {
             throw Missing(path: directory, reason: "cannot read directory")
         }
         for entry in entries {
@@ -75,5 +70,19 @@ public enum RuleFileFinder {
             else { continue }
             try walk(path, relative: name, suffix: suffix, visited: &visited, into: &found)
         }
+    }
+
+    /// The names in `directory`, without `.` and `..`; nil when it cannot be listed.
+    static func names(in directory: String) -> [String]? {
+        guard let stream = opendir(directory) else { return nil }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+                String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
     }
 }

@@ -4,8 +4,10 @@ import RolecallJSON
 import RolecallLanguage
 
 /// `rules eval`: evaluate rules on one event or a stream of events and print decisions.
-struct EvalCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+package struct EvalCommand: ParsableCommand {
+    package init() {}
+
+    package static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Evaluate rules on login events and print the decisions as JSON.",
         discussion: """
@@ -37,7 +39,7 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var parallel: JobsOption
 
-    func run() throws {
+    package func run() throws {
         let program = try RuleFiles.compile(paths, diagnostics: diagnostics)
         let jobs = input.isBatch ? parallel.jobs : 1
         var report = LineReport(source: input.source, isBatch: input.isBatch)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RolecallCommandLine
 import RolecallEffects
 import RolecallJSON
 import RolecallOutbox

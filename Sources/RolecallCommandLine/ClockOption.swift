@@ -3,7 +3,9 @@ import RolecallEngine
 import RolecallJSON
 
 /// `--now`: the evaluation clock of `days_since`, shared by `rules eval`, `rules test` and `rules apply`.
-struct ClockOption: ParsableArguments {
+package struct ClockOption: ParsableArguments {
+    package init() {}
+
     @Option(
         name: .customLong("now"),
         help: ArgumentHelp(
@@ -15,7 +17,7 @@ struct ClockOption: ParsableArguments {
             valueName: "RFC3339"))
     var now: String?
 
-    func validate() throws {
+    package func validate() throws {
         guard let now, Timestamp.seconds(now) == nil else { return }
         throw ValidationError(
             "--now must be an RFC 3339 timestamp such as 2026-11-30T09:15:00Z (or with an offset, +01:00), "
@@ -23,11 +25,11 @@ struct ClockOption: ParsableArguments {
     }
 
     /// The clock given, in seconds since the Unix epoch.
-    var seconds: Double? { now.flatMap { Timestamp.seconds($0) } }
+    package var seconds: Double? { now.flatMap { Timestamp.seconds($0) } }
 
     /// Sets `evaluator`'s clock: `--now` when given; otherwise, for a stream of events (`--events`, such as
     /// `rules log export` writes), each event's own `rolecall_now`, so a replayed login decides as it did.
-    func configure(_ evaluator: Evaluator, batch: Bool) {
+    package func configure(_ evaluator: Evaluator, batch: Bool) {
         evaluator.now = seconds
         evaluator.clockFromEvent = batch && seconds == nil
     }

@@ -13,18 +13,18 @@ nonisolated(unsafe) private var signalPipeWriteEnd: Int32 = -1
 /// Turns SIGTERM and SIGINT into something a blocking read can wait for: the handler writes the signal's number
 /// to a pipe (the self-pipe trick), and a reader polls that pipe beside its input. So `rules eval --events` can
 /// write every decision it made before it exits, instead of dying with them in its buffer.
-struct SignalWatch {
+package struct SignalWatch {
     /// A SIGTERM or SIGINT arrived; the command writes what it has, then ends as the signal would have.
-    struct Interrupted: Error {
+    package struct Interrupted: Error {
         /// The signal's number.
-        var signal: Int32
+        package var signal: Int32
     }
 
     /// The read end of the self-pipe: readable once a signal has arrived.
-    let descriptor: Int32
+    package let descriptor: Int32
 
     /// Installs the handlers; nil when no pipe can be made (the signals then keep their default action).
-    static func install() -> SignalWatch? {
+    package static func install() -> SignalWatch? {
         var ends: [Int32] = [0, 0]
         guard pipe(&ends) == 0 else { return nil }
         for end in ends { _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK) }
@@ -48,13 +48,13 @@ struct SignalWatch {
     }
 
     /// The signal that arrived, if one did (without waiting).
-    func pending() -> Int32? {
+    package func pending() -> Int32? {
         var byte: UInt8 = 0
         return read(descriptor, &byte, 1) == 1 ? Int32(byte) : nil
     }
 
     /// Ends the process the way `signal` would have, after the command has written what it decided.
-    static func end(by signal: Int32) -> Never {
+    package static func end(by signal: Int32) -> Never {
         Glibc.signal(signal, SIG_DFL)
         raise(signal)
         exit(128 + signal)

@@ -1,20 +1,27 @@
 import ArgumentParser
-import Foundation
 import RolecallEngine
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
 /// `--jobs N`, shared by `rules eval --events` and `rules diff`.
-struct JobsOption: ParsableArguments {
+package struct JobsOption: ParsableArguments {
+    package init() {}
+
     @Option(
         name: .customLong("jobs"),
         help: ArgumentHelp(
-            "Evaluate --events on this many threads (default: the number of processors).",
+            "Evaluate --events on this many threads (default: the number of processors it may run on).",
             discussion: "The input is cut into batches of lines; the output is in input order whatever the number."))
     var requested: Int?
 
     /// The most threads accepted.
     static let maxJobs = 256
 
-    func validate() throws {
+    package func validate() throws {
         guard let requested else { return }
         guard requested >= 1, requested <= JobsOption.maxJobs else {
             throw ValidationError("--jobs must be between 1 and \(JobsOption.maxJobs), found \(requested)")
@@ -22,7 +29,42 @@ struct JobsOption: ParsableArguments {
     }
 
     /// The number of threads to use.
-    var jobs: Int { requested ?? max(1, ProcessInfo.processInfo.activeProcessorCount) }
+    package var jobs: Int { requested ?? JobsOption.availableProcessors() }
+
+    /// The processors this process may run on: those of its CPU affinity (`taskset`, a container's cpuset),
+    /// fewer when its cgroup (v2) allows less CPU time than that (`cpu.max`, as `docker --cpus` sets it).
+    /// Threads beyond these would only take turns, and the reading thread with them.
+    static func availableProcessors() -> Int {
+        var count = affinityCount() ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        if let quota = cgroupQuota() { count = min(count, quota) }
+        return max(1, count)
+    }
+
+    /// How many processors `sched_getaffinity` allows this process (up to 8192), or nil. Looked up at run time:
+    /// Swift's Glibc module declares only what glibc declares without `_GNU_SOURCE`, and it is not among that.
+    static func affinityCount() -> Int? {
+        typealias GetAffinity = @convention(c) (pid_t, Int, UnsafeMutableRawPointer) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sched_getaffinity") else { return nil }
+        let getAffinity = unsafeBitCast(symbol, to: GetAffinity.self)
+        var mask = [UInt64](repeating: 0, count: 128)
+        let status = mask.withUnsafeMutableBytes { getAffinity(0, $0.count, $0.baseAddress!) }
+        let count = mask.reduce(0) { $0 + $1.nonzeroBitCount }
+        return status == 0 && count > 0 ? count : nil
+    }
+
+    /// `quota period` of the cgroup's `cpu.max`, rounded up to whole processors; nil for `max` or no cgroup v2.
+    static func cgroupQuota() -> Int? {
+        guard let groups = try? readFile("/proc/self/cgroup", limit: 1 << 16) else { return nil }
+        let lines = String(decoding: groups, as: UTF8.self).split(separator: "\n")
+        guard let line = lines.first(where: { $0.hasPrefix("0::") }),
+            let limits = try? readFile("/sys/fs/cgroup" + line.dropFirst(3) + "/cpu.max", limit: 1 << 10)
+        else { return nil }
+        let fields = String(decoding: limits, as: UTF8.self).split { $0 == " " || $0 == "\n" }
+        guard fields.count == 2, let quota = Int(fields[0]), let period = Int(fields[1]), period > 0 else {
+            return nil
+        }
+        return max(1, (quota + period - 1) / period)
+    }
 }
 
 /// The lines of `--events`, cut into batches for ``OrderedWorkers``.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RolecallCommandLine
 import RolecallSandbox
 
 /// `rules sandbox`: a local stand-in for an Auth0 tenant's Management API.

@@ -1,13 +1,20 @@
 import ArgumentParser
-import Foundation
 import RolecallDiff
 import RolecallEngine
+import RolecallFiles
 import RolecallLanguage
-import RolecallSuites
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// `rules diff`: what a rule change does to recorded logins.
-struct DiffCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+package struct DiffCommand: ParsableCommand {
+    package init() {}
+
+    package static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "Show what a rule change does to recorded logins, before it ships.",
         discussion: """
@@ -55,7 +62,7 @@ struct DiffCommand: ParsableCommand {
     /// is the report's here).
     static let diagnostics = (try? DiagnosticOptions.parse([])) ?? DiagnosticOptions()
 
-    func validate() throws {
+    package func validate() throws {
         guard (base == nil) != (basePath == nil) else {
             throw ValidationError("give exactly one of --base REV or --base-path DIR")
         }
@@ -65,7 +72,7 @@ struct DiffCommand: ParsableCommand {
         guard examples >= 0, examples <= 1000 else { throw ValidationError("--examples must be between 0 and 1000") }
     }
 
-    func run() throws {
+    package func run() throws {
         let head = try RuleFiles.compile(paths, diagnostics: DiffCommand.diagnostics)
         let old = try baseProgram()
         let jobs = parallel.jobs
@@ -244,28 +251,19 @@ enum BaseRevision {
         return ExitStatus.badInput
     }
 
-    /// The standard output of `git ARGUMENTS`, or its error message and exit status 2.
+    /// The standard output of `git ARGUMENTS` (git found on `PATH`), or its error message and exit status 2.
     static func git(_ arguments: [String]) throws -> [UInt8] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git"] + arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
+        let run: Subprocess.Output
         do {
-            try process.run()
+            run = try Subprocess.run(["git"] + arguments)
         } catch {
             throw fail("cannot run git: \(error)")
         }
-        // Read before waiting: a large file would otherwise fill the pipe and block git.
-        let bytes = output.fileHandleForReading.readDataToEndOfFile()
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let text = String(decoding: message, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw fail("git \(arguments.first ?? "") failed: \(text)")
+        guard run.status == 0 else {
+            let text = String(decoding: run.standardError, as: UTF8.self)
+            let trimmed = String(text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+            throw fail("git \(arguments.first ?? "") failed: \(trimmed)")
         }
-        return Array(bytes)
+        return run.standardOutput
     }
 }

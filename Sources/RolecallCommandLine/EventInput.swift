@@ -5,20 +5,22 @@ import ArgumentParser
 #endif
 
 /// Where events come from, shared by `rules eval` and `rules apply`: one file, or a stream of JSON lines.
-struct EventInput: ParsableArguments {
+package struct EventInput: ParsableArguments {
+    package init() {}
+
     @Option(help: "A JSON event file, or `-` for standard input.")
-    var event: String?
+    package var event: String?
 
     @Option(help: "A file of JSON events, one per line, or `-` for standard input.")
-    var events: String?
+    package var events: String?
 
     @Option(help: "Refuse events (with --events: lines) larger than this many bytes, at most 1 GiB.")
-    var maxEventBytes: Int = 1 << 20
+    package var maxEventBytes: Int = 1 << 20
 
     /// The largest `--max-event-bytes` accepted: the batch reader buffers one line of this size.
-    static let maxEventBytesLimit = 1 << 30
+    package static let maxEventBytesLimit = 1 << 30
 
-    func validate() throws {
+    package func validate() throws {
         guard (event == nil) != (events == nil) else {
             throw ValidationError("give exactly one of --event FILE or --events FILE.jsonl")
         }
@@ -28,13 +30,13 @@ struct EventInput: ParsableArguments {
     }
 
     /// Whether events come one per line.
-    var isBatch: Bool { events != nil }
+    package var isBatch: Bool { events != nil }
 
     /// The file named, for messages.
-    var source: String { event ?? events ?? "-" }
+    package var source: String { event ?? events ?? "-" }
 
     /// One event of the input.
-    enum Item {
+    package enum Item {
         /// The event's bytes, valid during the call only.
         case event(UnsafeRawBufferPointer)
         /// A line longer than `--max-event-bytes`, skipped without being buffered; its length.
@@ -45,7 +47,9 @@ struct EventInput: ParsableArguments {
     /// An input that cannot be opened or read ends the command with exit code 2. With `--events`, `idle` runs
     /// whenever reading more would block (a slow writer), and a signal seen by `signals` ends the loop by throwing
     /// ``SignalWatch/Interrupted``.
-    func forEach(idle: () -> Void = {}, signals: SignalWatch? = nil, _ body: (Int, Item) throws -> Void) throws {
+    package func forEach(
+        idle: () -> Void = {}, signals: SignalWatch? = nil, _ body: (Int, Item) throws -> Void
+    ) throws {
         do {
             if let event {
                 // The file's final line end is not part of the event: an event of exactly the limit passes with

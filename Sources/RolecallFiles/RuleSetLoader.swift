@@ -1,4 +1,3 @@
-import Foundation
 import RolecallLanguage
 
 #if canImport(Glibc)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import RolecallCommandLine
 import RolecallEffects
 import RolecallEngine
 import RolecallJSON

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+/// Exit codes shared by every subcommand.
+package enum ExitStatus {
+    /// The rules have errors (or, with `--deny-warnings`, warnings).
+    package static let ruleErrors = ExitCode(1)
+    /// Bad invocation or unreadable input.
+    package static let badInput = ExitCode(2)
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+import RolecallCommandLine
+import RolecallFiles
+
+/// `rules-full`: every command of `rules`. The lean `rules` binary runs `check`, `eval`, `diff` and `fmt` itself
+/// and replaces itself with this one for the others (and for help), keeping its arguments, so messages and help
+/// still say `rules`. Run directly, it behaves as `rules` would.
+@main
+struct RulesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: RulesTool.name,
+        abstract: RulesTool.abstract,
+        discussion: RulesTool.discussion,
+        version: rolecallVersion,
+        subcommands: [
+            CheckCommand.self, EvalCommand.self, TestCommand.self, DiffCommand.self, FmtCommand.self, ApplyCommand.self,
+            SandboxCommand.self, ServeCommand.self, OutboxCommand.self, LogCommand.self,
+        ]
+    )
+}

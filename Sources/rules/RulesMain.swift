@@ -1,0 +1,49 @@
+import ArgumentParser
+import RolecallCommandLine
+import RolecallFiles
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// The `rules` executable: the commands that read rule files and events (`check`, `eval`, `diff`, `fmt`) and
+/// `--version`, in a binary that starts in a few milliseconds; every other command is `rules-full`'s.
+///
+/// Why two binaries: a process's start-up is mostly the dynamic loader binding the libraries it links, and
+/// `rules serve`, `apply` and `test` need Foundation, ICU, libcurl (with gnutls, krb5 and LDAP), SQLite, NIO and
+/// Hummingbird. Linked into one binary they cost every `rules eval --events` about 13 ms before the first event,
+/// as much as evaluating 7,000 events. So this binary links the engine and ArgumentParser only, with the Swift
+/// runtime linked statically (a test runs `ldd` on it), and starts in 3 ms; on a first argument it does not own
+/// it replaces itself with `rules-full` from its own directory (`execv`, same arguments, same process id, so
+/// signals and exit codes are the full binary's), which holds every command, these four included: one
+/// implementation of each, in `RolecallCommandLine`. README, "Two binaries".
+@main
+enum RulesMain {
+    static func main() {
+        let arguments = CommandLine.arguments
+        if arguments.count > 1, LeanRulesCommand.owns(arguments[1]) {
+            LeanRulesCommand.main()
+            return
+        }
+        FullBinary.replaceProcess()
+    }
+}
+
+/// The commands this binary runs itself; `rules --help` is `rules-full`'s, which lists every command.
+struct LeanRulesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: RulesTool.name,
+        abstract: RulesTool.abstract,
+        discussion: RulesTool.discussion,
+        version: rolecallVersion,
+        subcommands: RulesTool.leanCommands
+    )
+
+    /// Whether `argument`, the first of the command line, is for this binary: one of its commands, or
+    /// `--version`. Help in every form goes to `rules-full`, which lists every command.
+    static func owns(_ argument: String) -> Bool {
+        argument == "--version" || RulesTool.leanCommands.contains { $0.configuration.commandName == argument }
+    }
+}
