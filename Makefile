@@ -9,7 +9,7 @@ RELEASE_BIN := .build/release/rules
 # The Swift sources `lint` and `format` cover, the fuzz package's included.
 LINTED := Package.swift Sources Tests fuzz/Package.swift fuzz/Sources
 
-.PHONY: all deps build release run test sdk-test bench bench-deps floor release-bench bench-load bench-serve fuzz fuzz-build fuzz-replay lint format clean
+.PHONY: all deps build release run test sdk-test grammar-test bench bench-deps floor release-bench bench-load bench-serve fuzz fuzz-build fuzz-replay lint format clean
 
 all: build
 
@@ -50,20 +50,28 @@ run: build
 	python3 scripts/demo.py $(BIN)
 
 # The example rules must stay formatted and their suites green; then the Swift test suites; then Auth0's own
-# Python SDK against the sandbox (in a virtual environment under .venv-sdk/); then lint. (`--build-tests` builds
-# every target, both executables included.)
+# Python SDK against the sandbox (in a virtual environment under .venv-sdk/); then the editor grammar over the
+# example rules (onigurumacffi in .venv-textmate/); then lint. (`--build-tests` builds every target, both
+# executables included.)
 test: deps
 	$(SWIFT) build --build-tests
 	$(BIN) fmt --check rules/
 	$(BIN) test rules/ --quiet
 	$(SWIFT) test --skip-build
 	scripts/sdk-test $(BIN)
+	scripts/grammar-test
 	$(SWIFT) format lint --strict --recursive $(LINTED)
 
 # The sandbox tenant driven by Auth0's own Python SDK (auth0-python, pinned in the script), a client nobody here
 # wrote; the script installs it into a virtual environment, .venv-sdk/, on first use.
 sdk-test: build
 	scripts/sdk-test $(BIN)
+
+# The VS Code extension's TextMate grammar (editors/vscode/) over every rule file under rules/ and every example of
+# grammar/rolecall.ebnf, tokenized as VS Code would, with onigurumacffi (pinned in the script) installed into a
+# virtual environment, .venv-textmate/, on first use. Needs no Swift build.
+grammar-test:
+	scripts/grammar-test
 
 # The C++ floor `make bench` runs beside Rolecall: bench/floor/floor.cpp against Debian's libsimdjson-dev, built
 # into .build/floor/ (never committed). FLOOR_FLAGS=-march=native builds the On-Demand code for this CPU (see the
