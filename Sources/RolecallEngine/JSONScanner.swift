@@ -118,21 +118,33 @@ struct JSONScanner {
         var index = first
         var escaped = false
         while true {
-            guard index < count else { throw JSONError("unterminated string", at: start - 1) }
-            let byte = base[index]
-            if byte == JSONScanner.quote {
+            if try stringStep(&index, opened: start - 1, escaped: &escaped) {
                 position = index &+ 1
                 return (start, index, escaped)
-            } else if byte == JSONScanner.backslash {
-                escaped = true
-                index = try validateEscape(at: index)
-            } else if byte < 0x20 {
-                throw JSONScanner.controlCharacter(byte, at: index)
-            } else {
-                index &+= try utf8Length(at: index)
             }
             index = nextSpecial(from: index, specials)
         }
+    }
+
+    /// One step of a string scan at `index`, inside the string whose quote is at `opened`: true at the closing
+    /// quote; past an escape (setting `escaped`) or a character otherwise. Throws at a control character, a bad
+    /// escape, invalid UTF-8 or the end of the input.
+    @inline(__always)
+    func stringStep(_ index: inout Int, opened: Int, escaped: inout Bool) throws(JSONError) -> Bool {
+        guard index < count else { throw JSONError("unterminated string", at: opened) }
+        let byte = base[index]
+        if byte == JSONScanner.quote { return true }
+        if byte == JSONScanner.backslash {
+            escaped = true
+            index = try validateEscape(at: index)
+        } else if byte < 0x20 {
+            throw JSONScanner.controlCharacter(byte, at: index)
+        } else if byte >= 0x80 {
+            index &+= try utf8Length(at: index)
+        } else {
+            index &+= 1
+        }
+        return false
     }
 
     /// ``scanString()`` without the bitmap: eight bytes at a time.
@@ -159,20 +171,9 @@ struct JSONScanner {
                 }
                 index &+= 8
             }
-            guard index < count else { throw JSONError("unterminated string", at: start - 1) }
-            let byte = base[index]
-            if byte == JSONScanner.quote {
-                position = index + 1
+            if try stringStep(&index, opened: start - 1, escaped: &escaped) {
+                position = index &+ 1
                 return (start, index, escaped)
-            } else if byte == JSONScanner.backslash {
-                escaped = true
-                index = try validateEscape(at: index)
-            } else if byte < 0x20 {
-                throw JSONScanner.controlCharacter(byte, at: index)
-            } else if byte >= 0x80 {
-                index += try utf8Length(at: index)
-            } else {
-                index &+= 1
             }
         }
     }
