@@ -22,6 +22,6 @@ package enum RulesTool {
     /// The commands the lean `rules` binary runs itself: the ones that read rule files and events and nothing
     /// else, so that `rules eval --events` starts in a few milliseconds.
     package static var leanCommands: [any ParsableCommand.Type] {
-        [CheckCommand.self, EvalCommand.self, DiffCommand.self, FmtCommand.self]
+        [CheckCommand.self, EvalCommand.self, DiffCommand.self, FmtCommand.self, LSPCommand.self]
     }
 }

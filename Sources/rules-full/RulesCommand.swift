@@ -14,7 +14,7 @@ struct RulesCommand: AsyncParsableCommand {
         version: rolecallVersion,
         subcommands: [
             CheckCommand.self, EvalCommand.self, TestCommand.self, DiffCommand.self, FmtCommand.self, ApplyCommand.self,
-            SandboxCommand.self, ServeCommand.self, OutboxCommand.self, LogCommand.self,
+            SandboxCommand.self, ServeCommand.self, OutboxCommand.self, LogCommand.self, LSPCommand.self,
         ]
     )
 }
