@@ -33,15 +33,25 @@ struct MessageReader {
     private var buffer: [UInt8] = []
     private var start = 0
     private var atEnd = false
+    /// What a read fills before its bytes are appended to ``buffer``.
+    private var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    /// Set after a header section that could not be read: the next read first skips to the next
+    /// `Content-Length` header. Skipping waits for input, so it is done after the error is answered.
+    private var resynchronizing = false
 
     init(fd: Int32) { self.fd = fd }
 
     /// The next message or framing problem.
     mutating func next() -> Item {
+        if resynchronizing {
+            resynchronizing = false
+            skipToNextHeader(from: start)
+        }
         while true {
             guard let headerEnd = findHeaderEnd() else {
                 if buffer.count - start > Self.maxHeaderBytes {
-                    skipToNextHeader(from: start + 1)
+                    start += 1
+                    resynchronizing = true
                     return .framingError("header section longer than \(Self.maxHeaderBytes) bytes")
                 }
                 if atEnd {
@@ -57,14 +67,15 @@ struct MessageReader {
             start = headerEnd + 4
             switch Self.contentLength(header) {
             case .failure(let problem):
-                skipToNextHeader(from: start)
+                resynchronizing = true
                 return .framingError(problem.description)
             case .success(let length):
                 if length > Self.maxBodyBytes {
                     discard(length)
                     return .tooLarge(length)
                 }
-                while buffer.count - start < length, !atEnd { fill(wanting: length - (buffer.count - start)) }
+                if buffer.capacity < start + length { buffer.reserveCapacity(start + length) }
+                while buffer.count - start < length, !atEnd { fill() }
                 guard buffer.count - start >= length else {
                     start = buffer.count
                     return .framingError("input ended inside a message body")
@@ -182,16 +193,16 @@ struct MessageReader {
         }
     }
 
-    /// Appends what one read returns (up to `wanting` bytes, at least 64 KB); sets ``atEnd`` at end of input.
-    private mutating func fill(wanting: Int = 0) {
-        let size = max(1 << 16, min(wanting, 1 << 24))
-        let old = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: size))
+    /// Appends what one read returns (at most ``chunk``'s size); sets ``atEnd`` at the end of input.
+    private mutating func fill() {
         while true {
-            let count = buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress! + old, size) }
+            let count = chunk.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress!, raw.count) }
             if count < 0, errno == EINTR { continue }
-            buffer.removeLast(size - max(count, 0))
-            if count <= 0 { atEnd = true }
+            if count <= 0 {
+                atEnd = true
+            } else {
+                buffer.append(contentsOf: chunk[0..<count])
+            }
             return
         }
     }

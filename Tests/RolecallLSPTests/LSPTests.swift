@@ -1,0 +1,230 @@
+import Foundation
+import Testing
+
+/// `rules lsp` driven over real pipes by ``LSPClient``, as an editor drives it.
+@Suite(.serialized) struct LSPTests {
+    /// An empty workspace folder of its own.
+    static func workspace() throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lsp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory.path
+    }
+
+    static func uri(_ path: String) -> String { URL(fileURLWithPath: path).absoluteString }
+
+    static func open(_ client: LSPClient, _ uri: String, _ text: String, version: Int = 1) throws {
+        try client.notify(
+            "textDocument/didOpen",
+            ["textDocument": ["uri": uri, "languageId": "rolecall", "version": version, "text": text]])
+    }
+
+    /// Three mistakes, one on a line with a scalar outside the BMP before it (two UTF-16 units).
+    static let threeMistakes = """
+        rule "café 😀" when usr.email == "a" assign "staff"
+        rule "b" when user.emial == "x" and lowr(user.name) == "y" assign "staff"
+
+        """
+
+    @Test func lifecycleAnswersBeforeInitializeAndExitsZeroAfterShutdown() throws {
+        let client = try LSPClient()
+        let early = try client.request("textDocument/hover", [:])
+        #expect((early["error"] as? [String: Any])?["code"] as? Int == -32002)
+        let answer = try client.start(root: nil)
+        let capabilities = (answer["result"] as? [String: Any])?["capabilities"] as? [String: Any]
+        #expect(capabilities?["documentFormattingProvider"] as? Bool == true)
+        #expect(capabilities?["hoverProvider"] as? Bool == true)
+        #expect((capabilities?["textDocumentSync"] as? [String: Any])?["change"] as? Int == 2)
+        let shutdown = try client.request("shutdown")
+        #expect(shutdown.keys.contains("result") && shutdown["error"] == nil)
+        try client.notify("exit")
+        #expect(try client.finish() == 0)
+    }
+
+    @Test func exitWithoutShutdownIsStatusOne() throws {
+        let client = try LSPClient()
+        try client.start(root: nil)
+        try client.notify("exit")
+        #expect(try client.finish() == 1)
+    }
+
+    @Test func threeMistakesThenTheirQuickFixesLeaveNone() throws {
+        let client = try LSPClient()
+        try client.start(root: try Self.workspace())
+        let uri = "file:///nowhere/x.rules"
+        try Self.open(client, uri, Self.threeMistakes)
+        let found = try client.diagnostics(for: uri)
+        #expect(found.map { $0["code"] as? String } == ["unknown-root", "unknown-field", "unknown-function"])
+        #expect(found.map { rangeList($0["range"]) } == [[0, 20, 0, 23], [1, 14, 1, 24], [1, 36, 1, 40]])
+        #expect(found.map { $0["severity"] as? Int } == [1, 2, 1])
+        #expect(found.allSatisfy { $0["source"] as? String == "rolecall" })
+        #expect(found.first?["message"] as? String == "unknown field `usr`\nhelp: did you mean `user`?")
+
+        let actions = try client.request(
+            "textDocument/codeAction",
+            [
+                "textDocument": ["uri": uri],
+                "range": ["start": ["line": 0, "character": 0], "end": ["line": 2, "character": 0]],
+                "context": ["diagnostics": found],
+            ])
+        let list = actions["result"] as? [[String: Any]] ?? []
+        #expect(list.count == 3)
+        #expect(list.allSatisfy { $0["kind"] as? String == "quickfix" })
+        let edits = list.flatMap { action -> [[String: Any]] in
+            let changes = (action["edit"] as? [String: Any])?["changes"] as? [String: Any]
+            return changes?[uri] as? [[String: Any]] ?? []
+        }
+        let fixed = applying(edits, to: Self.threeMistakes)
+        #expect(
+            fixed == """
+                rule "café 😀" when user.email == "a" assign "staff"
+                rule "b" when user.email == "x" and lower(user.name) == "y" assign "staff"
+
+                """)
+        try client.notify(
+            "textDocument/didChange",
+            ["textDocument": ["uri": uri, "version": 2], "contentChanges": [["text": fixed]]])
+        #expect(try client.diagnostics(for: uri).isEmpty)
+    }
+
+    @Test func aRangeEditIsAppliedInUTF16Positions() throws {
+        let client = try LSPClient()
+        try client.start(root: nil)
+        let uri = "file:///nowhere/r.rules"
+        try Self.open(client, uri, "rule \"😀\" when user.email == \"a\" assign \"x\"\n")
+        #expect(try client.diagnostics(for: uri).isEmpty)
+        // Replace `email` (after two UTF-16 units for the emoji) by `emial`.
+        try client.notify(
+            "textDocument/didChange",
+            [
+                "textDocument": ["uri": uri, "version": 2],
+                "contentChanges": [
+                    [
+                        "range": ["start": ["line": 0, "character": 20], "end": ["line": 0, "character": 25]],
+                        "text": "emial",
+                    ]
+                ],
+            ])
+        let found = try client.diagnostics(for: uri)
+        #expect(found.map { $0["code"] as? String } == ["unknown-field"])
+        #expect(found.map { rangeList($0["range"]) } == [[0, 15, 0, 25]])
+    }
+
+    @Test func duplicateRuleNamesAcrossFilesPointAtTheOther() throws {
+        let root = try Self.workspace()
+        let onDisk = root + "/a.rules"
+        try "rule \"same\" when user.email_verified assign \"x\"\n".write(
+            toFile: onDisk, atomically: true, encoding: .utf8)
+        let client = try LSPClient()
+        try client.start(root: root)
+        let uri = Self.uri(root + "/b.rules")
+        try Self.open(client, uri, "rule \"same\" when true assign \"y\"\n")
+        let found = try client.diagnostics(for: uri)
+        let duplicate = found.first { $0["code"] as? String == "duplicate-rule" }
+        #expect(duplicate != nil, "\(found)")
+        let related = duplicate?["relatedInformation"] as? [[String: Any]]
+        #expect((related?.first?["location"] as? [String: Any])?["uri"] as? String == Self.uri(onDisk))
+    }
+
+    @Test func completionAfterUserListsItsFieldsWithTypes() throws {
+        let client = try LSPClient()
+        try client.start(root: nil)
+        let uri = "file:///nowhere/c.rules"
+        try Self.open(
+            client, uri, "rule \"c\" when user. assign \"st\"\nrule \"d\" when true assign \"staff\", \"eu\"\n")
+        let answer = try client.request(
+            "textDocument/completion",
+            ["textDocument": ["uri": uri], "position": ["line": 0, "character": 19]])
+        let items = (answer["result"] as? [String: Any])?["items"] as? [[String: Any]] ?? []
+        let email = items.first { $0["label"] as? String == "email" }
+        #expect(email?["detail"] as? String == "a string")
+        #expect(items.contains { $0["label"] as? String == "identities" })
+        #expect(!items.contains { $0["label"] as? String == "request" })
+
+        // Inside `assign "st`: the roles of the workspace, replacing what is written of the name.
+        let roles = try client.request(
+            "textDocument/completion",
+            ["textDocument": ["uri": uri], "position": ["line": 0, "character": 30]])
+        let roleItems = (roles["result"] as? [String: Any])?["items"] as? [[String: Any]] ?? []
+        #expect(Set(roleItems.compactMap { $0["label"] as? String }).isSuperset(of: ["staff", "eu"]))
+        let edit = roleItems.first { $0["label"] as? String == "staff" }?["textEdit"] as? [String: Any]
+        #expect(rangeList(edit?["range"]) == [0, 28, 0, 30])
+    }
+
+    @Test func hoverOnAFieldShowsItsType() throws {
+        let client = try LSPClient()
+        try client.start(root: nil)
+        let uri = "file:///nowhere/h.rules"
+        try Self.open(client, uri, "rule \"h\" when user.email_verified assign \"staff\"\n")
+        let answer = try client.request(
+            "textDocument/hover", ["textDocument": ["uri": uri], "position": ["line": 0, "character": 22]])
+        let result = answer["result"] as? [String: Any]
+        let value = (result?["contents"] as? [String: Any])?["value"] as? String
+        #expect(value?.hasPrefix("`user.email_verified`: a boolean") == true, "\(answer)")
+        #expect(rangeList(result?["range"]) == [0, 19, 0, 33])
+
+        let role = try client.request(
+            "textDocument/definition", ["textDocument": ["uri": uri], "position": ["line": 0, "character": 44]])
+        let locations = role["result"] as? [[String: Any]] ?? []
+        #expect(locations.map { rangeList($0["range"]) } == [[0, 41, 0, 48]])
+    }
+
+    @Test func formattingReplacesTheDocumentOnceAndThenNothing() throws {
+        let client = try LSPClient()
+        try client.start(root: nil)
+        let uri = "file:///nowhere/f.rules"
+        try Self.open(client, uri, "rule \"f\"   when user.email_verified assign \"staff\"\n")
+        let params: [String: Any] = [
+            "textDocument": ["uri": uri], "options": ["tabSize": 2, "insertSpaces": true],
+        ]
+        let edits = try client.request("textDocument/formatting", params)["result"] as? [[String: Any]] ?? []
+        #expect(edits.count == 1)
+        let formatted = edits.first?["newText"] as? String
+        #expect(formatted == "rule \"f\"\nwhen user.email_verified\nassign \"staff\"\n")
+        try client.notify(
+            "textDocument/didChange",
+            ["textDocument": ["uri": uri, "version": 2], "contentChanges": [["text": formatted ?? ""]]])
+        let again = try client.request("textDocument/formatting", params)["result"] as? [[String: Any]]
+        #expect(again?.isEmpty == true)
+    }
+
+    @Test func badInputGetsProtocolAnswersAndTheStreamGoesOn() throws {
+        let client = try LSPClient()
+        try client.start(root: nil)
+        // Malformed JSON: a parse error with a null id.
+        client.sendRaw(Data("Content-Length: 9\r\n\r\n{bad json".utf8))
+        let parse = try client.receive()
+        #expect((parse["error"] as? [String: Any])?["code"] as? Int == -32700)
+        #expect(parse["id"] is NSNull)
+        // A header section without Content-Length: answered, then the next message is read.
+        client.sendRaw(Data("X-Nonsense: 1\r\n\r\n".utf8))
+        #expect((try client.receive()["error"] as? [String: Any])?["code"] as? Int == -32700)
+        // An unknown notification gets no answer; an unknown request gets method-not-found.
+        try client.notify("rolecall/unheardOf")
+        let unknown = try client.request("rolecall/unheardOf")
+        #expect((unknown["error"] as? [String: Any])?["code"] as? Int == -32601)
+        #expect(client.notifications.isEmpty, "\(client.notifications)")
+        // Invalid params.
+        let invalid = try client.request("textDocument/hover", ["textDocument": 3])
+        #expect((invalid["error"] as? [String: Any])?["code"] as? Int == -32602)
+        // A message over the limit is discarded, and the stream stays in step.
+        let huge = 17 << 20
+        client.sendRaw(Data("Content-Length: \(huge)\r\n\r\n".utf8) + Data(repeating: 0x20, count: huge))
+        let tooLarge = try client.receive()
+        #expect((tooLarge["error"] as? [String: Any])?["code"] as? Int == -32600)
+        let still = try client.request("shutdown")
+        #expect(still.keys.contains("result"))
+        try client.notify("exit")
+        #expect(try client.finish() == 0)
+    }
+
+    @Test func aTenMegabyteDocumentIsChecked() throws {
+        let client = try LSPClient()
+        try client.start(root: nil)
+        let uri = "file:///nowhere/big.rules"
+        let comment = "# " + String(repeating: "x", count: 97) + "\n"
+        let text = String(repeating: comment, count: 100_000) + "rule \"big\" when usr.email == \"a\" assign \"x\"\n"
+        try Self.open(client, uri, text)
+        let found = try client.diagnostics(for: uri)
+        #expect(found.map { rangeList($0["range"]) } == [[100_000, 16, 100_000, 19]])
+    }
+}
