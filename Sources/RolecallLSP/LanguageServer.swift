@@ -45,7 +45,8 @@ public struct LanguageServer {
     /// Set by `exit`: the process's exit status.
     var exitCode: Int32?
 
-    /// Largest number of diagnostics published for one file; the rest are summarised in one more.
+    /// Largest number of diagnostics published for one file (the first, in position order): a generated or
+    /// pasted file of garbage would otherwise send the editor hundreds of thousands.
     static let maxDiagnosticsPerFile = 1_000
 
     public init() {}

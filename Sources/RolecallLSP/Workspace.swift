@@ -95,7 +95,8 @@ struct Workspace {
         return path
     }
 
-    /// Checks the whole workspace as one rule set; returns the URIs of its files.
+    /// Checks the whole workspace as one rule set: open documents as the editor has them, other files as read
+    /// from disk (once, until ``refresh(path:)`` or ``rescan()``), in path order as the loader orders them.
     mutating func check() {
         var entries: [(path: String, uri: String, bytes: [UInt8], version: Int?)] = []
         var openPaths = Set<String>()

@@ -217,6 +217,52 @@ import Testing
         #expect(try client.finish() == 0)
     }
 
+    @Test func textThatIsNotUTF8IsAnsweredOrReported() throws {
+        let root = try Self.workspace()
+        // On disk: the checker's own diagnostic, at the bad byte.
+        let bad = Data("rule \"a\" when user.email == \"".utf8) + Data([0xFF]) + Data("\" assign \"x\"\n".utf8)
+        try bad.write(to: URL(fileURLWithPath: root + "/bad.rules"))
+        let client = try LSPClient()
+        try client.start(root: root)
+        let found = try client.diagnostics(for: Self.uri(root + "/bad.rules"))
+        #expect(found.map { $0["code"] as? String } == ["invalid-utf8"], "\(found)")
+        #expect(found.map { rangeList($0["range"]) } == [[0, 29, 0, 30]])
+        // In a message: the JSON is not valid, a parse error; the server goes on.
+        let body =
+            Data(#"{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{"textDocument":{"uri":"#.utf8)
+            + Data(#""file:///nowhere/u.rules","languageId":"rolecall","version":1,"text":""#.utf8) + Data([0xFF])
+            + Data(#""}}}"#.utf8)
+        client.sendRaw(Data("Content-Length: \(body.count)\r\n\r\n".utf8) + body)
+        let answer = try client.receive()
+        #expect((answer["error"] as? [String: Any])?["code"] as? Int == -32700, "\(answer)")
+        #expect(try client.request("shutdown").keys.contains("result"))
+    }
+
+    @Test func aContentTypeHeaderIsAcceptedAndClosingClearsDiagnostics() throws {
+        let client = try LSPClient()
+        try client.start(root: nil)
+        let uri = "file:///nowhere/closed.rules"
+        let open = try JSONSerialization.data(withJSONObject: [
+            "jsonrpc": "2.0", "method": "textDocument/didOpen",
+            "params": [
+                "textDocument": [
+                    "uri": uri, "languageId": "rolecall", "version": 1,
+                    "text": "rule \"a\" when usr.x assign \"y\"\n",
+                ]
+            ],
+        ])
+        client.sendRaw(
+            Data(
+                "Content-Type: application/vscode-jsonrpc; charset=utf-8\r\nContent-Length: \(open.count)\r\n\r\n".utf8)
+                + open)
+        #expect(try client.diagnostics(for: uri).map { $0["code"] as? String } == ["unknown-root"])
+        try client.notify("textDocument/didClose", ["textDocument": ["uri": uri]])
+        #expect(try client.diagnostics(for: uri).isEmpty)
+        let gone = try client.request(
+            "textDocument/hover", ["textDocument": ["uri": uri], "position": ["line": 0, "character": 0]])
+        #expect((gone["error"] as? [String: Any])?["code"] as? Int == -32602)
+    }
+
     @Test func aTenMegabyteDocumentIsChecked() throws {
         let client = try LSPClient()
         try client.start(root: nil)
