@@ -98,6 +98,13 @@ extension LanguageServer {
             return .success(markdown(text, file.lines.range(span)))
         }
         guard let (path, span) = pathWord(at: cursor, in: file) else { return .success(.null) }
+        if path.count == 1, let binding = bindings()[path[0]] {
+            var source = binding.file.text(binding.span)
+            if source.count > 500 { source = String(source.prefix(500)) + " ..." }
+            let line = binding.file.location(of: binding.span.start).line
+            return .success(
+                markdown("```\n\(source)\n```\n\n\(binding.file.path):\(line)", file.lines.range(span)))
+        }
         if path.count == 1, let function = Function(rawValue: path[0]) {
             return .success(markdown("```\n\(Self.signature(function))\n```", file.lines.range(span)))
         }
@@ -108,7 +115,7 @@ extension LanguageServer {
     }
 
     /// `textDocument/definition`: from a role name to where rules assign it (or, for a role no rule assigns,
-    /// where they revoke it).
+    /// where they revoke it), and from a `let` name to its definition.
     func definition(_ params: JSONValue?) -> Result<JSONValue, ResponseError> {
         let file: Workspace.CheckedFile
         let cursor: Int
@@ -117,7 +124,11 @@ extension LanguageServer {
         case .failure(let error): return .failure(error)
         }
         guard let (role, _) = roleString(at: cursor, in: file), let mentions = workspace.roleMentions()[role] else {
-            return .success(.null)
+            guard let (path, _) = pathWord(at: cursor, in: file), path.count == 1,
+                let binding = bindings()[path[0]], let uri = workspace.uri(of: binding.file),
+                let lines = workspace.files[uri]?.lines
+            else { return .success(.null) }
+            return .success(.array([.members(["uri": .text(uri), "range": lines.range(binding.nameSpan)])]))
         }
         let assigning = mentions.filter { $0.kind == .assign }
         let locations: [JSONValue] = (assigning.isEmpty ? mentions : assigning).compactMap { mention in
@@ -141,12 +152,18 @@ extension LanguageServer {
     }
 
     /// The `let` names of every file of the workspace.
-    func bindingNames() -> [String] {
-        var names: Set<String> = []
+    func bindingNames() -> [String] { bindings().keys.sorted() }
+
+    /// The `let` declarations of every file of the workspace by name (the first, when a name is declared twice).
+    func bindings() -> [String: Binding] {
+        var found: [String: Binding] = [:]
         for file in workspace.checked?.files ?? [] {
-            for case .binding(let binding) in Parser.parseDeclarations(file).declarations { names.insert(binding.name) }
+            for case .binding(let binding) in Parser.parseDeclarations(file).declarations
+            where found[binding.name] == nil {
+                found[binding.name] = binding
+            }
         }
-        return names.sorted()
+        return found
     }
 
     /// The schema type of `path` (names as written), read in `file` before `cursor`: a quantifier's name there

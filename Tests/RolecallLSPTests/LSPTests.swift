@@ -168,6 +168,28 @@ import Testing
         #expect(locations.map { rangeList($0["range"]) } == [[0, 41, 0, 48]])
     }
 
+    @Test func aLetNameHoversWithItsDefinitionAndLeadsToIt() throws {
+        let client = try LSPClient()
+        try client.start(root: nil)
+        let uri = "file:///nowhere/l.rules"
+        try Self.open(
+            client, uri, "let staff = user.email ends_with \"@acme.com\"\n\nrule \"l\" when staff assign \"s\"\n")
+        let hover = try client.request(
+            "textDocument/hover", ["textDocument": ["uri": uri], "position": ["line": 2, "character": 16]])
+        let value = ((hover["result"] as? [String: Any])?["contents"] as? [String: Any])?["value"] as? String
+        #expect(value?.contains("let staff = user.email ends_with \"@acme.com\"") == true, "\(hover)")
+        let definition = try client.request(
+            "textDocument/definition", ["textDocument": ["uri": uri], "position": ["line": 2, "character": 16]])
+        let locations = definition["result"] as? [[String: Any]] ?? []
+        #expect(locations.map { rangeList($0["range"]) } == [[0, 4, 0, 9]])
+
+        let symbols = try client.request("textDocument/documentSymbol", ["textDocument": ["uri": uri]])
+        let list = symbols["result"] as? [[String: Any]] ?? []
+        #expect(list.map { $0["name"] as? String } == ["staff", "l"])
+        #expect(list.map { $0["kind"] as? Int } == [13, 12])
+        #expect(list.map { rangeList($0["range"]) } == [[0, 0, 0, 44], [2, 0, 2, 30]])
+    }
+
     @Test func formattingReplacesTheDocumentOnceAndThenNothing() throws {
         let client = try LSPClient()
         try client.start(root: nil)
