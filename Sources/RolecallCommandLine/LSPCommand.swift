@@ -11,8 +11,9 @@ package struct LSPCommand: ParsableCommand {
         discussion: """
             Publishes `rules check`'s diagnostics for every open document and every .rules file under the \
             workspace folders, checked as one rule set, and offers quick fixes for did-you-mean suggestions, \
-            formatting, document symbols, completion, hover and go to definition for role names. Exits 0 after \
-            the client's `shutdown` and `exit`, 1 when the input ends or `exit` comes without `shutdown`.
+            formatting, document symbols, completion, hover, and go to definition (from a role name to the rules \
+            that assign it, from a `let` name to its definition). Exits 0 after the client's `shutdown` and \
+            `exit`, 1 when the input ends or `exit` comes without `shutdown`.
             """
     )
 

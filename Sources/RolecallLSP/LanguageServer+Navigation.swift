@@ -168,13 +168,15 @@ extension LanguageServer {
 
     /// The schema type of `path` (names as written), read in `file` before `cursor`: a quantifier's name there
     /// stands for an element of its list, and an alias (`logins_count`) for its path.
-    func resolve(_ path: [String], before cursor: Int, in file: Workspace.CheckedFile) -> FieldType? {
-        guard let first = path.first else { return nil }
+    ///
+    /// `depth` counts the quantifiers looked through, so `any(m, m, m.` cannot send it round for ever.
+    func resolve(_ path: [String], before cursor: Int, in file: Workspace.CheckedFile, depth: Int = 0) -> FieldType? {
+        guard let first = path.first, depth < 16 else { return nil }
         var type: FieldType
         var rest = path.dropFirst()
         let (name, steps) = Self.splitIndexes(first)
         if let local = Self.quantifierList(named: name, before: cursor, in: file.file.bytes),
-            case .list(let element)? = resolve(local, before: cursor - 1, in: file)
+            case .list(let element)? = resolve(local, before: cursor - 1, in: file, depth: depth + 1)
         {
             type = element
         } else if let alias = EventSchema.aliases[name] {

@@ -148,6 +148,21 @@ import Testing
         #expect(Set(roleItems.compactMap { $0["label"] as? String }).isSuperset(of: ["staff", "eu"]))
         let edit = roleItems.first { $0["label"] as? String == "staff" }?["textEdit"] as? [String: Any]
         #expect(rangeList(edit?["range"]) == [0, 28, 0, 30])
+
+        // After a quantifier's name, the fields of its list's elements; a name bound to itself has none.
+        try client.notify(
+            "textDocument/didChange",
+            [
+                "textDocument": ["uri": uri, "version": 2],
+                "contentChanges": [["text": "when any(authentication.methods, m, m.) or any(m, m, m.) assign \"x\"\n"]],
+            ])
+        let fields = try client.request(
+            "textDocument/completion", ["textDocument": ["uri": uri], "position": ["line": 0, "character": 38]])
+        let fieldItems = (fields["result"] as? [String: Any])?["items"] as? [[String: Any]] ?? []
+        #expect(fieldItems.compactMap { $0["label"] as? String } == ["name", "timestamp", "type"])
+        let none = try client.request(
+            "textDocument/completion", ["textDocument": ["uri": uri], "position": ["line": 0, "character": 55]])
+        #expect(((none["result"] as? [String: Any])?["items"] as? [[String: Any]])?.isEmpty == true)
     }
 
     @Test func hoverOnAFieldShowsItsType() throws {
