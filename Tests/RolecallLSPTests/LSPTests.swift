@@ -109,6 +109,42 @@ import Testing
         #expect(found.map { rangeList($0["range"]) } == [[0, 15, 0, 25]])
     }
 
+    /// The golden files of the language tests, as a workspace folder: each file's diagnostics are those of
+    /// `rules check --format json` on the same folder, code, severity, message, help and range alike.
+    @Test func diagnosticsAreThoseOfRulesCheck() throws {
+        let root = LSPClient.root + "/Tests/RolecallLanguageTests/Golden"
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: LSPClient.binary)
+        check.arguments = ["check", root, "--format", "json", "--max-diagnostics", "100000"]
+        let pipe = Pipe()
+        check.standardOutput = pipe
+        try check.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        check.waitUntilExit()
+        let report = try JSONSerialization.jsonObject(with: output) as? [String: Any]
+        let expected = report?["diagnostics"] as? [[String: Any]] ?? []
+        #expect(expected.count > 20)
+
+        let client = try LSPClient()
+        try client.start(root: root)
+        for path in Set(expected.compactMap { $0["file"] as? String }).sorted() {
+            let published = try client.diagnostics(for: Self.uri(path))
+            let wanted = expected.filter { $0["file"] as? String == path }
+            #expect(published.count == wanted.count, "\(path)")
+            for (lsp, cli) in zip(published, wanted) {
+                let numbers = ["line", "column", "endLine", "endColumn"].map { (cli[$0] as? Int ?? 0) - 1 }
+                #expect(rangeList(lsp["range"]) == numbers, "\(path): \(cli)")
+                #expect(lsp["code"] as? String == cli["code"] as? String)
+                #expect(lsp["severity"] as? Int == (cli["severity"] as? String == "error" ? 1 : 2))
+                var message = cli["message"] as? String ?? ""
+                if let help = cli["help"] as? String { message += "\nhelp: " + help }
+                #expect(lsp["message"] as? String == message)
+                let notes = cli["notes"] as? [[String: Any]] ?? []
+                #expect((lsp["relatedInformation"] as? [Any] ?? []).count == notes.filter { $0["line"] != nil }.count)
+            }
+        }
+    }
+
     @Test func duplicateRuleNamesAcrossFilesPointAtTheOther() throws {
         let root = try Self.workspace()
         let onDisk = root + "/a.rules"
