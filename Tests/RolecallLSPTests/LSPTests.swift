@@ -86,6 +86,30 @@ import Testing
         #expect(try client.diagnostics(for: uri).isEmpty)
     }
 
+    @Test func aMisspeltKeywordHasAQuickFixAndOtherErrorsNone() throws {
+        let client = try LSPClient()
+        try client.start(root: nil)
+        let uri = "file:///nowhere/k.rules"
+        try Self.open(client, uri, "rul \"k\" when true assign \"y\"\nrule \"n\" when user.email == 1 assign \"z\"\n")
+        let found = try client.diagnostics(for: uri)
+        #expect(
+            found.map { $0["code"] as? String } == ["unknown-keyword", "constant-condition", "type-mismatch"],
+            "\(found)")
+        let actions = try client.request(
+            "textDocument/codeAction",
+            [
+                "textDocument": ["uri": uri],
+                "range": ["start": ["line": 0, "character": 0], "end": ["line": 1, "character": 40]],
+                "context": ["diagnostics": found],
+            ])
+        let list = actions["result"] as? [[String: Any]] ?? []
+        #expect(list.map { $0["title"] as? String } == ["change `rul` to `rule`"])
+        let changes = (list.first?["edit"] as? [String: Any])?["changes"] as? [String: Any]
+        let edit = (changes?[uri] as? [[String: Any]])?.first
+        #expect(edit?["newText"] as? String == "rule")
+        #expect(rangeList(edit?["range"]) == [0, 0, 0, 3])
+    }
+
     @Test func aRangeEditIsAppliedInUTF16Positions() throws {
         let client = try LSPClient()
         try client.start(root: nil)
