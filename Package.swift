@@ -14,8 +14,9 @@ import PackageDescription
 //   RolecallOutbox    the durable outbox and decision log on SQLite (system libsqlite3), and its worker
 //   RolecallSandbox   an Auth0 Management API look-alike on SwiftNIO, with fault injection
 //   RolecallServer    the `rules serve` webhook on Hummingbird 2: auth, limits, hot reload, metrics
+//   RolecallLSP       `rules lsp`: a Language Server Protocol server over stdio on the checker and formatter (no Foundation)
 //   RolecallCommandLine  the commands `check`, `eval`, `diff` and `fmt`, with their options and I/O (no Foundation)
-//   rules             the lean command-line tool: those four commands, and every other one handed to rules-full
+//   rules             the lean command-line tool: those four commands and `lsp`, and every other one handed to rules-full
 //   rules-full        every command: `test`, `apply`, `serve`, `sandbox`, `outbox`, `log`, help
 // The language and engine modules depend on nothing but PCRE2, so they build and test in seconds
 // and can be embedded in any Swift server.
@@ -105,9 +106,11 @@ let package = Package(
             ]
         ),
         .target(
+            name: "RolecallLSP", dependencies: ["RolecallJSON", "RolecallLanguage", "RolecallEngine", "RolecallFiles"]),
+        .target(
             name: "RolecallCommandLine",
             dependencies: [
-                "RolecallJSON", "RolecallLanguage", "RolecallEngine", "RolecallDiff", "RolecallFiles",
+                "RolecallJSON", "RolecallLanguage", "RolecallEngine", "RolecallDiff", "RolecallFiles", "RolecallLSP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -171,6 +174,7 @@ let package = Package(
             name: "RolecallOutboxTests",
             dependencies: ["RolecallOutbox", "RolecallEffects", "RolecallEngine", "RolecallSandbox"]
         ),
+        .testTarget(name: "RolecallLSPTests"),
         .testTarget(name: "RulesCLITests", dependencies: ["RolecallEngine", "RolecallSandbox"]),
     ],
     swiftLanguageModes: [.v6]

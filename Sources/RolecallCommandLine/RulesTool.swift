@@ -20,8 +20,9 @@ package enum RulesTool {
         """
 
     /// The commands the lean `rules` binary runs itself: the ones that read rule files and events and nothing
-    /// else, so that `rules eval --events` starts in a few milliseconds.
+    /// else, so that `rules eval --events` starts in a few milliseconds, and the language server, which an editor
+    /// starts and which needs no more than `check` and `fmt` do.
     package static var leanCommands: [any ParsableCommand.Type] {
-        [CheckCommand.self, EvalCommand.self, DiffCommand.self, FmtCommand.self]
+        [CheckCommand.self, EvalCommand.self, DiffCommand.self, FmtCommand.self, LSPCommand.self]
     }
 }

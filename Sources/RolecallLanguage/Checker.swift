@@ -313,7 +313,7 @@ public struct Checker {
                         .unknownField(
                             (parent + [segment]).dotted,
                             suggestion: guess.map { (parent + [.key($0, span: span)]).dotted },
-                            file, Span(expr.span.start, span.end)))
+                            file, Span(expr.span.start, span.end), field: name, fieldSpan: span, guess: guess))
                     return nil
                 }
             case (.map(let valueType), .key):

@@ -33,6 +33,22 @@ public struct Diagnostic: Sendable, Hashable {
     public var help: String?
     /// Related places, such as the first definition of a duplicated rule name.
     public var notes: [Note]
+    /// The edit a did-you-mean stands for, when there is one: editors offer it as a quick fix.
+    public var fix: Fix?
+
+    /// A replacement of source text that fixes the problem: `replacement` written over `span` of ``file``.
+    public struct Fix: Sendable, Hashable {
+        /// The text to write.
+        public var replacement: String
+        /// What it replaces.
+        public var span: Span
+
+        /// A fix writing `replacement` over `span`.
+        public init(replacement: String, span: Span) {
+            self.replacement = replacement
+            self.span = span
+        }
+    }
 
     /// A secondary message attached to a diagnostic, optionally pointing at source.
     public struct Note: Sendable, Hashable {
@@ -55,7 +71,7 @@ public struct Diagnostic: Sendable, Hashable {
     /// Creates a diagnostic.
     public init(
         _ severity: Severity, _ code: DiagnosticCode, _ message: String, file: SourceFile, span: Span,
-        help: String? = nil, notes: [Note] = []
+        help: String? = nil, notes: [Note] = [], fix: Fix? = nil
     ) {
         self.severity = severity
         self.code = code
@@ -64,6 +80,7 @@ public struct Diagnostic: Sendable, Hashable {
         self.span = span
         self.help = help
         self.notes = notes
+        self.fix = fix
     }
 
     /// Line and column where the underline starts.

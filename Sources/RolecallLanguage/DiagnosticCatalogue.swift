@@ -151,7 +151,8 @@ extension Diagnostic {
     static func expected(_ what: String, found: Token, _ file: SourceFile) -> Diagnostic {
         Diagnostic(
             .error, .syntax, "expected \(what), found \(found.display)", file: file, span: found.span,
-            help: keywordSuggestion(found, among: Keyword.allCases))
+            help: keywordSuggestion(found, among: Keyword.allCases),
+            fix: keywordFix(found, among: Keyword.allCases, file))
     }
 
     static func expectedRuleStart(found: Token, _ file: SourceFile) -> Diagnostic {
@@ -244,7 +245,8 @@ extension Diagnostic {
     static func misspelledKeyword(_ found: Token, among keywords: [Keyword], _ file: SourceFile) -> Diagnostic? {
         guard let help = keywordSuggestion(found, among: keywords) else { return nil }
         return Diagnostic(
-            .error, .unknownKeyword, "unknown keyword `\(found.text)`", file: file, span: found.span, help: help)
+            .error, .unknownKeyword, "unknown keyword `\(found.text)`", file: file, span: found.span, help: help,
+            fix: keywordFix(found, among: keywords, file))
     }
 
     static func expectedExpression(found: Token, _ file: SourceFile) -> Diagnostic {
@@ -298,14 +300,21 @@ extension Diagnostic {
         return Diagnostic(
             .error, .unknownRoot, "unknown field `\(name)`", file: file, span: span,
             help: guess.map { "did you mean `\($0)`?" }
-                ?? "paths start at a field of the post-login event, such as `user`, `stats` or `request`")
+                ?? "paths start at a field of the post-login event, such as `user`, `stats` or `request`",
+            fix: Diagnostic.Fix.replacing(name, in: file, span, with: guess))
     }
 
-    static func unknownField(_ path: String, suggestion: String?, _ file: SourceFile, _ span: Span) -> Diagnostic {
+    /// `field` is the unknown name as written at `fieldSpan` and `guess` the known one closest to it, which the
+    /// quick fix writes there.
+    static func unknownField(
+        _ path: String, suggestion: String?, _ file: SourceFile, _ span: Span,
+        field: String = "", fieldSpan: Span? = nil, guess: String? = nil
+    ) -> Diagnostic {
         Diagnostic(
             .warning, .unknownField, "unknown field `\(path)`", file: file, span: span,
             help: suggestion.map { "did you mean `\($0)`?" }
-                ?? "the post-login event has no such field; it reads as `null`")
+                ?? "the post-login event has no such field; it reads as `null`",
+            fix: fieldSpan.flatMap { Diagnostic.Fix.replacing(field, in: file, $0, with: guess) })
     }
 
     static func notAnObject(_ path: String, type: String, field: String, _ file: SourceFile, _ span: Span) -> Diagnostic
@@ -317,7 +326,8 @@ extension Diagnostic {
         Diagnostic(
             .error, .unknownFunction, "unknown function `\(name)`", file: file, span: span,
             help: suggest(name, among: functions).map { "did you mean `\($0)`?" }
-                ?? "the functions are " + functions.map { "`\($0)`" }.joined(separator: ", "))
+                ?? "the functions are " + functions.map { "`\($0)`" }.joined(separator: ", "),
+            fix: Diagnostic.Fix.replacing(name, in: file, span, with: suggest(name, among: functions)))
     }
 
     static func wrongArity(_ name: String, expected: Int, found: Int, _ file: SourceFile, _ span: Span) -> Diagnostic {
@@ -647,6 +657,22 @@ func keywordSuggestion(_ token: Token, among keywords: [Keyword]) -> String? {
         return nil
     }
     return "did you mean `\(keyword)`?"
+}
+
+/// The edit behind ``keywordSuggestion(_:among:)``: the keyword written over the misspelt word.
+func keywordFix(_ token: Token, among keywords: [Keyword], _ file: SourceFile) -> Diagnostic.Fix? {
+    guard token.kind == .identifier else { return nil }
+    return Diagnostic.Fix.replacing(
+        token.text, in: file, token.span, with: suggest(token.text, among: keywords.map(\.rawValue)))
+}
+
+extension Diagnostic.Fix {
+    /// `guess` written over `span`, when there is a guess and `span` holds exactly `name` as written (a key
+    /// written `["x-team"]` or through an escape is left to the author).
+    static func replacing(_ name: String, in file: SourceFile, _ span: Span, with guess: String?) -> Diagnostic.Fix? {
+        guard let guess, guess != name, file.text(span) == name else { return nil }
+        return Diagnostic.Fix(replacement: guess, span: span)
+    }
 }
 
 /// The candidate closest to `word` by edit distance (with transpositions), if it is close enough to be a typo.

@@ -2,7 +2,7 @@ import ArgumentParser
 import RolecallCommandLine
 import RolecallFiles
 
-/// `rules-full`: every command of `rules`. The lean `rules` binary runs `check`, `eval`, `diff` and `fmt` itself
+/// `rules-full`: every command of `rules`. The lean `rules` binary runs `check`, `eval`, `diff`, `fmt` and `lsp` itself
 /// and replaces itself with this one for the others (and for help), keeping its arguments, so messages and help
 /// still say `rules`. Run directly, it behaves as `rules` would.
 @main
@@ -14,7 +14,7 @@ struct RulesCommand: AsyncParsableCommand {
         version: rolecallVersion,
         subcommands: [
             CheckCommand.self, EvalCommand.self, TestCommand.self, DiffCommand.self, FmtCommand.self, ApplyCommand.self,
-            SandboxCommand.self, ServeCommand.self, OutboxCommand.self, LogCommand.self,
+            SandboxCommand.self, ServeCommand.self, OutboxCommand.self, LogCommand.self, LSPCommand.self,
         ]
     )
 }

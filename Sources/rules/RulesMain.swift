@@ -8,8 +8,9 @@ import RolecallFiles
     import Musl
 #endif
 
-/// The `rules` executable: the commands that read rule files and events (`check`, `eval`, `diff`, `fmt`) and
-/// `--version`, in a binary that starts in a few milliseconds; every other command is `rules-full`'s.
+/// The `rules` executable: the commands that read rule files and events (`check`, `eval`, `diff`, `fmt`), the
+/// language server editors start (`lsp`, which needs nothing more), and `--version`, in a binary that starts in a
+/// few milliseconds; every other command is `rules-full`'s.
 ///
 /// Why two binaries: a process's start-up is mostly the dynamic loader binding the libraries it links, and
 /// `rules serve`, `apply` and `test` need Foundation, ICU, libcurl (with gnutls, krb5 and LDAP), SQLite, NIO and
@@ -17,7 +18,7 @@ import RolecallFiles
 /// as much as evaluating 7,000 events. So this binary links the engine and ArgumentParser only, with the Swift
 /// runtime linked statically (a test runs `ldd` on it), and starts in 3 ms; on a first argument it does not own
 /// it replaces itself with `rules-full` from its own directory (`execv`, same arguments, same process id, so
-/// signals and exit codes are the full binary's), which holds every command, these four included: one
+/// signals and exit codes are the full binary's), which holds every command, these five included: one
 /// implementation of each, in `RolecallCommandLine`. README, "Two binaries".
 @main
 enum RulesMain {
