@@ -191,7 +191,13 @@ public struct LanguageServer {
             else { return log("didChange of a document that is not open, or without contentChanges") }
             for change in changes {
                 guard let text = change["text"]?.string else { continue }
-                if let range = change["range"], let start = Position(range["start"]), let end = Position(range["end"]) {
+                if let range = change["range"] {
+                    // A range that cannot be read is ignored (a notification has no error answer), never taken
+                    // as a whole-text change: that would silently replace the document (found by attacking it).
+                    guard let start = Position(range["start"]), let end = Position(range["end"]) else {
+                        log("didChange with a range that is not a range: the change is ignored")
+                        continue
+                    }
                     let lines = LineIndex(document.bytes)
                     let from = lines.offset(of: start)
                     let to = max(from, lines.offset(of: end))

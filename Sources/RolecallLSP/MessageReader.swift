@@ -137,13 +137,18 @@ struct MessageReader {
         return nil
     }
 
-    /// Drops input up to the next line starting `Content-Length` (case-insensitive) at or after `offset`.
+    /// Drops input up to the next `Content-Length` (case-insensitive) at or after `offset` that starts a line or
+    /// follows a JSON body.
     private mutating func skipToNextHeader(from offset: Int) {
         let pattern = Array("content-length".utf8)
         var index = max(offset, start)
         while true {
             while index + pattern.count <= buffer.count {
-                let atLineStart = index == 0 || buffer[index - 1] == 0x0A
+                // At a line's start, or right after a message body (`}` or `]`: bodies do not end in a newline,
+                // so after a body of the wrong length the next header follows it directly).
+                let atLineStart =
+                    index == 0 || buffer[index - 1] == 0x0A || buffer[index - 1] == UInt8(ascii: "}")
+                    || buffer[index - 1] == UInt8(ascii: "]")
                 if atLineStart, pattern.indices.allSatisfy({ buffer[index + $0] | 0x20 == pattern[$0] }) {
                     start = index
                     compact()

@@ -42,15 +42,39 @@ struct Workspace {
 
     /// Directories not searched: version control, build output, dependencies.
     static let skippedDirectories: Set<String> = ["node_modules", "Pods", "DerivedData"]
-    /// At most this many files are read from disk, so a root of `/` does not read the machine.
+    /// At most this many files are read from disk, and this many directory entries looked at, so a root of `/`
+    /// does not read the machine or hold up the server (found by attacking it: a root of `/` walked the whole
+    /// filesystem before answering anything).
     static let maxDiskFiles = 5_000
+    static let maxEntries = 50_000
+
+    /// A directory, by device and inode: a symbolic link back up the tree is walked once, not again and again.
+    struct DirectoryID: Hashable {
+        var device: UInt64
+        var inode: UInt64
+    }
 
     /// Finds the `.rules` files under the roots again, forgetting what was read of them.
     mutating func rescan() {
         var found: [String] = []
-        for root in roots { Self.walk(root, depth: 0, into: &found) }
-        diskFiles = Array(Set(found)).sorted()
+        var visited = Set<DirectoryID>()
+        var budget = Self.maxEntries
+        for root in roots { Self.walk(root, depth: 0, into: &found, visited: &visited, budget: &budget) }
+        // One path per file: a file reached through a symbolic link and by its own path is one file.
+        var seen = Set<String>()
+        diskFiles = found.sorted().filter { seen.insert(Self.canonical($0)).inserted }
+        diskCanonical = Dictionary(uniqueKeysWithValues: diskFiles.map { ($0, Self.canonical($0)) })
         diskCache = [:]
+    }
+
+    /// The canonical disk files' paths (symbolic links resolved), by path.
+    var diskCanonical: [String: String] = [:]
+
+    /// `path` with symbolic links resolved, or as it is when it cannot be.
+    static func canonical(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// Forgets what was read of the file at `path`, so the next check reads it again.
@@ -60,13 +84,22 @@ struct Workspace {
             path.hasSuffix(".rules")
         {
             diskFiles = (diskFiles + [path]).sorted()
+            diskCanonical[path] = Self.canonical(path)
         }
     }
 
-    static func walk(_ directory: String, depth: Int, into found: inout [String]) {
-        guard depth < 32, found.count < maxDiskFiles, let stream = opendir(directory) else { return }
+    static func walk(
+        _ directory: String, depth: Int, into found: inout [String], visited: inout Set<DirectoryID>,
+        budget: inout Int
+    ) {
+        var own = stat()
+        guard depth < 32, found.count < maxDiskFiles, budget > 0, stat(directory, &own) == 0,
+            visited.insert(DirectoryID(device: UInt64(own.st_dev), inode: UInt64(own.st_ino))).inserted,
+            let stream = opendir(directory)
+        else { return }
         var entries: [String] = []
-        while let entry = readdir(stream) {
+        while budget > 0, let entry = readdir(stream) {
+            budget -= 1
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
@@ -78,7 +111,7 @@ struct Workspace {
             var info = stat()
             guard stat(path, &info) == 0 else { continue }
             if info.st_mode & S_IFMT == S_IFDIR {
-                walk(path, depth: depth + 1, into: &found)
+                walk(path, depth: depth + 1, into: &found, visited: &visited, budget: &budget)
             } else if info.st_mode & S_IFMT == S_IFREG, name.hasSuffix(".rules"), found.count < maxDiskFiles {
                 found.append(path)
             }
@@ -103,9 +136,10 @@ struct Workspace {
         for document in documents.values {
             let path = DocumentURI.path(document.uri) ?? document.uri
             openPaths.insert(path)
+            openPaths.insert(Self.canonical(path))
             entries.append((path, document.uri, document.bytes, document.version))
         }
-        for path in diskFiles where !openPaths.contains(path) {
+        for path in diskFiles where !openPaths.contains(path) && !openPaths.contains(diskCanonical[path] ?? path) {
             if diskCache[path] == nil { diskCache[path] = try? RuleSetLoader.read(path) }
             guard let bytes = diskCache[path] else { continue }
             entries.append((path, DocumentURI.uri(path), bytes, nil))
