@@ -13,14 +13,9 @@ LINTED := Package.swift Sources Tests fuzz/Package.swift fuzz/Sources
 
 all: build
 
-# Installs what the build needs (PCRE2, libcurl and SQLite with their headers). Checks the pkg-config modules and
-# headers, not just the package names.
-deps:
-	@missing=""; \
-	pkg-config --exists libpcre2-8 2>/dev/null && [ -f /usr/include/pcre2.h ] || missing="$$missing libpcre2-dev pkg-config"; \
-	pkg-config --exists libcurl 2>/dev/null || missing="$$missing libcurl4-openssl-dev pkg-config"; \
-	pkg-config --exists sqlite3 2>/dev/null || missing="$$missing libsqlite3-dev pkg-config"; \
-	if [ -n "$$missing" ]; then \
+# The end of a recipe that collects the Debian packages it lacks in the shell variable `missing`: installs them when
+# run as root, else prints the exact command and fails. One copy, for deps and bench-deps.
+INSTALL_MISSING = if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ]; then \
 	    echo "installing:$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
@@ -28,6 +23,15 @@ deps:
 	    echo "missing system packages; run:  sudo apt-get install -y$$missing"; exit 1; \
 	  fi; \
 	fi
+
+# Installs what the build needs (PCRE2, libcurl and SQLite with their headers). Checks the pkg-config modules and
+# headers, not just the package names.
+deps:
+	@missing=""; \
+	pkg-config --exists libpcre2-8 2>/dev/null && [ -f /usr/include/pcre2.h ] || missing="$$missing libpcre2-dev pkg-config"; \
+	pkg-config --exists libcurl 2>/dev/null || missing="$$missing libcurl4-openssl-dev pkg-config"; \
+	pkg-config --exists sqlite3 2>/dev/null || missing="$$missing libsqlite3-dev pkg-config"; \
+	$(INSTALL_MISSING)
 	@command -v $(SWIFT) >/dev/null 2>&1 || { echo "swift not found: install Swift 6 from swift.org and put it on PATH"; exit 1; }
 
 build: deps
@@ -91,14 +95,7 @@ bench-deps:
 	command -v g++ >/dev/null 2>&1 || missing="$$missing g++"; \
 	command -v python3 >/dev/null 2>&1 || missing="$$missing python3"; \
 	command -v taskset >/dev/null 2>&1 || missing="$$missing util-linux"; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = "0" ]; then \
-	    echo "installing:$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else \
-	    echo "missing system packages; run:  sudo apt-get install -y$$missing"; exit 1; \
-	  fi; \
-	fi
+	$(INSTALL_MISSING)
 
 # Built every time (a second), so FLOOR_FLAGS always applies.
 floor: bench-deps
