@@ -162,15 +162,6 @@ static __attribute__((noinline)) long skip_string_slowly(const uint8_t *base, lo
     }
 }
 
-/// The offset after the string whose opening quote is at `index`, or -1. A string without escapes or
-/// non-ASCII characters costs one bit scan.
-static inline __attribute__((always_inline)) long skip_string(const uint8_t *base, long count,
-                                                              const uint64_t *specials, long index) {
-    index = next_special(specials, count, index + 1);
-    if (index < count && base[index] == '"') return index + 1;
-    return skip_string_slowly(base, count, specials, index);
-}
-
 static inline int is_digit_at(const uint8_t *base, long count, long index) {
     return index < count && base[index] >= '0' && base[index] <= '9';
 }
@@ -211,7 +202,62 @@ static inline int literal_at(const uint8_t *base, long count, long index, const 
     return index + length <= count && memcmp(base + index, literal, (size_t)length) == 0;
 }
 
-long rolecall_json_skip(const uint8_t *base, long count, long position, const uint64_t *specials, long levels) {
+/// The special bytes from a reading position on, one word in a register: the walk below takes a string's quotes
+/// off it one at a time, so finding where a string ends costs no load and no shift; the next word is loaded
+/// only when this one runs out.
+typedef struct {
+    const uint64_t *specials;
+    long words;
+    /// The word `bits` came from.
+    long word;
+    /// The special bytes of `word` not yet passed.
+    uint64_t bits;
+} special_cursor;
+
+/// Places the cursor at `index`: the specials before it are passed.
+static inline void cursor_seek(special_cursor *cursor, long index) {
+    cursor->word = index >> 6;
+    cursor->bits = cursor->word < cursor->words ? cursor->specials[cursor->word] & (~(uint64_t)0 << (index & 63)) : 0;
+}
+
+/// The next special byte not yet passed, or `count` when there is none.
+static inline __attribute__((always_inline)) long cursor_peek(special_cursor *cursor, long count) {
+    while (cursor->bits == 0) {
+        if (++cursor->word >= cursor->words) {
+            cursor->word = cursor->words;
+            return count;
+        }
+        cursor->bits = cursor->specials[cursor->word];
+    }
+    return (cursor->word << 6) | __builtin_ctzll(cursor->bits);
+}
+
+/// Passes the special byte ``cursor_peek`` returned.
+static inline __attribute__((always_inline)) void cursor_pop(special_cursor *cursor) {
+    cursor->bits &= cursor->bits - 1;
+}
+
+/// The offset after the string whose opening quote is at `index`, or -1, moving the cursor past it. A string
+/// without escapes or non-ASCII characters is two bits taken off the cursor.
+static inline __attribute__((always_inline)) long cursor_skip_string(const uint8_t *base, long count,
+                                                                     special_cursor *cursor, long index) {
+    // The opening quote is the next special byte, unless the walk passed a special byte without taking it off
+    // (only bytes that make the value invalid are special outside strings, but the cursor does not rely on it).
+    if (cursor_peek(cursor, count) != index) cursor_seek(cursor, index);
+    cursor_pop(cursor);
+    long end = cursor_peek(cursor, count);
+    if (end < count && base[end] == '"') {
+        cursor_pop(cursor);
+        return end + 1;
+    }
+    long after = skip_string_slowly(base, count, cursor->specials, end);
+    if (after >= 0) cursor_seek(cursor, after);
+    return after;
+}
+
+/// `rolecall_json_skip` on a cursor placed at `position`, which it moves past the value.
+static inline __attribute__((always_inline)) long walk_value(const uint8_t *base, long count, long position,
+                                                             special_cursor *cursor, long levels) {
     // The open containers, innermost last: 1 for an object, 0 for a list.
     uint8_t stack[1024];
     long level = 0;
@@ -224,7 +270,7 @@ long rolecall_json_skip(const uint8_t *base, long count, long position, const ui
         uint8_t byte = base[p];
         switch (byte) {
         case '"':
-            p = skip_string(base, count, specials, p);
+            p = cursor_skip_string(base, count, cursor, p);
             if (p < 0) return -1;
             break;
         case '{':
@@ -240,7 +286,7 @@ long rolecall_json_skip(const uint8_t *base, long count, long position, const ui
             stack[level++] = (uint8_t)object;
             if (object) {
                 if (base[p] != '"') return -1;
-                p = skip_string(base, count, specials, p);
+                p = cursor_skip_string(base, count, cursor, p);
                 if (p < 0) return -1;
                 p = skip_whitespace(base, count, p);
                 if (p >= count || base[p] != ':') return -1;
@@ -277,7 +323,7 @@ long rolecall_json_skip(const uint8_t *base, long count, long position, const ui
                 if (object) {
                     p = skip_whitespace(base, count, p);
                     if (p >= count || base[p] != '"') return -1;
-                    p = skip_string(base, count, specials, p);
+                    p = cursor_skip_string(base, count, cursor, p);
                     if (p < 0) return -1;
                     p = skip_whitespace(base, count, p);
                     if (p >= count || base[p] != ':') return -1;
@@ -291,3 +337,10 @@ long rolecall_json_skip(const uint8_t *base, long count, long position, const ui
         }
     }
 }
+
+long rolecall_json_skip(const uint8_t *base, long count, long position, const uint64_t *specials, long levels) {
+    special_cursor cursor = {specials, (count + 63) >> 6, 0, 0};
+    cursor_seek(&cursor, position);
+    return walk_value(base, count, position, &cursor, levels);
+}
+

@@ -43,6 +43,10 @@ import Testing
         "[01]", "[1.]", "[-]", "[1e]", "[tru]", "[nul]", "[fals]", "{\"k\" 1}", "{\"k\":1,}", "[1,]", "[1 2]",
         "{\"k\":}", "{1:2}", "[\"\u{7F}\"]", "[[[[[]]]]]", "{}", "[]", " [ 1 , { \"a\" : [ ] } ] ", "[\"a\"]]",
         "\"\u{FFFF}\"",
+        // Plain strings after escaped and non-ASCII ones in one skipped value: the C walker takes quotes off a
+        // bitmap word it holds, and must pick up again after each string it scanned byte by byte.
+        #"["\u00e9","x","m\#u{00FC}ller","y",{"k\"":"v","k2":"\#u{00E9}\#u{00E9}"},"z","",""]"#,
+        #"["a","b\\","c","d\x"]"#, #"{"a":"","b":"\#u{1F600}","c":"\"","d":"\#u{7}"}"#,
     ]
 
     @Test(arguments: skipped)
@@ -55,6 +59,30 @@ import Testing
             let tail = Array(#"{"user":{"email":"a@acme.com"},"p":"\#(filler)","skipped":\#(value)}"#.utf8)
             for cut in stride(from: tail.count, to: max(0, tail.count - 12), by: -1) {
                 try ReaderPathTests.expectSamePaths(Array(tail[0..<cut]))
+            }
+        }
+    }
+
+    /// The C walker itself, not through the reader (which would hide a walker that gives up on a valid value
+    /// behind the Swift walk it falls back to): each valid value, at every offset around a 64-byte block, is
+    /// skipped to its last byte.
+    @Test func theCWalkerSkipsValidValuesToTheirEnd() {
+        let valid =
+            ReaderPathTests.skipped.filter { value in
+                [#""plain""#, #""es\"caped\\""#, "[[[[[]]]]]", "{}", "[]"].contains(value)
+                    || value.hasPrefix("[\"\\u00e9") || value.hasPrefix("\"\\u00e9") || value.hasPrefix("\"m\u{00FC}")
+                    || value.hasPrefix("{\"k\":[1,")
+            } + [#"{"a" : [ 1 , "x" , { } ] , "b":"\u00e9\n"}"#, #"["\#u{00E9}","\#u{00E9}","a","b"]"#]
+        #expect(valid.count == 11)
+        for value in valid {
+            for padding in 0..<130 {
+                let bytes = Array((String(repeating: " ", count: padding) + value + ",\"next\":1}").utf8)
+                var specials = [UInt64](repeating: 0, count: (bytes.count + 63) / 64)
+                let end = bytes.withUnsafeBufferPointer { input in
+                    rolecall_json_specials(input.baseAddress, bytes.count, &specials)
+                    return rolecall_json_skip(input.baseAddress, bytes.count, padding, specials, 64)
+                }
+                #expect(end == padding + value.utf8.count, "\(value) after \(padding) spaces")
             }
         }
     }
