@@ -206,9 +206,14 @@ extension Evaluator {
             }
             return nil
         }
+        // A longer key: its first eight bytes against the candidate's first, before any call to memcmp (keys of
+        // one length, like `phone_number` and `app_metadata`, are common).
+        let first = length >= 8 ? UnsafeRawPointer(base + key.start).loadUnaligned(as: UInt64.self) : 0
         for position in field.firstKey..<(field.firstKey + field.keyCount) {
             let candidate = program.keys[position]
-            if candidate.length == length, memcmp(base + key.start, pool + candidate.offset, length) == 0 {
+            if candidate.length == length, length < 8 || candidate.prefix == first,
+                memcmp(base + key.start, pool + candidate.offset, length) == 0
+            {
                 return candidate.node
             }
         }

@@ -30,6 +30,13 @@ struct JSONScanner {
     /// One bit per byte of the whole buffer from `base` (see `rolecall_json_specials`): the bytes a string scan
     /// must look at. With it a string's end is found by a bit scan; without it, eight bytes at a time.
     let specials: UnsafePointer<UInt64>?
+    /// The word of ``specials`` the string scan is in, and its special bytes not yet passed: the scan takes a
+    /// string's quotes off `cursorBits` as it passes them, so where a string ends comes from the bits, not from a
+    /// load at the position just computed, and one string's scan does not wait on the one before. Checked
+    /// against ``position`` before each use and placed again when they disagree (after anything but a plain
+    /// string moved the position), so nothing else has to keep it up to date.
+    var cursorWord = 0
+    var cursorBits: UInt64 = 0
 
     init(
         base: UnsafePointer<UInt8>, count: Int, position: Int = 0, maxDepth: Int,
@@ -87,8 +94,22 @@ struct JSONScanner {
     mutating func scanString() throws(JSONError) -> (start: Int, end: Int, escaped: Bool) {
         let start = position &+ 1
         guard let specials else { return try scanStringByWords(from: start) }
-        let index = nextSpecial(from: start, specials)
+        // The opening quote must be the next special byte the cursor has; if not, the cursor is placed there.
+        if cursorBits == 0 || cursorWord &<< 6 | cursorBits.trailingZeroBitCount != position {
+            cursorWord = position &>> 6
+            cursorBits = specials[cursorWord] & (~0 &<< UInt64(position & 63))
+        }
+        cursorBits &= cursorBits &- 1
+        while cursorBits == 0 {
+            cursorWord &+= 1
+            guard cursorWord &<< 6 < count else {
+                return try scanStringSlowly(from: start, at: count, specials: specials)
+            }
+            cursorBits = specials[cursorWord]
+        }
+        let index = cursorWord &<< 6 | cursorBits.trailingZeroBitCount
         if index < count, base[index] == JSONScanner.quote {
+            cursorBits &= cursorBits &- 1
             position = index &+ 1
             return (start, index, false)
         }
