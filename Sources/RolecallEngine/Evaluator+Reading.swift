@@ -50,6 +50,8 @@ extension Evaluator {
             scanner.position += 1
             if try scanner.peekToken("`}` or a key") == UInt8(ascii: "}") {
                 scanner.position += 1
+            } else if !strict {
+                try readMembers(&scanner, of: field, depth: depth, seen: seen)
             } else {
                 // Keys that name no field, remembered only when the object is read as a whole.
                 var others = Set<[UInt8]>()
@@ -133,6 +135,31 @@ extension Evaluator {
         } else {
             try scanner.skipValue(depth: depth)
         }
+    }
+
+    /// The members of an object not read as a whole, from its first key: each key is looked up among `field`'s
+    /// children, whose values are read, and every other member is skipped. The common case of ``readValue``, in a
+    /// function of its own so that its loop is small.
+    @inline(never)
+    func readMembers(
+        _ scanner: inout JSONScanner, of field: Program.FieldNode, depth: Int, seen: UnsafeMutableBufferPointer<Bool>
+    ) throws(JSONError) {
+        while true {
+            let key = try scanner.skipKeyAndColon()
+            if let child = childNode(field, key: key, base: scanner.base, count: scanner.count) {
+                guard !seen[child] else { throw repeatedKey(child, at: key.start &- 1) }
+                seen[child] = true
+                try readValue(&scanner, node: child, depth: depth &+ 1, strict: false, seen: seen)
+            } else {
+                try scanner.skipMember(depth: depth &+ 1)
+            }
+            if try scanner.endOfMember(close: UInt8(ascii: "}")) { return }
+        }
+    }
+
+    @inline(never)
+    func repeatedKey(_ node: Int, at offset: Int) -> JSONError {
+        JSONError("the key `\(path(of: node).dotted)` appears twice in the event", at: offset)
     }
 
     /// A value the rules read as a whole, checked as I-JSON: scalars parsed, strings and containers left in place.
