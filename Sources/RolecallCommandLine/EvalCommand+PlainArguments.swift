@@ -87,13 +87,6 @@ extension EvalCommand {
         } else {
             parallel.requested = nil
         }
-        do {
-            try input.validate()
-            try clock.validate()
-            try parallel.validate()
-        } catch {
-            return nil
-        }
         var command = EvalCommand()
         command.paths = paths
         command.input = input
@@ -101,6 +94,15 @@ extension EvalCommand {
         command.clock = clock
         command.diagnostics = diagnostics
         command.parallel = parallel
+        do {
+            try input.validate()
+            try clock.validate()
+            try diagnostics.validate()
+            try parallel.validate()
+            try command.validate()
+        } catch {
+            return nil
+        }
         return command
     }
 }
