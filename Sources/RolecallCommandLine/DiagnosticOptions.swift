@@ -11,10 +11,14 @@ package struct DiagnosticOptions: ParsableArguments {
     }
 
     @Option(help: "How to print diagnostics: `human` (with source excerpts) or `json`.")
-    package var format: Format = .human
+    package var format: Format = DiagnosticOptions.defaultFormat
 
     @Option(help: "Show at most this many diagnostics; the rest are counted.")
-    package var maxDiagnostics: Int = 50
+    package var maxDiagnostics: Int = DiagnosticOptions.defaultMaxDiagnostics
+
+    /// `--format` and `--max-diagnostics` when they are not given.
+    package static let defaultFormat = Format.human
+    package static let defaultMaxDiagnostics = 50
 
     @Flag(help: "Treat warnings as errors (exit 1 when there are any).")
     package var denyWarnings = false

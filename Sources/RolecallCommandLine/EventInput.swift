@@ -15,7 +15,10 @@ package struct EventInput: ParsableArguments {
     package var events: String?
 
     @Option(help: "Refuse events (with --events: lines) larger than this many bytes, at most 1 GiB.")
-    package var maxEventBytes: Int = 1 << 20
+    package var maxEventBytes: Int = EventInput.defaultMaxEventBytes
+
+    /// `--max-event-bytes` when it is not given.
+    package static let defaultMaxEventBytes = 1 << 20
 
     /// The largest `--max-event-bytes` accepted: the batch reader buffers one line of this size.
     package static let maxEventBytesLimit = 1 << 30

@@ -24,6 +24,14 @@ import RolecallFiles
 enum RulesMain {
     static func main() {
         let arguments = CommandLine.arguments
+        // `rules eval` in its everyday forms skips ArgumentParser's start-up (a third of a one-event run); any
+        // other form, an error or help included, is parsed below as every command is.
+        if arguments.count > 1, arguments[1] == "eval",
+            let command = EvalCommand.plainInvocation(arguments.dropFirst(2))
+        {
+            do { try command.run() } catch { LeanRulesCommand.exit(withError: error) }
+            return
+        }
         if arguments.count > 1, LeanRulesCommand.owns(arguments[1]) {
             LeanRulesCommand.main()
             return

@@ -65,7 +65,16 @@ import Testing
                 group.leave()
             }
         }
-        if let input { try inPipe.fileHandleForWriting.write(contentsOf: input) }
+        if let input {
+            do {
+                try inPipe.fileHandleForWriting.write(contentsOf: input)
+            } catch let error as NSError
+                where (error.userInfo[NSUnderlyingErrorKey] as? NSError)?.code == Int(EPIPE)
+            {
+                // The process ended without reading all of its input (an error before it reads, sooner than
+                // this write): what it printed is the result.
+            }
+        }
         try inPipe.fileHandleForWriting.close()
         var killed = false
         while process.isRunning {

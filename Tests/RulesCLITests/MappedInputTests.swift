@@ -60,6 +60,31 @@ import Testing
         #expect(runs.file.status == 2)
     }
 
+    /// Lines longer than what a pipe hands over in one read (64 KiB): an event of exactly the limit with a CRLF
+    /// line end, one a byte over it, one with no final newline, and an oversized last line with none.
+    @Test(arguments: ["1", "2"])
+    func linesLongerThanAPipesReadReadTheSameFromAFileAndAPipe(jobs: String) throws {
+        let limit = 300_000
+        let options = ["--max-event-bytes", String(limit), "--jobs", jobs]
+        let cases: [(String, String, Int)] = [
+            ("CRLF at the limit", Self.event(limit) + "\r\n" + Self.event(200_000) + "\r\n", 0),
+            ("a byte over", Self.event(limit + 1) + "\n" + Self.event(140_000) + "\n", 1),
+            ("no final newline", Self.event(131_073) + "\n" + Self.event(limit), 0),
+            (
+                "an oversized last line without a newline",
+                Self.event(100) + "\n" + String(repeating: "a", count: 700_000), 1
+            ),
+        ]
+        for (name, input, errors) in cases {
+            let runs = try Self.fileAndPipe(input, options)
+            Self.expectSame(runs, name)
+            let decisions = runs.file.stdout.split(separator: "\n")
+            #expect(decisions.count == 2, "\(name)")
+            #expect(decisions.filter { $0.hasPrefix(#"{"error""#) }.count == errors, "\(name)")
+            #expect(decisions.filter { $0.hasPrefix(#"{"assign":["member"]"#) }.count == 2 - errors, "\(name)")
+        }
+    }
+
     /// Standard input redirected from a file (`< events.jsonl`) is mapped too, from where its offset stands.
     @Test func standardInputFromAFileStartsAtItsOffset() throws {
         let first = Self.event(1234)
