@@ -18,7 +18,7 @@ each (only the fields the ten rules read, same expected.txt), one table:
 
 with the issue's goal beside each ratio and whether it is met: parse + evaluate within 1.2x of the floor, rules
 only under 0.1 us, the whole process within 1.3x of in-process. The floor and rolecall-bench run alternately
-(--repeat times, best of each), pinned with `taskset -c CPU` when there is taskset and that CPU; the machine's
+(--repeat times, best of each), pinned to CPU (this script pins itself, and its runs inherit it); the machine's
 speed drifts, so only figures from one run compare. Then: the ten rules plus the two `any` rules of
 bench/quantifiers.rules; 50 rules (bench/roles-50.rules, the ten and forty more on the same fields, checked against
 extra_roles_50 below) against 10, and the growth per rule; how the cost grows with the event's size; and `rules
@@ -38,7 +38,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 GOAL_FULL = 1.2       # Rolecall parse + evaluate / floor parse + evaluate
 GOAL_RULES_US = 0.1   # Rolecall rules only, us/event
 GOAL_PROCESS = 1.3    # `rules eval --events` whole process / in-process parse + evaluate
-PIN = []              # the taskset prefix, set in main()
+PINNED = False        # whether this process (and so every run) is pinned to --cpu, set in main()
+EVERY_CPU = None      # the CPUs this process could use before it pinned itself: a run that must not be pinned
+                      # (several --jobs) gets them back
+
+
+def unpinned():
+    """For subprocess's preexec_fn: the child may use every CPU this process could before it pinned itself."""
+    if EVERY_CPU:
+        os.sched_setaffinity(0, EVERY_CPU)
 
 
 def generate(generator, out, n, seed):
@@ -170,7 +178,7 @@ def small_events(data):
 
 def measure(command):
     """Runs a benchmark binary that prints one JSON object; its report, or None (and why) when it failed."""
-    result = subprocess.run(PIN + command, capture_output=True, text=True)
+    result = subprocess.run(command, capture_output=True, text=True)
     try:
         report = json.loads(result.stdout)
     except ValueError:
@@ -199,12 +207,13 @@ def whole_process(binary, rules, events, expected, runs, jobs=None, pinned=True)
     best = float("inf")
     with tempfile.TemporaryDirectory() as scratch:
         out = os.path.join(scratch, "decisions.jsonl")
-        command = (PIN if pinned else []) + [binary, "eval", *rules, "--events", events]
+        command = [binary, "eval", *rules, "--events", events]
         command += ["--jobs", str(jobs)] if jobs else []
         for _ in range(runs):
             with open(out, "wb") as sink:
                 start = time.perf_counter()
-                result = subprocess.run(command, stdout=sink, stderr=subprocess.PIPE)
+                result = subprocess.run(command, stdout=sink, stderr=subprocess.PIPE,
+                                        preexec_fn=None if pinned else unpinned)
                 best = min(best, time.perf_counter() - start)
             if result.returncode != 0:  # the rules' warnings are not shown: they are the same every run
                 raise SystemExit("%s failed (%d): %s" % (" ".join(command), result.returncode, result.stderr.decode()[:500]))
@@ -218,7 +227,7 @@ def start_up(binary, rules, events, runs):
         one = os.path.join(scratch, "one.jsonl")
         with open(events, "rb") as f, open(one, "wb") as out:
             out.write(f.readline())
-        return timed(PIN + [binary, "eval", *rules, "--events", one, "--jobs", "1"], runs)
+        return timed([binary, "eval", *rules, "--events", one, "--jobs", "1"], runs, pinned=True)
 
 
 def verdict(ratio_or_value, goal):
@@ -247,7 +256,7 @@ def side_by_side(name, args, rules, events, expected, floor=True):
              report["mismatches"] if report else "failed", process_mismatches))
     if not report:
         return failures, None, None
-    print("  %-38s %10s %10s %8s   %s" % ("us/event, " + ("pinned to CPU %s" % args.cpu if PIN else "not pinned"),
+    print("  %-38s %10s %10s %8s   %s" % ("us/event, " + ("pinned to CPU %s" % args.cpu if PINNED else "not pinned"),
                                         "floor" if floors else "", "Rolecall", "ratio" if floors else "", "goal"))
     if floor_report:
         # Like for like: the floor builds the list of roles and writes nothing; Rolecall's "decide" figure reads
@@ -355,13 +364,14 @@ def event_size(name, args, data, report, floor_report, small_report, small_floor
     growth(report["decide_us_per_event"], small_report["decide_us_per_event"], big_bytes, small_bytes, "Rolecall")
 
 
-def timed(command, runs):
-    """The best wall time of `runs` runs of `command`, its output discarded."""
+def timed(command, runs, pinned=False):
+    """The best wall time of `runs` runs of `command`, its output discarded; pinned to --cpu or on every CPU."""
     best = float("inf")
     for _ in range(runs):
         with open(os.devnull, "wb") as sink:
             start = time.perf_counter()
-            subprocess.run(command, stdout=sink, stderr=subprocess.DEVNULL, check=True)
+            subprocess.run(command, stdout=sink, stderr=subprocess.DEVNULL, check=True,
+                           preexec_fn=None if pinned else unpinned)
             best = min(best, time.perf_counter() - start)
     return best
 
@@ -391,30 +401,34 @@ def bench_diff(binary, rules, changed, data, runs, copies):
 
 
 def pinning(cpu):
-    """`taskset -c CPU` when taskset exists and can use that CPU; otherwise nothing, said once."""
-    if not shutil.which("taskset"):
-        print("(taskset not found: not pinned; install util-linux to pin)")
-        return []
-    if subprocess.run(["taskset", "-c", cpu, "true"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode:
-        print("(cannot pin to CPU %s: not pinned)" % cpu)
-        return []
-    return ["taskset", "-c", cpu]
+    """Pins this process, and so every process it starts, to CPU `cpu`; whether that worked (said when not).
+
+    Inherited affinity rather than a `taskset` prefix: the whole-process timings then time `rules` alone, not
+    `taskset` starting it too (about 1 ms a run)."""
+    global EVERY_CPU
+    try:
+        EVERY_CPU = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, {int(cpu)})
+    except (AttributeError, ValueError, OSError) as error:
+        print("(cannot pin to CPU %s: %s; not pinned)" % (cpu, error))
+        return False
+    return True
 
 
 def main():
-    global PIN
+    global PINNED
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rules", default=os.path.join(HERE, "roles.rules"))
     parser.add_argument("--bin", required=True, help="the release `rules` binary")
     parser.add_argument("--inprocess", required=True, help="the release `rolecall-bench` binary")
     parser.add_argument("--floor", help="the floor binary (bench/floor/floor.cpp); without it, Rolecall alone")
-    parser.add_argument("--cpu", default="1", help="the CPU to pin every timed run to (taskset -c)")
+    parser.add_argument("--cpu", default="1", help="the CPU to pin every timed run to")
     parser.add_argument("--n", type=int, default=20000)
     parser.add_argument("--runs", type=int, default=5, help="whole-process runs (best of)")
     parser.add_argument("--repeat", type=int, default=2, help="runs of the floor and rolecall-bench, alternating (best of)")
     parser.add_argument("--no-diff", action="store_true", help="skip the rules diff lines")
     args = parser.parse_args()
-    PIN = pinning(args.cpu)
+    PINNED = pinning(args.cpu)
     failures = 0
     rules = [args.rules]
     quantified = [args.rules, os.path.join(HERE, "quantifiers.rules")]
