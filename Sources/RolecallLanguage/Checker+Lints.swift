@@ -15,19 +15,32 @@ extension Checker {
     /// can tell linear from quadratic behaviour without timing anything.
     static func lint(_ rules: [CheckedRule], work: inout Int) -> [Diagnostic] {
         var found: [Diagnostic] = []
-        let atoms = rules.map { conjuncts($0.rule.condition) }
-        var numbers = ConjunctNumbers()
-        numbers.conjuncts.reserveCapacity(rules.count)
-        numbers.sets.reserveCapacity(rules.count)
-        let keys = atoms.map { numbers.key($0) }
-        let later = LaterRules(rules, keys: keys, sets: numbers.sets)
+        var numbers = ConjunctNumbers(capacity: rules.count)
+        // Each rule's set of conjuncts, as conjunct numbers back to back in `members` (`memberStarts[i]` is where
+        // rule i's begin) and as a set number: flat arrays, not an array per rule.
+        var members: [Int] = []
+        var memberStarts: [Int] = []
+        var sets: [Int] = []
+        members.reserveCapacity(rules.count)
+        memberStarts.reserveCapacity(rules.count + 1)
+        sets.reserveCapacity(rules.count)
+        for index in rules.indices {
+            memberStarts.append(members.count)
+            sets.append(numbers.key(conjuncts(rules[index].rule.condition), into: &members))
+        }
+        memberStarts.append(members.count)
+        let later = LaterRules(rules, sets: sets, numbers: numbers)
         var editable = EditableReads()
         // By index: a `for rule in rules` loop would copy every rule (a dozen reference counts each).
         for index in rules.indices {
-            found += firstLoginCount(rules[index], atoms[index])
+            // The conjuncts again rather than kept from above: an array per rule freed at once is reused by the
+            // next rule's, where thousands kept to the end would be freed (and their memory walked) together.
+            let atoms = conjuncts(rules[index].rule.condition)
+            found += firstLoginCount(rules[index], atoms)
             found += userEditableField(rules[index], cache: &editable, work: &work)
-            found += contradictions(rules[index], atoms[index])
-            found += overriddenEffects(index, rules, keys: keys[index], later: later, work: &work)
+            found += contradictions(rules[index], atoms)
+            let key = members[memberStarts[index]..<memberStarts[index + 1]]
+            found += overriddenEffects(index, rules, conjuncts: key, set: sets[index], later: later, work: &work)
         }
         return found
     }
@@ -35,37 +48,101 @@ extension Checker {
     /// Numbers for conjuncts and for sets of them, so that the lints' indexes hash small integers rather than
     /// lists of printed expressions. Two conjuncts get the same number when they print the same
     /// (``ASTPrinter``), and a set of conjuncts is its numbers, sorted.
+    ///
+    /// Built for rule sets of many thousands of rules: a lookup hashes the printed text and then touches one
+    /// table of integers (keys that are strings or arrays would be read, each from wherever it was allocated,
+    /// at every probe of the table), and the printed texts are kept back to back in one buffer.
     struct ConjunctNumbers {
-        var conjuncts: [String: Int] = [:]
-        /// Each set of conjuncts some rule has, numbered.
-        var sets: [[Int]: Int] = [:]
+        /// The first conjunct number of each hash of a printed text, and for each number the next one whose text
+        /// has the same hash (-1: none).
+        var byHash: [Int: Int] = [:]
+        var sameHash: [Int] = []
+        /// The printed texts, back to back, and where each begins (`textStarts[n]` to `textStarts[n + 1]`).
+        var texts: [UInt8] = []
+        var textStarts: [Int] = [0]
+        /// The text being printed (kept to reuse its storage).
+        var printed = ""
+        /// The number of the empty set (-1 until some rule has no condition), of each set of one conjunct by the
+        /// conjunct's number (-1: no rule has it), and of each larger set.
+        var emptySet = -1
+        var singleSets: [Int] = []
+        var largerSets: [[Int]: Int] = [:]
+        var setCount = 0
 
-        /// The set of `atoms`, as sorted conjunct numbers, and its number in ``sets``.
-        mutating func key(_ atoms: [Expr]) -> (conjuncts: [Int], set: Int) {
-            var key: [Int] = []
-            key.reserveCapacity(atoms.count)
-            for atom in atoms {
-                let printed = ASTPrinter.print(atom)
-                if let number = conjuncts[printed] {
-                    key.append(number)
-                } else {
-                    key.append(conjuncts.count)
-                    conjuncts[printed] = conjuncts.count
-                }
+        init(capacity: Int) {
+            byHash.reserveCapacity(capacity)
+            sameHash.reserveCapacity(capacity)
+            textStarts.reserveCapacity(capacity + 1)
+            singleSets.reserveCapacity(capacity)
+        }
+
+        /// The number of `atom`, numbering it if it is new.
+        mutating func number(_ atom: Expr) -> Int {
+            printed.removeAll(keepingCapacity: true)
+            ASTPrinter.write(atom, into: &printed)
+            let hash = printed.hashValue
+            var candidate = byHash[hash] ?? -1
+            while candidate >= 0 {
+                if isPrinted(candidate) { return candidate }
+                candidate = sameHash[candidate]
             }
-            if key.count > 1 {
-                key.sort()
+            let number = sameHash.count
+            sameHash.append(byHash[hash] ?? -1)
+            byHash[hash] = number
+            texts += printed.utf8
+            textStarts.append(texts.count)
+            singleSets.append(-1)
+            return number
+        }
+
+        /// Whether conjunct `number` printed as ``printed`` does: the same text as `String` compares them
+        /// (canonical equivalence), by their bytes when both are ASCII.
+        func isPrinted(_ number: Int) -> Bool {
+            let stored = texts[textStarts[number]..<textStarts[number + 1]]
+            var text = printed
+            return text.withUTF8 { bytes in
+                if bytes.elementsEqual(stored) { return true }
+                // Different bytes are different ASCII texts; otherwise only `String` knows (`é` written as one
+                // scalar or two, the Kelvin sign and `K`).
+                guard !(bytes.allSatisfy { $0 < 0x80 } && stored.allSatisfy { $0 < 0x80 }) else { return false }
+                return String(decoding: stored, as: UTF8.self) == printed
+            }
+        }
+
+        /// The set of `atoms`: appends its sorted conjunct numbers to `members` and returns its number.
+        mutating func key(_ atoms: [Expr], into members: inout [Int]) -> Int {
+            let start = members.count
+            for atom in atoms { members.append(number(atom)) }
+            if members.count - start > 1 {
+                members[start...].sort()
                 // A conjunct written twice is one member of the set.
-                var unique = 1
-                for position in 1..<key.count where key[position] != key[unique - 1] {
-                    key[unique] = key[position]
+                var unique = start + 1
+                for position in (start + 1)..<members.count where members[position] != members[unique - 1] {
+                    members[unique] = members[position]
                     unique += 1
                 }
-                key.removeLast(key.count - unique)
+                members.removeLast(members.count - unique)
             }
-            if let set = sets[key] { return (key, set) }
-            sets[key] = sets.count
-            return (key, sets.count - 1)
+            let key = members[start...]
+            if let set = set(key) { return set }
+            switch key.count {
+            case 0: emptySet = setCount
+            case 1: singleSets[key.first!] = setCount
+            default: largerSets[Array(key)] = setCount
+            }
+            setCount += 1
+            return setCount - 1
+        }
+
+        /// The number of the set of conjuncts `key` (sorted numbers), if some rule has it.
+        func set(_ key: ArraySlice<Int>) -> Int? {
+            let found: Int
+            switch key.count {
+            case 0: found = emptySet
+            case 1: found = singleSets[key.first!]
+            default: found = largerSets[Array(key)] ?? -1
+            }
+            return found >= 0 ? found : nil
         }
     }
 
@@ -275,10 +352,13 @@ extension Checker {
         return []
     }
 
-    /// Where the later rules are, by what ``overriddenEffects(_:_:keys:later:work:)`` asks about them: the rules
-    /// with an effect on a role under exactly a given set of conjuncts, and the rules that stop under exactly a
-    /// given set of conjuncts. Each list holds rule indices in increasing order. A set of conjuncts is known by
-    /// its number in ``sets`` (see ``ConjunctNumbers``).
+    /// Where the later rules are, by what ``overriddenEffects(_:_:conjuncts:set:later:work:)`` asks about them:
+    /// the rules with an effect on a role under exactly a given set of conjuncts, and the rules that stop (or
+    /// `revoke all`) under exactly a given set of conjuncts. Each list holds rule indices in increasing order. A
+    /// set of conjuncts is known by its number (see ``ConjunctNumbers``).
+    ///
+    /// The lists are runs of flat arrays, not an array each: a rule set of 64,000 rules would otherwise allocate
+    /// (and free) an array per role and rule.
     struct LaterRules {
         struct EffectKey: Hashable {
             var role: String
@@ -286,36 +366,90 @@ extension Checker {
             var conjuncts: Int
         }
 
-        /// The number of each set of conjuncts some rule has.
-        var sets: [[Int]: Int]
-        var effects: [EffectKey: [Int]] = [:]
-        var stops: [Int: [Int]] = [:]
-        /// Rules with `revoke all`, by their conjuncts.
-        var revokeAlls: [Int: [Int]] = [:]
+        /// The rule sets' conjunct and set numbers.
+        let numbers: ConjunctNumbers
+        /// The number of each effect some rule has, and the rules with each, effect by effect (effect `g`'s are
+        /// `effectRules[effectStarts[g]..<effectStarts[g + 1]]`).
+        var effectNumbers: [EffectKey: Int] = [:]
+        var effectRules: [Int] = []
+        var effectStarts: [Int] = []
+        /// The rules that stop, and those with `revoke all`, set by set (indexed like ``effectRules``).
+        var stopRules: [Int] = []
+        var stopStarts: [Int] = []
+        var revokeAllRules: [Int] = []
+        var revokeAllStarts: [Int] = []
 
-        init(_ rules: [CheckedRule], keys: [(conjuncts: [Int], set: Int)], sets: [[Int]: Int]) {
-            self.sets = sets
+        init(_ rules: [CheckedRule], sets: [Int], numbers: ConjunctNumbers) {
+            self.numbers = numbers
+            effectNumbers.reserveCapacity(rules.count)
+            // Each effect's number in rule order, then the rules counted and placed effect by effect.
+            var numbered: [Int] = []
+            numbered.reserveCapacity(rules.count)
             for index in rules.indices {
-                let set = keys[index].set
                 for effect in rules[index].effects {
-                    effects[EffectKey(role: effect.role, assign: effect.assign, conjuncts: set), default: []]
-                        .append(index)
+                    let key = EffectKey(role: effect.role, assign: effect.assign, conjuncts: sets[index])
+                    if let number = effectNumbers[key] {
+                        numbered.append(number)
+                    } else {
+                        numbered.append(effectNumbers.count)
+                        effectNumbers[key] = effectNumbers.count
+                    }
                 }
-                if rules[index].stops { stops[set, default: []].append(index) }
-                if rules[index].revokeAll != nil { revokeAlls[set, default: []].append(index) }
             }
+            (effectRules, effectStarts) = LaterRules.grouped(count: effectNumbers.count) { add in
+                var position = 0
+                for index in rules.indices {
+                    for _ in rules[index].effects {
+                        add(numbered[position], index)
+                        position += 1
+                    }
+                }
+            }
+            (stopRules, stopStarts) = LaterRules.grouped(count: numbers.setCount) { add in
+                for index in rules.indices where rules[index].stops { add(sets[index], index) }
+            }
+            (revokeAllRules, revokeAllStarts) = LaterRules.grouped(count: numbers.setCount) { add in
+                for index in rules.indices where rules[index].revokeAll != nil { add(sets[index], index) }
+            }
+        }
+
+        /// Rule indices grouped by a number below `count`: `visit` calls its argument with each (group, index)
+        /// pair, in increasing index order, and does so twice (once to count, once to place).
+        static func grouped(count: Int, _ visit: ((Int, Int) -> Void) -> Void) -> (rules: [Int], starts: [Int]) {
+            var starts = [Int](repeating: 0, count: count + 1)
+            visit { group, _ in starts[group + 1] += 1 }
+            for group in 0..<count { starts[group + 1] += starts[group] }
+            var next = starts
+            var placed = [Int](repeating: 0, count: starts[count])
+            visit { group, index in
+                placed[next[group]] = index
+                next[group] += 1
+            }
+            return (placed, starts)
+        }
+
+        /// The rules with an effect on `role` (assigning or revoking it) under exactly set `set`.
+        func effects(_ role: String, assign: Bool, set: Int) -> ArraySlice<Int>? {
+            guard let number = effectNumbers[EffectKey(role: role, assign: assign, conjuncts: set)] else { return nil }
+            return effectRules[effectStarts[number]..<effectStarts[number + 1]]
+        }
+
+        /// The rules that stop under exactly set `set`.
+        func stops(_ set: Int) -> ArraySlice<Int> { stopRules[stopStarts[set]..<stopStarts[set + 1]] }
+
+        /// The rules with `revoke all` under exactly set `set`.
+        func revokeAlls(_ set: Int) -> ArraySlice<Int> {
+            revokeAllRules[revokeAllStarts[set]..<revokeAllStarts[set + 1]]
         }
 
         /// The first rule after `index` in `indices` (increasing) with a `revoke all` that takes `role`: one that
         /// neither excepts it nor assigns it again itself.
         static func firstRevokingAll(
-            _ role: String, after index: Int, in indices: [Int]?, _ rules: [CheckedRule], work: inout Int
+            _ role: String, after index: Int, in list: ArraySlice<Int>, _ rules: [CheckedRule], work: inout Int
         ) -> Int? {
-            guard let list = indices, var position = firstPosition(after: index, in: list, work: &work) else {
-                return nil
-            }
+            guard var position = firstPosition(after: index, in: list, work: &work) else { return nil }
             // On past the rules that spare `role` (few in any real rule set).
-            while position < list.count {
+            while position < list.endIndex {
                 work += 1
                 let rule = rules[list[position]]
                 if rule.revokeAll?.contains(role) == false,
@@ -329,16 +463,16 @@ extension Checker {
         }
 
         /// The first index in `indices` (increasing) greater than `index`.
-        static func first(after index: Int, in indices: [Int]?, work: inout Int) -> Int? {
+        static func first(after index: Int, in indices: ArraySlice<Int>?, work: inout Int) -> Int? {
             guard let indices, let position = firstPosition(after: index, in: indices, work: &work) else { return nil }
             return indices[position]
         }
 
         /// Where in `indices` (increasing) the first index greater than `index` is, by binary search.
-        static func firstPosition(after index: Int, in indices: [Int], work: inout Int) -> Int? {
+        static func firstPosition(after index: Int, in indices: ArraySlice<Int>, work: inout Int) -> Int? {
             guard let last = indices.last, last > index else { return nil }
-            var low = 0
-            var high = indices.count - 1
+            var low = indices.startIndex
+            var high = indices.endIndex - 1
             while low < high {
                 work += 1
                 let mid = (low + high) / 2
@@ -364,19 +498,28 @@ extension Checker {
     /// Not when this rule stops: then no later rule runs after it fires. Nor when a rule in between always stops
     /// when this one fires.
     static func overriddenEffects(
-        _ index: Int, _ rules: [CheckedRule], keys: (conjuncts: [Int], set: Int), later: LaterRules,
+        _ index: Int, _ rules: [CheckedRule], conjuncts: ArraySlice<Int>, set: Int, later: LaterRules,
         work: inout Int
     ) -> [Diagnostic] {
         guard !rules[index].stops, !rules[index].effects.isEmpty else { return [] }
-        // The subsets no rule has as its conjuncts can have no later rule either.
-        let candidates = subsets(of: keys.conjuncts).compactMap { subset -> Int? in
-            work += 1
-            return subset == keys.conjuncts ? keys.set : later.sets[subset]
+        // The subsets no rule has as its conjuncts can have no later rule either. Most rules have one conjunct:
+        // its subsets are itself and the empty set.
+        var candidates: [Int] = []
+        if conjuncts.count <= 1 {
+            work += conjuncts.count + 1
+            if conjuncts.count == 1, let empty = later.numbers.set([]) { candidates.append(empty) }
+            candidates.append(set)
+        } else {
+            let whole = Array(conjuncts)
+            candidates = subsets(of: whole).compactMap { subset -> Int? in
+                work += 1
+                return subset == whole ? set : later.numbers.set(subset[...])
+            }
         }
         var firstStop: Int?
         for subset in candidates {
             work += 1
-            if let stop = LaterRules.first(after: index, in: later.stops[subset], work: &work) {
+            if let stop = LaterRules.first(after: index, in: later.stops(subset), work: &work) {
                 firstStop = min(firstStop ?? stop, stop)
             }
         }
@@ -386,14 +529,14 @@ extension Checker {
             var undoing: Int?
             for subset in candidates {
                 work += 1
-                let key = LaterRules.EffectKey(role: effect.role, assign: !effect.assign, conjuncts: subset)
-                if let other = LaterRules.first(after: index, in: later.effects[key], work: &work) {
+                let undoers = later.effects(effect.role, assign: !effect.assign, set: subset)
+                if let other = LaterRules.first(after: index, in: undoers, work: &work) {
                     undoing = min(undoing ?? other, other)
                 }
                 // A later `revoke all` whose condition surely holds takes an assigned role away too.
                 if effect.assign,
                     let other = LaterRules.firstRevokingAll(
-                        effect.role, after: index, in: later.revokeAlls[subset], rules, work: &work)
+                        effect.role, after: index, in: later.revokeAlls(subset), rules, work: &work)
                 {
                     undoing = min(undoing ?? other, other)
                 }
