@@ -14,35 +14,30 @@ extension Checker {
     /// ``lint(_:)``, adding to `work` one unit per index lookup and per candidate the lints examine, so a test
     /// can tell linear from quadratic behaviour without timing anything.
     static func lint(_ rules: [CheckedRule], work: inout Int) -> [Diagnostic] {
-        var found: [Diagnostic] = []
+        // One pass, from the last rule to the first: the rules after a rule are then the ones already seen, and
+        // each rule's data is read once, by all the lints together, rather than once per index built and once
+        // per lint (on a rule set larger than the processor's caches, every pass over it costs cache misses).
         var numbers = ConjunctNumbers(capacity: rules.count)
-        // Each rule's set of conjuncts, as conjunct numbers back to back in `members` (`memberStarts[i]` is where
-        // rule i's begin) and as a set number: flat arrays, not an array per rule.
-        var members: [Int] = []
-        var memberStarts: [Int] = []
-        var sets: [Int] = []
-        members.reserveCapacity(rules.count)
-        memberStarts.reserveCapacity(rules.count + 1)
-        sets.reserveCapacity(rules.count)
-        for index in rules.indices {
-            memberStarts.append(members.count)
-            sets.append(numbers.key(conjuncts(rules[index].rule.condition), into: &members))
-        }
-        memberStarts.append(members.count)
-        let later = LaterRules(rules, sets: sets, numbers: numbers)
+        var later = LaterRules(capacity: rules.count)
         var editable = EditableReads()
-        // By index: a `for rule in rules` loop would copy every rule (a dozen reference counts each).
-        for index in rules.indices {
-            // The conjuncts again rather than kept from above: an array per rule freed at once is reused by the
-            // next rule's, where thousands kept to the end would be freed (and their memory walked) together.
+        var members: [Int] = []
+        // The diagnostics of each rule that has some, from the last rule back.
+        var reversed: [[Diagnostic]] = []
+        for index in rules.indices.reversed() {
             let atoms = conjuncts(rules[index].rule.condition)
-            found += firstLoginCount(rules[index], atoms)
+            members.removeAll(keepingCapacity: true)
+            let set = numbers.key(atoms, into: &members)
+            later.addSet(numbers.setCount)
+            // By index: a `for rule in rules` loop would copy every rule (a dozen reference counts each).
+            var found = firstLoginCount(rules[index], atoms)
             found += userEditableField(rules[index], cache: &editable, work: &work)
             found += contradictions(rules[index], atoms)
-            let key = members[memberStarts[index]..<memberStarts[index + 1]]
-            found += overriddenEffects(index, rules, conjuncts: key, set: sets[index], later: later, work: &work)
+            found += overriddenEffects(
+                index, rules, conjuncts: members[...], set: set, later: later, numbers: numbers, work: &work)
+            if !found.isEmpty { reversed.append(found) }
+            later.add(index, rules[index], set: set)
         }
-        return found
+        return reversed.reversed().flatMap { $0 }
     }
 
     /// Numbers for conjuncts and for sets of them, so that the lints' indexes hash small integers rather than
@@ -352,13 +347,10 @@ extension Checker {
         return []
     }
 
-    /// Where the later rules are, by what ``overriddenEffects(_:_:conjuncts:set:later:work:)`` asks about them:
-    /// the rules with an effect on a role under exactly a given set of conjuncts, and the rules that stop (or
-    /// `revoke all`) under exactly a given set of conjuncts. Each list holds rule indices in increasing order. A
-    /// set of conjuncts is known by its number (see ``ConjunctNumbers``).
-    ///
-    /// The lists are runs of flat arrays, not an array each: a rule set of 64,000 rules would otherwise allocate
-    /// (and free) an array per role and rule.
+    /// The rules after the one being linted (the lints go from the last rule to the first), by what
+    /// ``overriddenEffects(_:_:conjuncts:set:later:numbers:work:)`` asks about them: the first rule with an
+    /// effect on a role under exactly a given set of conjuncts, the first that stops under exactly a given set,
+    /// and those with `revoke all` under it. A set of conjuncts is known by its number (see ``ConjunctNumbers``).
     struct LaterRules {
         struct EffectKey: Hashable {
             var role: String
@@ -366,119 +358,62 @@ extension Checker {
             var conjuncts: Int
         }
 
-        /// The rule sets' conjunct and set numbers.
-        let numbers: ConjunctNumbers
-        /// The number of each effect some rule has, and the rules with each, effect by effect (effect `g`'s are
-        /// `effectRules[effectStarts[g]..<effectStarts[g + 1]]`).
-        var effectNumbers: [EffectKey: Int] = [:]
-        var effectRules: [Int] = []
-        var effectStarts: [Int] = []
-        /// The rules that stop, and those with `revoke all`, set by set (indexed like ``effectRules``).
-        var stopRules: [Int] = []
-        var stopStarts: [Int] = []
-        var revokeAllRules: [Int] = []
-        var revokeAllStarts: [Int] = []
+        /// The first rule with each effect.
+        var firstEffect: [EffectKey: Int] = [:]
+        /// By set number: the first rule that stops, and the first with `revoke all` (-1: none).
+        var firstStop: [Int] = []
+        var firstRevokeAll: [Int] = []
+        /// By rule: the next rule with `revoke all` under the same set of conjuncts (-1: none).
+        var nextRevokeAll: [Int]
 
-        init(_ rules: [CheckedRule], sets: [Int], numbers: ConjunctNumbers) {
-            self.numbers = numbers
-            effectNumbers.reserveCapacity(rules.count)
-            // Each effect's number in rule order, then the rules counted and placed effect by effect.
-            var numbered: [Int] = []
-            numbered.reserveCapacity(rules.count)
-            for index in rules.indices {
-                for effect in rules[index].effects {
-                    let key = EffectKey(role: effect.role, assign: effect.assign, conjuncts: sets[index])
-                    if let number = effectNumbers[key] {
-                        numbered.append(number)
-                    } else {
-                        numbered.append(effectNumbers.count)
-                        effectNumbers[key] = effectNumbers.count
-                    }
-                }
-            }
-            (effectRules, effectStarts) = LaterRules.grouped(count: effectNumbers.count) { add in
-                var position = 0
-                for index in rules.indices {
-                    for _ in rules[index].effects {
-                        add(numbered[position], index)
-                        position += 1
-                    }
-                }
-            }
-            (stopRules, stopStarts) = LaterRules.grouped(count: numbers.setCount) { add in
-                for index in rules.indices where rules[index].stops { add(sets[index], index) }
-            }
-            (revokeAllRules, revokeAllStarts) = LaterRules.grouped(count: numbers.setCount) { add in
-                for index in rules.indices where rules[index].revokeAll != nil { add(sets[index], index) }
+        init(capacity: Int) {
+            firstEffect.reserveCapacity(capacity)
+            nextRevokeAll = [Int](repeating: -1, count: capacity)
+        }
+
+        /// Makes room for sets numbered below `count`.
+        mutating func addSet(_ count: Int) {
+            while firstStop.count < count {
+                firstStop.append(-1)
+                firstRevokeAll.append(-1)
             }
         }
 
-        /// Rule indices grouped by a number below `count`: `visit` calls its argument with each (group, index)
-        /// pair, in increasing index order, and does so twice (once to count, once to place).
-        static func grouped(count: Int, _ visit: ((Int, Int) -> Void) -> Void) -> (rules: [Int], starts: [Int]) {
-            var starts = [Int](repeating: 0, count: count + 1)
-            visit { group, _ in starts[group + 1] += 1 }
-            for group in 0..<count { starts[group + 1] += starts[group] }
-            var next = starts
-            var placed = [Int](repeating: 0, count: starts[count])
-            visit { group, index in
-                placed[next[group]] = index
-                next[group] += 1
+        /// Adds rule `index`, whose conjuncts are set `set`: it comes before every rule added so far.
+        mutating func add(_ index: Int, _ rule: CheckedRule, set: Int) {
+            for effect in rule.effects {
+                firstEffect[EffectKey(role: effect.role, assign: effect.assign, conjuncts: set)] = index
             }
-            return (placed, starts)
+            if rule.stops { firstStop[set] = index }
+            if rule.revokeAll != nil {
+                nextRevokeAll[index] = firstRevokeAll[set]
+                firstRevokeAll[set] = index
+            }
         }
 
-        /// The rules with an effect on `role` (assigning or revoking it) under exactly set `set`.
-        func effects(_ role: String, assign: Bool, set: Int) -> ArraySlice<Int>? {
-            guard let number = effectNumbers[EffectKey(role: role, assign: assign, conjuncts: set)] else { return nil }
-            return effectRules[effectStarts[number]..<effectStarts[number + 1]]
+        /// The first rule with an effect on `role` (assigning or revoking it) under exactly set `set`.
+        func effect(_ role: String, assign: Bool, set: Int) -> Int? {
+            firstEffect[EffectKey(role: role, assign: assign, conjuncts: set)]
         }
 
-        /// The rules that stop under exactly set `set`.
-        func stops(_ set: Int) -> ArraySlice<Int> { stopRules[stopStarts[set]..<stopStarts[set + 1]] }
+        /// The first rule that stops under exactly set `set`.
+        func stop(_ set: Int) -> Int? { firstStop[set] >= 0 ? firstStop[set] : nil }
 
-        /// The rules with `revoke all` under exactly set `set`.
-        func revokeAlls(_ set: Int) -> ArraySlice<Int> {
-            revokeAllRules[revokeAllStarts[set]..<revokeAllStarts[set + 1]]
-        }
-
-        /// The first rule after `index` in `indices` (increasing) with a `revoke all` that takes `role`: one that
-        /// neither excepts it nor assigns it again itself.
-        static func firstRevokingAll(
-            _ role: String, after index: Int, in list: ArraySlice<Int>, _ rules: [CheckedRule], work: inout Int
-        ) -> Int? {
-            guard var position = firstPosition(after: index, in: list, work: &work) else { return nil }
+        /// The first rule with a `revoke all` under exactly set `set` that takes `role`: one that neither
+        /// excepts it nor assigns it again itself.
+        func firstRevokingAll(_ role: String, set: Int, _ rules: [CheckedRule], work: inout Int) -> Int? {
+            var next = firstRevokeAll[set]
             // On past the rules that spare `role` (few in any real rule set).
-            while position < list.endIndex {
+            while next >= 0 {
                 work += 1
-                let rule = rules[list[position]]
-                if rule.revokeAll?.contains(role) == false,
-                    !rule.effects.contains(where: { $0.role == role && $0.assign })
+                if rules[next].revokeAll?.contains(role) == false,
+                    !rules[next].effects.contains(where: { $0.role == role && $0.assign })
                 {
-                    return list[position]
+                    return next
                 }
-                position += 1
+                next = nextRevokeAll[next]
             }
             return nil
-        }
-
-        /// The first index in `indices` (increasing) greater than `index`.
-        static func first(after index: Int, in indices: ArraySlice<Int>?, work: inout Int) -> Int? {
-            guard let indices, let position = firstPosition(after: index, in: indices, work: &work) else { return nil }
-            return indices[position]
-        }
-
-        /// Where in `indices` (increasing) the first index greater than `index` is, by binary search.
-        static func firstPosition(after index: Int, in indices: ArraySlice<Int>, work: inout Int) -> Int? {
-            guard let last = indices.last, last > index else { return nil }
-            var low = indices.startIndex
-            var high = indices.endIndex - 1
-            while low < high {
-                work += 1
-                let mid = (low + high) / 2
-                if indices[mid] > index { high = mid } else { low = mid + 1 }
-            }
-            return low
         }
     }
 
@@ -499,29 +434,27 @@ extension Checker {
     /// when this one fires.
     static func overriddenEffects(
         _ index: Int, _ rules: [CheckedRule], conjuncts: ArraySlice<Int>, set: Int, later: LaterRules,
-        work: inout Int
+        numbers: ConjunctNumbers, work: inout Int
     ) -> [Diagnostic] {
         guard !rules[index].stops, !rules[index].effects.isEmpty else { return [] }
-        // The subsets no rule has as its conjuncts can have no later rule either. Most rules have one conjunct:
-        // its subsets are itself and the empty set.
+        // The subsets no later rule has as its conjuncts can have no later rule either. Most rules have one
+        // conjunct: its subsets are itself and the empty set.
         var candidates: [Int] = []
         if conjuncts.count <= 1 {
             work += conjuncts.count + 1
-            if conjuncts.count == 1, let empty = later.numbers.set([]) { candidates.append(empty) }
+            if conjuncts.count == 1, let empty = numbers.set([]) { candidates.append(empty) }
             candidates.append(set)
         } else {
             let whole = Array(conjuncts)
             candidates = subsets(of: whole).compactMap { subset -> Int? in
                 work += 1
-                return subset == whole ? set : later.numbers.set(subset[...])
+                return subset == whole ? set : numbers.set(subset[...])
             }
         }
         var firstStop: Int?
         for subset in candidates {
             work += 1
-            if let stop = LaterRules.first(after: index, in: later.stops(subset), work: &work) {
-                firstStop = min(firstStop ?? stop, stop)
-            }
+            if let stop = later.stop(subset) { firstStop = min(firstStop ?? stop, stop) }
         }
         var found: [Diagnostic] = []
         var roleSpans: [String: Span] = [:]
@@ -529,15 +462,11 @@ extension Checker {
             var undoing: Int?
             for subset in candidates {
                 work += 1
-                let undoers = later.effects(effect.role, assign: !effect.assign, set: subset)
-                if let other = LaterRules.first(after: index, in: undoers, work: &work) {
+                if let other = later.effect(effect.role, assign: !effect.assign, set: subset) {
                     undoing = min(undoing ?? other, other)
                 }
                 // A later `revoke all` whose condition surely holds takes an assigned role away too.
-                if effect.assign,
-                    let other = LaterRules.firstRevokingAll(
-                        effect.role, after: index, in: later.revokeAlls(subset), rules, work: &work)
-                {
+                if effect.assign, let other = later.firstRevokingAll(effect.role, set: subset, rules, work: &work) {
                     undoing = min(undoing ?? other, other)
                 }
             }

@@ -83,15 +83,21 @@ public struct Checker {
         var parsedFiles: [(file: SourceFile, rules: [Rule])] = []
         let bindings = Bindings()
         for file in files {
-            let (declarations, syntax) = Parser.parseDeclarations(file)
+            var (declarations, syntax) = Parser.parseDeclarations(file)
             diagnostics += syntax
+            // Each declaration moved out of the array (popped, from the end) rather than copied: a copy of every
+            // rule, and later the release of every original, would walk a large rule set's memory twice more.
+            declarations.reverse()
             var parsed: [Rule] = []
-            for declaration in declarations {
-                switch declaration {
+            parsed.reserveCapacity(declarations.count)
+            while let declaration = declarations.popLast() {
+                switch consume declaration {
                 case .rule(let rule): parsed.append(rule)
                 case .binding(let binding): diagnostics += bindings.declare(binding)
                 }
             }
+            // Reversed, so that the rules are popped in order below.
+            parsed.reverse()
             parsedFiles.append((file, parsed))
         }
         let ruleCount = parsedFiles.reduce(0) { $0 + $1.rules.count }
@@ -99,11 +105,15 @@ public struct Checker {
         named.reserveCapacity(ruleCount)
         // Every `let` is checked once, where it is defined, whether or not a rule uses it.
         for name in bindings.order { _ = bindings.resolve(name) }
-        for ((file, parsed), label) in zip(parsedFiles, labels) {
+        for (fileIndex, label) in labels.enumerated() {
+            let file = parsedFiles[fileIndex].file
+            var parsed: [Rule] = []
+            swap(&parsed, &parsedFiles[fileIndex].rules)
             var checker = Checker(file: file, bindings: bindings)
-            for (position, parsedRule) in parsed.enumerated() {
-                var rule = parsedRule
-                rule.ordinal = position + 1
+            var position = 0
+            while var rule = parsed.popLast() {
+                position += 1
+                rule.ordinal = position
                 rule.fileLabel = label
                 // Written and generated names share one namespace: a rule written `rule "r.rules#1"` must not
                 // take the name of the anonymous first rule of r.rules, or decisions could not tell them apart.
@@ -116,10 +126,10 @@ public struct Checker {
                 if let stopper = alwaysStops {
                     checker.report(.unreachableRule(file, rule.nameSpan ?? rule.span, stop: stopper))
                 }
-                let checked = checker.checkRule(rule)
+                let checked = checker.checkRule(rule, name: name)
                 if checked.stops, alwaysStops == nil {
-                    if checked.condition == nil { alwaysStops = rule }
-                    if case .constant(.bool(true))? = checked.condition?.kind { alwaysStops = rule }
+                    if checked.condition == nil { alwaysStops = checked.rule }
+                    if case .constant(.bool(true))? = checked.condition?.kind { alwaysStops = checked.rule }
                 }
                 rules.append(checked)
             }
@@ -136,7 +146,8 @@ public struct Checker {
         if diagnostic.severity == .error { errorCount += 1 }
     }
 
-    mutating func checkRule(_ rule: Rule) -> CheckedRule {
+    /// Checks `rule`, called `name` (its ``Rule/displayName``, worked out once by the caller).
+    mutating func checkRule(_ rule: consuming Rule, name: String) -> CheckedRule {
         var condition: CheckedExpr?
         if let expr = rule.condition {
             let errorsBefore = errorCount
@@ -195,8 +206,7 @@ public struct Checker {
             }
         }
         return CheckedRule(
-            rule: rule, name: rule.displayName, condition: condition, effects: effects, revokeAll: revokeAll,
-            stops: stops)
+            rule: rule, name: name, condition: condition, effects: effects, revokeAll: revokeAll, stops: stops)
     }
 
     /// Reports a type that can never be a boolean where one is needed.
