@@ -140,6 +140,10 @@ public final class Program: @unchecked Sendable {
     public init(_ checked: CheckedRuleSet, maxDepth: Int = 512) {
         precondition(!checked.hasErrors, "a rule set with errors cannot be compiled")
         var builder = Builder()
+        // Room up front in the tables that grow with the rule set (a field and a role or two per rule is common):
+        // growing a large hash table rehashes every entry into fresh memory, again at every doubling.
+        builder.children.reserveCapacity(checked.rules.count + 16)
+        builder.roleIndex.reserveCapacity(checked.rules.count + 16)
         let currentRoles = builder.slot(for: [.key("authorization", span: Span(0, 0)), .key("roles", span: Span(0, 0))])
         let userID = builder.slot(for: [.key("user", span: Span(0, 0)), .key("user_id", span: Span(0, 0))])
         let clock = builder.slot(for: [.key(Program.clockField, span: Span(0, 0))])

@@ -14,6 +14,11 @@ extension Checker {
     /// ``lint(_:)``, adding to `work` one unit per index lookup and per candidate the lints examine, so a test
     /// can tell linear from quadratic behaviour without timing anything.
     static func lint(_ rules: [CheckedRule], work: inout Int) -> [Diagnostic] {
+        // Through the buffer: `rules[index]` as an argument would copy the rule (a dozen reference counts).
+        rules.withUnsafeBufferPointer { lint($0, work: &work) }
+    }
+
+    static func lint(_ rules: UnsafeBufferPointer<CheckedRule>, work: inout Int) -> [Diagnostic] {
         // One pass, from the last rule to the first: the rules after a rule are then the ones already seen, and
         // each rule's data is read once, by all the lints together, rather than once per index built and once
         // per lint (on a rule set larger than the processor's caches, every pass over it costs cache misses).
@@ -28,7 +33,6 @@ extension Checker {
             members.removeAll(keepingCapacity: true)
             let set = numbers.key(atoms, into: &members)
             later.addSet(numbers.setCount)
-            // By index: a `for rule in rules` loop would copy every rule (a dozen reference counts each).
             var found = firstLoginCount(rules[index], atoms)
             found += userEditableField(rules[index], cache: &editable, work: &work)
             found += contradictions(rules[index], atoms)
@@ -401,7 +405,9 @@ extension Checker {
 
         /// The first rule with a `revoke all` under exactly set `set` that takes `role`: one that neither
         /// excepts it nor assigns it again itself.
-        func firstRevokingAll(_ role: String, set: Int, _ rules: [CheckedRule], work: inout Int) -> Int? {
+        func firstRevokingAll(
+            _ role: String, set: Int, _ rules: UnsafeBufferPointer<CheckedRule>, work: inout Int
+        ) -> Int? {
             var next = firstRevokeAll[set]
             // On past the rules that spare `role` (few in any real rule set).
             while next >= 0 {
@@ -433,7 +439,8 @@ extension Checker {
     /// Not when this rule stops: then no later rule runs after it fires. Nor when a rule in between always stops
     /// when this one fires.
     static func overriddenEffects(
-        _ index: Int, _ rules: [CheckedRule], conjuncts: ArraySlice<Int>, set: Int, later: LaterRules,
+        _ index: Int, _ rules: UnsafeBufferPointer<CheckedRule>, conjuncts: ArraySlice<Int>, set: Int,
+        later: LaterRules,
         numbers: ConjunctNumbers, work: inout Int
     ) -> [Diagnostic] {
         guard !rules[index].stops, !rules[index].effects.isEmpty else { return [] }

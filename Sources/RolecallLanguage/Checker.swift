@@ -80,38 +80,44 @@ public struct Checker {
         var named: [String: Int] = [:]
         var alwaysStops: Rule?
         let labels = RuleFileLabels.labels(for: files.map(\.path))
-        var parsedFiles: [(file: SourceFile, rules: [Rule])] = []
+        var parsedFiles: [(file: SourceFile, declarations: [Declaration])] = []
         let bindings = Bindings()
+        var ruleCount = 0
         for file in files {
-            var (declarations, syntax) = Parser.parseDeclarations(file)
+            let (declarations, syntax) = Parser.parseDeclarations(file)
             diagnostics += syntax
-            // Each declaration moved out of the array (popped, from the end) rather than copied: a copy of every
-            // rule, and later the release of every original, would walk a large rule set's memory twice more.
-            declarations.reverse()
-            var parsed: [Rule] = []
-            parsed.reserveCapacity(declarations.count)
-            while let declaration = declarations.popLast() {
-                switch consume declaration {
-                case .rule(let rule): parsed.append(rule)
-                case .binding(let binding): diagnostics += bindings.declare(binding)
+            // Read in place (through the buffer): a copy of a declaration is a copy of every reference in its rule.
+            declarations.withUnsafeBufferPointer { declarations in
+                for declaration in declarations.indices {
+                    switch declarations[declaration] {
+                    case .rule: ruleCount += 1
+                    case .binding(let binding): diagnostics += bindings.declare(binding)
+                    }
                 }
             }
-            // Reversed, so that the rules are popped in order below.
-            parsed.reverse()
-            parsedFiles.append((file, parsed))
+            parsedFiles.append((file, declarations))
         }
-        let ruleCount = parsedFiles.reduce(0) { $0 + $1.rules.count }
         rules.reserveCapacity(ruleCount)
         named.reserveCapacity(ruleCount)
         // Every `let` is checked once, where it is defined, whether or not a rule uses it.
         for name in bindings.order { _ = bindings.resolve(name) }
         for (fileIndex, label) in labels.enumerated() {
             let file = parsedFiles[fileIndex].file
-            var parsed: [Rule] = []
-            swap(&parsed, &parsedFiles[fileIndex].rules)
+            var declarations: [Declaration] = []
+            swap(&declarations, &parsedFiles[fileIndex].declarations)
             var checker = Checker(file: file, bindings: bindings)
             var position = 0
-            while var rule = parsed.popLast() {
+            for declaration in declarations.indices {
+                // Each rule is moved out of the array (swapped with an empty one), not copied: a copy, and later
+                // the release of the original, would each walk a large rule set's memory once more.
+                guard case .rule = declarations[declaration] else { continue }
+                var taken = Declaration.rule(Rule(name: nil, condition: nil, actions: [], file: file, span: Span(0, 0)))
+                swap(&taken, &declarations[declaration])
+                var rule: Rule
+                switch consume taken {
+                case .rule(let parsed): rule = parsed
+                case .binding: continue
+                }
                 position += 1
                 rule.ordinal = position
                 rule.fileLabel = label
