@@ -14,34 +14,102 @@ extension Checker {
     /// ``lint(_:)``, adding to `work` one unit per index lookup and per candidate the lints examine, so a test
     /// can tell linear from quadratic behaviour without timing anything.
     static func lint(_ rules: [CheckedRule], work: inout Int) -> [Diagnostic] {
+        var linter = Linter(capacity: rules.count)
         // Through the buffer: `rules[index]` as an argument would copy the rule (a dozen reference counts).
-        rules.withUnsafeBufferPointer { lint($0, work: &work) }
+        return rules.withUnsafeBufferPointer { rules in
+            for index in rules.indices { linter.add(rules[index], work: &work) }
+            return linter.finish(rules, work: &work)
+        }
     }
 
-    static func lint(_ rules: UnsafeBufferPointer<CheckedRule>, work: inout Int) -> [Diagnostic] {
-        // One pass, from the last rule to the first: the rules after a rule are then the ones already seen, and
-        // each rule's data is read once, by all the lints together, rather than once per index built and once
-        // per lint (on a rule set larger than the processor's caches, every pass over it costs cache misses).
-        var numbers = ConjunctNumbers(capacity: rules.count)
-        var later = LaterRules(capacity: rules.count)
+    /// The lints of a rule set, run as its rules are checked, each rule while the checker has just read it: on a
+    /// rule set larger than the processor's caches, every later pass over the rules would cost cache misses.
+    ///
+    /// ``add(_:work:)`` runs the lints of one rule alone and keeps what `overridden-effect` needs to know of
+    /// it in flat arrays; ``finish(_:work:)`` runs `overridden-effect`, which compares each rule with the rules
+    /// after it, from the last rule to the first (the later rules are then those already seen), on those
+    /// arrays alone.
+    struct Linter {
+        var numbers: ConjunctNumbers
         var editable = EditableReads()
+        /// Per rule: its set of conjuncts (as sorted conjunct numbers in `members`, from `memberStarts[i]`) and
+        /// the set's number.
         var members: [Int] = []
-        // The diagnostics of each rule that has some, from the last rule back.
-        var reversed: [[Diagnostic]] = []
-        for index in rules.indices.reversed() {
-            let atoms = conjuncts(rules[index].rule.condition)
-            members.removeAll(keepingCapacity: true)
-            let set = numbers.key(atoms, into: &members)
-            later.addSet(numbers.setCount)
-            var found = firstLoginCount(rules[index], atoms)
-            found += userEditableField(rules[index], cache: &editable, work: &work)
-            found += contradictions(rules[index], atoms)
-            found += overriddenEffects(
-                index, rules, conjuncts: members[...], set: set, later: later, numbers: numbers, work: &work)
-            if !found.isEmpty { reversed.append(found) }
-            later.add(index, rules[index], set: set)
+        var memberStarts: [Int] = [0]
+        var sets: [Int] = []
+        /// Per rule: its effects (from `effectStarts[i]` in `effectRoles` and `effectAssigns`), whether it stops,
+        /// and its `revoke all` exceptions.
+        var effectRoles: [String] = []
+        var effectAssigns: [Bool] = []
+        var effectStarts: [Int] = [0]
+        var stops: [Bool] = []
+        var revokeAlls: [[String]?] = []
+        /// The diagnostics of the lints of one rule, for each rule that has some.
+        var found: [(rule: Int, diagnostics: [Diagnostic])] = []
+
+        init(capacity: Int) {
+            numbers = ConjunctNumbers(capacity: capacity)
+            members.reserveCapacity(capacity)
+            memberStarts.reserveCapacity(capacity + 1)
+            sets.reserveCapacity(capacity)
+            effectRoles.reserveCapacity(capacity)
+            effectAssigns.reserveCapacity(capacity)
+            effectStarts.reserveCapacity(capacity + 1)
+            stops.reserveCapacity(capacity)
+            revokeAlls.reserveCapacity(capacity)
         }
-        return reversed.reversed().flatMap { $0 }
+
+        /// Lints the next rule of the rule set.
+        mutating func add(_ rule: borrowing CheckedRule, work: inout Int) {
+            let atoms = conjuncts(rule.rule.condition)
+            sets.append(numbers.key(atoms, into: &members))
+            memberStarts.append(members.count)
+            for effect in rule.effects {
+                effectRoles.append(effect.role)
+                effectAssigns.append(effect.assign)
+            }
+            effectStarts.append(effectRoles.count)
+            stops.append(rule.stops)
+            revokeAlls.append(rule.revokeAll)
+            var diagnostics = firstLoginCount(rule, atoms)
+            diagnostics += userEditableField(rule, cache: &editable, work: &work)
+            diagnostics += contradictions(rule, atoms)
+            if !diagnostics.isEmpty { found.append((sets.count - 1, diagnostics)) }
+        }
+
+        /// Runs `overridden-effect` over the rules added (`rules`, the same, for the messages) and returns every
+        /// diagnostic, rule by rule.
+        func finish(_ rules: UnsafeBufferPointer<CheckedRule>, work: inout Int) -> [Diagnostic] {
+            var later = LaterRules(capacity: sets.count, sets: numbers.setCount)
+            // The diagnostics of each rule that has some, from the last rule back.
+            var overridden: [(rule: Int, diagnostics: [Diagnostic])] = []
+            for index in sets.indices.reversed() {
+                let conjuncts = members[memberStarts[index]..<memberStarts[index + 1]]
+                let diagnostics = overriddenEffects(index, rules, conjuncts: conjuncts, later: later, work: &work)
+                if !diagnostics.isEmpty { overridden.append((index, diagnostics)) }
+                later.add(index, self)
+            }
+            // Rule by rule: its own lints, then `overridden-effect`.
+            var all: [Diagnostic] = []
+            var next = found.startIndex
+            for (index, diagnostics) in overridden.reversed() {
+                while next < found.endIndex, found[next].rule <= index {
+                    all += found[next].diagnostics
+                    next += 1
+                }
+                all += diagnostics
+            }
+            for rest in found[next...] { all += rest.diagnostics }
+            return all
+        }
+
+        /// Effect `position` (of all the rules' effects, in order).
+        func effect(_ position: Int) -> (role: String, assign: Bool) { (effectRoles[position], effectAssigns[position]) }
+
+        /// Whether rule `index` assigns `role` itself.
+        func assigns(_ index: Int, _ role: String) -> Bool {
+            (effectStarts[index]..<effectStarts[index + 1]).contains { effectAssigns[$0] && effectRoles[$0] == role }
+        }
     }
 
     /// Numbers for conjuncts and for sets of them, so that the lints' indexes hash small integers rather than
@@ -157,15 +225,16 @@ extension Checker {
     /// `logins_count == 1` (or `<= 1`, `< 2`): Auth0 does not count SSO or silent logins and counts failed MFA
     /// differently, so a user can pass their first login without the count ever being 1 here, and never get the
     /// role.
-    static func firstLoginCount(_ rule: CheckedRule, _ atoms: [Expr]) -> [Diagnostic] {
-        atoms.compactMap { atom -> Diagnostic? in
-            guard case .binary(let written, let first, let second) = atom.kind else { return nil }
+    static func firstLoginCount(_ rule: borrowing CheckedRule, _ atoms: [Expr]) -> [Diagnostic] {
+        var found: [Diagnostic] = []
+        for atom in atoms {
+            guard case .binary(let written, let first, let second) = atom.kind else { continue }
             // `1 == logins_count` and `2 > logins_count` are the same tests written the other way round.
             var (op, left, right) = (written, first, second)
             if case .number = first.kind, let flipped = mirrored(written) {
                 (op, left, right) = (flipped, second, first)
             }
-            guard case .path(let path) = left.kind, isLoginsCount(path) else { return nil }
+            guard case .path(let path) = left.kind, isLoginsCount(path) else { continue }
             // The tests that hold for a count of 1 and for no higher count: == 1, <= 1, < 2 (and < 1.5), in [1].
             let firstOnly: Bool
             switch (op, right.kind) {
@@ -176,9 +245,10 @@ extension Checker {
                 firstOnly = items.contains { if case .number(1) = $0.kind { true } else { false } }
             default: firstOnly = false
             }
-            guard firstOnly else { return nil }
-            return .firstLoginCount(rule.rule.file, atom.span, role: rule.effects.first { $0.assign }?.role)
+            guard firstOnly else { continue }
+            found.append(.firstLoginCount(rule.rule.file, atom.span, role: rule.effects.first { $0.assign }?.role))
         }
+        return found
     }
 
     /// The operator that tests the same with its operands swapped (`1 == x` is `x == 1`, `2 > x` is `x < 2`),
@@ -234,7 +304,9 @@ extension Checker {
     /// themselves the role, or skip every later rule (a "blocked users lose everything" after it). Reads through
     /// a `let` and inside `any`/`all` count; each direct read is reported, and each use of a `let` that reads it
     /// (at the use, with a note at the read).
-    static func userEditableField(_ rule: CheckedRule, cache: inout EditableReads, work: inout Int) -> [Diagnostic] {
+    static func userEditableField(
+        _ rule: borrowing CheckedRule, cache: inout EditableReads, work: inout Int
+    ) -> [Diagnostic] {
         let assigns = rule.effects.contains { $0.assign }
         // A rule that stops after `revoke all` leaves the user nothing to gain by skipping what follows.
         guard assigns || (rule.stops && rule.revokeAll == nil), let condition = rule.condition else { return [] }
@@ -322,7 +394,7 @@ extension Checker {
     /// Reports the first clash: for the earliest `x == v` that has one, the first later `x == w` with `w != v`,
     /// else the first `x != v`. Only the first `==` of each path needs looking at: if it has no clash, every
     /// later `==` of that path compares with the same value and has none either.
-    static func contradictions(_ rule: CheckedRule, _ atoms: [Expr]) -> [Diagnostic] {
+    static func contradictions(_ rule: borrowing CheckedRule, _ atoms: [Expr]) -> [Diagnostic] {
         // A clash takes two conjuncts.
         guard atoms.count > 1 else { return [] }
         var firstEqual: [[PathSegment]: (value: LiteralKey, atom: Expr)] = [:]
@@ -351,10 +423,10 @@ extension Checker {
         return []
     }
 
-    /// The rules after the one being linted (the lints go from the last rule to the first), by what
-    /// ``overriddenEffects(_:_:conjuncts:set:later:numbers:work:)`` asks about them: the first rule with an
-    /// effect on a role under exactly a given set of conjuncts, the first that stops under exactly a given set,
-    /// and those with `revoke all` under it. A set of conjuncts is known by its number (see ``ConjunctNumbers``).
+    /// The rules after the one being linted (``Linter/finish(_:work:)`` goes from the last rule to the first),
+    /// by what ``overriddenEffects(_:_:conjuncts:later:work:)`` asks about them: the first rule with an effect
+    /// on a role under exactly a given set of conjuncts, the first that stops under exactly a given set, and
+    /// those with `revoke all` under it. A set of conjuncts is known by its number (see ``ConjunctNumbers``).
     struct LaterRules {
         struct EffectKey: Hashable {
             var role: String
@@ -365,31 +437,27 @@ extension Checker {
         /// The first rule with each effect.
         var firstEffect: [EffectKey: Int] = [:]
         /// By set number: the first rule that stops, and the first with `revoke all` (-1: none).
-        var firstStop: [Int] = []
-        var firstRevokeAll: [Int] = []
+        var firstStop: [Int]
+        var firstRevokeAll: [Int]
         /// By rule: the next rule with `revoke all` under the same set of conjuncts (-1: none).
         var nextRevokeAll: [Int]
 
-        init(capacity: Int) {
+        init(capacity: Int, sets: Int) {
             firstEffect.reserveCapacity(capacity)
+            firstStop = [Int](repeating: -1, count: sets)
+            firstRevokeAll = [Int](repeating: -1, count: sets)
             nextRevokeAll = [Int](repeating: -1, count: capacity)
         }
 
-        /// Makes room for sets numbered below `count`.
-        mutating func addSet(_ count: Int) {
-            while firstStop.count < count {
-                firstStop.append(-1)
-                firstRevokeAll.append(-1)
+        /// Adds rule `index` of `linter`: it comes before every rule added so far.
+        mutating func add(_ index: Int, _ linter: Linter) {
+            let set = linter.sets[index]
+            for position in linter.effectStarts[index]..<linter.effectStarts[index + 1] {
+                let (role, assign) = linter.effect(position)
+                firstEffect[EffectKey(role: role, assign: assign, conjuncts: set)] = index
             }
-        }
-
-        /// Adds rule `index`, whose conjuncts are set `set`: it comes before every rule added so far.
-        mutating func add(_ index: Int, _ rule: CheckedRule, set: Int) {
-            for effect in rule.effects {
-                firstEffect[EffectKey(role: effect.role, assign: effect.assign, conjuncts: set)] = index
-            }
-            if rule.stops { firstStop[set] = index }
-            if rule.revokeAll != nil {
+            if linter.stops[index] { firstStop[set] = index }
+            if linter.revokeAlls[index] != nil {
                 nextRevokeAll[index] = firstRevokeAll[set]
                 firstRevokeAll[set] = index
             }
@@ -405,18 +473,12 @@ extension Checker {
 
         /// The first rule with a `revoke all` under exactly set `set` that takes `role`: one that neither
         /// excepts it nor assigns it again itself.
-        func firstRevokingAll(
-            _ role: String, set: Int, _ rules: UnsafeBufferPointer<CheckedRule>, work: inout Int
-        ) -> Int? {
+        func firstRevokingAll(_ role: String, set: Int, _ linter: Linter, work: inout Int) -> Int? {
             var next = firstRevokeAll[set]
             // On past the rules that spare `role` (few in any real rule set).
             while next >= 0 {
                 work += 1
-                if rules[next].revokeAll?.contains(role) == false,
-                    !rules[next].effects.contains(where: { $0.role == role && $0.assign })
-                {
-                    return next
-                }
+                if linter.revokeAlls[next]?.contains(role) == false, !linter.assigns(next, role) { return next }
                 next = nextRevokeAll[next]
             }
             return nil
@@ -432,18 +494,22 @@ extension Checker {
         return (0..<(1 << keys.count)).map { mask in keys.indices.filter { mask & (1 << $0) != 0 }.map { keys[$0] } }
     }
 
+}
+
+extension Checker.Linter {
     /// A role this rule assigns (or revokes) that a later rule always revokes (or assigns) again: the later
     /// rule's condition holds whenever this one's does (its conjuncts are a subset), so the effect here never
     /// survives (the later rule wins).
     ///
     /// Not when this rule stops: then no later rule runs after it fires. Nor when a rule in between always stops
     /// when this one fires.
-    static func overriddenEffects(
-        _ index: Int, _ rules: UnsafeBufferPointer<CheckedRule>, conjuncts: ArraySlice<Int>, set: Int,
-        later: LaterRules,
-        numbers: ConjunctNumbers, work: inout Int
+    func overriddenEffects(
+        _ index: Int, _ rules: UnsafeBufferPointer<CheckedRule>, conjuncts: ArraySlice<Int>, later: Checker.LaterRules,
+        work: inout Int
     ) -> [Diagnostic] {
-        guard !rules[index].stops, !rules[index].effects.isEmpty else { return [] }
+        let effects = effectStarts[index]..<effectStarts[index + 1]
+        guard !stops[index], !effects.isEmpty else { return [] }
+        let set = sets[index]
         // The subsets no later rule has as its conjuncts can have no later rule either. Most rules have one
         // conjunct: its subsets are itself and the empty set.
         var candidates: [Int] = []
@@ -453,7 +519,7 @@ extension Checker {
             candidates.append(set)
         } else {
             let whole = Array(conjuncts)
-            candidates = subsets(of: whole).compactMap { subset -> Int? in
+            candidates = Checker.subsets(of: whole).compactMap { subset -> Int? in
                 work += 1
                 return subset == whole ? set : numbers.set(subset[...])
             }
@@ -465,7 +531,8 @@ extension Checker {
         }
         var found: [Diagnostic] = []
         var roleSpans: [String: Span] = [:]
-        for effect in rules[index].effects {
+        for position in effects {
+            let effect = self.effect(position)
             var undoing: Int?
             for subset in candidates {
                 work += 1
@@ -473,7 +540,7 @@ extension Checker {
                     undoing = min(undoing ?? other, other)
                 }
                 // A later `revoke all` whose condition surely holds takes an assigned role away too.
-                if effect.assign, let other = later.firstRevokingAll(effect.role, set: subset, rules, work: &work) {
+                if effect.assign, let other = later.firstRevokingAll(effect.role, set: subset, self, work: &work) {
                     undoing = min(undoing ?? other, other)
                 }
             }

@@ -99,6 +99,8 @@ public struct Checker {
         }
         rules.reserveCapacity(ruleCount)
         named.reserveCapacity(ruleCount)
+        var linter = Linter(capacity: ruleCount)
+        var work = 0
         // Every `let` is checked once, where it is defined, whether or not a rule uses it.
         for name in bindings.order { _ = bindings.resolve(name) }
         for (fileIndex, label) in labels.enumerated() {
@@ -124,25 +126,27 @@ public struct Checker {
                 // Written and generated names share one namespace: a rule written `rule "r.rules#1"` must not
                 // take the name of the anonymous first rule of r.rules, or decisions could not tell them apart.
                 let name = rule.displayName
+                var at = rule.span
+                if let nameSpan = rule.nameSpan { at = nameSpan }
                 if let first = named[name] {
-                    checker.report(.duplicateRule(name, file, rule.nameSpan ?? rule.span, first: rules[first].rule))
+                    checker.report(.duplicateRule(name, file, at, first: rules[first].rule))
                 } else {
                     named[name] = rules.count
                 }
-                if let stopper = alwaysStops {
-                    checker.report(.unreachableRule(file, rule.nameSpan ?? rule.span, stop: stopper))
-                }
+                if let stopper = alwaysStops { checker.report(.unreachableRule(file, at, stop: stopper)) }
                 let checked = checker.checkRule(rule, name: name)
                 if checked.stops, alwaysStops == nil {
                     if checked.condition == nil { alwaysStops = checked.rule }
                     if case .constant(.bool(true))? = checked.condition?.kind { alwaysStops = checked.rule }
                 }
+                // Linted now, while the checker has just read the rule.
+                linter.add(checked, work: &work)
                 rules.append(checked)
             }
             diagnostics += checker.diagnostics
         }
         diagnostics += bindings.diagnostics + bindings.unused()
-        diagnostics += lint(rules)
+        diagnostics += rules.withUnsafeBufferPointer { linter.finish($0, work: &work) }
         return CheckedRuleSet(
             rules: rules, diagnostics: sortDiagnostics(diagnostics, fileOrder: files.map(\.path)), files: files)
     }
