@@ -155,23 +155,34 @@ public final class Program: @unchecked Sendable {
         var revokeAll: [(start: Int32, count: Int32)] = []
         var except: [Int32] = []
         compiled.reserveCapacity(checked.rules.count)
-        // Fields read in place: `for rule in checked.rules` would copy every rule (a dozen reference counts each).
-        for index in checked.rules.indices {
-            roots.append(checked.rules[index].condition.map { lowered.lower($0, &builder) } ?? -1)
-            effectRanges.append((Int32(flatEffects.count), Int32(checked.rules[index].effects.count)))
-            for effect in checked.rules[index].effects {
-                flatEffects.append((Int32(builder.role(effect.role)), effect.assign))
+        roots.reserveCapacity(checked.rules.count)
+        effectRanges.reserveCapacity(checked.rules.count)
+        flatEffects.reserveCapacity(checked.rules.count)
+        revokeAll.reserveCapacity(checked.rules.count)
+        // Fields read in place, through the buffer: `for rule in checked.rules`, or a rule of the array passed on,
+        // would copy the rule (a dozen reference counts, to memory a large rule set has long left in no cache).
+        checked.rules.withUnsafeBufferPointer { rules in
+            for index in rules.indices {
+                if let condition = rules[index].condition {
+                    roots.append(lowered.lower(condition, &builder))
+                } else {
+                    roots.append(-1)
+                }
+                effectRanges.append((Int32(flatEffects.count), Int32(rules[index].effects.count)))
+                for effect in rules[index].effects {
+                    flatEffects.append((Int32(builder.role(effect.role)), effect.assign))
+                }
+                if let excepted = rules[index].revokeAll {
+                    revokeAll.append((Int32(except.count), Int32(excepted.count)))
+                    except += excepted.map { Int32(builder.role($0)) }
+                } else {
+                    revokeAll.append((-1, 0))
+                }
+                compiled.append(
+                    CompiledRule(
+                        name: rules[index].name, stops: rules[index].stops, file: rules[index].rule.file,
+                        span: rules[index].rule.span))
             }
-            if let excepted = checked.rules[index].revokeAll {
-                revokeAll.append((Int32(except.count), Int32(excepted.count)))
-                except += excepted.map { Int32(builder.role($0)) }
-            } else {
-                revokeAll.append((-1, 0))
-            }
-            compiled.append(
-                CompiledRule(
-                    name: checked.rules[index].name, stops: checked.rules[index].stops,
-                    file: checked.rules[index].rule.file, span: checked.rules[index].rule.span))
         }
         self.rules = compiled
         self.instructions = ownedCopy(lowered.instructions)
