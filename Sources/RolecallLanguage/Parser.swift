@@ -50,8 +50,13 @@ public struct Parser {
     {
         var parser = Parser(file: file)
         let declarations = parser.parseFile()
-        // Sorted by position, as every command prints them (`fmt` included), not lexical errors first.
-        return (declarations, sortDiagnostics(parser.lexer.diagnostics + parser.diagnostics, fileOrder: [file.path]))
+        return (declarations, parser.allDiagnostics)
+    }
+
+    /// Every lexical and syntax error found so far, sorted by position, as every command prints them (`fmt`
+    /// included), not lexical errors first.
+    var allDiagnostics: [Diagnostic] {
+        sortDiagnostics(lexer.diagnostics + diagnostics, fileOrder: [file.path])
     }
 
     /// The token after the current one (the end of the file at its end).
@@ -86,14 +91,20 @@ public struct Parser {
 
     mutating func parseFile() -> [Declaration] {
         var declarations: [Declaration] = []
+        while let declaration = parseDeclaration() { declarations.append(declaration) }
+        return declarations
+    }
+
+    /// The next well-formed declaration, nil at the end of the file; a broken one is reported and skipped.
+    mutating func parseDeclaration() -> Declaration? {
         while current.kind != .endOfFile {
             do throws(Recover) {
-                declarations.append(at(.let) ? .binding(try parseBinding()) : .rule(try parseRule()))
+                return at(.let) ? .binding(try parseBinding()) : .rule(try parseRule())
             } catch {
                 synchronize()
             }
         }
-        return declarations
+        return nil
     }
 
     /// Whether the current token ends a declaration: the end of the file or the start of the next one.
