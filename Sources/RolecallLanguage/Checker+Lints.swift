@@ -42,6 +42,8 @@ extension Checker {
         var effectRoles: [String] = []
         var effectAssigns: [Bool] = []
         var effectStarts: [Int] = [0]
+        /// Per effect: the rule it is of.
+        var effectRules: [Int] = []
         var stops: [Bool] = []
         var revokeAlls: [[String]?] = []
         /// The diagnostics of the lints of one rule, for each rule that has some.
@@ -55,6 +57,7 @@ extension Checker {
             effectRoles.reserveCapacity(capacity)
             effectAssigns.reserveCapacity(capacity)
             effectStarts.reserveCapacity(capacity + 1)
+            effectRules.reserveCapacity(capacity)
             stops.reserveCapacity(capacity)
             revokeAlls.reserveCapacity(capacity)
         }
@@ -67,6 +70,7 @@ extension Checker {
             for effect in rule.effects {
                 effectRoles.append(effect.role)
                 effectAssigns.append(effect.assign)
+                effectRules.append(sets.count - 1)
             }
             effectStarts.append(effectRoles.count)
             stops.append(rule.stops)
@@ -106,6 +110,11 @@ extension Checker {
         /// Effect `position` (of all the rules' effects, in order).
         func effect(_ position: Int) -> (role: String, assign: Bool) { (effectRoles[position], effectAssigns[position]) }
 
+        /// Whether effect `position` is on `role`, assigning it or not as `assign` says, under set `set`.
+        func isEffect(_ position: Int, _ role: String, _ assign: Bool, set: Int) -> Bool {
+            effectAssigns[position] == assign && sets[effectRules[position]] == set && effectRoles[position] == role
+        }
+
         /// Whether rule `index` assigns `role` itself.
         func assigns(_ index: Int, _ role: String) -> Bool {
             (effectStarts[index]..<effectStarts[index + 1]).contains { effectAssigns[$0] && effectRoles[$0] == role }
@@ -120,10 +129,8 @@ extension Checker {
     /// table of integers (keys that are strings or arrays would be read, each from wherever it was allocated,
     /// at every probe of the table), and the printed texts are kept back to back in one buffer.
     struct ConjunctNumbers {
-        /// The first conjunct number of each hash of a printed text, and for each number the next one whose text
-        /// has the same hash (-1: none).
-        var byHash: [Int: Int] = [:]
-        var sameHash: [Int] = []
+        /// The conjunct numbers by the hashes of their printed texts.
+        var byHash: HashIndex
         /// The printed texts, back to back, and where each begins (`textStarts[n]` to `textStarts[n + 1]`).
         var texts: [UInt8] = []
         var textStarts: [Int] = [0]
@@ -137,8 +144,7 @@ extension Checker {
         var setCount = 0
 
         init(capacity: Int) {
-            byHash.reserveCapacity(capacity)
-            sameHash.reserveCapacity(capacity)
+            byHash = HashIndex(capacity: capacity)
             textStarts.reserveCapacity(capacity + 1)
             singleSets.reserveCapacity(capacity)
         }
@@ -148,14 +154,9 @@ extension Checker {
             printed.removeAll(keepingCapacity: true)
             ASTPrinter.write(atom, into: &printed)
             let hash = printed.hashValue
-            var candidate = byHash[hash] ?? -1
-            while candidate >= 0 {
-                if isPrinted(candidate) { return candidate }
-                candidate = sameHash[candidate]
-            }
-            let number = sameHash.count
-            sameHash.append(byHash[hash] ?? -1)
-            byHash[hash] = number
+            if let (number, _) = byHash.find(hash, where: isPrinted) { return number }
+            let number = textStarts.count - 1
+            byHash.insert(hash, number)
             texts += printed.utf8
             textStarts.append(texts.count)
             singleSets.append(-1)
@@ -428,14 +429,9 @@ extension Checker {
     /// on a role under exactly a given set of conjuncts, the first that stops under exactly a given set, and
     /// those with `revoke all` under it. A set of conjuncts is known by its number (see ``ConjunctNumbers``).
     struct LaterRules {
-        struct EffectKey: Hashable {
-            var role: String
-            var assign: Bool
-            var conjuncts: Int
-        }
-
-        /// The first rule with each effect.
-        var firstEffect: [EffectKey: Int] = [:]
+        /// The first rule with each effect (on a role, assigning or revoking it, under a set of conjuncts), as
+        /// the position of that effect in the ``Linter``'s.
+        var firstEffect: HashIndex
         /// By set number: the first rule that stops, and the first with `revoke all` (-1: none).
         var firstStop: [Int]
         var firstRevokeAll: [Int]
@@ -443,7 +439,7 @@ extension Checker {
         var nextRevokeAll: [Int]
 
         init(capacity: Int, sets: Int) {
-            firstEffect.reserveCapacity(capacity)
+            firstEffect = HashIndex(capacity: capacity)
             firstStop = [Int](repeating: -1, count: sets)
             firstRevokeAll = [Int](repeating: -1, count: sets)
             nextRevokeAll = [Int](repeating: -1, count: capacity)
@@ -454,7 +450,12 @@ extension Checker {
             let set = linter.sets[index]
             for position in linter.effectStarts[index]..<linter.effectStarts[index + 1] {
                 let (role, assign) = linter.effect(position)
-                firstEffect[EffectKey(role: role, assign: assign, conjuncts: set)] = index
+                let hash = LaterRules.hash(role, assign, set)
+                if let (_, slot) = firstEffect.find(hash, where: { linter.isEffect($0, role, assign, set: set) }) {
+                    firstEffect.replace(at: slot, with: position)
+                } else {
+                    firstEffect.insert(hash, position)
+                }
             }
             if linter.stops[index] { firstStop[set] = index }
             if linter.revokeAlls[index] != nil {
@@ -464,8 +465,20 @@ extension Checker {
         }
 
         /// The first rule with an effect on `role` (assigning or revoking it) under exactly set `set`.
-        func effect(_ role: String, assign: Bool, set: Int) -> Int? {
-            firstEffect[EffectKey(role: role, assign: assign, conjuncts: set)]
+        func effect(_ role: String, assign: Bool, set: Int, _ linter: Linter) -> Int? {
+            let found = firstEffect.find(LaterRules.hash(role, assign, set)) {
+                linter.isEffect($0, role, assign, set: set)
+            }
+            return found.map { linter.effectRules[$0.value] }
+        }
+
+        /// The hash of an effect.
+        static func hash(_ role: String, _ assign: Bool, _ set: Int) -> Int {
+            var hasher = Hasher()
+            hasher.combine(role)
+            hasher.combine(assign)
+            hasher.combine(set)
+            return hasher.finalize()
         }
 
         /// The first rule that stops under exactly set `set`.
@@ -536,7 +549,7 @@ extension Checker.Linter {
             var undoing: Int?
             for subset in candidates {
                 work += 1
-                if let other = later.effect(effect.role, assign: !effect.assign, set: subset) {
+                if let other = later.effect(effect.role, assign: !effect.assign, set: subset, self) {
                     undoing = min(undoing ?? other, other)
                 }
                 // A later `revoke all` whose condition surely holds takes an assigned role away too.

@@ -167,7 +167,7 @@ public struct Checker {
         var diagnostics: [Diagnostic] = []
         var rules: [CheckedRule] = []
         /// The index in `rules` of the first rule of each name.
-        var named: [String: Int] = [:]
+        var named = HashIndex()
         var alwaysStops: Rule?
         let bindings = Bindings()
         var linter = Linter(capacity: 0)
@@ -176,7 +176,7 @@ public struct Checker {
         /// Makes room for `count` rules.
         mutating func reserve(_ count: Int) {
             rules.reserveCapacity(count)
-            named.reserveCapacity(count)
+            named = HashIndex(capacity: count)
             linter = Linter(capacity: count)
         }
 
@@ -190,10 +190,11 @@ public struct Checker {
             let name = rule.displayName
             var at = rule.span
             if let nameSpan = rule.nameSpan { at = nameSpan }
-            if let first = named[name] {
+            let hash = name.hashValue
+            if let (first, _) = named.find(hash, where: { rules[$0].name == name }) {
                 checker.report(.duplicateRule(name, checker.file, at, first: rules[first].rule))
             } else {
-                named[name] = rules.count
+                named.insert(hash, rules.count)
             }
             if let stopper = alwaysStops { checker.report(.unreachableRule(checker.file, at, stop: stopper)) }
             let checked = checker.checkRule(rule, name: name)
