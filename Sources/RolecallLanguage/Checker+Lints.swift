@@ -108,7 +108,9 @@ extension Checker {
         }
 
         /// Effect `position` (of all the rules' effects, in order).
-        func effect(_ position: Int) -> (role: String, assign: Bool) { (effectRoles[position], effectAssigns[position]) }
+        func effect(_ position: Int) -> (role: String, assign: Bool) {
+            (effectRoles[position], effectAssigns[position])
+        }
 
         /// Whether effect `position` is on `role`, assigning it or not as `assign` says, under set `set`.
         func isEffect(_ position: Int, _ role: String, _ assign: Bool, set: Int) -> Bool {

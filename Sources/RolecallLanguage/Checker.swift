@@ -148,7 +148,7 @@ public struct Checker {
     }
 
     /// Whether `file` may declare a `let`: whether it has the bytes `let` where a word can end (the keyword is
-    /// never spelt otherwise; `letter` and `complete_let_x` are no `let`, `complete` may be).
+    /// never spelt otherwise: `letter` and `complete` have no `let`, `outlet` may).
     static func mayDeclareBinding(_ file: SourceFile) -> Bool {
         file.bytes.withUnsafeBufferPointer { bytes in
             guard bytes.count >= 3 else { return false }
