@@ -277,6 +277,9 @@ public final class Program: @unchecked Sendable {
         var keys: [FieldKey] = []
         var indices: [FieldIndex] = []
         var subtrees: [Int] = []
+        // Every node but the event itself is one key's or one index's child (or a list's `every`).
+        flat.reserveCapacity(nodes.count)
+        keys.reserveCapacity(nodes.count)
         for node in nodes {
             flat.append(
                 FieldNode(
