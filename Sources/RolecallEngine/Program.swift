@@ -140,6 +140,10 @@ public final class Program: @unchecked Sendable {
     public init(_ checked: CheckedRuleSet, maxDepth: Int = 512) {
         precondition(!checked.hasErrors, "a rule set with errors cannot be compiled")
         var builder = Builder()
+        // Room up front in the tables that grow with the rule set (a field and a role or two per rule is common):
+        // growing a large hash table rehashes every entry into fresh memory, again at every doubling.
+        builder.children = HashIndex(capacity: checked.rules.count + 16)
+        builder.roleIndex.reserveCapacity(checked.rules.count + 16)
         let currentRoles = builder.slot(for: [.key("authorization", span: Span(0, 0)), .key("roles", span: Span(0, 0))])
         let userID = builder.slot(for: [.key("user", span: Span(0, 0)), .key("user_id", span: Span(0, 0))])
         let clock = builder.slot(for: [.key(Program.clockField, span: Span(0, 0))])
@@ -151,23 +155,34 @@ public final class Program: @unchecked Sendable {
         var revokeAll: [(start: Int32, count: Int32)] = []
         var except: [Int32] = []
         compiled.reserveCapacity(checked.rules.count)
-        // Fields read in place: `for rule in checked.rules` would copy every rule (a dozen reference counts each).
-        for index in checked.rules.indices {
-            roots.append(checked.rules[index].condition.map { lowered.lower($0, &builder) } ?? -1)
-            effectRanges.append((Int32(flatEffects.count), Int32(checked.rules[index].effects.count)))
-            for effect in checked.rules[index].effects {
-                flatEffects.append((Int32(builder.role(effect.role)), effect.assign))
+        roots.reserveCapacity(checked.rules.count)
+        effectRanges.reserveCapacity(checked.rules.count)
+        flatEffects.reserveCapacity(checked.rules.count)
+        revokeAll.reserveCapacity(checked.rules.count)
+        // Fields read in place, through the buffer: `for rule in checked.rules`, or a rule of the array passed on,
+        // would copy the rule (a dozen reference counts, to memory a large rule set has long left in no cache).
+        checked.rules.withUnsafeBufferPointer { rules in
+            for index in rules.indices {
+                if let condition = rules[index].condition {
+                    roots.append(lowered.lower(condition, &builder))
+                } else {
+                    roots.append(-1)
+                }
+                effectRanges.append((Int32(flatEffects.count), Int32(rules[index].effects.count)))
+                for effect in rules[index].effects {
+                    flatEffects.append((Int32(builder.role(effect.role)), effect.assign))
+                }
+                if let excepted = rules[index].revokeAll {
+                    revokeAll.append((Int32(except.count), Int32(excepted.count)))
+                    except += excepted.map { Int32(builder.role($0)) }
+                } else {
+                    revokeAll.append((-1, 0))
+                }
+                compiled.append(
+                    CompiledRule(
+                        name: rules[index].name, stops: rules[index].stops, file: rules[index].rule.file,
+                        span: rules[index].rule.span))
             }
-            if let excepted = checked.rules[index].revokeAll {
-                revokeAll.append((Int32(except.count), Int32(excepted.count)))
-                except += excepted.map { Int32(builder.role($0)) }
-            } else {
-                revokeAll.append((-1, 0))
-            }
-            compiled.append(
-                CompiledRule(
-                    name: checked.rules[index].name, stops: checked.rules[index].stops,
-                    file: checked.rules[index].rule.file, span: checked.rules[index].rule.span))
         }
         self.rules = compiled
         self.instructions = ownedCopy(lowered.instructions)
@@ -262,6 +277,9 @@ public final class Program: @unchecked Sendable {
         var keys: [FieldKey] = []
         var indices: [FieldIndex] = []
         var subtrees: [Int] = []
+        // Every node but the event itself is one key's or one index's child (or a list's `every`).
+        flat.reserveCapacity(nodes.count)
+        keys.reserveCapacity(nodes.count)
         for node in nodes {
             flat.append(
                 FieldNode(
@@ -310,27 +328,18 @@ public final class Program: @unchecked Sendable {
             return roles.count - 1
         }
 
-        /// The child of a field-tree node under a key or an index, so finding one is a hash lookup rather than a
-        /// scan of its siblings (an object may have thousands of fields that rules read). Keys are compared as
-        /// bytes, as the event reader compares them: `String` equality would merge `é` with `e` and a combining
-        /// accent, two different JSON keys.
-        enum Child: Hashable {
-            case key(node: Int, name: KeyBytes)
-            case index(node: Int, index: Int)
-        }
-
-        /// A key compared and hashed as its UTF-8 bytes, without copying them out of the string.
-        struct KeyBytes: Hashable {
-            var text: String
-
-            static func == (a: KeyBytes, b: KeyBytes) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
-
-            func hash(into hasher: inout Hasher) {
-                var text = text
-                text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
-            }
-        }
-        var children: [Child: Int] = [:]
+        /// The child of each field-tree node under each key or index, so finding one is a hash lookup rather
+        /// than a scan of its siblings (an object may have thousands of fields that rules read), by the hash of
+        /// the parent node and the key's bytes (or the index). Keys are compared as bytes, as the event reader
+        /// compares them: `String` equality would merge `é` with `e` and a combining accent, two different JSON
+        /// keys.
+        var children = HashIndex()
+        /// Per node: its parent (-1 for the event itself), and the key it is under (as bytes in ``keyPool``,
+        /// from `keyOffsets[n]`, `keyLengths[n]` long) or its index (`keyOffsets[n]` -1, the index in
+        /// `keyLengths[n]`).
+        var parents = [-1]
+        var keyOffsets = [-1]
+        var keyLengths = [0]
 
         /// The slot of the field at `path`, read whole.
         mutating func slot(for path: [PathSegment]) -> Int {
@@ -351,34 +360,62 @@ public final class Program: @unchecked Sendable {
         mutating func node(for path: [PathSegment], from start: Int = 0) -> Int {
             var node = start
             for segment in path {
-                let child: Child
+                var hasher = Hasher()
+                hasher.combine(node)
+                var found: (value: Int, slot: Int)?
                 switch segment {
-                case .key(let name, _): child = .key(node: node, name: KeyBytes(text: name))
-                case .index(let index, _): child = .index(node: node, index: index)
+                case .key(var name, _):
+                    name.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+                    let hash = hasher.finalize()
+                    found = children.find(hash) { child in
+                        parents[child] == node && keyOffsets[child] >= 0
+                            && keyPool[keyOffsets[child]..<(keyOffsets[child] + keyLengths[child])]
+                                .elementsEqual(name.utf8)
+                    }
+                    if found == nil {
+                        let next = add(below: node, hash: hash, keyOffset: keyPool.count, keyLength: name.utf8.count)
+                        fields[node].keys.append(FieldKey(offset: keyPool.count, length: name.utf8.count, node: next))
+                        keyPool += name.utf8
+                        node = next
+                        continue
+                    }
+                case .index(let index, _):
+                    hasher.combine(-1)
+                    hasher.combine(index)
+                    let hash = hasher.finalize()
+                    found = children.find(hash) { child in
+                        parents[child] == node && keyOffsets[child] < 0 && keyLengths[child] == index
+                    }
+                    if found == nil {
+                        let next = add(below: node, hash: hash, keyOffset: -1, keyLength: index)
+                        fields[node].indices.append(FieldIndex(index: index, node: next))
+                        node = next
+                        continue
+                    }
                 }
-                if let existing = children[child] {
-                    node = existing
-                    continue
-                }
-                fields.append(BuildNode())
-                let next = fields.count - 1
-                switch child {
-                case .key(_, let name):
-                    fields[node].keys.append(FieldKey(offset: keyPool.count, length: name.text.utf8.count, node: next))
-                    keyPool += name.text.utf8
-                case .index(_, let index):
-                    fields[node].indices.append(FieldIndex(index: index, node: next))
-                }
-                children[child] = next
-                node = next
+                node = found!.value
             }
             return node
+        }
+
+        /// A new node below `parent`, under the key or index that `keyOffset` and `keyLength` say.
+        mutating func add(below parent: Int, hash: Int, keyOffset: Int, keyLength: Int) -> Int {
+            fields.append(BuildNode())
+            parents.append(parent)
+            keyOffsets.append(keyOffset)
+            keyLengths.append(keyLength)
+            children.insert(hash, fields.count - 1)
+            return fields.count - 1
         }
 
         /// The node every element of list node `node` is read with, created if need be.
         mutating func every(of node: Int) -> Int {
             if fields[node].every >= 0 { return fields[node].every }
             fields.append(BuildNode(element: true))
+            // Under no key or index: found through `every`, never through ``children``.
+            parents.append(-2)
+            keyOffsets.append(-1)
+            keyLengths.append(0)
             fields[node].every = fields.count - 1
             return fields.count - 1
         }

@@ -14,58 +14,205 @@ extension Checker {
     /// ``lint(_:)``, adding to `work` one unit per index lookup and per candidate the lints examine, so a test
     /// can tell linear from quadratic behaviour without timing anything.
     static func lint(_ rules: [CheckedRule], work: inout Int) -> [Diagnostic] {
-        var found: [Diagnostic] = []
-        let atoms = rules.map { conjuncts($0.rule.condition) }
-        var numbers = ConjunctNumbers()
-        numbers.conjuncts.reserveCapacity(rules.count)
-        numbers.sets.reserveCapacity(rules.count)
-        let keys = atoms.map { numbers.key($0) }
-        let later = LaterRules(rules, keys: keys, sets: numbers.sets)
-        var editable = EditableReads()
-        // By index: a `for rule in rules` loop would copy every rule (a dozen reference counts each).
-        for index in rules.indices {
-            found += firstLoginCount(rules[index], atoms[index])
-            found += userEditableField(rules[index], cache: &editable, work: &work)
-            found += contradictions(rules[index], atoms[index])
-            found += overriddenEffects(index, rules, keys: keys[index], later: later, work: &work)
+        var linter = Linter(capacity: rules.count)
+        // Through the buffer: `rules[index]` as an argument would copy the rule (a dozen reference counts).
+        return rules.withUnsafeBufferPointer { rules in
+            for index in rules.indices { linter.add(rules[index], work: &work) }
+            return linter.finish(rules, work: &work)
         }
-        return found
+    }
+
+    /// The lints of a rule set, run as its rules are checked, each rule while the checker has just read it: on a
+    /// rule set larger than the processor's caches, every later pass over the rules would cost cache misses.
+    ///
+    /// ``add(_:work:)`` runs the lints of one rule alone and keeps what `overridden-effect` needs to know of
+    /// it in flat arrays; ``finish(_:work:)`` runs `overridden-effect`, which compares each rule with the rules
+    /// after it, from the last rule to the first (the later rules are then those already seen), on those
+    /// arrays alone.
+    struct Linter {
+        var numbers: ConjunctNumbers
+        var editable = EditableReads()
+        /// Per rule: its set of conjuncts (as sorted conjunct numbers in `members`, from `memberStarts[i]`) and
+        /// the set's number.
+        var members: [Int] = []
+        var memberStarts: [Int] = [0]
+        var sets: [Int] = []
+        /// Per rule: its effects (from `effectStarts[i]` in `effectRoles` and `effectAssigns`), whether it stops,
+        /// and its `revoke all` exceptions.
+        var effectRoles: [String] = []
+        var effectAssigns: [Bool] = []
+        var effectStarts: [Int] = [0]
+        /// Per effect: the rule it is of.
+        var effectRules: [Int] = []
+        var stops: [Bool] = []
+        var revokeAlls: [[String]?] = []
+        /// The diagnostics of the lints of one rule, for each rule that has some.
+        var found: [(rule: Int, diagnostics: [Diagnostic])] = []
+
+        init(capacity: Int) {
+            numbers = ConjunctNumbers(capacity: capacity)
+            members.reserveCapacity(capacity)
+            memberStarts.reserveCapacity(capacity + 1)
+            sets.reserveCapacity(capacity)
+            effectRoles.reserveCapacity(capacity)
+            effectAssigns.reserveCapacity(capacity)
+            effectStarts.reserveCapacity(capacity + 1)
+            effectRules.reserveCapacity(capacity)
+            stops.reserveCapacity(capacity)
+            revokeAlls.reserveCapacity(capacity)
+        }
+
+        /// Lints the next rule of the rule set.
+        mutating func add(_ rule: borrowing CheckedRule, work: inout Int) {
+            let atoms = conjuncts(rule.rule.condition)
+            sets.append(numbers.key(atoms, into: &members))
+            memberStarts.append(members.count)
+            for effect in rule.effects {
+                effectRoles.append(effect.role)
+                effectAssigns.append(effect.assign)
+                effectRules.append(sets.count - 1)
+            }
+            effectStarts.append(effectRoles.count)
+            stops.append(rule.stops)
+            revokeAlls.append(rule.revokeAll)
+            var diagnostics = firstLoginCount(rule, atoms)
+            diagnostics += userEditableField(rule, cache: &editable, work: &work)
+            diagnostics += contradictions(rule, atoms)
+            if !diagnostics.isEmpty { found.append((sets.count - 1, diagnostics)) }
+        }
+
+        /// Runs `overridden-effect` over the rules added (`rules`, the same, for the messages) and returns every
+        /// diagnostic, rule by rule.
+        func finish(_ rules: UnsafeBufferPointer<CheckedRule>, work: inout Int) -> [Diagnostic] {
+            var later = LaterRules(capacity: sets.count, sets: numbers.setCount)
+            // The diagnostics of each rule that has some, from the last rule back.
+            var overridden: [(rule: Int, diagnostics: [Diagnostic])] = []
+            for index in sets.indices.reversed() {
+                let conjuncts = members[memberStarts[index]..<memberStarts[index + 1]]
+                let diagnostics = overriddenEffects(index, rules, conjuncts: conjuncts, later: later, work: &work)
+                if !diagnostics.isEmpty { overridden.append((index, diagnostics)) }
+                later.add(index, self)
+            }
+            // Rule by rule: its own lints, then `overridden-effect`.
+            var all: [Diagnostic] = []
+            var next = found.startIndex
+            for (index, diagnostics) in overridden.reversed() {
+                while next < found.endIndex, found[next].rule <= index {
+                    all += found[next].diagnostics
+                    next += 1
+                }
+                all += diagnostics
+            }
+            for rest in found[next...] { all += rest.diagnostics }
+            return all
+        }
+
+        /// Effect `position` (of all the rules' effects, in order).
+        func effect(_ position: Int) -> (role: String, assign: Bool) {
+            (effectRoles[position], effectAssigns[position])
+        }
+
+        /// Whether effect `position` is on `role`, assigning it or not as `assign` says, under set `set`.
+        func isEffect(_ position: Int, _ role: String, _ assign: Bool, set: Int) -> Bool {
+            effectAssigns[position] == assign && sets[effectRules[position]] == set && effectRoles[position] == role
+        }
+
+        /// Whether rule `index` assigns `role` itself.
+        func assigns(_ index: Int, _ role: String) -> Bool {
+            (effectStarts[index]..<effectStarts[index + 1]).contains { effectAssigns[$0] && effectRoles[$0] == role }
+        }
     }
 
     /// Numbers for conjuncts and for sets of them, so that the lints' indexes hash small integers rather than
     /// lists of printed expressions. Two conjuncts get the same number when they print the same
     /// (``ASTPrinter``), and a set of conjuncts is its numbers, sorted.
+    ///
+    /// Built for rule sets of many thousands of rules: a lookup hashes the printed text and then touches one
+    /// table of integers (keys that are strings or arrays would be read, each from wherever it was allocated,
+    /// at every probe of the table), and the printed texts are kept back to back in one buffer.
     struct ConjunctNumbers {
-        var conjuncts: [String: Int] = [:]
-        /// Each set of conjuncts some rule has, numbered.
-        var sets: [[Int]: Int] = [:]
+        /// The conjunct numbers by the hashes of their printed texts.
+        var byHash: HashIndex
+        /// The printed texts, back to back, and where each begins (`textStarts[n]` to `textStarts[n + 1]`).
+        var texts: [UInt8] = []
+        var textStarts: [Int] = [0]
+        /// The text being printed (kept to reuse its storage).
+        var printed = ""
+        /// The number of the empty set (-1 until some rule has no condition), of each set of one conjunct by the
+        /// conjunct's number (-1: no rule has it), and of each larger set.
+        var emptySet = -1
+        var singleSets: [Int] = []
+        var largerSets: [[Int]: Int] = [:]
+        var setCount = 0
 
-        /// The set of `atoms`, as sorted conjunct numbers, and its number in ``sets``.
-        mutating func key(_ atoms: [Expr]) -> (conjuncts: [Int], set: Int) {
-            var key: [Int] = []
-            key.reserveCapacity(atoms.count)
-            for atom in atoms {
-                let printed = ASTPrinter.print(atom)
-                if let number = conjuncts[printed] {
-                    key.append(number)
-                } else {
-                    key.append(conjuncts.count)
-                    conjuncts[printed] = conjuncts.count
-                }
+        init(capacity: Int) {
+            byHash = HashIndex(capacity: capacity)
+            textStarts.reserveCapacity(capacity + 1)
+            singleSets.reserveCapacity(capacity)
+        }
+
+        /// The number of `atom`, numbering it if it is new.
+        mutating func number(_ atom: Expr) -> Int {
+            printed.removeAll(keepingCapacity: true)
+            ASTPrinter.write(atom, into: &printed)
+            let hash = printed.hashValue
+            if let (number, _) = byHash.find(hash, where: isPrinted) { return number }
+            let number = textStarts.count - 1
+            byHash.insert(hash, number)
+            texts += printed.utf8
+            textStarts.append(texts.count)
+            singleSets.append(-1)
+            return number
+        }
+
+        /// Whether conjunct `number` printed as ``printed`` does: the same text as `String` compares them
+        /// (canonical equivalence), by their bytes when both are ASCII.
+        func isPrinted(_ number: Int) -> Bool {
+            let stored = texts[textStarts[number]..<textStarts[number + 1]]
+            var text = printed
+            return text.withUTF8 { bytes in
+                if bytes.elementsEqual(stored) { return true }
+                // Different bytes are different ASCII texts; otherwise only `String` knows (`é` written as one
+                // scalar or two, the Kelvin sign and `K`).
+                guard !(bytes.allSatisfy { $0 < 0x80 } && stored.allSatisfy { $0 < 0x80 }) else { return false }
+                return String(decoding: stored, as: UTF8.self) == printed
             }
-            if key.count > 1 {
-                key.sort()
+        }
+
+        /// The set of `atoms`: appends its sorted conjunct numbers to `members` and returns its number.
+        mutating func key(_ atoms: [Expr], into members: inout [Int]) -> Int {
+            let start = members.count
+            for atom in atoms { members.append(number(atom)) }
+            if members.count - start > 1 {
+                members[start...].sort()
                 // A conjunct written twice is one member of the set.
-                var unique = 1
-                for position in 1..<key.count where key[position] != key[unique - 1] {
-                    key[unique] = key[position]
+                var unique = start + 1
+                for position in (start + 1)..<members.count where members[position] != members[unique - 1] {
+                    members[unique] = members[position]
                     unique += 1
                 }
-                key.removeLast(key.count - unique)
+                members.removeLast(members.count - unique)
             }
-            if let set = sets[key] { return (key, set) }
-            sets[key] = sets.count
-            return (key, sets.count - 1)
+            let key = members[start...]
+            if let set = set(key) { return set }
+            switch key.count {
+            case 0: emptySet = setCount
+            case 1: singleSets[key.first!] = setCount
+            default: largerSets[Array(key)] = setCount
+            }
+            setCount += 1
+            return setCount - 1
+        }
+
+        /// The number of the set of conjuncts `key` (sorted numbers), if some rule has it.
+        func set(_ key: ArraySlice<Int>) -> Int? {
+            let found: Int
+            switch key.count {
+            case 0: found = emptySet
+            case 1: found = singleSets[key.first!]
+            default: found = largerSets[Array(key)] ?? -1
+            }
+            return found >= 0 ? found : nil
         }
     }
 
@@ -81,15 +228,16 @@ extension Checker {
     /// `logins_count == 1` (or `<= 1`, `< 2`): Auth0 does not count SSO or silent logins and counts failed MFA
     /// differently, so a user can pass their first login without the count ever being 1 here, and never get the
     /// role.
-    static func firstLoginCount(_ rule: CheckedRule, _ atoms: [Expr]) -> [Diagnostic] {
-        atoms.compactMap { atom -> Diagnostic? in
-            guard case .binary(let written, let first, let second) = atom.kind else { return nil }
+    static func firstLoginCount(_ rule: borrowing CheckedRule, _ atoms: [Expr]) -> [Diagnostic] {
+        var found: [Diagnostic] = []
+        for atom in atoms {
+            guard case .binary(let written, let first, let second) = atom.kind else { continue }
             // `1 == logins_count` and `2 > logins_count` are the same tests written the other way round.
             var (op, left, right) = (written, first, second)
             if case .number = first.kind, let flipped = mirrored(written) {
                 (op, left, right) = (flipped, second, first)
             }
-            guard case .path(let path) = left.kind, isLoginsCount(path) else { return nil }
+            guard case .path(let path) = left.kind, isLoginsCount(path) else { continue }
             // The tests that hold for a count of 1 and for no higher count: == 1, <= 1, < 2 (and < 1.5), in [1].
             let firstOnly: Bool
             switch (op, right.kind) {
@@ -100,9 +248,10 @@ extension Checker {
                 firstOnly = items.contains { if case .number(1) = $0.kind { true } else { false } }
             default: firstOnly = false
             }
-            guard firstOnly else { return nil }
-            return .firstLoginCount(rule.rule.file, atom.span, role: rule.effects.first { $0.assign }?.role)
+            guard firstOnly else { continue }
+            found.append(.firstLoginCount(rule.rule.file, atom.span, role: rule.effects.first { $0.assign }?.role))
         }
+        return found
     }
 
     /// The operator that tests the same with its operands swapped (`1 == x` is `x == 1`, `2 > x` is `x < 2`),
@@ -158,7 +307,9 @@ extension Checker {
     /// themselves the role, or skip every later rule (a "blocked users lose everything" after it). Reads through
     /// a `let` and inside `any`/`all` count; each direct read is reported, and each use of a `let` that reads it
     /// (at the use, with a note at the read).
-    static func userEditableField(_ rule: CheckedRule, cache: inout EditableReads, work: inout Int) -> [Diagnostic] {
+    static func userEditableField(
+        _ rule: borrowing CheckedRule, cache: inout EditableReads, work: inout Int
+    ) -> [Diagnostic] {
         let assigns = rule.effects.contains { $0.assign }
         // A rule that stops after `revoke all` leaves the user nothing to gain by skipping what follows.
         guard assigns || (rule.stops && rule.revokeAll == nil), let condition = rule.condition else { return [] }
@@ -246,7 +397,7 @@ extension Checker {
     /// Reports the first clash: for the earliest `x == v` that has one, the first later `x == w` with `w != v`,
     /// else the first `x != v`. Only the first `==` of each path needs looking at: if it has no clash, every
     /// later `==` of that path compares with the same value and has none either.
-    static func contradictions(_ rule: CheckedRule, _ atoms: [Expr]) -> [Diagnostic] {
+    static func contradictions(_ rule: borrowing CheckedRule, _ atoms: [Expr]) -> [Diagnostic] {
         // A clash takes two conjuncts.
         guard atoms.count > 1 else { return [] }
         var firstEqual: [[PathSegment]: (value: LiteralKey, atom: Expr)] = [:]
@@ -275,76 +426,77 @@ extension Checker {
         return []
     }
 
-    /// Where the later rules are, by what ``overriddenEffects(_:_:keys:later:work:)`` asks about them: the rules
-    /// with an effect on a role under exactly a given set of conjuncts, and the rules that stop under exactly a
-    /// given set of conjuncts. Each list holds rule indices in increasing order. A set of conjuncts is known by
-    /// its number in ``sets`` (see ``ConjunctNumbers``).
+    /// The rules after the one being linted (``Linter/finish(_:work:)`` goes from the last rule to the first),
+    /// by what ``overriddenEffects(_:_:conjuncts:later:work:)`` asks about them: the first rule with an effect
+    /// on a role under exactly a given set of conjuncts, the first that stops under exactly a given set, and
+    /// those with `revoke all` under it. A set of conjuncts is known by its number (see ``ConjunctNumbers``).
     struct LaterRules {
-        struct EffectKey: Hashable {
-            var role: String
-            var assign: Bool
-            var conjuncts: Int
+        /// The first rule with each effect (on a role, assigning or revoking it, under a set of conjuncts), as
+        /// the position of that effect in the ``Linter``'s.
+        var firstEffect: HashIndex
+        /// By set number: the first rule that stops, and the first with `revoke all` (-1: none).
+        var firstStop: [Int]
+        var firstRevokeAll: [Int]
+        /// By rule: the next rule with `revoke all` under the same set of conjuncts (-1: none).
+        var nextRevokeAll: [Int]
+
+        init(capacity: Int, sets: Int) {
+            firstEffect = HashIndex(capacity: capacity)
+            firstStop = [Int](repeating: -1, count: sets)
+            firstRevokeAll = [Int](repeating: -1, count: sets)
+            nextRevokeAll = [Int](repeating: -1, count: capacity)
         }
 
-        /// The number of each set of conjuncts some rule has.
-        var sets: [[Int]: Int]
-        var effects: [EffectKey: [Int]] = [:]
-        var stops: [Int: [Int]] = [:]
-        /// Rules with `revoke all`, by their conjuncts.
-        var revokeAlls: [Int: [Int]] = [:]
-
-        init(_ rules: [CheckedRule], keys: [(conjuncts: [Int], set: Int)], sets: [[Int]: Int]) {
-            self.sets = sets
-            for index in rules.indices {
-                let set = keys[index].set
-                for effect in rules[index].effects {
-                    effects[EffectKey(role: effect.role, assign: effect.assign, conjuncts: set), default: []]
-                        .append(index)
+        /// Adds rule `index` of `linter`: it comes before every rule added so far.
+        mutating func add(_ index: Int, _ linter: Linter) {
+            let set = linter.sets[index]
+            for position in linter.effectStarts[index]..<linter.effectStarts[index + 1] {
+                let (role, assign) = linter.effect(position)
+                let hash = LaterRules.hash(role, assign, set)
+                if let (_, slot) = firstEffect.find(hash, where: { linter.isEffect($0, role, assign, set: set) }) {
+                    firstEffect.replace(at: slot, with: position)
+                } else {
+                    firstEffect.insert(hash, position)
                 }
-                if rules[index].stops { stops[set, default: []].append(index) }
-                if rules[index].revokeAll != nil { revokeAlls[set, default: []].append(index) }
+            }
+            if linter.stops[index] { firstStop[set] = index }
+            if linter.revokeAlls[index] != nil {
+                nextRevokeAll[index] = firstRevokeAll[set]
+                firstRevokeAll[set] = index
             }
         }
 
-        /// The first rule after `index` in `indices` (increasing) with a `revoke all` that takes `role`: one that
-        /// neither excepts it nor assigns it again itself.
-        static func firstRevokingAll(
-            _ role: String, after index: Int, in indices: [Int]?, _ rules: [CheckedRule], work: inout Int
-        ) -> Int? {
-            guard let list = indices, var position = firstPosition(after: index, in: list, work: &work) else {
-                return nil
+        /// The first rule with an effect on `role` (assigning or revoking it) under exactly set `set`.
+        func effect(_ role: String, assign: Bool, set: Int, _ linter: Linter) -> Int? {
+            let found = firstEffect.find(LaterRules.hash(role, assign, set)) {
+                linter.isEffect($0, role, assign, set: set)
             }
+            return found.map { linter.effectRules[$0.value] }
+        }
+
+        /// The hash of an effect.
+        static func hash(_ role: String, _ assign: Bool, _ set: Int) -> Int {
+            var hasher = Hasher()
+            hasher.combine(role)
+            hasher.combine(assign)
+            hasher.combine(set)
+            return hasher.finalize()
+        }
+
+        /// The first rule that stops under exactly set `set`.
+        func stop(_ set: Int) -> Int? { firstStop[set] >= 0 ? firstStop[set] : nil }
+
+        /// The first rule with a `revoke all` under exactly set `set` that takes `role`: one that neither
+        /// excepts it nor assigns it again itself.
+        func firstRevokingAll(_ role: String, set: Int, _ linter: Linter, work: inout Int) -> Int? {
+            var next = firstRevokeAll[set]
             // On past the rules that spare `role` (few in any real rule set).
-            while position < list.count {
+            while next >= 0 {
                 work += 1
-                let rule = rules[list[position]]
-                if rule.revokeAll?.contains(role) == false,
-                    !rule.effects.contains(where: { $0.role == role && $0.assign })
-                {
-                    return list[position]
-                }
-                position += 1
+                if linter.revokeAlls[next]?.contains(role) == false, !linter.assigns(next, role) { return next }
+                next = nextRevokeAll[next]
             }
             return nil
-        }
-
-        /// The first index in `indices` (increasing) greater than `index`.
-        static func first(after index: Int, in indices: [Int]?, work: inout Int) -> Int? {
-            guard let indices, let position = firstPosition(after: index, in: indices, work: &work) else { return nil }
-            return indices[position]
-        }
-
-        /// Where in `indices` (increasing) the first index greater than `index` is, by binary search.
-        static func firstPosition(after index: Int, in indices: [Int], work: inout Int) -> Int? {
-            guard let last = indices.last, last > index else { return nil }
-            var low = 0
-            var high = indices.count - 1
-            while low < high {
-                work += 1
-                let mid = (low + high) / 2
-                if indices[mid] > index { high = mid } else { low = mid + 1 }
-            }
-            return low
         }
     }
 
@@ -357,44 +509,53 @@ extension Checker {
         return (0..<(1 << keys.count)).map { mask in keys.indices.filter { mask & (1 << $0) != 0 }.map { keys[$0] } }
     }
 
+}
+
+extension Checker.Linter {
     /// A role this rule assigns (or revokes) that a later rule always revokes (or assigns) again: the later
     /// rule's condition holds whenever this one's does (its conjuncts are a subset), so the effect here never
     /// survives (the later rule wins).
     ///
     /// Not when this rule stops: then no later rule runs after it fires. Nor when a rule in between always stops
     /// when this one fires.
-    static func overriddenEffects(
-        _ index: Int, _ rules: [CheckedRule], keys: (conjuncts: [Int], set: Int), later: LaterRules,
+    func overriddenEffects(
+        _ index: Int, _ rules: UnsafeBufferPointer<CheckedRule>, conjuncts: ArraySlice<Int>, later: Checker.LaterRules,
         work: inout Int
     ) -> [Diagnostic] {
-        guard !rules[index].stops, !rules[index].effects.isEmpty else { return [] }
-        // The subsets no rule has as its conjuncts can have no later rule either.
-        let candidates = subsets(of: keys.conjuncts).compactMap { subset -> Int? in
-            work += 1
-            return subset == keys.conjuncts ? keys.set : later.sets[subset]
+        let effects = effectStarts[index]..<effectStarts[index + 1]
+        guard !stops[index], !effects.isEmpty else { return [] }
+        let set = sets[index]
+        // The subsets no later rule has as its conjuncts can have no later rule either. Most rules have one
+        // conjunct: its subsets are itself and the empty set.
+        var candidates: [Int] = []
+        if conjuncts.count <= 1 {
+            work += conjuncts.count + 1
+            if conjuncts.count == 1, let empty = numbers.set([]) { candidates.append(empty) }
+            candidates.append(set)
+        } else {
+            let whole = Array(conjuncts)
+            candidates = Checker.subsets(of: whole).compactMap { subset -> Int? in
+                work += 1
+                return subset == whole ? set : numbers.set(subset[...])
+            }
         }
         var firstStop: Int?
         for subset in candidates {
             work += 1
-            if let stop = LaterRules.first(after: index, in: later.stops[subset], work: &work) {
-                firstStop = min(firstStop ?? stop, stop)
-            }
+            if let stop = later.stop(subset) { firstStop = min(firstStop ?? stop, stop) }
         }
         var found: [Diagnostic] = []
         var roleSpans: [String: Span] = [:]
-        for effect in rules[index].effects {
+        for position in effects {
+            let effect = self.effect(position)
             var undoing: Int?
             for subset in candidates {
                 work += 1
-                let key = LaterRules.EffectKey(role: effect.role, assign: !effect.assign, conjuncts: subset)
-                if let other = LaterRules.first(after: index, in: later.effects[key], work: &work) {
+                if let other = later.effect(effect.role, assign: !effect.assign, set: subset, self) {
                     undoing = min(undoing ?? other, other)
                 }
                 // A later `revoke all` whose condition surely holds takes an assigned role away too.
-                if effect.assign,
-                    let other = LaterRules.firstRevokingAll(
-                        effect.role, after: index, in: later.revokeAlls[subset], rules, work: &work)
-                {
+                if effect.assign, let other = later.firstRevokingAll(effect.role, set: subset, self, work: &work) {
                     undoing = min(undoing ?? other, other)
                 }
             }

@@ -73,62 +73,147 @@ public struct Checker {
     }
 
     /// Parses and checks `files` as one rule set, in order.
+    ///
+    /// A `let` is visible in every file, before and after it, so rules are checked once every file is parsed.
+    /// A rule set without one (no file has the word) is checked rule by rule as it is parsed instead, each rule
+    /// while the parser has just written it: on a rule set larger than the processor's caches, checking the
+    /// rules in a pass of their own would read every one back from memory.
     public static func check(_ files: [SourceFile]) -> CheckedRuleSet {
+        let labels = RuleFileLabels.labels(for: files.map(\.path))
+        var set = RuleSetCheck()
+        if files.allSatisfy({ !mayDeclareBinding($0) }) {
+            // Rules are at most one a line in most rule sets: room for that many.
+            set.reserve(files.reduce(0) { $0 + $1.lineStarts.count })
+            var checkerDiagnostics: [Diagnostic] = []
+            for (file, label) in zip(files, labels) {
+                var parser = Parser(file: file)
+                var checker = Checker(file: file, bindings: set.bindings)
+                var position = 0
+                while let declaration = parser.parseDeclaration() {
+                    switch consume declaration {
+                    case .rule(let rule):
+                        position += 1
+                        set.add(rule, position: position, label: label, checker: &checker)
+                    case .binding(let binding):
+                        // Not reached: a `let` is spelt with the bytes the scan looked for.
+                        set.diagnostics += set.bindings.declare(binding)
+                    }
+                }
+                set.diagnostics += parser.allDiagnostics
+                checkerDiagnostics += checker.diagnostics
+            }
+            // In the order of the other way: every file's syntax errors, then every file's checks.
+            set.diagnostics += checkerDiagnostics
+        } else {
+            var parsedFiles: [(file: SourceFile, declarations: [Declaration])] = []
+            var ruleCount = 0
+            for file in files {
+                let (declarations, syntax) = Parser.parseDeclarations(file)
+                set.diagnostics += syntax
+                // Read in place (through the buffer): a copy of a declaration copies every reference in its rule.
+                declarations.withUnsafeBufferPointer { declarations in
+                    for declaration in declarations.indices {
+                        switch declarations[declaration] {
+                        case .rule: ruleCount += 1
+                        case .binding(let binding): set.diagnostics += set.bindings.declare(binding)
+                        }
+                    }
+                }
+                parsedFiles.append((file, declarations))
+            }
+            set.reserve(ruleCount)
+            // Every `let` is checked once, where it is defined, whether or not a rule uses it.
+            for name in set.bindings.order { _ = set.bindings.resolve(name) }
+            for (fileIndex, label) in labels.enumerated() {
+                let file = parsedFiles[fileIndex].file
+                var declarations: [Declaration] = []
+                swap(&declarations, &parsedFiles[fileIndex].declarations)
+                var checker = Checker(file: file, bindings: set.bindings)
+                var position = 0
+                for declaration in declarations.indices {
+                    // Each rule is moved out of the array (swapped with an empty one), not copied: a copy, and
+                    // later the release of the original, would each walk a large rule set's memory once more.
+                    guard case .rule = declarations[declaration] else { continue }
+                    var taken = Declaration.rule(
+                        Rule(name: nil, condition: nil, actions: [], file: file, span: Span(0, 0)))
+                    swap(&taken, &declarations[declaration])
+                    guard case .rule(let rule) = consume taken else { continue }
+                    position += 1
+                    set.add(rule, position: position, label: label, checker: &checker)
+                }
+                set.diagnostics += checker.diagnostics
+            }
+        }
+        return set.finish(files)
+    }
+
+    /// Whether `file` may declare a `let`: whether it has the bytes `let` where a word can end (the keyword is
+    /// never spelt otherwise: `letter` and `complete` have no `let`, `outlet` may).
+    static func mayDeclareBinding(_ file: SourceFile) -> Bool {
+        file.bytes.withUnsafeBufferPointer { bytes in
+            guard bytes.count >= 3 else { return false }
+            for index in 0...(bytes.count - 3)
+            where bytes[index] == UInt8(ascii: "l") && bytes[index + 1] == UInt8(ascii: "e")
+                && bytes[index + 2] == UInt8(ascii: "t")
+            {
+                if index + 3 == bytes.count || !Lexer.isIdentifierContinue(bytes[index + 3]) { return true }
+            }
+            return false
+        }
+    }
+
+    /// A rule set being checked, rule by rule: what ``check(_:)`` keeps across the rules and files.
+    struct RuleSetCheck {
         var diagnostics: [Diagnostic] = []
         var rules: [CheckedRule] = []
         /// The index in `rules` of the first rule of each name.
-        var named: [String: Int] = [:]
+        var named = HashIndex()
         var alwaysStops: Rule?
-        let labels = RuleFileLabels.labels(for: files.map(\.path))
-        var parsedFiles: [(file: SourceFile, rules: [Rule])] = []
         let bindings = Bindings()
-        for file in files {
-            let (declarations, syntax) = Parser.parseDeclarations(file)
-            diagnostics += syntax
-            var parsed: [Rule] = []
-            for declaration in declarations {
-                switch declaration {
-                case .rule(let rule): parsed.append(rule)
-                case .binding(let binding): diagnostics += bindings.declare(binding)
-                }
-            }
-            parsedFiles.append((file, parsed))
+        var linter = Linter(capacity: 0)
+        var work = 0
+
+        /// Makes room for `count` rules.
+        mutating func reserve(_ count: Int) {
+            rules.reserveCapacity(count)
+            named = HashIndex(capacity: count)
+            linter = Linter(capacity: count)
         }
-        let ruleCount = parsedFiles.reduce(0) { $0 + $1.rules.count }
-        rules.reserveCapacity(ruleCount)
-        named.reserveCapacity(ruleCount)
-        // Every `let` is checked once, where it is defined, whether or not a rule uses it.
-        for name in bindings.order { _ = bindings.resolve(name) }
-        for ((file, parsed), label) in zip(parsedFiles, labels) {
-            var checker = Checker(file: file, bindings: bindings)
-            for (position, parsedRule) in parsed.enumerated() {
-                var rule = parsedRule
-                rule.ordinal = position + 1
-                rule.fileLabel = label
-                // Written and generated names share one namespace: a rule written `rule "r.rules#1"` must not
-                // take the name of the anonymous first rule of r.rules, or decisions could not tell them apart.
-                let name = rule.displayName
-                if let first = named[name] {
-                    checker.report(.duplicateRule(name, file, rule.nameSpan ?? rule.span, first: rules[first].rule))
-                } else {
-                    named[name] = rules.count
-                }
-                if let stopper = alwaysStops {
-                    checker.report(.unreachableRule(file, rule.nameSpan ?? rule.span, stop: stopper))
-                }
-                let checked = checker.checkRule(rule)
-                if checked.stops, alwaysStops == nil {
-                    if checked.condition == nil { alwaysStops = rule }
-                    if case .constant(.bool(true))? = checked.condition?.kind { alwaysStops = rule }
-                }
-                rules.append(checked)
+
+        /// Checks and lints the next rule, the `position`th of its file (whose label is `label`).
+        mutating func add(_ parsed: consuming Rule, position: Int, label: String, checker: inout Checker) {
+            var rule = parsed
+            rule.ordinal = position
+            rule.fileLabel = label
+            // Written and generated names share one namespace: a rule written `rule "r.rules#1"` must not take
+            // the name of the anonymous first rule of r.rules, or decisions could not tell them apart.
+            let name = rule.displayName
+            var at = rule.span
+            if let nameSpan = rule.nameSpan { at = nameSpan }
+            let hash = name.hashValue
+            if let (first, _) = named.find(hash, where: { rules[$0].name == name }) {
+                checker.report(.duplicateRule(name, checker.file, at, first: rules[first].rule))
+            } else {
+                named.insert(hash, rules.count)
             }
-            diagnostics += checker.diagnostics
+            if let stopper = alwaysStops { checker.report(.unreachableRule(checker.file, at, stop: stopper)) }
+            let checked = checker.checkRule(rule, name: name)
+            if checked.stops, alwaysStops == nil {
+                if checked.condition == nil { alwaysStops = checked.rule }
+                if case .constant(.bool(true))? = checked.condition?.kind { alwaysStops = checked.rule }
+            }
+            // Linted now, while the checker has just read the rule.
+            linter.add(checked, work: &work)
+            rules.append(checked)
         }
-        diagnostics += bindings.diagnostics + bindings.unused()
-        diagnostics += lint(rules)
-        return CheckedRuleSet(
-            rules: rules, diagnostics: sortDiagnostics(diagnostics, fileOrder: files.map(\.path)), files: files)
+
+        /// The checked rule set of `files`, with the lints that compare rules and the bindings' diagnostics.
+        mutating func finish(_ files: [SourceFile]) -> CheckedRuleSet {
+            diagnostics += bindings.diagnostics + bindings.unused()
+            diagnostics += rules.withUnsafeBufferPointer { linter.finish($0, work: &work) }
+            return CheckedRuleSet(
+                rules: rules, diagnostics: sortDiagnostics(diagnostics, fileOrder: files.map(\.path)), files: files)
+        }
     }
 
     mutating func report(_ diagnostic: Diagnostic) {
@@ -136,7 +221,8 @@ public struct Checker {
         if diagnostic.severity == .error { errorCount += 1 }
     }
 
-    mutating func checkRule(_ rule: Rule) -> CheckedRule {
+    /// Checks `rule`, called `name` (its ``Rule/displayName``, worked out once by the caller).
+    mutating func checkRule(_ rule: consuming Rule, name: String) -> CheckedRule {
         var condition: CheckedExpr?
         if let expr = rule.condition {
             let errorsBefore = errorCount
@@ -195,8 +281,7 @@ public struct Checker {
             }
         }
         return CheckedRule(
-            rule: rule, name: rule.displayName, condition: condition, effects: effects, revokeAll: revokeAll,
-            stops: stops)
+            rule: rule, name: name, condition: condition, effects: effects, revokeAll: revokeAll, stops: stops)
     }
 
     /// Reports a type that can never be a boolean where one is needed.

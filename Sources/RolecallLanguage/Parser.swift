@@ -8,7 +8,16 @@ public struct Parser {
     public static let maxDepth = 256
 
     let file: SourceFile
-    let tokens: [Token]
+    /// Where the tokens come from, one at a time: the parser looks at most one token ahead and two back, so a
+    /// file's tokens are never held all at once (for a large rule set, an array of them would be written, pushed
+    /// out of the processor's caches, and read back from memory).
+    var lexer: Lexer
+    /// The token being looked at, the one after it, and the two before it.
+    var current: Token
+    var next: Token
+    var previous: Token
+    var beforePrevious: Token
+    /// How many tokens have been consumed.
     var index = 0
     var depth = 0
     var diagnostics: [Diagnostic] = []
@@ -16,9 +25,13 @@ public struct Parser {
     /// Thrown inside a rule after its syntax error has been reported; caught at the rule boundary.
     struct Recover: Error {}
 
-    init(file: SourceFile, tokens: [Token]) {
+    init(file: SourceFile) {
         self.file = file
-        self.tokens = tokens
+        lexer = Lexer(file: file)
+        current = lexer.next()
+        next = current.kind == .endOfFile ? current : lexer.next()
+        previous = current
+        beforePrevious = current
     }
 
     /// Parses a whole file: its rules (the well-formed ones) and every lexical and syntax error.
@@ -35,21 +48,32 @@ public struct Parser {
     /// lexical and syntax error.
     public static func parseDeclarations(_ file: SourceFile) -> (declarations: [Declaration], diagnostics: [Diagnostic])
     {
-        let (tokens, lexical) = Lexer.tokenize(file)
-        var parser = Parser(file: file, tokens: tokens)
+        var parser = Parser(file: file)
         let declarations = parser.parseFile()
-        // Sorted by position, as every command prints them (`fmt` included), not lexical errors first.
-        return (declarations, sortDiagnostics(lexical + parser.diagnostics, fileOrder: [file.path]))
+        return (declarations, parser.allDiagnostics)
     }
 
-    var current: Token { tokens[index] }
-    func peek(_ ahead: Int = 1) -> Token { tokens[min(index + ahead, tokens.count - 1)] }
+    /// Every lexical and syntax error found so far, sorted by position, as every command prints them (`fmt`
+    /// included), not lexical errors first.
+    var allDiagnostics: [Diagnostic] {
+        sortDiagnostics(lexer.diagnostics + diagnostics, fileOrder: [file.path])
+    }
+
+    /// The token after the current one (the end of the file at its end).
+    func peek() -> Token { next }
     func at(_ keyword: Keyword) -> Bool { current.kind == .keyword(keyword) }
 
+    /// Moves to the next token, returning the current one; the end of the file is never passed.
     @discardableResult
     mutating func advance() -> Token {
-        let token = tokens[index]
-        if index < tokens.count - 1 { index += 1 }
+        let token = current
+        if current.kind != .endOfFile {
+            beforePrevious = previous
+            previous = current
+            current = next
+            if next.kind != .endOfFile { next = lexer.next() }
+            index += 1
+        }
         return token
     }
 
@@ -67,14 +91,20 @@ public struct Parser {
 
     mutating func parseFile() -> [Declaration] {
         var declarations: [Declaration] = []
+        while let declaration = parseDeclaration() { declarations.append(declaration) }
+        return declarations
+    }
+
+    /// The next well-formed declaration, nil at the end of the file; a broken one is reported and skipped.
+    mutating func parseDeclaration() -> Declaration? {
         while current.kind != .endOfFile {
             do throws(Recover) {
-                declarations.append(at(.let) ? .binding(try parseBinding()) : .rule(try parseRule()))
+                return at(.let) ? .binding(try parseBinding()) : .rule(try parseRule())
             } catch {
                 synchronize()
             }
         }
-        return declarations
+        return nil
     }
 
     /// Whether the current token ends a declaration: the end of the file or the start of the next one.
@@ -138,7 +168,7 @@ public struct Parser {
                 file, then.span, fixed: "when \(file.text(condition.span)) \(file.text(actions[0].span))")
         }
         guard atDeclarationBoundary else { throw fail(.expectedAfterActions(found: current, file)) }
-        let end = tokens[index - 1].span
+        let end = previous.span
         return Rule(
             name: name, condition: condition, actions: actions, file: file, span: start.union(end), nameSpan: nameSpan)
     }
@@ -296,7 +326,7 @@ public struct Parser {
             advance()
             // Parentheses right after `not` share its level: the formatter writes `not a in b` as
             // `not (a in b)`, and formatting must never take a file past the limit it was within.
-            let counted = !(index >= 2 && tokens[index - 2].kind == .keyword(.not))
+            let counted = !(index >= 2 && beforePrevious.kind == .keyword(.not))
             if counted { try enter() }
             let inner = try parseExpression()
             if counted { depth -= 1 }

@@ -3,11 +3,16 @@
 //   rolecall-load-bench [--runs N] FILE...                      one rule set, the files in order
 //   rolecall-load-bench --diagnostics FILE...                   prints every diagnostic (human, then JSON)
 //   rolecall-load-bench [--runs N] [--sizes 1000,2000,...] [--shapes distinct,...] [--dir DIR]
+//   rolecall-load-bench --tables [--sizes 1000,2000,...]           nanoseconds per lookup in tables of that size
 //
 // The second form writes generated rule sets (the shapes of bench/load.py and a few more realistic ones) under
 // DIR (default /tmp/rolecall-load) and times loading each. Times are the best of N runs, in milliseconds, split
 // into check (read, lex, parse, check, lint) and compile (Program); `x2` is how much the total grew from the
 // previous size, scaled to a doubling. These are numbers to read, not a timed test.
+//
+// The fourth form shows what a lookup costs as a table outgrows the processor's caches: a table of N names (as
+// the checker's index of rule names, ``HashIndex``, and as a `Dictionary`), looked up N times in an order
+// unrelated to the table's, as loading a rule set does.
 import RolecallEngine
 import RolecallLanguage
 
@@ -150,6 +155,7 @@ var shapes = [
 var directory = "/tmp/rolecall-load"
 var files: [String] = []
 var printDiagnostics = false
+var tables = false
 while !arguments.isEmpty {
     let argument = arguments.removeFirst()
     switch argument {
@@ -158,6 +164,7 @@ while !arguments.isEmpty {
     case "--shapes": shapes = arguments.removeFirst().split(separator: ",").map(String.init)
     case "--dir": directory = arguments.removeFirst()
     case "--diagnostics": printDiagnostics = true
+    case "--tables": tables = true
     default: files.append(argument)
     }
 }
@@ -169,6 +176,45 @@ func ms(_ value: Double) -> String {
 }
 
 func column(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+
+/// Nanoseconds per lookup of each of `count` names in a table of them, best of `runs`: in a ``HashIndex`` (whose
+/// caller compares the name at the value found) and in a `Dictionary` keyed by the names.
+func tableLookups(_ count: Int, runs: Int) -> (index: Double, dictionary: Double) {
+    let names = (0..<count).map { "user.app_metadata.f\($0)" }
+    var index = HashIndex(capacity: count)
+    var dictionary: [String: Int] = [:]
+    dictionary.reserveCapacity(count)
+    for (position, name) in names.enumerated() {
+        index.insert(name.hashValue, position)
+        dictionary[name] = position
+    }
+    // Every name once, in an order unrelated to the tables' (a fixed odd stride through the names).
+    let order = (0..<count).map { ($0 &* 40_503) % count }
+    var best = (index: Double.infinity, dictionary: Double.infinity)
+    var found = 0
+    for _ in 0..<runs {
+        var start = ContinuousClock.now
+        for position in order {
+            let name = names[position]
+            found &+= index.find(name.hashValue, where: { names[$0] == name })?.value ?? 0
+        }
+        best.index = min(best.index, seconds(ContinuousClock.now - start))
+        start = ContinuousClock.now
+        for position in order { found &+= dictionary[names[position]] ?? 0 }
+        best.dictionary = min(best.dictionary, seconds(ContinuousClock.now - start))
+    }
+    if found == -1 { print(found) }
+    return (best.index / Double(count) * 1e9, best.dictionary / Double(count) * 1e9)
+}
+
+if tables {
+    print(column("names", 8) + column("HashIndex ns", 14) + column("Dictionary ns", 15))
+    for size in sizes {
+        let (index, dictionary) = tableLookups(size, runs: runs)
+        print(column("\(size)", 8) + column(ms(index / 1000), 14) + column(ms(dictionary / 1000), 15))
+    }
+    exit(0)
+}
 
 if printDiagnostics {
     // To compare two builds: the same files must give the same text.
