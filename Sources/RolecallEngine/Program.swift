@@ -133,6 +133,14 @@ public final class Program: @unchecked Sendable {
     let ruleEffects: UnsafeMutableBufferPointer<(start: Int32, count: Int32)>
     let effects: UnsafeMutableBufferPointer<(role: Int32, assign: Bool)>
     let ruleStops: UnsafeMutableBufferPointer<Bool>
+    /// The plans decisions run (see ``Step``): per rule, its first step in ``steps`` (-1: always fires), and what
+    /// steps refer to: string constants as keys, the probe groups of `"x" in list` and their strings (pool
+    /// ranges).
+    let ruleEntries: UnsafeMutableBufferPointer<Int32>
+    let steps: UnsafeMutableBufferPointer<Step>
+    let literalKeys: UnsafeMutableBufferPointer<LiteralKey>
+    let probeGroups: UnsafeMutableBufferPointer<ProbeGroup>
+    let probeStrings: UnsafeMutableBufferPointer<(offset: Int32, length: Int32)>
     /// Event nesting deeper than this is rejected.
     public let maxDepth: Int
 
@@ -170,6 +178,13 @@ public final class Program: @unchecked Sendable {
                     file: checked.rules[index].rule.file, span: checked.rules[index].rule.span))
         }
         self.rules = compiled
+        var planner = Planner(lowered)
+        self.ruleEntries = ownedCopy(roots.map { $0 >= 0 ? planner.plan($0) : -1 })
+        self.steps = ownedCopy(planner.steps)
+        self.literalKeys = ownedCopy(planner.literalKeys)
+        let (groups, probeStrings) = planner.finish()
+        self.probeGroups = ownedCopy(groups)
+        self.probeStrings = ownedCopy(probeStrings)
         self.instructions = ownedCopy(lowered.instructions)
         self.instructionSpans = lowered.spans
         self.instructionFiles = lowered.files
@@ -243,6 +258,11 @@ public final class Program: @unchecked Sendable {
         ruleEffects.deallocate()
         effects.deallocate()
         ruleStops.deallocate()
+        ruleEntries.deallocate()
+        steps.deallocate()
+        literalKeys.deallocate()
+        probeGroups.deallocate()
+        probeStrings.deallocate()
         namePool.deallocate()
         roleJSON.deallocate()
         ruleNameJSON.deallocate()

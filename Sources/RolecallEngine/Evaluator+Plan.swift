@@ -1,0 +1,297 @@
+import RolecallRegex
+
+/// What one walk of a list found for its probe group (see ``ProbeGroup``), for one run of the rules.
+struct ProbeMemo {
+    /// The run it is valid for (``ListMemo/generation``).
+    var generation: UInt64 = 0
+    /// Bit `n`: the group's string `n` is an element of the list.
+    var found: UInt64 = 0
+    /// Whether the list is plain strings (no escapes), so that ``found`` is the answer; otherwise the interpreter
+    /// decides each test.
+    var plain = false
+}
+
+/// Running plans (see ``Step``): how decisions evaluate conditions.
+extension Evaluator {
+    /// Runs every rule's plan (``runRules()`` after its resets, when not tracing). One function for every rule
+    /// and step: a call per rule (a large frame saved and restored) cost more than most rules' tests, and Swift
+    /// would not inline a function with this loop.
+    func runPlans() {
+        let entries = program.ruleEntries
+        for index in 0..<entries.count {
+            let entry = entries[index]
+            if entry >= 0 {
+                if state.pointee.overBudget {
+                    failures.append((index, budgetError(at: program.ruleRoots[index])))
+                    continue
+                }
+                do throws(EvaluationError) {
+                    guard try planTruth(entry) else { continue }
+                } catch {
+                    failures.append((index, error))
+                    continue
+                }
+            }
+            if fire(index) { break }
+        }
+    }
+
+    /// Runs the plan of a rule from step `entry`: whether the rule fires. Throws what the interpreter throws for
+    /// the same condition.
+    @inline(__always)
+    func planTruth(_ entry: Int32) throws(EvaluationError) -> Bool {
+        let steps = program.steps.baseAddress!
+        var position = Int(entry)
+        while true {
+            let step = steps[position]
+            let holds: Bool
+            switch step.kind {
+            case .general:
+                holds = try general(step.instruction)
+            case .truthSlot:
+                switch slots[Int(step.slot)] {
+                case .bool(let flag): holds = flag
+                case .null: holds = false
+                default: holds = try general(step.instruction)
+                }
+            case .equalsString:
+                switch slots[Int(step.slot)] {
+                case .rawString(let start, let end):
+                    let count = Int(step.count)
+                    let equal =
+                        end - start == count
+                        && (count == 0
+                            || LiteralPattern.bytesEqual(base + start, program.pool.baseAddress! + Int(step.first), count))
+                    holds = equal != step.negated
+                case .string: holds = try general(step.instruction)
+                default: holds = step.negated  // deep equality of a non-string with a string
+                }
+            case .inStrings:
+                switch slots[Int(step.slot)] {
+                case .rawString(let start, let end):
+                    holds = inKeys(base + start, end - start, step) != step.negated
+                case .string: holds = try general(step.instruction)
+                default: holds = step.negated  // no string equals a non-string
+                }
+            case .probeList:
+                holds = try probe(step)
+            case .numberEqual:
+                holds = try number(step) { $0 == $1 }
+            case .numberNotEqual:
+                holds = try number(step) { $0 != $1 }
+            case .numberLess:
+                holds = try number(step) { $0 < $1 }
+            case .numberLessEqual:
+                holds = try number(step) { $0 <= $1 }
+            case .numberGreater:
+                holds = try number(step) { $0 > $1 }
+            case .numberGreaterEqual:
+                holds = try number(step) { $0 >= $1 }
+            case .suffixes, .substrings:
+                switch slots[Int(step.slot)] {
+                case .rawString(let start, let end) where literalMatching:
+                    // As the interpreter: a literal match costs the budget what a PCRE2 match does.
+                    try spend(8, at: step.instruction)
+                    holds = matchesLiterals(base + start, end - start, step.kind, step.first, step.count, step.instruction)
+                case .null: holds = false
+                default: holds = try general(step.instruction)
+                }
+            }
+            let next = holds ? step.onTrue : step.onFalse
+            if next < 0 { return next == Step.fires }
+            position = Int(next)
+        }
+    }
+
+    /// The interpreter's truth of instruction `index`, for what a step does not handle itself.
+    @inline(never)
+    func general(_ index: Int32) throws(EvaluationError) -> Bool {
+        try truth(index, Unobserved.self)
+    }
+
+    /// A `compareNumber` step: `test(slot, constant)` for a number; for `null`, `!=` holds and the others do not.
+    @inline(__always)
+    func number(_ step: Step, _ test: (Double, Double) -> Bool) throws(EvaluationError) -> Bool {
+        switch slots[Int(step.slot)] {
+        case .number(let value): return test(value, Double(bitPattern: step.payload))
+        case .null: return step.kind == .numberNotEqual
+        default: return try general(step.instruction)
+        }
+    }
+
+    /// Whether the `count` bytes at `subject` are one of the strings of an `inStrings` step.
+    @inline(__always)
+    func inKeys(_ subject: UnsafeRawPointer, _ count: Int, _ step: Step) -> Bool {
+        // Only lengths some string has (bit `count` of the payload; strings are at most sixteen bytes).
+        guard count <= 16, step.payload >> UInt64(count) & 1 != 0 else { return false }
+        let keys = program.literalKeys.baseAddress! + Int(step.first)
+        let length = Int32(count)
+        if count < 8 {
+            let key = shortKey(subject, count)
+            for index in 0..<Int(step.count) where keys[index].length == length && keys[index].head == key {
+                return true
+            }
+            return false
+        }
+        let head = subject.loadUnaligned(as: UInt64.self)
+        let tail = subject.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+        for index in 0..<Int(step.count)
+        where keys[index].length == length && keys[index].head == head && keys[index].tail == tail {
+            return true
+        }
+        return false
+    }
+
+    /// Whether the `count` bytes at `subject` match the literals of a `suffixes` or `substrings` step, as PCRE2
+    /// would decide it (see ``LiteralPattern``).
+    @inline(never)
+    func matchesLiterals(
+        _ subject: UnsafeRawPointer, _ count: Int, _ kind: Step.Kind, _ first: Int32, _ literals: Int32,
+        _ instruction: Int32
+    ) -> Bool {
+        let keys = UnsafeBufferPointer(start: program.literalKeys.baseAddress! + Int(first), count: Int(literals))
+        if kind == .substrings { return findAny(keys, in: subject, count) }
+        // `$` also matches before a final newline: that rare subject goes the general way.
+        if count > 0, subject.load(fromByteOffset: count - 1, as: UInt8.self) == 0x0A {
+            return literalsMatch(UnsafeRawBufferPointer(start: subject, count: count), program.instructions[Int(instruction)])
+        }
+        for key in keys where Int(key.length) <= count {
+            let length = Int(key.length)
+            let start = subject + (count - length)
+            if length < 8 {
+                if shortKey(start, length) == key.head { return true }
+            } else if start.loadUnaligned(as: UInt64.self) == key.head,
+                start.loadUnaligned(fromByteOffset: length - 8, as: UInt64.self) == key.tail
+            {
+                return true
+            }
+        }
+        return false
+    }
+
+    /// Whether one of `literals` (two bytes or more each, at most four) occurs in the `count` bytes at `subject`:
+    /// one pass over the subject for all of them, sixteen start positions at a time, a candidate being a position
+    /// with some literal's first two bytes.
+    func findAny(_ literals: UnsafeBufferPointer<LiteralKey>, in subject: UnsafeRawPointer, _ count: Int) -> Bool {
+        let pool = program.pool.baseAddress!
+        var firsts = (SIMD16<UInt8>(), SIMD16<UInt8>(), SIMD16<UInt8>(), SIMD16<UInt8>())
+        var seconds = firsts
+        for (index, literal) in literals.enumerated() {
+            let first = SIMD16<UInt8>(repeating: pool[Int(literal.offset)])
+            let second = SIMD16<UInt8>(repeating: pool[Int(literal.offset) + 1])
+            switch index {
+            case 0: (firsts.0, seconds.0) = (first, second)
+            case 1: (firsts.1, seconds.1) = (first, second)
+            case 2: (firsts.2, seconds.2) = (first, second)
+            default: (firsts.3, seconds.3) = (first, second)
+            }
+        }
+        // Unused lanes repeat the first literal.
+        if literals.count < 2 { (firsts.1, seconds.1) = (firsts.0, seconds.0) }
+        if literals.count < 3 { (firsts.2, seconds.2) = (firsts.0, seconds.0) }
+        if literals.count < 4 { (firsts.3, seconds.3) = (firsts.0, seconds.0) }
+        // Whether a literal starts at `offset`.
+        func startsAt(_ offset: Int) -> Bool {
+            for literal in literals where offset + Int(literal.length) <= count {
+                if LiteralPattern.bytesEqual(subject + offset, pool + Int(literal.offset), Int(literal.length)) {
+                    return true
+                }
+            }
+            return false
+        }
+        // Whether a literal starts at one of the sixteen positions from `offset` (the bytes at `offset` and
+        // `offset + 1` onwards must be in the subject).
+        func block(_ offset: Int) -> Bool {
+            let here = subject.loadUnaligned(fromByteOffset: offset, as: SIMD16<UInt8>.self)
+            let next = subject.loadUnaligned(fromByteOffset: offset + 1, as: SIMD16<UInt8>.self)
+            var hits = (here .== firsts.0) .& (next .== seconds.0)
+            hits .|= (here .== firsts.1) .& (next .== seconds.1)
+            if literals.count > 2 {
+                hits .|= (here .== firsts.2) .& (next .== seconds.2)
+                hits .|= (here .== firsts.3) .& (next .== seconds.3)
+            }
+            // `any(hits)` is a generic call in the standard library; the mask's two words are two loads.
+            let words = unsafeBitCast(hits, to: SIMD2<UInt64>.self)
+            guard words[0] | words[1] != 0 else { return false }
+            for lane in 0..<16 where hits[lane] && startsAt(offset + lane) { return true }
+            return false
+        }
+        guard count >= 17 else {
+            // Too short for a block: position by position, on the first byte.
+            var offset = 0
+            while offset + 2 <= count {
+                let byte = subject.load(fromByteOffset: offset, as: UInt8.self)
+                if byte == firsts.0[0] || byte == firsts.1[0] || byte == firsts.2[0] || byte == firsts.3[0],
+                    startsAt(offset)
+                {
+                    return true
+                }
+                offset += 1
+            }
+            return false
+        }
+        var offset = 0
+        while offset + 17 <= count {
+            if block(offset) { return true }
+            offset += 16
+        }
+        // The positions left, in one last block that overlaps the one before.
+        return offset + 1 < count && block(count - 17)
+    }
+
+    /// A `probeList` step: whether the step's string is an element of its list slot.
+    @inline(__always)
+    func probe(_ step: Step) throws(EvaluationError) -> Bool {
+        switch slots[Int(step.slot)] {
+        case .null:
+            return false
+        case .rawArray(let start, let end):
+            let memo = probeMemo.baseAddress! + Int(step.first)
+            if memo.pointee.generation != listMemo.pointee.generation { walkProbes(Int(step.first), start, end) }
+            guard memo.pointee.plain else { return try general(step.instruction) }
+            // The interpreter's accounting: the walk weighs what the list's bytes do.
+            let weight = (end - start) >> 6
+            try startWalk(weight, at: step.instruction)
+            try spend(weight, at: step.instruction)
+            return memo.pointee.found >> step.payload & 1 != 0
+        default:
+            return try general(step.instruction)
+        }
+    }
+
+    /// Walks the event list at bytes `start..<end` once for probe group `group`: which of its strings are elements.
+    /// The list is not plain (``ProbeMemo/plain``) when an element is not a string without escapes.
+    @inline(never)
+    func walkProbes(_ group: Int, _ start: Int, _ end: Int) {
+        let memo = probeMemo.baseAddress! + group
+        memo.pointee.generation = listMemo.pointee.generation
+        memo.pointee.plain = false
+        memo.pointee.found = 0
+        let probes = program.probeGroups[group]
+        let strings = program.probeStrings.baseAddress! + Int(probes.first)
+        let pool = program.pool.baseAddress!
+        var found: UInt64 = 0
+        var position = start + 1
+        while true {
+            while Evaluator.isWhitespace(base[position]) { position += 1 }
+            if base[position] == UInt8(ascii: "]") { break }
+            guard base[position] == JSONScanner.quote else { return }
+            let first = position + 1
+            position = first
+            while base[position] != JSONScanner.quote, base[position] != UInt8(ascii: "\\") { position += 1 }
+            if base[position] != JSONScanner.quote { return }
+            let length = position - first
+            for bit in 0..<Int(probes.count) where Int(strings[bit].length) == length {
+                if length == 0 || LiteralPattern.bytesEqual(base + first, pool + Int(strings[bit].offset), length) {
+                    found |= 1 << UInt64(bit)
+                }
+            }
+            position += 1
+            while Evaluator.isWhitespace(base[position]) { position += 1 }
+            guard base[position] == UInt8(ascii: ",") else { break }
+            position += 1
+        }
+        memo.pointee.found = found
+        memo.pointee.plain = true
+    }
+}

@@ -1,0 +1,308 @@
+import RolecallRegex
+
+/// One step of a rule's *plan*: the form in which decisions run a condition (traces run the instruction table
+/// itself, see ``Evaluator/truth(_:_:)``).
+///
+/// A plan is a condition compiled to branches. Each leaf test of the condition (a comparison, a field tested for
+/// truth) is one step that names the step to go to when it holds and the one when it does not; `and`, `or` and
+/// `not` are only those targets, so they cost nothing at run time and short-circuit left to right as the
+/// interpreter does. A step is specialised for its operand types: `slot == "text"` is a length and byte compare,
+/// `slot in ["AT", "BE", ...]` compares one integer key with a small table, a regex that is a set of suffixes
+/// compares two eight-byte words per literal, `"x" in list` tests a bit of what one walk of the list found.
+///
+/// Why branches and specialised steps, measured on the benchmark's ten rules (bench/roles.rules, one pinned
+/// core): the interpreter spent most of its time getting to leaves, not in them: a call per `and` operand, a
+/// call per `not`, a second look at each instruction to see whether it was a connective, copies of the slot's
+/// ``Value`` (a call that retains when the value owns a string). The plan runs each rule as one loop over
+/// 40-byte steps with one switch per leaf, and reads slots by pattern matching in place.
+///
+/// A step handles only the values it is fast for: any other value (an owned string, a type that makes an
+/// error, a string ending in a newline for a `$` regex) is handed to the interpreter for the step's own
+/// instruction (``Step/instruction``), so the semantics, the budget accounting and every error message stay
+/// in one place. Steps are plain data: evaluating them touches no reference counts.
+struct Step {
+    enum Kind: UInt8 {
+        /// The interpreter evaluates ``Step/instruction`` (anything not specialised below).
+        case general
+        /// Slot `slot` in a boolean position: a boolean, or `null` (false).
+        case truthSlot
+        /// Slot `slot` `==` the pool string at `first` (length `count`); `!=` when ``Step/negated``.
+        case equalsString
+        /// Slot `slot` `in` a set of strings of at most sixteen bytes, as keys: ``Program/literalKeys``
+        /// `first..<first+count`; `payload` has bit `n` set when some string is `n` bytes long. `not in` when
+        /// ``Step/negated``.
+        case inStrings
+        /// A string `in` list slot `slot`: bit `payload` of probe group `first` (see ``ProbeGroup``), which one walk
+        /// of the list fills for every string tested in it.
+        case probeList
+        /// Slot `slot` compared with the number `payload` (its bit pattern).
+        case numberEqual, numberNotEqual, numberLess, numberLessEqual, numberGreater, numberGreaterEqual
+        /// Slot `slot` `matches` a regex that is a set of suffixes (`/@(gmail|yahoo)\.com$/`, no flags): the
+        /// ``Program/literalKeys`` `first..<first+count`, each at most sixteen bytes.
+        case suffixes
+        /// Slot `slot` `matches` a regex that is a set of substrings (`/(iPhone|Android)/`, no flags): the
+        /// ``Program/literalKeys`` `first..<first+count`, each at least two bytes, at most four of them.
+        case substrings
+    }
+
+    var kind: Kind
+    /// The fast result is inverted (`!=`, `not in`); the interpreter's result never is.
+    var negated = false
+    var slot: Int32 = 0
+    /// The step to go to next when the test holds, or does not: a step index, or ``Step/fires`` or
+    /// ``Step/doesNotFire`` when the rule is decided.
+    var onTrue: Int32 = 0
+    var onFalse: Int32 = 0
+    /// The instruction this step specialises: the interpreter evaluates it for the values the step leaves to it.
+    var instruction: Int32
+    var first: Int32 = 0
+    var count: Int32 = 0
+    var payload: UInt64 = 0
+
+    /// Targets that end a rule's plan.
+    static let fires: Int32 = -1
+    static let doesNotFire: Int32 = -2
+}
+
+/// A string constant of at most sixteen bytes as integer keys, for a step to compare with words rather than
+/// bytes: a member of a string set or a literal of a regex (see ``Step/Kind/inStrings``, ``Step/Kind/suffixes``).
+struct LiteralKey {
+    /// The literal's bytes in ``Program/pool``.
+    var offset: Int32
+    var length: Int32
+    /// Up to eight bytes: ``shortKey(_:_:)`` of the literal. Eight to sixteen: its first eight bytes.
+    var head: UInt64
+    /// Eight to sixteen bytes: its last eight bytes (little-endian).
+    var tail: UInt64
+}
+
+/// A probe group: the strings tested with `"x" in` one list slot, which one walk of the list answers together.
+struct ProbeGroup {
+    var slot: Int32
+    /// The group's strings (pool ranges) in ``Program/probeStrings``; string `n` of the group is bit `n`.
+    var first: Int32
+    var count: Int32
+}
+
+/// The most strings one probe group tests (bits of a word); a list tested for more leaves the rest to the
+/// interpreter.
+let maxProbes = 64
+
+/// An integer that identifies `count` (at most eight) bytes at `bytes` among strings of that length: the first
+/// and the last four bytes, or the first, middle and last byte, which together cover every byte. Reads only
+/// those `count` bytes.
+@inline(__always)
+func shortKey(_ bytes: UnsafeRawPointer, _ count: Int) -> UInt64 {
+    if count >= 4 {
+        return UInt64(bytes.loadUnaligned(as: UInt32.self))
+            | UInt64(bytes.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)) << 32
+    }
+    if count == 0 { return 0 }
+    return UInt64(bytes.load(as: UInt8.self)) | UInt64(bytes.load(fromByteOffset: count >> 1, as: UInt8.self)) << 8
+        | UInt64(bytes.load(fromByteOffset: count - 1, as: UInt8.self)) << 16
+}
+
+extension Program {
+    /// Every rule's plan, in one step table, built from the instruction table after lowering.
+    struct Planner {
+        let instructions: [Instruction]
+        let operands: [Int32]
+        let pool: [UInt8]
+        let ranges: [(offset: Int32, length: Int32)]
+        let regexes: [CompiledRegex]
+        var steps: [Step] = []
+        var literalKeys: [LiteralKey] = []
+        var probeGroups: [ProbeGroup] = []
+        /// Per probe group, its strings while planning: each one's bit by its bytes, and their pool ranges by bit.
+        var groupStrings: [[[UInt8]: Int]] = []
+        var groupRanges: [[(offset: Int32, length: Int32)]] = []
+        var groupOfSlot: [Int32: Int] = [:]
+        /// How many steps each instruction's plan takes (0: not computed yet).
+        var sizes: [Int]
+
+        init(_ lowered: Lowered) {
+            instructions = lowered.instructions
+            operands = lowered.operands
+            pool = lowered.pool
+            ranges = lowered.ranges
+            regexes = lowered.regexes
+            sizes = Array(repeating: 0, count: lowered.instructions.count)
+        }
+
+        /// Plans the condition rooted at instruction `root` and returns its first step.
+        mutating func plan(_ root: Int32) -> Int32 {
+            let start = steps.count
+            let size = self.size(root)
+            steps += Array(repeating: Step(kind: .general, instruction: root), count: size)
+            place(root, at: start, onTrue: Step.fires, onFalse: Step.doesNotFire)
+            return Int32(start)
+        }
+
+        /// Whether instruction `index` is planned as branches (a connective with operands) rather than one step.
+        func isBranching(_ index: Int32) -> Bool {
+            let instruction = instructions[Int(index)]
+            switch instruction.opcode {
+            case .and, .or: return instruction.y > 0
+            case .not: return true
+            default: return false
+            }
+        }
+
+        /// How many steps the plan of instruction `index` takes: one per leaf test.
+        mutating func size(_ index: Int32) -> Int {
+            if sizes[Int(index)] > 0 { return sizes[Int(index)] }
+            let instruction = instructions[Int(index)]
+            var size = 1
+            if isBranching(index) {
+                switch instruction.opcode {
+                case .not:
+                    size = self.size(instruction.x)
+                default:
+                    size = 0
+                    for position in Int(instruction.x)..<Int(instruction.x + instruction.y) {
+                        size += self.size(operands[position])
+                    }
+                }
+            }
+            sizes[Int(index)] = size
+            return size
+        }
+
+        /// Writes the steps of instruction `index` from step `position`: when it holds, go to `onTrue`, otherwise
+        /// to `onFalse`.
+        mutating func place(_ index: Int32, at position: Int, onTrue: Int32, onFalse: Int32) {
+            let instruction = instructions[Int(index)]
+            guard isBranching(index) else {
+                steps[position] = leaf(index, onTrue: onTrue, onFalse: onFalse)
+                return
+            }
+            switch instruction.opcode {
+            case .not:
+                place(instruction.x, at: position, onTrue: onFalse, onFalse: onTrue)
+            default:
+                let isAnd = instruction.opcode == .and
+                var next = position
+                let last = Int(instruction.x + instruction.y) - 1
+                for slot in Int(instruction.x)...last {
+                    let operand = operands[slot]
+                    let start = next
+                    next += size(operand)
+                    // An `and` goes on to the next operand when one holds, an `or` when one does not.
+                    let following = slot == last ? nil : Int32(next)
+                    place(
+                        operand, at: start, onTrue: isAnd ? following ?? onTrue : onTrue,
+                        onFalse: isAnd ? onFalse : following ?? onFalse)
+                }
+            }
+        }
+
+        /// The step for leaf instruction `index`.
+        mutating func leaf(_ index: Int32, onTrue: Int32, onFalse: Int32) -> Step {
+            let instruction = instructions[Int(index)]
+            var step = Step(kind: .general, onTrue: onTrue, onFalse: onFalse, instruction: index)
+            step.slot = instruction.x
+            switch instruction.opcode {
+            case .slot:
+                step.kind = .truthSlot
+            case .equalsString, .notEqualsString:
+                step.kind = .equalsString
+                step.negated = instruction.opcode == .notEqualsString
+                (step.first, step.count) = (instruction.y, instruction.z)
+            case .inStrings, .notInStrings:
+                step.negated = instruction.opcode == .notInStrings
+                let set = ranges[Int(instruction.y)..<Int(instruction.y + instruction.z)]
+                guard set.allSatisfy({ $0.length <= 16 }) else { break }
+                step.kind = .inStrings
+                (step.first, step.count) = keys(set)
+                for (_, length) in set { step.payload |= 1 << UInt64(length) }
+            case .stringInField:
+                guard let (group, bit) = probe(slot: instruction.x, instruction.y, instruction.z) else { break }
+                step.kind = .probeList
+                step.first = Int32(group)
+                step.payload = UInt64(bit)
+            case .compareNumber:
+                let kinds: [Step.Kind] = [
+                    .numberEqual, .numberNotEqual, .numberLess, .numberLessEqual, .numberGreater, .numberGreaterEqual,
+                ]
+                step.kind = kinds[Int(instruction.y)]
+                step.payload = instruction.number.bitPattern
+            case .fieldMatches:
+                literals(instruction, into: &step)
+            default:
+                break
+            }
+            return step
+        }
+
+        /// The probe group of list slot `slot` and the bit of the pool string `offset, length` in it, nil when the
+        /// group is full.
+        mutating func probe(slot: Int32, _ offset: Int32, _ length: Int32) -> (group: Int, bit: Int)? {
+            let group: Int
+            if let known = groupOfSlot[slot] {
+                group = known
+            } else {
+                group = probeGroups.count
+                groupOfSlot[slot] = group
+                probeGroups.append(ProbeGroup(slot: slot, first: 0, count: 0))
+                groupStrings.append([:])
+                groupRanges.append([])
+            }
+            let bytes = Array(pool[Int(offset)..<Int(offset + length)])
+            if let bit = groupStrings[group][bytes] { return (group, bit) }
+            guard groupStrings[group].count < maxProbes else { return nil }
+            let bit = groupStrings[group].count
+            groupStrings[group][bytes] = bit
+            groupRanges[group].append((offset, length))
+            return (group, bit)
+        }
+
+        /// Makes `step` a ``Step/Kind/suffixes`` or ``Step/Kind/substrings`` step when its regex is literals of a
+        /// shape those match (case-sensitive; for `$`, at most sixteen bytes each; unanchored, two bytes or more
+        /// and at most four literals); leaves it general otherwise.
+        mutating func literals(_ instruction: Instruction, into step: inout Step) {
+            guard instruction.literalCount > 0, !instruction.literalsCaseless, !instruction.literalsAtStart else {
+                return
+            }
+            let literals = ranges[Int(instruction.z)..<(Int(instruction.z) + instruction.literalCount)]
+            if instruction.literalsAtEnd {
+                guard literals.allSatisfy({ $0.length >= 1 && $0.length <= 16 }) else { return }
+                step.kind = .suffixes
+            } else {
+                guard literals.count <= 4, literals.allSatisfy({ $0.length >= 2 }) else { return }
+                step.kind = .substrings
+            }
+            (step.first, step.count) = keys(literals)
+        }
+
+        /// Appends the keys of pool strings of at most sixteen bytes to ``literalKeys``; returns where they start
+        /// and how many there are.
+        mutating func keys(_ strings: ArraySlice<(offset: Int32, length: Int32)>) -> (Int32, Int32) {
+            let first = Int32(literalKeys.count)
+            pool.withUnsafeBytes { pool in
+                for (offset, length) in strings {
+                    let bytes = pool.baseAddress! + Int(offset)
+                    let count = Int(length)
+                    literalKeys.append(
+                        count < 8
+                            ? LiteralKey(offset: offset, length: length, head: shortKey(bytes, count), tail: 0)
+                            : LiteralKey(
+                                offset: offset, length: length, head: bytes.loadUnaligned(as: UInt64.self),
+                                tail: bytes.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)))
+                }
+            }
+            return (first, Int32(strings.count))
+        }
+
+        /// The probe groups and their strings, laid out flat, once every rule is planned.
+        func finish() -> (groups: [ProbeGroup], strings: [(offset: Int32, length: Int32)]) {
+            var groups = probeGroups
+            var strings: [(offset: Int32, length: Int32)] = []
+            for group in groups.indices {
+                groups[group].first = Int32(strings.count)
+                groups[group].count = Int32(groupRanges[group].count)
+                strings += groupRanges[group]
+            }
+            return (groups, strings)
+        }
+    }
+}
