@@ -13,94 +13,124 @@ struct ProbeMemo {
 
 /// Running plans (see ``Step``): how decisions evaluate conditions.
 extension Evaluator {
-    /// Runs every rule's plan (``runRules()`` after its resets, when not tracing). One function for every rule
-    /// and step: a call per rule (a large frame saved and restored) cost more than most rules' tests, and Swift
-    /// would not inline a function with this loop.
+    /// Runs every rule's plan (``runRules()`` after its resets, when not tracing).
+    ///
+    /// The plans of all rules are one step table in which a rule that does not fire goes on to the next rule's
+    /// first step, so the loop below only runs when a rule fires (to record its effects) or fails (to record its
+    /// error). One function for every rule and step: a call per rule (a large frame saved and restored) cost
+    /// more than most rules' tests, and Swift would not inline a function with the step loop.
     func runPlans() {
-        let entries = program.ruleEntries
-        for index in 0..<entries.count {
-            let entry = entries[index]
-            if entry >= 0 {
+        let starts = program.ruleStarts
+        // What every step reads, loaded once: none of it changes during a run.
+        let steps = UnsafePointer(program.steps.baseAddress!)
+        let slots = UnsafePointer(self.slots.baseAddress!)
+        let base = self.base
+        let pool = UnsafeRawPointer(program.pool.baseAddress!)
+        var target = starts[0]
+        // The step being run, for the rule of an error it throws.
+        var current = steps
+        while target != Step.end {
+            do throws(EvaluationError) {
+                target = try runSteps(from: target, &current, steps, slots, base, pool)
+            } catch {
+                let rule = Int(current.pointee.rule)
+                failures.append((rule, error))
+                // Only a thrown error exhausts the budget: the rules left fail without running.
                 if state.pointee.overBudget {
-                    failures.append((index, budgetError(at: program.ruleRoots[index])))
-                    continue
+                    budgetExhausted(after: rule)
+                    return
                 }
-                do throws(EvaluationError) {
-                    guard try planTruth(entry) else { continue }
-                } catch {
-                    failures.append((index, error))
-                    continue
-                }
+                target = starts[rule + 1]
+                continue
             }
-            if fire(index) { break }
+            if target == Step.end { return }
+            let rule = Int(-1 - target)
+            if fire(rule) { return }
+            target = starts[rule + 1]
         }
     }
 
-    /// Runs the plan of a rule from step `entry`: whether the rule fires. Throws what the interpreter throws for
-    /// the same condition.
+    /// After rule `rule` used up the budget: every later rule with a condition fails, as the interpreter's loop
+    /// does; one without a condition still fires.
+    func budgetExhausted(after rule: Int) {
+        for index in (rule + 1)..<program.ruleCount {
+            let root = program.ruleRoots[index]
+            if root >= 0 {
+                failures.append((index, budgetError(at: root)))
+            } else if fire(index) {
+                return
+            }
+        }
+    }
+
+    /// Runs steps from `target` until a rule fires or none is left; returns ``Step/fired(_:)`` or ``Step/end``.
+    /// `current` is the step being run. Throws what the interpreter throws for the same condition.
     @inline(__always)
-    func planTruth(_ entry: Int32) throws(EvaluationError) -> Bool {
-        let steps = program.steps.baseAddress!
-        var position = Int(entry)
-        while true {
-            let step = steps[position]
+    func runSteps(
+        from target: Int32, _ current: inout UnsafePointer<Step>, _ steps: UnsafePointer<Step>,
+        _ slots: UnsafePointer<Value>, _ base: UnsafePointer<UInt8>, _ pool: UnsafeRawPointer
+    ) throws(EvaluationError) -> Int32 {
+        var target = target
+        while target >= 0 {
+            let step = steps + Int(target)
+            current = step
             let holds: Bool
-            switch step.kind {
+            // Fields are read where they are used, through the pointer, rather than the whole step copied.
+            switch step.pointee.kind {
             case .general:
-                holds = try general(step.instruction)
+                holds = try general(step.pointee.instruction)
             case .truthSlot:
-                switch slots[Int(step.slot)] {
+                switch slots[Int(step.pointee.slot)] {
                 case .bool(let flag): holds = flag
                 case .null: holds = false
-                default: holds = try general(step.instruction)
+                default: holds = try general(step.pointee.instruction)
                 }
             case .equalsString:
-                switch slots[Int(step.slot)] {
+                switch slots[Int(step.pointee.slot)] {
                 case .rawString(let start, let end):
-                    let count = Int(step.count)
+                    let count = Int(step.pointee.count)
                     let equal =
                         end - start == count
                         && (count == 0
-                            || LiteralPattern.bytesEqual(base + start, program.pool.baseAddress! + Int(step.first), count))
-                    holds = equal != step.negated
-                case .string: holds = try general(step.instruction)
-                default: holds = step.negated  // deep equality of a non-string with a string
+                            || LiteralPattern.bytesEqual(base + start, pool + Int(step.pointee.first), count))
+                    holds = equal != step.pointee.negated
+                case .string: holds = try general(step.pointee.instruction)
+                default: holds = step.pointee.negated  // deep equality of a non-string with a string
                 }
             case .inStrings:
-                switch slots[Int(step.slot)] {
+                switch slots[Int(step.pointee.slot)] {
                 case .rawString(let start, let end):
-                    holds = inKeys(base + start, end - start, step) != step.negated
-                case .string: holds = try general(step.instruction)
-                default: holds = step.negated  // no string equals a non-string
+                    holds = inKeys(base + start, end - start, step) != step.pointee.negated
+                case .string: holds = try general(step.pointee.instruction)
+                default: holds = step.pointee.negated  // no string equals a non-string
                 }
             case .probeList:
-                holds = try probe(step)
+                holds = try probe(step, slots)
             case .numberEqual:
-                holds = try number(step) { $0 == $1 }
+                holds = try number(step, slots) { $0 == $1 }
             case .numberNotEqual:
-                holds = try number(step) { $0 != $1 }
+                holds = try number(step, slots) { $0 != $1 }
             case .numberLess:
-                holds = try number(step) { $0 < $1 }
+                holds = try number(step, slots) { $0 < $1 }
             case .numberLessEqual:
-                holds = try number(step) { $0 <= $1 }
+                holds = try number(step, slots) { $0 <= $1 }
             case .numberGreater:
-                holds = try number(step) { $0 > $1 }
+                holds = try number(step, slots) { $0 > $1 }
             case .numberGreaterEqual:
-                holds = try number(step) { $0 >= $1 }
+                holds = try number(step, slots) { $0 >= $1 }
             case .suffixes, .substrings:
-                switch slots[Int(step.slot)] {
+                switch slots[Int(step.pointee.slot)] {
                 case .rawString(let start, let end) where literalMatching:
                     // As the interpreter: a literal match costs the budget what a PCRE2 match does.
-                    try spend(8, at: step.instruction)
-                    holds = matchesLiterals(base + start, end - start, step.kind, step.first, step.count, step.instruction)
+                    try spend(8, at: step.pointee.instruction)
+                    holds = matchesLiterals(base + start, end - start, step)
                 case .null: holds = false
-                default: holds = try general(step.instruction)
+                default: holds = try general(step.pointee.instruction)
                 }
             }
-            let next = holds ? step.onTrue : step.onFalse
-            if next < 0 { return next == Step.fires }
-            position = Int(next)
+            target = holds ? step.pointee.onTrue : step.pointee.onFalse
         }
+        return target
     }
 
     /// The interpreter's truth of instruction `index`, for what a step does not handle itself.
@@ -111,31 +141,33 @@ extension Evaluator {
 
     /// A `compareNumber` step: `test(slot, constant)` for a number; for `null`, `!=` holds and the others do not.
     @inline(__always)
-    func number(_ step: Step, _ test: (Double, Double) -> Bool) throws(EvaluationError) -> Bool {
-        switch slots[Int(step.slot)] {
-        case .number(let value): return test(value, Double(bitPattern: step.payload))
-        case .null: return step.kind == .numberNotEqual
-        default: return try general(step.instruction)
+    func number(_ step: UnsafePointer<Step>, _ slots: UnsafePointer<Value>, _ test: (Double, Double) -> Bool)
+        throws(EvaluationError) -> Bool
+    {
+        switch slots[Int(step.pointee.slot)] {
+        case .number(let value): return test(value, Double(bitPattern: step.pointee.payload))
+        case .null: return step.pointee.kind == .numberNotEqual
+        default: return try general(step.pointee.instruction)
         }
     }
 
     /// Whether the `count` bytes at `subject` are one of the strings of an `inStrings` step.
     @inline(__always)
-    func inKeys(_ subject: UnsafeRawPointer, _ count: Int, _ step: Step) -> Bool {
+    func inKeys(_ subject: UnsafeRawPointer, _ count: Int, _ step: UnsafePointer<Step>) -> Bool {
         // Only lengths some string has (bit `count` of the payload; strings are at most sixteen bytes).
-        guard count <= 16, step.payload >> UInt64(count) & 1 != 0 else { return false }
-        let keys = program.literalKeys.baseAddress! + Int(step.first)
+        guard count <= 16, step.pointee.payload >> UInt64(count) & 1 != 0 else { return false }
+        let keys = program.literalKeys.baseAddress! + Int(step.pointee.first)
         let length = Int32(count)
         if count < 8 {
             let key = shortKey(subject, count)
-            for index in 0..<Int(step.count) where keys[index].length == length && keys[index].head == key {
+            for index in 0..<Int(step.pointee.count) where keys[index].length == length && keys[index].head == key {
                 return true
             }
             return false
         }
         let head = subject.loadUnaligned(as: UInt64.self)
         let tail = subject.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
-        for index in 0..<Int(step.count)
+        for index in 0..<Int(step.pointee.count)
         where keys[index].length == length && keys[index].head == head && keys[index].tail == tail {
             return true
         }
@@ -145,15 +177,16 @@ extension Evaluator {
     /// Whether the `count` bytes at `subject` match the literals of a `suffixes` or `substrings` step, as PCRE2
     /// would decide it (see ``LiteralPattern``).
     @inline(never)
-    func matchesLiterals(
-        _ subject: UnsafeRawPointer, _ count: Int, _ kind: Step.Kind, _ first: Int32, _ literals: Int32,
-        _ instruction: Int32
-    ) -> Bool {
-        let keys = UnsafeBufferPointer(start: program.literalKeys.baseAddress! + Int(first), count: Int(literals))
-        if kind == .substrings { return findAny(keys, in: subject, count) }
-        // `$` also matches before a final newline: that rare subject goes the general way.
+    func matchesLiterals(_ subject: UnsafeRawPointer, _ count: Int, _ step: UnsafePointer<Step>) -> Bool {
+        let keys = UnsafeBufferPointer(
+            start: program.literalKeys.baseAddress! + Int(step.pointee.first), count: Int(step.pointee.count))
+        if step.pointee.kind == .substrings { return findAny(keys, in: subject, count) }
+        // `$` also matches before a final newline: such a subject goes the general way. (An event string without
+        // escapes cannot hold a newline, so this is for safety should event strings ever be read differently.)
         if count > 0, subject.load(fromByteOffset: count - 1, as: UInt8.self) == 0x0A {
-            return literalsMatch(UnsafeRawBufferPointer(start: subject, count: count), program.instructions[Int(instruction)])
+            return literalsMatch(
+                UnsafeRawBufferPointer(start: subject, count: count),
+                program.instructions[Int(step.pointee.instruction)])
         }
         for key in keys where Int(key.length) <= count {
             let length = Int(key.length)
@@ -241,22 +274,45 @@ extension Evaluator {
 
     /// A `probeList` step: whether the step's string is an element of its list slot.
     @inline(__always)
-    func probe(_ step: Step) throws(EvaluationError) -> Bool {
-        switch slots[Int(step.slot)] {
+    func probe(_ step: UnsafePointer<Step>, _ slots: UnsafePointer<Value>) throws(EvaluationError) -> Bool {
+        switch slots[Int(step.pointee.slot)] {
         case .null:
             return false
         case .rawArray(let start, let end):
-            let memo = probeMemo.baseAddress! + Int(step.first)
-            if memo.pointee.generation != listMemo.pointee.generation { walkProbes(Int(step.first), start, end) }
-            guard memo.pointee.plain else { return try general(step.instruction) }
+            let memo = probeMemo.baseAddress! + Int(step.pointee.first)
+            if memo.pointee.generation != listMemo.pointee.generation {
+                walkProbes(Int(step.pointee.first), start, end)
+            }
+            guard memo.pointee.plain else { return try general(step.pointee.instruction) }
             // The interpreter's accounting: the walk weighs what the list's bytes do.
             let weight = (end - start) >> 6
-            try startWalk(weight, at: step.instruction)
-            try spend(weight, at: step.instruction)
-            return memo.pointee.found >> step.payload & 1 != 0
+            try startWalk(weight, at: step.pointee.instruction)
+            try spend(weight, at: step.pointee.instruction)
+            return memo.pointee.found >> step.pointee.payload & 1 != 0
         default:
-            return try general(step.instruction)
+            return try general(step.pointee.instruction)
         }
+    }
+
+    /// The position of the first `"` or `\\` in the event from `position`; one is before `end`. Eight bytes at a
+    /// time while they are before `end` (group names are short: the loop's exit was what a byte loop cost).
+    @inline(__always)
+    static func stringEnd(_ base: UnsafePointer<UInt8>, from position: Int, before end: Int) -> Int {
+        var position = position
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        while position + 8 <= end {
+            let word = UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)
+            // A zero byte of `word ^ quotes` is a quote; the lowest flagged byte is exact (flags above a zero
+            // byte can be false, never below it).
+            let quotes = word ^ (ones &* UInt64(JSONScanner.quote))
+            let backslashes = word ^ (ones &* UInt64(UInt8(ascii: "\\")))
+            let flags =
+                ((quotes &- ones) & ~quotes | (backslashes &- ones) & ~backslashes) & (ones &* 0x80)
+            if flags != 0 { return position + flags.trailingZeroBitCount >> 3 }
+            position += 8
+        }
+        while base[position] != JSONScanner.quote, base[position] != UInt8(ascii: "\\") { position += 1 }
+        return position
     }
 
     /// Walks the event list at bytes `start..<end` once for probe group `group`: which of its strings are elements.
@@ -277,8 +333,7 @@ extension Evaluator {
             if base[position] == UInt8(ascii: "]") { break }
             guard base[position] == JSONScanner.quote else { return }
             let first = position + 1
-            position = first
-            while base[position] != JSONScanner.quote, base[position] != UInt8(ascii: "\\") { position += 1 }
+            position = Evaluator.stringEnd(base, from: first, before: end)
             if base[position] != JSONScanner.quote { return }
             let length = position - first
             for bit in 0..<Int(probes.count) where Int(strings[bit].length) == length {

@@ -49,19 +49,22 @@ struct Step {
     /// The fast result is inverted (`!=`, `not in`); the interpreter's result never is.
     var negated = false
     var slot: Int32 = 0
-    /// The step to go to next when the test holds, or does not: a step index, or ``Step/fires`` or
-    /// ``Step/doesNotFire`` when the rule is decided.
+    /// The step to go to next when the test holds, or does not (see ``Step/fired(_:)`` and ``Step/end``): a rule
+    /// that does not fire goes on to the next rule's first step, so a run of rules that do not fire is one loop.
     var onTrue: Int32 = 0
     var onFalse: Int32 = 0
     /// The instruction this step specialises: the interpreter evaluates it for the values the step leaves to it.
     var instruction: Int32
     var first: Int32 = 0
     var count: Int32 = 0
+    /// The rule this step belongs to, for the error it may throw.
+    var rule: Int32 = 0
     var payload: UInt64 = 0
 
-    /// Targets that end a rule's plan.
-    static let fires: Int32 = -1
-    static let doesNotFire: Int32 = -2
+    /// The target that means rule `rule` fires: the runner records it, then goes on with the next rule.
+    static func fired(_ rule: Int) -> Int32 { Int32(-1 - rule) }
+    /// The target that means no rule is left.
+    static let end = Int32.min
 }
 
 /// A string constant of at most sixteen bytes as integer keys, for a step to compare with words rather than
@@ -129,14 +132,25 @@ extension Program {
             sizes = Array(repeating: 0, count: lowered.instructions.count)
         }
 
-        /// Plans the condition rooted at instruction `root` and returns its first step.
-        mutating func plan(_ root: Int32) -> Int32 {
-            let start = steps.count
-            let size = self.size(root)
-            steps += Array(repeating: Step(kind: .general, instruction: root), count: size)
-            place(root, at: start, onTrue: Step.fires, onFalse: Step.doesNotFire)
-            return Int32(start)
+        /// Plans every rule (the root instruction of each condition, -1 for none), one after the other. Returns
+        /// the target that starts each rule (its first step, or ``Step/fired(_:)`` for a rule without a condition),
+        /// and ``Step/end`` after the last.
+        mutating func plan(_ roots: [Int32]) -> [Int32] {
+            var starts: [Int32] = []
+            for (rule, root) in roots.enumerated() {
+                starts.append(root >= 0 ? Int32(steps.count) : Step.fired(rule))
+                if root >= 0 { steps += Array(repeating: Step(kind: .general, instruction: root), count: size(root)) }
+            }
+            starts.append(Step.end)
+            for (rule, root) in roots.enumerated() where root >= 0 {
+                currentRule = Int32(rule)
+                place(root, at: Int(starts[rule]), onTrue: Step.fired(rule), onFalse: starts[rule + 1])
+            }
+            return starts
         }
+
+        /// The rule being placed.
+        var currentRule: Int32 = 0
 
         /// Whether instruction `index` is planned as branches (a connective with operands) rather than one step.
         func isBranching(_ index: Int32) -> Bool {
@@ -201,6 +215,7 @@ extension Program {
             let instruction = instructions[Int(index)]
             var step = Step(kind: .general, onTrue: onTrue, onFalse: onFalse, instruction: index)
             step.slot = instruction.x
+            step.rule = currentRule
             switch instruction.opcode {
             case .slot:
                 step.kind = .truthSlot

@@ -133,10 +133,10 @@ public final class Program: @unchecked Sendable {
     let ruleEffects: UnsafeMutableBufferPointer<(start: Int32, count: Int32)>
     let effects: UnsafeMutableBufferPointer<(role: Int32, assign: Bool)>
     let ruleStops: UnsafeMutableBufferPointer<Bool>
-    /// The plans decisions run (see ``Step``): per rule, its first step in ``steps`` (-1: always fires), and what
-    /// steps refer to: string constants as keys, the probe groups of `"x" in list` and their strings (pool
-    /// ranges).
-    let ruleEntries: UnsafeMutableBufferPointer<Int32>
+    /// The plans decisions run (see ``Step``): per rule, the target that starts it (its first step in ``steps``,
+    /// or ``Step/fired(_:)`` when it has no condition), then ``Step/end``; and what steps refer to: string
+    /// constants as keys, the probe groups of `"x" in list` and their strings (pool ranges).
+    let ruleStarts: UnsafeMutableBufferPointer<Int32>
     let steps: UnsafeMutableBufferPointer<Step>
     let literalKeys: UnsafeMutableBufferPointer<LiteralKey>
     let probeGroups: UnsafeMutableBufferPointer<ProbeGroup>
@@ -179,7 +179,7 @@ public final class Program: @unchecked Sendable {
         }
         self.rules = compiled
         var planner = Planner(lowered)
-        self.ruleEntries = ownedCopy(roots.map { $0 >= 0 ? planner.plan($0) : -1 })
+        self.ruleStarts = ownedCopy(planner.plan(roots))
         self.steps = ownedCopy(planner.steps)
         self.literalKeys = ownedCopy(planner.literalKeys)
         let (groups, probeStrings) = planner.finish()
@@ -258,7 +258,7 @@ public final class Program: @unchecked Sendable {
         ruleEffects.deallocate()
         effects.deallocate()
         ruleStops.deallocate()
-        ruleEntries.deallocate()
+        ruleStarts.deallocate()
         steps.deallocate()
         literalKeys.deallocate()
         probeGroups.deallocate()
