@@ -15,10 +15,15 @@ struct ProbeMemo {
 extension Evaluator {
     /// Runs every rule's plan (``runRules()`` after its resets, when not tracing).
     ///
-    /// The plans of all rules are one step table in which a rule that does not fire goes on to the next rule's
-    /// first step, so the loop below only runs when a rule fires (to record its effects) or fails (to record its
-    /// error). One function for every rule and step: a call per rule (a large frame saved and restored) cost
-    /// more than most rules' tests, and Swift would not inline a function with the step loop.
+    /// The plans of all rules are one step table in which every rule goes on to the next rule's first step
+    /// whether it fires or not; a rule that fires is only written down (``matched``) on the way. So the step loop
+    /// runs through the rules without a branch on whether each fired (which no predictor can guess: it is what
+    /// the event decides), and effects are applied afterwards, in rule order, as the interpreter applies them
+    /// one by one: a rule's condition reads only the event, never the roles decided so far. Measured on the
+    /// benchmark's rules, leaving the loop for each rule that fired cost more than the rules' own tests.
+    ///
+    /// One function for every rule and step: a call per rule (a large frame saved and restored) also cost more
+    /// than most rules' tests, and Swift would not inline a function with the step loop.
     func runPlans() {
         let starts = program.ruleStarts
         // What every step reads, loaded once: none of it changes during a run.
@@ -26,51 +31,56 @@ extension Evaluator {
         let slots = UnsafePointer(self.slots.baseAddress!)
         let base = self.base
         let pool = UnsafeRawPointer(program.pool.baseAddress!)
+        let matched = self.matched.baseAddress!
+        var fired = 0
         var target = starts[0]
         // The step being run, for the rule of an error it throws.
         var current = steps
         while target != Step.end {
             do throws(EvaluationError) {
-                target = try runSteps(from: target, &current, steps, slots, base, pool)
+                try runSteps(from: &target, &current, &fired, matched, steps, slots, base, pool)
             } catch {
                 let rule = Int(current.pointee.rule)
                 failures.append((rule, error))
                 // Only a thrown error exhausts the budget: the rules left fail without running.
                 if state.pointee.overBudget {
-                    budgetExhausted(after: rule)
-                    return
+                    budgetExhausted(after: rule, &fired)
+                    break
                 }
                 target = starts[rule + 1]
-                continue
             }
-            if target == Step.end { return }
-            let rule = Int(-1 - target)
-            if fire(rule) { return }
-            target = starts[rule + 1]
+        }
+        state.pointee.matchedCount = fired
+        for position in 0..<fired where applyEffects(Int(matched[position])) {
+            stoppedAt = Int(matched[position])
+            break
         }
     }
 
     /// After rule `rule` used up the budget: every later rule with a condition fails, as the interpreter's loop
-    /// does; one without a condition still fires.
-    func budgetExhausted(after rule: Int) {
+    /// does; one without a condition still fires (and may stop evaluation).
+    func budgetExhausted(after rule: Int, _ fired: inout Int) {
         for index in (rule + 1)..<program.ruleCount {
             let root = program.ruleRoots[index]
             if root >= 0 {
                 failures.append((index, budgetError(at: root)))
-            } else if fire(index) {
-                return
+                continue
             }
+            matched[fired] = Int32(index)
+            fired += 1
+            if program.ruleStops[index] { return }
         }
     }
 
-    /// Runs steps from `target` until a rule fires or none is left; returns ``Step/fired(_:)`` or ``Step/end``.
-    /// `current` is the step being run. Throws what the interpreter throws for the same condition.
+    /// Runs steps from `target` until none is left (``Step/end``), writing each rule that fires at
+    /// `matched[fired]`. `current` is the step being run. Throws what the interpreter throws for the same
+    /// condition, leaving `target` and `fired` as they were before the step that threw.
     @inline(__always)
     func runSteps(
-        from target: Int32, _ current: inout UnsafePointer<Step>, _ steps: UnsafePointer<Step>,
-        _ slots: UnsafePointer<Value>, _ base: UnsafePointer<UInt8>, _ pool: UnsafeRawPointer
-    ) throws(EvaluationError) -> Int32 {
-        var target = target
+        from target: inout Int32, _ current: inout UnsafePointer<Step>, _ fired: inout Int,
+        _ matched: UnsafeMutablePointer<Int32>, _ steps: UnsafePointer<Step>, _ slots: UnsafePointer<Value>,
+        _ base: UnsafePointer<UInt8>, _ pool: UnsafeRawPointer
+    ) throws(EvaluationError) {
         while target >= 0 {
             let step = steps + Int(target)
             current = step
@@ -79,6 +89,8 @@ extension Evaluator {
             switch step.pointee.kind {
             case .general:
                 holds = try general(step.pointee.instruction)
+            case .always:
+                holds = true
             case .truthSlot:
                 switch slots[Int(step.pointee.slot)] {
                 case .bool(let flag): holds = flag
@@ -129,8 +141,11 @@ extension Evaluator {
                 }
             }
             target = holds ? step.pointee.onTrue : step.pointee.onFalse
+            // Written whether or not the rule fired, and counted only if it did: no branch. The slot is free
+            // (at most `rule` rules fired before this one).
+            matched[fired] = step.pointee.rule
+            fired &+= Int(step.pointee.fires >> (holds ? 0 : 1) & 1)
         }
-        return target
     }
 
     /// The interpreter's truth of instruction `index`, for what a step does not handle itself.
@@ -151,27 +166,29 @@ extension Evaluator {
         }
     }
 
-    /// Whether the `count` bytes at `subject` are one of the strings of an `inStrings` step.
+    /// Whether the `count` bytes at `subject` are one of the strings of an `inStrings` step: a lookup in its hash
+    /// table of keys.
     @inline(__always)
     func inKeys(_ subject: UnsafeRawPointer, _ count: Int, _ step: UnsafePointer<Step>) -> Bool {
         // Only lengths some string has (bit `count` of the payload; strings are at most sixteen bytes).
         guard count <= 16, step.pointee.payload >> UInt64(count) & 1 != 0 else { return false }
-        let keys = program.literalKeys.baseAddress! + Int(step.pointee.first)
+        let table = program.literalKeys.baseAddress! + Int(step.pointee.first)
+        let size = Int(step.pointee.count)
         let length = Int32(count)
+        let head: UInt64
+        let tail: UInt64
         if count < 8 {
-            let key = shortKey(subject, count)
-            for index in 0..<Int(step.pointee.count) where keys[index].length == length && keys[index].head == key {
-                return true
-            }
-            return false
+            (head, tail) = (shortKey(subject, count), 0)
+        } else {
+            head = subject.loadUnaligned(as: UInt64.self)
+            tail = subject.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
         }
-        let head = subject.loadUnaligned(as: UInt64.self)
-        let tail = subject.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
-        for index in 0..<Int(step.pointee.count)
-        where keys[index].length == length && keys[index].head == head && keys[index].tail == tail {
-            return true
+        var slot = LiteralKey.slot(length: length, head: head, tail: tail, in: size)
+        while true {
+            if table[slot].matches(length, head, tail) { return true }
+            if table[slot].length < 0 { return false }
+            slot = (slot + 1) & (size - 1)
         }
-        return false
     }
 
     /// Whether the `count` bytes at `subject` match the literals of a `suffixes` or `substrings` step, as PCRE2
@@ -207,22 +224,17 @@ extension Evaluator {
     /// with some literal's first two bytes.
     func findAny(_ literals: UnsafeBufferPointer<LiteralKey>, in subject: UnsafeRawPointer, _ count: Int) -> Bool {
         let pool = program.pool.baseAddress!
-        var firsts = (SIMD16<UInt8>(), SIMD16<UInt8>(), SIMD16<UInt8>(), SIMD16<UInt8>())
-        var seconds = firsts
-        for (index, literal) in literals.enumerated() {
-            let first = SIMD16<UInt8>(repeating: pool[Int(literal.offset)])
-            let second = SIMD16<UInt8>(repeating: pool[Int(literal.offset) + 1])
-            switch index {
-            case 0: (firsts.0, seconds.0) = (first, second)
-            case 1: (firsts.1, seconds.1) = (first, second)
-            case 2: (firsts.2, seconds.2) = (first, second)
-            default: (firsts.3, seconds.3) = (first, second)
-            }
+        // Each literal's first two bytes are the low two bytes of its key (``shortKey(_:_:)`` or its first eight
+        // bytes); unused lanes repeat the first literal.
+        @inline(__always) func pair(_ index: Int) -> (SIMD16<UInt8>, SIMD16<UInt8>) {
+            let head = literals[index < literals.count ? index : 0].head
+            return (
+                SIMD16(repeating: UInt8(truncatingIfNeeded: head)),
+                SIMD16(repeating: UInt8(truncatingIfNeeded: head >> 8))
+            )
         }
-        // Unused lanes repeat the first literal.
-        if literals.count < 2 { (firsts.1, seconds.1) = (firsts.0, seconds.0) }
-        if literals.count < 3 { (firsts.2, seconds.2) = (firsts.0, seconds.0) }
-        if literals.count < 4 { (firsts.3, seconds.3) = (firsts.0, seconds.0) }
+        let firsts = (pair(0).0, pair(1).0, pair(2).0, pair(3).0)
+        let seconds = (pair(0).1, pair(1).1, pair(2).1, pair(3).1)
         // Whether a literal starts at `offset`.
         func startsAt(_ offset: Int) -> Bool {
             for literal in literals where offset + Int(literal.length) <= count {
@@ -336,9 +348,14 @@ extension Evaluator {
             position = Evaluator.stringEnd(base, from: first, before: end)
             if base[position] != JSONScanner.quote { return }
             let length = position - first
-            for bit in 0..<Int(probes.count) where Int(strings[bit].length) == length {
-                if length == 0 || LiteralPattern.bytesEqual(base + first, pool + Int(strings[bit].offset), length) {
-                    found |= 1 << UInt64(bit)
+            // Most elements have a length no tested string has.
+            if probes.lengths >> UInt64(min(length, 63)) & 1 != 0 {
+                for bit in 0..<Int(probes.count) where Int(strings[bit].length) == length {
+                    if length == 0
+                        || LiteralPattern.bytesEqual(base + first, pool + Int(strings[bit].offset), length)
+                    {
+                        found |= 1 << UInt64(bit)
+                    }
                 }
             }
             position += 1

@@ -378,6 +378,13 @@ public final class Evaluator {
     func fire(_ index: Int) -> Bool {
         matched[state.pointee.matchedCount] = Int32(index)
         state.pointee.matchedCount += 1
+        return applyEffects(index)
+    }
+
+    /// The effects of rule `index`, which fired after every rule whose effects are applied already. Returns
+    /// whether it stops evaluation.
+    @inline(__always)
+    func applyEffects(_ index: Int) -> Bool {
         if program.ruleRevokeAll[index].start >= 0 { revokeAll(byRule: index) }
         let range = program.ruleEffects[index]
         for position in range.start..<(range.start + range.count) {

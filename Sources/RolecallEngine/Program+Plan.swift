@@ -24,13 +24,17 @@ struct Step {
     enum Kind: UInt8 {
         /// The interpreter evaluates ``Step/instruction`` (anything not specialised below).
         case general
+        /// Holds: the one step of a rule without a condition.
+        case always
         /// Slot `slot` in a boolean position: a boolean, or `null` (false).
         case truthSlot
         /// Slot `slot` `==` the pool string at `first` (length `count`); `!=` when ``Step/negated``.
         case equalsString
-        /// Slot `slot` `in` a set of strings of at most sixteen bytes, as keys: ``Program/literalKeys``
-        /// `first..<first+count`; `payload` has bit `n` set when some string is `n` bytes long. `not in` when
-        /// ``Step/negated``.
+        /// Slot `slot` `in` a set of strings of at most sixteen bytes: a hash table of their keys in
+        /// ``Program/literalKeys`` `first..<first+count` (see ``LiteralKey/slot(length:head:tail:in:)``); `payload`
+        /// has bit `n` set when some string is `n` bytes long. `not in` when ``Step/negated``.
+        /// (Measured against a scan of the keys: the thirteen countries of the benchmark's `eu` rule cost a loop
+        /// whose length depends on the country; the table is one multiply and, nearly always, one probe.)
         case inStrings
         /// A string `in` list slot `slot`: bit `payload` of probe group `first` (see ``ProbeGroup``), which one walk
         /// of the list fills for every string tested in it.
@@ -48,9 +52,12 @@ struct Step {
     var kind: Kind
     /// The fast result is inverted (`!=`, `not in`); the interpreter's result never is.
     var negated = false
+    /// Bit 0: going to ``onTrue`` fires the step's rule; bit 1: going to ``onFalse`` does.
+    var fires: UInt8 = 0
     var slot: Int32 = 0
-    /// The step to go to next when the test holds, or does not (see ``Step/fired(_:)`` and ``Step/end``): a rule
-    /// that does not fire goes on to the next rule's first step, so a run of rules that do not fire is one loop.
+    /// The step to go to next when the test holds, or does not, or ``Step/end``. A rule's last steps go on to the
+    /// next rule's first step whether the rule fires or not (``fires`` says which), so the runner is one loop over
+    /// every rule: whether a rule fires is data, not a branch (see ``Evaluator/runPlans()``).
     var onTrue: Int32 = 0
     var onFalse: Int32 = 0
     /// The instruction this step specialises: the interpreter evaluates it for the values the step leaves to it.
@@ -61,9 +68,10 @@ struct Step {
     var rule: Int32 = 0
     var payload: UInt64 = 0
 
-    /// The target that means rule `rule` fires: the runner records it, then goes on with the next rule.
+    /// While planning: the target that means rule `rule` fires (replaced by the rule's next step and a bit of
+    /// ``fires`` once the rule is placed).
     static func fired(_ rule: Int) -> Int32 { Int32(-1 - rule) }
-    /// The target that means no rule is left.
+    /// The target that means no rule is left, or one that fired stops evaluation.
     static let end = Int32.min
 }
 
@@ -77,6 +85,24 @@ struct LiteralKey {
     var head: UInt64
     /// Eight to sixteen bytes: its last eight bytes (little-endian).
     var tail: UInt64
+
+    /// An empty slot of a hash table of keys.
+    static let empty = LiteralKey(offset: 0, length: -1, head: 0, tail: 0)
+
+    /// Whether this is the key of a string of `length` bytes with these words.
+    @inline(__always)
+    func matches(_ length: Int32, _ head: UInt64, _ tail: UInt64) -> Bool {
+        self.length == length && self.head == head && self.tail == tail
+    }
+
+    /// Where a key goes in a hash table of `size` slots (a power of two, at least twice the keys, so that some
+    /// slot is empty): a multiplicative hash of its words and length, then the next slot while taken (linear
+    /// probing).
+    @inline(__always)
+    static func slot(length: Int32, head: UInt64, tail: UInt64, in size: Int) -> Int {
+        let mixed = (head ^ (tail &* 0xC2B2_AE3D_27D4_EB4F) ^ UInt64(length)) &* 0x9E37_79B9_7F4A_7C15
+        return Int(truncatingIfNeeded: mixed >> UInt64(64 - size.trailingZeroBitCount))
+    }
 }
 
 /// A probe group: the strings tested with `"x" in` one list slot, which one walk of the list answers together.
@@ -85,6 +111,9 @@ struct ProbeGroup {
     /// The group's strings (pool ranges) in ``Program/probeStrings``; string `n` of the group is bit `n`.
     var first: Int32
     var count: Int32
+    /// Bit `n` (`n` < 63): some string is `n` bytes long; bit 63: some is longer. An element of another length is
+    /// no string of the group's, without comparing.
+    var lengths: UInt64 = 0
 }
 
 /// The most strings one probe group tests (bits of a word); a list tested for more leaves the rest to the
@@ -132,19 +161,38 @@ extension Program {
             sizes = Array(repeating: 0, count: lowered.instructions.count)
         }
 
-        /// Plans every rule (the root instruction of each condition, -1 for none), one after the other. Returns
-        /// the target that starts each rule (its first step, or ``Step/fired(_:)`` for a rule without a condition),
-        /// and ``Step/end`` after the last.
-        mutating func plan(_ roots: [Int32]) -> [Int32] {
+        /// Plans every rule (the root instruction of each condition, -1 for none; whether it stops), one after the
+        /// other. Returns each rule's first step, then ``Step/end``.
+        mutating func plan(_ roots: [Int32], stops: [Bool]) -> [Int32] {
             var starts: [Int32] = []
-            for (rule, root) in roots.enumerated() {
-                starts.append(root >= 0 ? Int32(steps.count) : Step.fired(rule))
-                if root >= 0 { steps += Array(repeating: Step(kind: .general, instruction: root), count: size(root)) }
+            for root in roots {
+                starts.append(Int32(steps.count))
+                steps += Array(
+                    repeating: Step(kind: root >= 0 ? .general : .always, instruction: root),
+                    count: root >= 0 ? size(root) : 1)
             }
             starts.append(Step.end)
-            for (rule, root) in roots.enumerated() where root >= 0 {
+            for (rule, root) in roots.enumerated() {
                 currentRule = Int32(rule)
-                place(root, at: Int(starts[rule]), onTrue: Step.fired(rule), onFalse: starts[rule + 1])
+                let first = Int(starts[rule])
+                if root >= 0 {
+                    place(root, at: first, onTrue: Step.fired(rule), onFalse: starts[rule + 1])
+                } else {
+                    (steps[first].onTrue, steps[first].onFalse) = (Step.fired(rule), Step.fired(rule))
+                    steps[first].rule = Int32(rule)
+                }
+                // After firing: the next rule, or the end when the rule stops evaluation.
+                let afterFiring = stops[rule] ? Step.end : starts[rule + 1]
+                for position in first..<(rule + 1 < roots.count ? Int(starts[rule + 1]) : steps.count) {
+                    if steps[position].onTrue == Step.fired(rule) {
+                        steps[position].onTrue = afterFiring
+                        steps[position].fires |= 1
+                    }
+                    if steps[position].onFalse == Step.fired(rule) {
+                        steps[position].onFalse = afterFiring
+                        steps[position].fires |= 2
+                    }
+                }
             }
             return starts
         }
@@ -228,7 +276,7 @@ extension Program {
                 let set = ranges[Int(instruction.y)..<Int(instruction.y + instruction.z)]
                 guard set.allSatisfy({ $0.length <= 16 }) else { break }
                 step.kind = .inStrings
-                (step.first, step.count) = keys(set)
+                (step.first, step.count) = keySet(set)
                 for (_, length) in set { step.payload |= 1 << UInt64(length) }
             case .stringInField:
                 guard let (group, bit) = probe(slot: instruction.x, instruction.y, instruction.z) else { break }
@@ -289,23 +337,44 @@ extension Program {
             (step.first, step.count) = keys(literals)
         }
 
-        /// Appends the keys of pool strings of at most sixteen bytes to ``literalKeys``; returns where they start
-        /// and how many there are.
+        /// The key of the pool string at `offset` (at most sixteen bytes).
+        func key(_ offset: Int32, _ length: Int32) -> LiteralKey {
+            pool.withUnsafeBytes { pool in
+                let bytes = pool.baseAddress! + Int(offset)
+                let count = Int(length)
+                return count < 8
+                    ? LiteralKey(offset: offset, length: length, head: shortKey(bytes, count), tail: 0)
+                    : LiteralKey(
+                        offset: offset, length: length, head: bytes.loadUnaligned(as: UInt64.self),
+                        tail: bytes.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self))
+            }
+        }
+
+        /// Appends the keys of pool strings of at most sixteen bytes to ``literalKeys``, in order; returns where they
+        /// start and how many there are.
         mutating func keys(_ strings: ArraySlice<(offset: Int32, length: Int32)>) -> (Int32, Int32) {
             let first = Int32(literalKeys.count)
-            pool.withUnsafeBytes { pool in
-                for (offset, length) in strings {
-                    let bytes = pool.baseAddress! + Int(offset)
-                    let count = Int(length)
-                    literalKeys.append(
-                        count < 8
-                            ? LiteralKey(offset: offset, length: length, head: shortKey(bytes, count), tail: 0)
-                            : LiteralKey(
-                                offset: offset, length: length, head: bytes.loadUnaligned(as: UInt64.self),
-                                tail: bytes.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)))
-                }
-            }
+            literalKeys += strings.map { key($0.offset, $0.length) }
             return (first, Int32(strings.count))
+        }
+
+        /// Appends a hash table of the keys of pool strings of at most sixteen bytes to ``literalKeys`` (see
+        /// ``LiteralKey/slot(length:head:tail:in:)``); returns where it starts and its size, a power of two.
+        mutating func keySet(_ strings: ArraySlice<(offset: Int32, length: Int32)>) -> (Int32, Int32) {
+            var size = 4
+            while size < 2 * strings.count { size *= 2 }
+            var table = Array(repeating: LiteralKey.empty, count: size)
+            for (offset, length) in strings {
+                let key = key(offset, length)
+                var slot = LiteralKey.slot(length: key.length, head: key.head, tail: key.tail, in: size)
+                while table[slot].length >= 0 && !table[slot].matches(key.length, key.head, key.tail) {
+                    slot = (slot + 1) & (size - 1)
+                }
+                table[slot] = key
+            }
+            let first = Int32(literalKeys.count)
+            literalKeys += table
+            return (first, Int32(size))
         }
 
         /// The probe groups and their strings, laid out flat, once every rule is planned.
@@ -315,6 +384,7 @@ extension Program {
             for group in groups.indices {
                 groups[group].first = Int32(strings.count)
                 groups[group].count = Int32(groupRanges[group].count)
+                for (_, length) in groupRanges[group] { groups[group].lengths |= 1 << UInt64(min(length, 63)) }
                 strings += groupRanges[group]
             }
             return (groups, strings)

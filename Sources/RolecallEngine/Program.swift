@@ -133,9 +133,9 @@ public final class Program: @unchecked Sendable {
     let ruleEffects: UnsafeMutableBufferPointer<(start: Int32, count: Int32)>
     let effects: UnsafeMutableBufferPointer<(role: Int32, assign: Bool)>
     let ruleStops: UnsafeMutableBufferPointer<Bool>
-    /// The plans decisions run (see ``Step``): per rule, the target that starts it (its first step in ``steps``,
-    /// or ``Step/fired(_:)`` when it has no condition), then ``Step/end``; and what steps refer to: string
-    /// constants as keys, the probe groups of `"x" in list` and their strings (pool ranges).
+    /// The plans decisions run (see ``Step``): per rule, its first step in ``steps``, then ``Step/end``; and what
+    /// steps refer to: string constants as keys, the probe groups of `"x" in list` and their strings (pool
+    /// ranges).
     let ruleStarts: UnsafeMutableBufferPointer<Int32>
     let steps: UnsafeMutableBufferPointer<Step>
     let literalKeys: UnsafeMutableBufferPointer<LiteralKey>
@@ -179,7 +179,7 @@ public final class Program: @unchecked Sendable {
         }
         self.rules = compiled
         var planner = Planner(lowered)
-        self.ruleStarts = ownedCopy(planner.plan(roots))
+        self.ruleStarts = ownedCopy(planner.plan(roots, stops: compiled.map(\.stops)))
         self.steps = ownedCopy(planner.steps)
         self.literalKeys = ownedCopy(planner.literalKeys)
         let (groups, probeStrings) = planner.finish()

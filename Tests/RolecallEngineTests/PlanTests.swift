@@ -122,6 +122,33 @@ import Testing
         #expect(failed.errors.map(\.rule) == ["fails"])
     }
 
+    /// Past the budget, the rules left with a condition fail without running, one without a condition still
+    /// fires, and `stop` still ends the run, as in the interpreter's loop; effects are applied in rule order.
+    @Test func theRulesAfterAnExhaustedBudget() throws {
+        let source = """
+            rule "first" assign "a"
+            rule "slow" when any(user.app_metadata.tags, t, all(user.app_metadata.tags, u, u != "x")) assign "b"
+            rule "free" assign "f" revoke "a"
+            rule "cond" when user.email_verified assign "c"
+            rule "stopper" assign "s" stop
+            rule "never" assign "n"
+            """
+        let tags = (0..<400).map { "\"t\($0)\"" }.joined(separator: ",")
+        let event = Array(#"{"user":{"email_verified":true,"app_metadata":{"tags":[\#(tags)]}}}"#.utf8)
+        let evaluator = Evaluator(program: try compile(source))
+        evaluator.timeBudget = 0
+        let decision = try evaluator.evaluate(event)
+        #expect(decision.matched == ["first", "free", "stopper"])
+        #expect(decision.errors.map(\.rule) == ["slow", "cond"])
+        #expect(decision.errors.map(\.code) == ["budget-exceeded", "budget-exceeded"])
+        #expect(decision.assign == ["f", "s"])
+        #expect(decision.revoke == ["a"])
+        let interpreted = try evaluator.explain(event).decision
+        #expect(interpreted.matched == decision.matched)
+        #expect(interpreted.errors.map(\.rule) == decision.errors.map(\.rule))
+        #expect(interpreted.assign == decision.assign)
+    }
+
     /// A list tested for more strings than one probe group holds: the strings past the group's 64 are left to
     /// the interpreter, and every test still answers for its own string.
     @Test func aListTestedForManyStrings() throws {
