@@ -307,24 +307,33 @@ extension Evaluator {
     }
 
     /// The position of the first `"` or `\\` in the event from `position`; one is before `end`. Eight bytes at a
-    /// time while they are before `end` (group names are short: the loop's exit was what a byte loop cost).
+    /// time, the last eight (before `end`) shifted into place rather than read byte by byte: group names are
+    /// short, and a byte loop's exit cost more than the bytes.
     @inline(__always)
     static func stringEnd(_ base: UnsafePointer<UInt8>, from position: Int, before end: Int) -> Int {
-        var position = position
         let ones: UInt64 = 0x0101_0101_0101_0101
-        while position + 8 <= end {
-            let word = UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)
-            // A zero byte of `word ^ quotes` is a quote; the lowest flagged byte is exact (flags above a zero
-            // byte can be false, never below it).
+        // Flags the first quote or backslash of `word` (its high bit; flags above a match can be false, never
+        // below it, so the lowest is exact).
+        @inline(__always) func flags(_ word: UInt64) -> UInt64 {
             let quotes = word ^ (ones &* UInt64(JSONScanner.quote))
             let backslashes = word ^ (ones &* UInt64(UInt8(ascii: "\\")))
-            let flags =
-                ((quotes &- ones) & ~quotes | (backslashes &- ones) & ~backslashes) & (ones &* 0x80)
-            if flags != 0 { return position + flags.trailingZeroBitCount >> 3 }
-            position += 8
+            return ((quotes &- ones) & ~quotes | (backslashes &- ones) & ~backslashes) & (ones &* 0x80)
         }
-        while base[position] != JSONScanner.quote, base[position] != UInt8(ascii: "\\") { position += 1 }
-        return position
+        var position = position
+        while position &+ 8 <= end {
+            let found = flags(UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
+            if found != 0 { return position &+ found.trailingZeroBitCount >> 3 }
+            position &+= 8
+        }
+        guard end >= 8 else {
+            while base[position] != JSONScanner.quote, base[position] != UInt8(ascii: "\\") { position &+= 1 }
+            return position
+        }
+        // The `end - position` bytes left are the top of the word that ends at `end`; shifted down, zeros come in
+        // above them, which are neither a quote nor a backslash.
+        let word =
+            UnsafeRawPointer(base + end - 8).loadUnaligned(as: UInt64.self) >> UInt64(8 &* (8 &- (end &- position)))
+        return position &+ flags(word).trailingZeroBitCount >> 3
     }
 
     /// Walks the event list at bytes `start..<end` once for probe group `group`: which of its strings are elements.

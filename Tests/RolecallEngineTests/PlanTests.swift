@@ -31,6 +31,8 @@ import Testing
         (#""s""#, #"["adm\u0069n"]"#), ("true", #"[1,"admin"]"#), ("false", #"[["admin"],"x"]"#),
         ("true", #""admin""#), ("true", "null"), ("false", #"["engineering","readonly","sales"]"#),
         ("true", #"{"admin":true}"#), ("true", "5"),
+        // names of 7, 8, 9 and 16 bytes, so the walk's last word holds 1 to 8 of a name's bytes
+        (nil, #"["billing","finance1","engineers","sixteen-bytes-ok","admin"]"#), ("false", #"["readonly","billing"]"#),
     ]
 
     /// One event with these values (nil: the field is absent).
