@@ -118,6 +118,23 @@ extension Evaluator {
                 }
             case .probeList:
                 holds = try probe(step, slots)
+            case .equalsNull:
+                switch slots[Int(step.pointee.slot)] {
+                case .null: holds = !step.pointee.negated
+                case .bool, .number, .rawString, .string: holds = step.pointee.negated
+                case .rawArray(let start, let end) where (end - start) >> 6 == 0: holds = step.pointee.negated
+                case .rawObject(let start, let end) where (end - start) >> 6 == 0: holds = step.pointee.negated
+                // A list or an object the interpreter counts against the budget.
+                default: holds = try general(step.pointee.instruction)
+                }
+            case .equalsBool:
+                switch slots[Int(step.pointee.slot)] {
+                case .bool(let flag): holds = (flag == (step.pointee.payload != 0)) != step.pointee.negated
+                case .null, .number, .rawString, .string: holds = step.pointee.negated
+                case .rawArray(let start, let end) where (end - start) >> 6 == 0: holds = step.pointee.negated
+                case .rawObject(let start, let end) where (end - start) >> 6 == 0: holds = step.pointee.negated
+                default: holds = try general(step.pointee.instruction)
+                }
             case .numberEqual:
                 holds = try number(step, slots) { $0 == $1 }
             case .numberNotEqual:

@@ -1,3 +1,4 @@
+import RolecallLanguage
 import RolecallRegex
 
 /// One step of a rule's *plan*: the form in which decisions run a condition (traces run the instruction table
@@ -49,6 +50,10 @@ struct Step {
         /// A string `in` list slot `slot`: bit `payload` of probe group `first` (see ``ProbeGroup``), which one walk
         /// of the list fills for every string tested in it.
         case probeList
+        /// Slot `slot` `==` `null`, or `!=` when ``Step/negated`` (either side may be the field).
+        case equalsNull
+        /// Slot `slot` `==` the boolean `payload` (1 true, 0 false), or `!=` when ``Step/negated``.
+        case equalsBool
         /// Slot `slot` compared with the number `payload` (its bit pattern).
         case numberEqual, numberNotEqual, numberLess, numberLessEqual, numberGreater, numberGreaterEqual
         /// Slot `slot` `matches` a regex that is a set of suffixes (`/@(gmail|yahoo)\.com$/`, no flags): the
@@ -152,6 +157,7 @@ extension Program {
         let pool: [UInt8]
         let ranges: [(offset: Int32, length: Int32)]
         let regexes: [CompiledRegex]
+        let constants: [Value]
         var steps: [Step] = []
         var literalKeys: [LiteralKey] = []
         var probeGroups: [ProbeGroup] = []
@@ -168,6 +174,7 @@ extension Program {
             pool = lowered.pool
             ranges = lowered.ranges
             regexes = lowered.regexes
+            constants = lowered.constants
             sizes = Array(repeating: 0, count: lowered.instructions.count)
         }
 
@@ -301,10 +308,37 @@ extension Program {
                 step.payload = instruction.number.bitPattern
             case .fieldMatches:
                 literals(instruction, into: &step)
+            case .compare:
+                equality(instruction, into: &step)
             default:
                 break
             }
             return step
+        }
+
+        /// Makes `step` an ``Step/Kind/equalsNull`` or ``Step/Kind/equalsBool`` step when its instruction compares
+        /// a field with `null` or a boolean by `==` or `!=`, in either order (deep equality is symmetric); leaves it
+        /// general otherwise.
+        mutating func equality(_ instruction: Instruction, into step: inout Step) {
+            let op = BinaryOperator.allCases[Int(instruction.z)]
+            guard op == .equal || op == .notEqual else { return }
+            let (left, right) = (instructions[Int(instruction.x)], instructions[Int(instruction.y)])
+            let slot: Int32
+            let constant: Value
+            if left.opcode == .slot, right.opcode == .constant {
+                (slot, constant) = (left.x, constants[Int(right.x)])
+            } else if left.opcode == .constant, right.opcode == .slot {
+                (slot, constant) = (right.x, constants[Int(left.x)])
+            } else {
+                return
+            }
+            switch constant {
+            case .null: step.kind = .equalsNull
+            case .bool(let flag): (step.kind, step.payload) = (.equalsBool, flag ? 1 : 0)
+            default: return
+            }
+            step.slot = slot
+            step.negated = op == .notEqual
         }
 
         /// The probe group of list slot `slot` and the bit of the pool string `offset, length` in it, nil when the

@@ -33,6 +33,8 @@ import Testing
         ("true", #"{"admin":true}"#), ("true", "5"),
         // names of 7, 8, 9 and 16 bytes, so the walk's last word holds 1 to 8 of a name's bytes
         (nil, #"["billing","finance1","engineers","sixteen-bytes-ok","admin"]"#), ("false", #"["readonly","billing"]"#),
+        ("true", #"["a list of more than sixty-four bytes", "so that comparing it with anything", "admin"]"#),
+        (nil, #"{"an object of more than sixty-four bytes": "which the interpreter counts", "k": 1}"#),
     ]
 
     /// One event with these values (nil: the field is absent).
@@ -74,6 +76,10 @@ import Testing
         // a string in a list field: one walk answers every string tested in the same list
         #""admin" in @g"#, #""billing" in @g or "finance" in @g"#, #"not ("admin" in @g)"#, #""" in @g"#,
         #""engineering" in @g and "sales" in @g"#, #""admin" in @v"#, #""admin" not in @g"#,
+        // equality with null and booleans, either side; a list or an object past 64 bytes is left to the
+        // interpreter (it counts the walk against the budget)
+        "@v == null", "@v != null", "null == @g", "@g != null", "@v == true", "@v != false", "true == @w",
+        "@g == false", "not (@w == true)",
         // numbers against a constant, every operator
         "@v == 1", "@v != 1", "@v < 10", "@v <= 10.5", "@v > 10", "@v >= 100", "@v == -3", "not (@v < 0)",
         // regexes that are sets of suffixes or substrings, and the shapes left to PCRE2
@@ -149,6 +155,20 @@ import Testing
         #expect(interpreted.matched == decision.matched)
         #expect(interpreted.errors.map(\.rule) == decision.errors.map(\.rule))
         #expect(interpreted.assign == decision.assign)
+    }
+
+    /// Comparing a large list or object with `null` or a boolean counts against the budget as deep equality
+    /// always did: the steps for those comparisons leave such values to the interpreter.
+    @Test(arguments: ["@g == null", "@g != null", "null == @g", "@g == true", "false != @g"])
+    func aLargeListComparedWithAConstantCountsAgainstTheBudget(condition: String) throws {
+        let list = "[" + (0..<2_000).map { "\"e\($0)\"" }.joined(separator: ",") + "]"
+        let event = Self.event(nil, nil, list)
+        let source = "rule \"r\" when \(condition.replacingDollars()) assign \"x\"\nrule \"after\" when @w assign \"y\""
+        let evaluator = Evaluator(program: try compile(source.replacingDollars()))
+        evaluator.timeBudget = 0
+        let decision = try evaluator.evaluate(event)
+        #expect(decision.errors.map(\.code) == ["budget-exceeded", "budget-exceeded"], "\(decision.errors)")
+        #expect(try evaluator.explain(event).decision.errors.map(\.code) == decision.errors.map(\.code))
     }
 
     /// A list tested for more strings than one probe group holds: the strings past the group's 64 are left to
