@@ -135,6 +135,17 @@ extension Evaluator {
                 case .rawObject(let start, let end) where (end - start) >> 6 == 0: holds = step.pointee.negated
                 default: holds = try general(step.pointee.instruction)
                 }
+            case .startsWith, .endsWith:
+                switch slots[Int(step.pointee.slot)] {
+                case .rawString(let start, let end):
+                    let (count, length) = (end - start, Int(step.pointee.count))
+                    let at = step.pointee.kind == .startsWith ? start : end - length
+                    holds =
+                        length <= count
+                        && (length == 0 || LiteralPattern.bytesEqual(base + at, pool + Int(step.pointee.first), length))
+                case .null: holds = false
+                default: holds = try general(step.pointee.instruction)
+                }
             case .numberEqual:
                 holds = try number(step, slots) { $0 == $1 }
             case .numberNotEqual:

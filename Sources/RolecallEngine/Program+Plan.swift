@@ -54,6 +54,8 @@ struct Step {
         case equalsNull
         /// Slot `slot` `==` the boolean `payload` (1 true, 0 false), or `!=` when ``Step/negated``.
         case equalsBool
+        /// Slot `slot` `starts_with` or `ends_with` the pool string at `first` (length `count`).
+        case startsWith, endsWith
         /// Slot `slot` compared with the number `payload` (its bit pattern).
         case numberEqual, numberNotEqual, numberLess, numberLessEqual, numberGreater, numberGreaterEqual
         /// Slot `slot` `matches` a regex that is a set of suffixes (`/@(gmail|yahoo)\.com$/`, no flags): the
@@ -154,7 +156,8 @@ extension Program {
     struct Planner {
         let instructions: [Instruction]
         let operands: [Int32]
-        let pool: [UInt8]
+        /// The program's byte pool; planning appends the bytes of constants it needs in it.
+        var pool: [UInt8]
         let ranges: [(offset: Int32, length: Int32)]
         let regexes: [CompiledRegex]
         let constants: [Value]
@@ -317,12 +320,22 @@ extension Program {
         }
 
         /// Makes `step` an ``Step/Kind/equalsNull`` or ``Step/Kind/equalsBool`` step when its instruction compares
-        /// a field with `null` or a boolean by `==` or `!=`, in either order (deep equality is symmetric); leaves it
-        /// general otherwise.
+        /// a field with `null` or a boolean by `==` or `!=`, in either order (deep equality is symmetric), or a
+        /// ``Step/Kind/startsWith`` or ``Step/Kind/endsWith`` step for a field and a string; leaves it general
+        /// otherwise.
         mutating func equality(_ instruction: Instruction, into step: inout Step) {
             let op = BinaryOperator.allCases[Int(instruction.z)]
-            guard op == .equal || op == .notEqual else { return }
             let (left, right) = (instructions[Int(instruction.x)], instructions[Int(instruction.y)])
+            if op == .startsWith || op == .endsWith, left.opcode == .slot, right.opcode == .constant,
+                case .string(let text) = constants[Int(right.x)]
+            {
+                step.kind = op == .startsWith ? .startsWith : .endsWith
+                step.slot = left.x
+                (step.first, step.count) = (Int32(pool.count), Int32(text.utf8.count))
+                pool += text.utf8
+                return
+            }
+            guard op == .equal || op == .notEqual else { return }
             let slot: Int32
             let constant: Value
             if left.opcode == .slot, right.opcode == .constant {

@@ -197,7 +197,7 @@ public final class Program: @unchecked Sendable {
         self.revokeExcept = ownedCopy(except)
         self.shownOperands = lowered.shown
         self.operands = ownedCopy(lowered.operands)
-        self.pool = ownedCopy(lowered.pool)
+        self.pool = ownedCopy(planner.pool)
         self.poolRanges = ownedCopy(lowered.ranges)
         self.constants = lowered.constants
         self.regexes = lowered.regexes

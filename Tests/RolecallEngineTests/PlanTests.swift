@@ -80,6 +80,9 @@ import Testing
         // interpreter (it counts the walk against the budget)
         "@v == null", "@v != null", "null == @g", "@g != null", "@v == true", "@v != false", "true == @w",
         "@g == false", "not (@w == true)",
+        // a field starting or ending with a string
+        #"@v starts_with "Mozilla/5.0 (""#, #"@v ends_with "@acme.com""#, #"@v starts_with """#, #"@v ends_with "c""#,
+        #"not (@v ends_with "abc")"#, #"@v starts_with "abcdefghijklmnopqrstuvwxyz""#, #"@v ends_with "a\u{62}c""#,
         // numbers against a constant, every operator
         "@v == 1", "@v != 1", "@v < 10", "@v <= 10.5", "@v > 10", "@v >= 100", "@v == -3", "not (@v < 0)",
         // regexes that are sets of suffixes or substrings, and the shapes left to PCRE2
