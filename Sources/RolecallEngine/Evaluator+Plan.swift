@@ -247,7 +247,7 @@ extension Evaluator {
         return false
     }
 
-    /// Whether one of `literals` (two bytes or more each, at most four) occurs in the `count` bytes at `subject`:
+    /// Whether one of `literals` (two bytes or more each, at most eight) occurs in the `count` bytes at `subject`:
     /// one pass over the subject for all of them, sixteen start positions at a time, a candidate being a position
     /// with some literal's first two bytes.
     func findAny(_ literals: UnsafeBufferPointer<LiteralKey>, in subject: UnsafeRawPointer, _ count: Int) -> Bool {
@@ -263,6 +263,8 @@ extension Evaluator {
         }
         let firsts = (pair(0).0, pair(1).0, pair(2).0, pair(3).0)
         let seconds = (pair(0).1, pair(1).1, pair(2).1, pair(3).1)
+        let moreFirsts = (pair(4).0, pair(5).0, pair(6).0, pair(7).0)
+        let moreSeconds = (pair(4).1, pair(5).1, pair(6).1, pair(7).1)
         // Whether a literal starts at `offset`.
         func startsAt(_ offset: Int) -> Bool {
             for literal in literals where offset + Int(literal.length) <= count {
@@ -283,6 +285,12 @@ extension Evaluator {
                 hits .|= (here .== firsts.2) .& (next .== seconds.2)
                 hits .|= (here .== firsts.3) .& (next .== seconds.3)
             }
+            if literals.count > 4 {
+                hits .|= (here .== moreFirsts.0) .& (next .== moreSeconds.0)
+                hits .|= (here .== moreFirsts.1) .& (next .== moreSeconds.1)
+                hits .|= (here .== moreFirsts.2) .& (next .== moreSeconds.2)
+                hits .|= (here .== moreFirsts.3) .& (next .== moreSeconds.3)
+            }
             // `any(hits)` is a generic call in the standard library; the mask's two words are two loads.
             let words = unsafeBitCast(hits, to: SIMD2<UInt64>.self)
             guard words[0] | words[1] != 0 else { return false }
@@ -294,7 +302,9 @@ extension Evaluator {
             var offset = 0
             while offset + 2 <= count {
                 let byte = subject.load(fromByteOffset: offset, as: UInt8.self)
-                if byte == firsts.0[0] || byte == firsts.1[0] || byte == firsts.2[0] || byte == firsts.3[0],
+                if byte == firsts.0[0] || byte == firsts.1[0] || byte == firsts.2[0] || byte == firsts.3[0]
+                    || byte == moreFirsts.0[0] || byte == moreFirsts.1[0] || byte == moreFirsts.2[0]
+                    || byte == moreFirsts.3[0],
                     startsAt(offset)
                 {
                     return true

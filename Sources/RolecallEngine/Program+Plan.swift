@@ -62,7 +62,7 @@ struct Step {
         /// ``Program/literalKeys`` `first..<first+count`, each at most sixteen bytes.
         case suffixes
         /// Slot `slot` `matches` a regex that is a set of substrings (`/(iPhone|Android)/`, no flags): the
-        /// ``Program/literalKeys`` `first..<first+count`, each at least two bytes, at most four of them.
+        /// ``Program/literalKeys`` `first..<first+count`, each at least two bytes, at most eight of them.
         case substrings
     }
 
@@ -378,7 +378,7 @@ extension Program {
 
         /// Makes `step` a ``Step/Kind/suffixes`` or ``Step/Kind/substrings`` step when its regex is literals of a
         /// shape those match (case-sensitive; for `$`, at most sixteen bytes each; unanchored, two bytes or more
-        /// and at most four literals); leaves it general otherwise.
+        /// and at most eight literals); leaves it general otherwise.
         mutating func literals(_ instruction: Instruction, into step: inout Step) {
             guard instruction.literalCount > 0, !instruction.literalsCaseless, !instruction.literalsAtStart else {
                 return
@@ -388,7 +388,7 @@ extension Program {
                 guard literals.allSatisfy({ $0.length >= 1 && $0.length <= 16 }) else { return }
                 step.kind = .suffixes
             } else {
-                guard literals.count <= 4, literals.allSatisfy({ $0.length >= 2 }) else { return }
+                guard literals.count <= 8, literals.allSatisfy({ $0.length >= 2 }) else { return }
                 step.kind = .substrings
             }
             (step.first, step.count) = keys(literals)

@@ -88,7 +88,10 @@ import Testing
         // regexes that are sets of suffixes or substrings, and the shapes left to PCRE2
         #"@v matches /@acme\.com$/"#, #"@v matches /@(gmail|yahoo|hotmail|outlook)\.com$/"#, "@v matches /c$/",
         #"@v matches /(iPhone|Android)/"#, "@v matches /(iPhone|Android|Windows|Linux)/", "@v matches /Android/",
-        "@v matches /(a|b|c|d|e)/", "@v matches /^abc/", "@v matches /ABC/i", "@v matches /(iPhone|x)/",
+        "@v matches /(a|b|c|d|e)/",
+        "@v matches /(Windows|Linux|Ubuntu|iPhone|iPad|Android|Macintosh|X11)/", "@v matches /(xx|yy|zz|ab|bc)/",
+        "@v matches /(a1|b2|c3|d4|e5|f6|g7|h8|i9)/", "@v matches /^abc/", "@v matches /ABC/i",
+        "@v matches /(iPhone|x)/",
         #"not (@v matches /@acme\.com$/)"#, "@v matches /^abc$/",
         // connectives: short-circuit order decides which operand's error is reported
         #"@v == "abc" and @w"#, #"@w and @v == "abc""#, #"not (@v == "abc" or @w)"#,
