@@ -263,8 +263,11 @@ extension Evaluator {
         }
         let firsts = (pair(0).0, pair(1).0, pair(2).0, pair(3).0)
         let seconds = (pair(0).1, pair(1).1, pair(2).1, pair(3).1)
-        let moreFirsts = (pair(4).0, pair(5).0, pair(6).0, pair(7).0)
-        let moreSeconds = (pair(4).1, pair(5).1, pair(6).1, pair(7).1)
+        // The second four only when there are more than four (the splats cost the common case otherwise).
+        let zero = SIMD16<UInt8>()
+        let more = literals.count > 4
+        let moreFirsts = more ? (pair(4).0, pair(5).0, pair(6).0, pair(7).0) : (zero, zero, zero, zero)
+        let moreSeconds = more ? (pair(4).1, pair(5).1, pair(6).1, pair(7).1) : (zero, zero, zero, zero)
         // Whether a literal starts at `offset`.
         func startsAt(_ offset: Int) -> Bool {
             for literal in literals where offset + Int(literal.length) <= count {
@@ -285,7 +288,7 @@ extension Evaluator {
                 hits .|= (here .== firsts.2) .& (next .== seconds.2)
                 hits .|= (here .== firsts.3) .& (next .== seconds.3)
             }
-            if literals.count > 4 {
+            if more {
                 hits .|= (here .== moreFirsts.0) .& (next .== moreSeconds.0)
                 hits .|= (here .== moreFirsts.1) .& (next .== moreSeconds.1)
                 hits .|= (here .== moreFirsts.2) .& (next .== moreSeconds.2)
@@ -303,8 +306,9 @@ extension Evaluator {
             while offset + 2 <= count {
                 let byte = subject.load(fromByteOffset: offset, as: UInt8.self)
                 if byte == firsts.0[0] || byte == firsts.1[0] || byte == firsts.2[0] || byte == firsts.3[0]
-                    || byte == moreFirsts.0[0] || byte == moreFirsts.1[0] || byte == moreFirsts.2[0]
-                    || byte == moreFirsts.3[0],
+                    || (more
+                        && (byte == moreFirsts.0[0] || byte == moreFirsts.1[0] || byte == moreFirsts.2[0]
+                            || byte == moreFirsts.3[0])),
                     startsAt(offset)
                 {
                     return true
