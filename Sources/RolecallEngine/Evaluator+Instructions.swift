@@ -39,8 +39,9 @@ struct ListMemo {
     var capacity = 16
 }
 
-/// The interpreter: the one place where a condition's instructions (see ``Instruction``) are evaluated, for
-/// decisions and traces alike.
+/// The interpreter: the one place where a condition's instructions (see ``Instruction``) are evaluated. Traces
+/// run it observed; decisions run plans (see ``Step``), which call it for every value a step does not decide
+/// itself, so it is the definition the plans' fast paths are tested against.
 extension Evaluator {
     /// Evaluates instruction `index` in a boolean position: `null` is false, any other non-boolean is an error.
     ///

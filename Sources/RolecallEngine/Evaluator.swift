@@ -89,6 +89,10 @@ public final class Evaluator {
     let state: UnsafeMutablePointer<State>
     /// The string elements of the event list `"x" in list` tests read last, for one run of the rules.
     let listMemo: UnsafeMutablePointer<ListMemo>
+    /// Per probe group of the program: what the walk of its list found in this run (see ``ProbeGroup``).
+    let probeMemo: UnsafeMutableBufferPointer<ProbeMemo>
+    /// ``RegexScratch/allowsLiteralMatching`` of ``scratch``, read once.
+    let literalMatching: Bool
     /// Per role: 0 untouched, 1 assigned, 2 revoked (last wins).
     let roleState: UnsafeMutableBufferPointer<UInt8>
     /// Roles touched by fired rules, in the order first touched (the first `touchedCount`).
@@ -175,6 +179,9 @@ public final class Evaluator {
         self.state.initialize(to: State())
         self.listMemo = .allocate(capacity: 1)
         self.listMemo.initialize(to: ListMemo())
+        self.probeMemo = .allocate(capacity: max(1, program.probeGroups.count))
+        self.probeMemo.initialize(repeating: ProbeMemo())
+        self.literalMatching = scratch.allowsLiteralMatching
         self.roleState = .allocate(capacity: max(1, program.roleNames.count))
         self.roleState.initialize(repeating: 0)
         self.touched = .allocate(capacity: max(1, program.roleNames.count))
@@ -202,6 +209,7 @@ public final class Evaluator {
         listMemo.pointee.items.deallocate()
         listMemo.deinitialize(count: 1)
         listMemo.deallocate()
+        probeMemo.deallocate()
         roleState.deallocate()
         touched.deallocate()
         decidingRule.deallocate()
@@ -334,11 +342,20 @@ public final class Evaluator {
         state.pointee.budgetStart = nil
         state.pointee.overBudget = false
         if program.bindingCount > 0 { bindingMemo.update(repeating: 0) }
+        if tracing {
+            runRulesTraced()
+            return
+        }
+        runPlans()
+    }
+
+    /// ``runRules()`` for a trace: the instructions, observed, rule by rule.
+    func runRulesTraced() {
         for index in 0..<program.ruleRoots.count {
             currentRule = index
             // A trace observes each rule's own conditions, those of the `let`s it uses included, so coverage
             // credits every rule that reads a name: when tracing, names are remembered within a rule only.
-            if tracing, program.bindingCount > 0 { bindingMemo.update(repeating: 0) }
+            if program.bindingCount > 0 { bindingMemo.update(repeating: 0) }
             let root = program.ruleRoots[index]
             if root >= 0 {
                 if state.pointee.overBudget {
@@ -346,32 +363,43 @@ public final class Evaluator {
                     continue
                 }
                 do throws(EvaluationError) {
-                    let fired = tracing ? try truth(root, Observed.self) : try truth(root, Unobserved.self)
-                    guard fired else { continue }
+                    guard try truth(root, Observed.self) else { continue }
                 } catch {
                     failures.append((index, error))
                     continue
                 }
             }
-            matched[state.pointee.matchedCount] = Int32(index)
-            state.pointee.matchedCount += 1
-            if program.ruleRevokeAll[index].start >= 0 { revokeAll(byRule: index) }
-            let range = program.ruleEffects[index]
-            for position in range.start..<(range.start + range.count) {
-                let effect = program.effects[Int(position)]
-                let role = Int(effect.role)
-                if roleState[role] == 0 {
-                    touched[state.pointee.touchedCount] = effect.role
-                    state.pointee.touchedCount += 1
-                }
-                roleState[role] = effect.assign ? 1 : 2
-                decidingRule[role] = Int32(index)
-            }
-            if program.ruleStops[index] {
-                stoppedAt = index
-                break
-            }
+            if fire(index) { break }
         }
+    }
+
+    /// Rule `index` fired: records it and its effects. Returns whether it stops evaluation.
+    @inline(__always)
+    func fire(_ index: Int) -> Bool {
+        matched[state.pointee.matchedCount] = Int32(index)
+        state.pointee.matchedCount += 1
+        return applyEffects(index)
+    }
+
+    /// The effects of rule `index`, which fired after every rule whose effects are applied already. Returns
+    /// whether it stops evaluation.
+    @inline(__always)
+    func applyEffects(_ index: Int) -> Bool {
+        if program.ruleRevokeAll[index].start >= 0 { revokeAll(byRule: index) }
+        let range = program.ruleEffects[index]
+        for position in range.start..<(range.start + range.count) {
+            let effect = program.effects[Int(position)]
+            let role = Int(effect.role)
+            if roleState[role] == 0 {
+                touched[state.pointee.touchedCount] = effect.role
+                state.pointee.touchedCount += 1
+            }
+            roleState[role] = effect.assign ? 1 : 2
+            decidingRule[role] = Int32(index)
+        }
+        guard program.ruleStops[index] else { return false }
+        stoppedAt = index
+        return true
     }
 
     /// `revoke all [except ...]` of rule `rule`: every role assigned so far and every current role
@@ -417,6 +445,9 @@ public final class Evaluator {
         if weight >= 64 { try checkBudget(at: index) }
     }
 
+    /// Out of line: the hot paths that count work must not read ``timeBudget`` themselves, or Swift checks
+    /// exclusive access to it (a runtime call) around every plan run.
+    @inline(never)
     func checkBudget(at index: Int32) throws(EvaluationError) {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)

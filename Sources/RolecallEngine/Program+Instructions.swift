@@ -3,9 +3,12 @@ import RolecallRegex
 
 /// A rule condition, compiled: one plain-data instruction per checked node, in one flat table.
 ///
-/// This table is the only form in which conditions run. Decisions, traces, hints and coverage all evaluate
-/// these instructions; a trace is an observer the evaluator calls as each one completes (see
-/// ``Evaluator/observe(_:_:_:_:)``), so the explanation of a decision and the decision cannot disagree.
+/// This table is where a condition's meaning lives. Traces, hints and coverage evaluate these instructions; a
+/// trace is an observer the evaluator calls as each one completes (see ``Evaluator/observe(_:_:_:_:)``).
+/// Decisions run a *plan* built from this table (see ``Step``): each leaf instruction becomes a step that
+/// decides the commonest operand types itself and hands every other value to the interpreter for the same
+/// instruction, and the connectives become the steps' branch targets. So semantics and error messages are
+/// written once, here; `PlanTests` holds every specialised step to the interpreter on values of every type.
 /// Instructions hold only integers (slots, instruction indices, offsets into a byte pool), so evaluating them
 /// touches no reference counts.
 ///

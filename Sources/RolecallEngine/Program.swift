@@ -133,6 +133,14 @@ public final class Program: @unchecked Sendable {
     let ruleEffects: UnsafeMutableBufferPointer<(start: Int32, count: Int32)>
     let effects: UnsafeMutableBufferPointer<(role: Int32, assign: Bool)>
     let ruleStops: UnsafeMutableBufferPointer<Bool>
+    /// The plans decisions run (see ``Step``): per rule, its first step in ``steps``, then ``Step/end``; and what
+    /// steps refer to: string constants as keys, the probe groups of `"x" in list` and their strings (pool
+    /// ranges).
+    let ruleStarts: UnsafeMutableBufferPointer<Int32>
+    let steps: UnsafeMutableBufferPointer<Step>
+    let literalKeys: UnsafeMutableBufferPointer<LiteralKey>
+    let probeGroups: UnsafeMutableBufferPointer<ProbeGroup>
+    let probeStrings: UnsafeMutableBufferPointer<(offset: Int32, length: Int32)>
     /// Event nesting deeper than this is rejected.
     public let maxDepth: Int
 
@@ -185,6 +193,13 @@ public final class Program: @unchecked Sendable {
             }
         }
         self.rules = compiled
+        var planner = Planner(lowered)
+        self.ruleStarts = ownedCopy(planner.plan(roots, stops: compiled.map(\.stops)))
+        self.steps = ownedCopy(planner.steps)
+        self.literalKeys = ownedCopy(planner.literalKeys)
+        let (groups, probeStrings) = planner.finish()
+        self.probeGroups = ownedCopy(groups)
+        self.probeStrings = ownedCopy(probeStrings)
         self.instructions = ownedCopy(lowered.instructions)
         self.instructionSpans = lowered.spans
         self.instructionFiles = lowered.files
@@ -197,7 +212,7 @@ public final class Program: @unchecked Sendable {
         self.revokeExcept = ownedCopy(except)
         self.shownOperands = lowered.shown
         self.operands = ownedCopy(lowered.operands)
-        self.pool = ownedCopy(lowered.pool)
+        self.pool = ownedCopy(planner.pool)
         self.poolRanges = ownedCopy(lowered.ranges)
         self.constants = lowered.constants
         self.regexes = lowered.regexes
@@ -258,6 +273,11 @@ public final class Program: @unchecked Sendable {
         ruleEffects.deallocate()
         effects.deallocate()
         ruleStops.deallocate()
+        ruleStarts.deallocate()
+        steps.deallocate()
+        literalKeys.deallocate()
+        probeGroups.deallocate()
+        probeStrings.deallocate()
         namePool.deallocate()
         roleJSON.deallocate()
         ruleNameJSON.deallocate()
