@@ -64,6 +64,19 @@ public enum FixedRules {
         revoke all except "member", "rol_0123456789abcdef"
         assign "reset"
 
+        # The benchmark's rules (bench/roles.rules): each a step of a kind the plans specialise (a string set, a
+        # suffix set, a substring search, number comparisons, "x" in a list), held to --explain by the target.
+        rule "b member"   when stats.logins_count == 1 assign "b-member"
+        rule "b staff"    when user.email matches /@acme\.com$/ and user.email_verified assign "b-staff"
+        rule "b admin"    when "admin" in user.app_metadata.groups assign "b-admin"
+        rule "b eu"       when request.geoip.countryCode in ["AT","BE","DE","DK","ES","FI","FR","IE","IT","NL","PL","PT","SE"] assign "b-eu"
+        rule "b google"   when connection.strategy == "google-oauth2" and stats.logins_count > 10 assign "b-google"
+        rule "b consumer" when user.email matches /@(gmail|yahoo|hotmail|outlook)\.com$/ and not user.email_verified assign "b-consumer"
+        rule "b finance"  when "billing" in user.app_metadata.groups or "finance" in user.app_metadata.groups assign "b-finance"
+        rule "b mobile"   when request.user_agent matches /(iPhone|Android)/ assign "b-mobile"
+        rule "b power"    when stats.logins_count >= 100 and user.app_metadata.plan == "enterprise" assign "b-power"
+        rule "b sso"      when connection.strategy in ["samlp","waad","adfs","oidc"] and user.email_verified assign "b-sso"
+
         when "member" in authorization.roles and user.app_metadata.in[1].and == false
         revoke "sso"
         stop
