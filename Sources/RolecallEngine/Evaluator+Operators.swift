@@ -61,21 +61,23 @@ extension Evaluator {
         }
     }
 
-    /// The members of an object value, or nil for a non-object. Later duplicate keys win, as in JavaScript.
-    func members(_ value: Value) -> [String: Value]? {
+    /// The members of an object value by their keys' UTF-8 bytes, or nil for a non-object. Later duplicate keys
+    /// win, as in JavaScript.
+    ///
+    /// Bytes, not `String`s: Swift's `String` equality is Unicode canonical equivalence, under which
+    /// `"caf\u00e9"` and `"cafe\u0301"` are one key, where JSON (and the reader's duplicate-key check) has two.
+    func members(_ value: Value) -> [[UInt8]: Value]? {
         guard case .rawObject(let start, let end) = value else { return nil }
         var scanner = eventScanner(from: start + 1, to: end)
-        var result: [String: Value] = [:]
+        var result: [[UInt8]: Value] = [:]
         do throws(JSONError) {
             if try scanner.peekToken("}") == UInt8(ascii: "}") { return result }
             while true {
                 let key = try scanner.skipKeyAndColon()
                 let name =
                     key.escaped
-                    ? scanner.decodeString(start: key.start, end: key.end)
-                    : String(
-                        decoding: UnsafeBufferPointer(start: base + key.start, count: key.end - key.start),
-                        as: UTF8.self)
+                    ? Array(scanner.decodeString(start: key.start, end: key.end).utf8)
+                    : Array(UnsafeBufferPointer(start: base + key.start, count: key.end - key.start))
                 _ = try scanner.peekToken("a value")
                 result[name] = try scalarOrRaw(&scanner, depth: 1)
                 if try scanner.endOfMember(close: UInt8(ascii: "}")) { return result }

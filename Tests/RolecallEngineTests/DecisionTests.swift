@@ -149,4 +149,23 @@ import Testing
         }
         #expect(results == Array(repeating: true, count: 8))
     }
+
+    /// JSON object keys are compared by their bytes: `"caf\u00e9"` and `"cafe\u0301"` are two keys (as the
+    /// reader's duplicate-key check has them), though Swift's `String` finds them equal.
+    @Test func objectKeysAreComparedByBytesNotByUnicodeEquivalence() throws {
+        let rules = """
+            rule "two" when length(user.app_metadata.w) == 2 assign "two"
+            rule "equal" when user.app_metadata.w == user.app_metadata.v assign "equal"
+            """
+        let both = #"{"user":{"app_metadata":{"w":{"caf\u00e9":1,"cafe\u0301":2},"v":{"caf\u00e9":1}}}}"#
+        #expect(try decide(rules, both).assign == ["two"])
+        // Raw UTF-8 keys, not escapes: the same.
+        let raw = "{\"user\":{\"app_metadata\":{\"w\":{\"caf\u{E9}\":1,\"cafe\u{301}\":2},\"v\":{\"caf\u{E9}\":1}}}}"
+        #expect(try decide(rules, raw).assign == ["two"])
+        // One spelling in each object: different objects.
+        let crossed = #"{"user":{"app_metadata":{"w":{"caf\u00e9":1},"v":{"cafe\u0301":1}}}}"#
+        #expect(try decide(rules, crossed).assign == [])
+        let same = #"{"user":{"app_metadata":{"w":{"caf\u00e9":1},"v":{"caf\u00e9":1}}}}"#
+        #expect(try decide(rules, same).assign == ["equal"])
+    }
 }
