@@ -89,15 +89,16 @@ extension Evaluator {
             decidedBy[other.role] = program.rules[other.rule].name
         }
         var roles: [String] = []
-        var seen = Set<String>()
-        let revoked = Set(revoke)
+        // Role names are their bytes (``ExactString``), not Swift's canonically equivalent strings.
+        var seen = Set<ExactString>()
+        let revoked = Set(revoke.map(ExactString.init))
         // Only strings are role names; anything else in `authorization.roles` is not a role and is left out.
         let currentRoles = (elements(slots[program.currentRolesSlot]) ?? []).compactMap { string($0) }
         for name in currentRoles {
-            guard !revoked.contains(name), seen.insert(name).inserted else { continue }
+            guard !revoked.contains(ExactString(name)), seen.insert(ExactString(name)).inserted else { continue }
             roles.append(name)
         }
-        for name in assign where seen.insert(name).inserted { roles.append(name) }
+        for name in assign where seen.insert(ExactString(name)).inserted { roles.append(name) }
         let errors = failures.map { failure -> Decision.RuleError in
             let rule = program.rules[failure.rule]
             let location = rule.file.location(of: failure.failure.span.start)

@@ -112,7 +112,7 @@ public final class Evaluator {
     /// Current roles the rules never name, revoked by a `revoke all`, with the rule that revoked each.
     @exclusivity(unchecked) var revokedOthers: [(role: String, rule: Int)] = []
     /// The roles in ``revokedOthers``, to keep each once without a scan (a user may hold thousands).
-    var revokedOtherNames: Set<String> = []
+    var revokedOtherNames: Set<ExactString> = []
     /// When set, every comparison is recorded here (see ``explain(_:)``).
     var trace: [TraceStep]?
     /// The evaluation clock for `days_since`, in seconds since the Unix epoch; nil (the default) reads the wall
@@ -421,9 +421,9 @@ public final class Evaluator {
         for role in touchedRoles where roleState[Int(role)] == 1 { revoke(role) }
         for item in elements(slots[program.currentRolesSlot]) ?? [] {
             guard let name = string(item) else { continue }
-            if let role = program.roleIndex[name] {
+            if let role = program.roleIndex[ExactString(name)] {
                 if roleState[Int(role)] == 0 { revoke(role) }
-            } else if revokedOtherNames.insert(name).inserted {
+            } else if revokedOtherNames.insert(ExactString(name)).inserted {
                 revokedOthers.append((name, rule))
             }
         }

@@ -119,8 +119,8 @@ public final class Program: @unchecked Sendable {
     /// Per rule: its `revoke all` exceptions in ``revokeExcept`` (`start` -1: the rule has no `revoke all`).
     let ruleRevokeAll: UnsafeMutableBufferPointer<(start: Int32, count: Int32)>
     let revokeExcept: UnsafeMutableBufferPointer<Int32>
-    /// Role indices by name, for the user's current roles that `revoke all` removes.
-    let roleIndex: [String: Int32]
+    /// Role indices by name (by bytes, see ``ExactString``), for the user's current roles that `revoke all` removes.
+    let roleIndex: [ExactString: Int32]
     let shownOperands: [(left: Span?, right: Span?)]
     let operands: UnsafeMutableBufferPointer<Int32>
     let pool: UnsafeMutableBufferPointer<UInt8>
@@ -339,12 +339,12 @@ public final class Program: @unchecked Sendable {
         var keyPool: [UInt8] = []
         var slotCount = 0
         var roles: [String] = []
-        var roleIndex: [String: Int] = [:]
+        var roleIndex: [ExactString: Int] = [:]
 
         mutating func role(_ name: String) -> Int {
-            if let index = roleIndex[name] { return index }
+            if let index = roleIndex[ExactString(name)] { return index }
             roles.append(name)
-            roleIndex[name] = roles.count - 1
+            roleIndex[ExactString(name)] = roles.count - 1
             return roles.count - 1
         }
 

@@ -168,4 +168,23 @@ import Testing
         let same = #"{"user":{"app_metadata":{"w":{"caf\u00e9":1},"v":{"caf\u00e9":1}}}}"#
         #expect(try decide(rules, same).assign == ["equal"])
     }
+
+    /// Role names are their bytes: `"caf\u{E9}"` and `"cafe\u{301}"` are two roles, as Auth0 has them, though
+    /// Swift's `String` finds them equal. (Compared here as bytes too, for the same reason.)
+    @Test func roleNamesAreTheirBytesNotUnicodeEquivalents() throws {
+        let nfc = "caf\u{E9}"
+        let nfd = "cafe\u{301}"
+        func bytes(_ names: [String]) -> [[UInt8]] { names.map { Array($0.utf8) } }
+        let decision = try decide(
+            "rule \"a\" assign \"\(nfc)\"\nrule \"b\" revoke \"\(nfd)\"",
+            #"{"authorization":{"roles":["cafe\u0301","x"]}}"#)
+        #expect(bytes(decision.assign) == bytes([nfc]))
+        #expect(bytes(decision.revoke) == bytes([nfd]))
+        #expect(bytes(decision.roles) == bytes(["x", nfc]))
+        // `revoke all` revokes each spelling the user holds.
+        let all = try decide(
+            "rule \"r\" revoke all", #"{"authorization":{"roles":["cafe\u0301","caf\u00e9","x"]}}"#)
+        #expect(bytes(all.revoke) == bytes([nfd, nfc, "x"]))
+        #expect(all.roles.isEmpty)
+    }
 }
