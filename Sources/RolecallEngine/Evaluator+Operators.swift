@@ -176,15 +176,7 @@ extension Evaluator {
         memo.pointee.start = start
         memo.pointee.count = -1
         var count = 0
-        var position = start + 1
-        while true {
-            while Evaluator.isWhitespace(base[position]) { position += 1 }
-            if base[position] == UInt8(ascii: "]") { break }
-            guard base[position] == JSONScanner.quote else { return }
-            let first = position + 1
-            position = first
-            while base[position] != JSONScanner.quote, base[position] != UInt8(ascii: "\\") { position += 1 }
-            if base[position] != JSONScanner.quote { return }
+        let plain = forEachPlainString(start, end) { first, length in
             if count == memo.pointee.capacity {
                 let larger = UnsafeMutablePointer<(start: Int32, length: Int32)>.allocate(capacity: count * 2)
                 larger.moveInitialize(from: memo.pointee.items, count: count)
@@ -192,13 +184,10 @@ extension Evaluator {
                 memo.pointee.items = larger
                 memo.pointee.capacity = count * 2
             }
-            memo.pointee.items[count] = (Int32(truncatingIfNeeded: first), Int32(truncatingIfNeeded: position - first))
+            memo.pointee.items[count] = (Int32(truncatingIfNeeded: first), Int32(truncatingIfNeeded: length))
             count += 1
-            position += 1
-            while Evaluator.isWhitespace(base[position]) { position += 1 }
-            guard base[position] == UInt8(ascii: ",") else { break }
-            position += 1
         }
+        guard plain else { return }
         // Offsets are kept in 32 bits: a list past 2 GiB is left to the general walk.
         if end <= Int(Int32.max) { memo.pointee.count = count }
     }

@@ -390,15 +390,7 @@ extension Evaluator {
         let strings = program.probeStrings.baseAddress! + Int(probes.first)
         let pool = program.pool.baseAddress!
         var found: UInt64 = 0
-        var position = start + 1
-        while true {
-            while Evaluator.isWhitespace(base[position]) { position += 1 }
-            if base[position] == UInt8(ascii: "]") { break }
-            guard base[position] == JSONScanner.quote else { return }
-            let first = position + 1
-            position = Evaluator.stringEnd(base, from: first, before: end)
-            if base[position] != JSONScanner.quote { return }
-            let length = position - first
+        let plain = forEachPlainString(start, end) { first, length in
             // Most elements have a length no tested string has.
             if probes.lengths >> UInt64(min(length, 63)) & 1 != 0 {
                 for bit in 0..<Int(probes.count) where Int(strings[bit].length) == length {
@@ -409,12 +401,30 @@ extension Evaluator {
                     }
                 }
             }
-            position += 1
-            while Evaluator.isWhitespace(base[position]) { position += 1 }
-            guard base[position] == UInt8(ascii: ",") else { break }
-            position += 1
         }
+        guard plain else { return }
         memo.pointee.found = found
         memo.pointee.plain = true
+    }
+
+    /// Calls `body` with the offset and length of each element of the event list at bytes `start..<end`, in order,
+    /// while they are strings without escapes; true when every one was (the plain lists the fast paths take),
+    /// false at the first that is not. The list was validated by the reader.
+    @inline(__always)
+    func forEachPlainString(_ start: Int, _ end: Int, _ body: (_ first: Int, _ length: Int) -> Void) -> Bool {
+        var position = start + 1
+        while true {
+            while Evaluator.isWhitespace(base[position]) { position += 1 }
+            if base[position] == UInt8(ascii: "]") { return true }
+            guard base[position] == JSONScanner.quote else { return false }
+            let first = position + 1
+            position = Evaluator.stringEnd(base, from: first, before: end)
+            if base[position] != JSONScanner.quote { return false }
+            body(first, position - first)
+            position += 1
+            while Evaluator.isWhitespace(base[position]) { position += 1 }
+            guard base[position] == UInt8(ascii: ",") else { return true }
+            position += 1
+        }
     }
 }
