@@ -18,6 +18,7 @@ import PackageDescription
 //   RolecallCommandLine  the commands `check`, `eval`, `diff` and `fmt`, with their options and I/O (no Foundation)
 //   rules             the lean command-line tool: those four commands and `lsp`, and every other one handed to rules-full
 //   rules-full        every command: `test`, `apply`, `serve`, `sandbox`, `outbox`, `log`, help
+//   BenchSupport      what rolecall-bench and rolecall-load-bench share: whole-file I/O, messages, durations
 // The language and engine modules depend on nothing but PCRE2, so they build and test in seconds
 // and can be embedded in any Swift server.
 let package = Package(
@@ -145,8 +146,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "rolecall-bench", dependencies: ["RolecallEngine"]),
-        .executableTarget(name: "rolecall-load-bench", dependencies: ["RolecallEngine", "RolecallLanguage"]),
+        .target(name: "BenchSupport"),
+        .executableTarget(name: "rolecall-bench", dependencies: ["BenchSupport", "RolecallEngine"]),
+        .executableTarget(
+            name: "rolecall-load-bench", dependencies: ["BenchSupport", "RolecallEngine", "RolecallLanguage"]),
         .testTarget(
             name: "RolecallLanguageTests", dependencies: ["RolecallJSON", "RolecallLanguage"], exclude: ["Golden"]),
         .testTarget(name: "RolecallEngineTests", dependencies: ["CJSONIndex", "RolecallEngine", "RolecallLanguage"]),

@@ -6,28 +6,13 @@
 //                 simdjson floor in bench/floor does: it builds the list of roles and writes nothing)
 //   - pre-parsed: run the rules on fields already read (the figure peers quote for "pre-parsed")
 // and prints one JSON object with the numbers. Timing is the best of several passes.
+import BenchSupport
 @_spi(Benchmark) import RolecallEngine
 import RolecallLanguage
 
 #if canImport(Glibc)
     import Glibc
 #endif
-
-func complain(_ text: String) {
-    _ = Array(text.utf8).withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-}
-
-func readAll(_ path: String) -> [UInt8] {
-    guard let file = fopen(path, "rb") else {
-        complain("rolecall-bench: cannot open \(path)\n")
-        exit(2)
-    }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 20)
-    while case let count = fread(&chunk, 1, chunk.count, file), count > 0 { bytes += chunk[0..<count] }
-    return bytes
-}
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 4 else {
@@ -71,7 +56,7 @@ func best(_ passes: Int, _ body: () -> Void) -> Double {
         let start = ContinuousClock.now
         body()
         let elapsed = ContinuousClock.now - start
-        best = min(best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        best = min(best, seconds(elapsed))
     }
     return best
 }

@@ -13,42 +13,13 @@
 // The fourth form shows what a lookup costs as a table outgrows the processor's caches: a table of N names (as
 // the checker's index of rule names, ``HashIndex``, and as a `Dictionary`), looked up N times in an order
 // unrelated to the table's, as loading a rule set does.
+import BenchSupport
 import RolecallEngine
 import RolecallLanguage
 
 #if canImport(Glibc)
     import Glibc
 #endif
-
-func complain(_ text: String) {
-    _ = Array(text.utf8).withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-}
-
-func readAll(_ path: String) -> [UInt8] {
-    guard let file = fopen(path, "rb") else {
-        complain("rolecall-load-bench: cannot open \(path)\n")
-        exit(2)
-    }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 20)
-    while case let count = fread(&chunk, 1, chunk.count, file), count > 0 { bytes += chunk[0..<count] }
-    return bytes
-}
-
-func writeAll(_ path: String, _ text: String) {
-    guard let file = fopen(path, "wb") else {
-        complain("rolecall-load-bench: cannot write \(path)\n")
-        exit(2)
-    }
-    defer { fclose(file) }
-    let bytes = Array(text.utf8)
-    _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
-}
-
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
 
 /// Rule `i` (from 1) of a generated shape, one or more lines.
 func rule(_ shape: String, _ i: Int) -> String {
