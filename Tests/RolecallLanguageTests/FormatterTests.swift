@@ -96,18 +96,12 @@ import Testing
 
 /// Random but valid rule files, written with random spacing, redundant parentheses and comments.
 struct RuleGenerator {
-    var state: UInt64
+    var random: SplitMix64
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { random = SplitMix64(state: seed) }
 
-    /// SplitMix64: deterministic, so a failure reproduces.
-    mutating func next(_ bound: Int) -> Int {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Int((z ^ (z >> 31)) % UInt64(bound))
-    }
+    /// Deterministic, so a failure reproduces.
+    mutating func next(_ bound: Int) -> Int { random.next(bound) }
 
     mutating func pick<T>(_ items: [T]) -> T { items[next(items.count)] }
 

@@ -95,21 +95,9 @@ import Testing
 
     // MARK: overridden-effect through numbered conjuncts
 
-    /// A small deterministic generator (SplitMix64), so a failure names a seed that reproduces it.
-    struct Random {
-        var state: UInt64
-        mutating func next(_ bound: Int) -> Int {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Int((z ^ (z >> 31)) % UInt64(bound))
-        }
-    }
-
     /// A random rule set of few conjuncts (so every subset is looked at) over few fields and roles, so that
     /// rules often share conjuncts, keys and roles.
-    static func randomRules(_ random: inout Random) -> String {
+    static func randomRules(_ random: inout SplitMix64) -> String {
         let conjuncts = [
             "user.app_metadata.a == 1", "user.app_metadata.a == 1.0", "1 == user.app_metadata.a",
             "user.app_metadata.b == \"x\"", "user.app_metadata.b == \"é\"", "user.app_metadata.b == \"e\u{301}\"",
@@ -174,7 +162,7 @@ import Testing
 
     @Test(arguments: 0..<300)
     func theIndexedLintFindsWhatComparingEveryPairFinds(seed: Int) {
-        var random = Random(state: UInt64(seed))
+        var random = SplitMix64(state: UInt64(seed))
         let source = Self.randomRules(&random)
         let rules = check(source).rules
         let found = Checker.lint(rules).filter { $0.code == .overriddenEffect }
@@ -268,7 +256,7 @@ import Testing
 
     @Test(arguments: 0..<50)
     func diagnosticsAreSortedAsBefore(seed: Int) {
-        var random = Random(state: UInt64(seed) &+ 1000)
+        var random = SplitMix64(state: UInt64(seed) &+ 1000)
         // Two files of the rule set (one named twice), and two outside it (a `let` can report in another file).
         let files = ["b.rules", "a.rules", "z.rules", "y.rules"].map { SourceFile(path: $0, text: "xxxxxxxx") }
         let order = ["b.rules", "a.rules", "b.rules"]
