@@ -10,6 +10,9 @@ each (only the fields the ten rules read, same expected.txt), one table:
   ... simdjson DOM          parse + evaluate again, against `floor --dom`: the same rules over simdjson's DOM parser,
                             which validates the whole event as Rolecall's reader does (On-Demand validates only what
                             it visits); context for the ratio above, no goal
+  ... On-Demand visiting all  the same against `floor --all`: On-Demand made to visit every value (every string and
+                            key unescaped, every number parsed), simdjson's other way to validate a whole event;
+                            context, no goal
   rules only (pre-parsed)   both with rolecall-bench's method: read each event once, run the rules 20 times, subtract
   whole process             `rules eval --events --jobs 1` (process start, reading the file, writing every decision
                             line) against the in-process figure; again on a copy of the file written in 1 MB
@@ -237,22 +240,26 @@ def verdict(ratio_or_value, goal):
 def side_by_side(name, args, rules, events, expected, floor=True):
     """One workload's table: floor and Rolecall, parse + evaluate, reading, rules only; then the whole process."""
     size = os.path.getsize(events)
-    reports, floors, doms = [], [], []
+    reports, floors, doms, walks = [], [], [], []
     for _ in range(args.repeat):
         if floor and args.floor:
             floors.append(measure([args.floor, events, expected]))
             doms.append(measure([args.floor, "--dom", events, expected]))
+            walks.append(measure([args.floor, "--all", events, expected]))
         reports.append(measure([args.inprocess, *rules, events, expected]))
     report, floor_report, dom_report = best_of(reports), best_of(floors), best_of(doms)
+    walk_report = best_of(walks)
     failures = 0 if report else 1
     failures += (report or {}).get("mismatches", 0) + (0 if not floors else (floor_report or {"mismatches": 1})["mismatches"])
     failures += 0 if not doms else (dom_report or {"mismatches": 1})["mismatches"]
+    failures += 0 if not walks else (walk_report or {"mismatches": 1})["mismatches"]
     process, count, process_mismatches = whole_process(args.bin, rules, events, expected, args.runs, jobs=1)
     failures += process_mismatches
     print("%s: %d events, %.1f MB, %.0f B/event; mismatches: %srolecall-bench %s, rules eval %d"
           % (name, count, size / 1e6, size / count,
-             ("floor %s, DOM floor %s, " % (floor_report["mismatches"] if floor_report else "failed",
-                                            dom_report["mismatches"] if dom_report else "failed")) if floors else "",
+             ("floor %s, DOM floor %s, visiting floor %s, "
+              % tuple(r["mismatches"] if r else "failed" for r in (floor_report, dom_report, walk_report)))
+             if floors else "",
              report["mismatches"] if report else "failed", process_mismatches))
     if not report:
         return failures, None, None
@@ -276,6 +283,11 @@ def side_by_side(name, args, rules, events, expected, floor=True):
             print("  %-38s %10.3f %10.3f %7.2fx   context: validates all, like Rolecall"
                   % ("parse + evaluate, simdjson DOM floor", dom_report["full_us_per_event"],
                      report["decide_us_per_event"], report["decide_us_per_event"] / dom_report["full_us_per_event"]))
+        if walk_report:
+            # On-Demand made to visit (and so check) every value: simdjson's full validation without a tape.
+            print("  %-38s %10.3f %10.3f %7.2fx   context: validates all, like Rolecall"
+                  % ("parse + evaluate, On-Demand visit all", walk_report["full_us_per_event"],
+                     report["decide_us_per_event"], report["decide_us_per_event"] / walk_report["full_us_per_event"]))
         print("  %-38s %10.3f %10.3f %7.2fx   Rolecall < %.1f us: %s"
               % ("rules only (pre-parsed)", floor_report["preparsed_us_per_event"], report["preparsed_us_per_event"],
                  report["preparsed_us_per_event"] / floor_report["preparsed_us_per_event"], GOAL_RULES_US,
