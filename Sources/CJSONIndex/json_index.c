@@ -70,8 +70,49 @@ static void specials_sse2(const uint8_t *data, size_t length, uint64_t *masks) {
     if (length % 64) masks[full] = tail_mask(data + 64 * full, length % 64, block_sse2);
 }
 
+/// 64 bytes with AVX-512BW: the comparisons give the mask directly.
+__attribute__((target("avx512bw"))) static inline uint64_t block_avx512(__m512i bytes) {
+    const __m512i quote = _mm512_set1_epi8('"'), backslash = _mm512_set1_epi8('\\'), control = _mm512_set1_epi8(0x1F);
+    return _mm512_cmpeq_epi8_mask(bytes, quote) | _mm512_cmpeq_epi8_mask(bytes, backslash) |
+           _mm512_cmple_epu8_mask(bytes, control) | _mm512_movepi8_mask(bytes);
+}
+
+/// Full blocks with plain loads; the last, partial one with the bytes past the input masked off (loaded as zeros,
+/// which would count as control characters, so their bits are masked off again).
+__attribute__((target("avx512bw"))) static void specials_avx512(const uint8_t *data, size_t length, uint64_t *masks) {
+    size_t full = length / 64;
+    for (size_t block = 0; block < full; block++) masks[block] = block_avx512(_mm512_loadu_si512(data + 64 * block));
+    if (length % 64) {
+        __mmask64 valid = ((__mmask64)1 << (length % 64)) - 1;
+        masks[full] = block_avx512(_mm512_maskz_loadu_epi8(valid, data + 64 * full)) & valid;
+    }
+}
+
+int rolecall_json_specials_by(int path, const uint8_t *data, size_t length, uint64_t *masks) {
+    switch (path) {
+    case 0:
+        rolecall_json_specials_portable(data, length, masks);
+        return 1;
+    case 1:
+        specials_sse2(data, length, masks);
+        return 1;
+    case 2:
+        if (!__builtin_cpu_supports("avx2")) return 0;
+        specials_avx2(data, length, masks);
+        return 1;
+    case 3:
+        if (!__builtin_cpu_supports("avx512bw")) return 0;
+        specials_avx512(data, length, masks);
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 void rolecall_json_specials(const uint8_t *data, size_t length, uint64_t *masks) {
-    if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("avx512bw")) {
+        specials_avx512(data, length, masks);
+    } else if (__builtin_cpu_supports("avx2")) {
         specials_avx2(data, length, masks);
     } else {
         specials_sse2(data, length, masks);
@@ -82,6 +123,12 @@ void rolecall_json_specials(const uint8_t *data, size_t length, uint64_t *masks)
 
 void rolecall_json_specials(const uint8_t *data, size_t length, uint64_t *masks) {
     rolecall_json_specials_portable(data, length, masks);
+}
+
+int rolecall_json_specials_by(int path, const uint8_t *data, size_t length, uint64_t *masks) {
+    if (path != 0) return 0;
+    rolecall_json_specials_portable(data, length, masks);
+    return 1;
 }
 
 #endif

@@ -119,26 +119,41 @@ import Testing
         #expect(try ReaderPathTests.outcome(refused, fast: true, maxDepth: maxDepth).contains("nesting deeper"))
     }
 
+    /// Every path this CPU has (byte loop, SSE2, AVX2, AVX-512BW) against the byte loop, and the one the reader
+    /// uses; lengths around each block edge, where the last partial block is read differently by each path.
     @Test func theSpecialByteBitmapMatchesTheByteLoop() {
         var generator = SystemRandomNumberGenerator()
         let alphabet: [UInt8] = [0x22, 0x5C, 0x00, 0x1F, 0x20, 0x41, 0x7F, 0x80, 0xC3, 0xFF, 0x0A, 0x7B]
+        var pathsRun = Set<Int32>()
         for length in Array(0...200) + [1_000, 4_096, 4_097] {
             let bytes = (0..<length).map { _ in alphabet.randomElement(using: &generator)! }
             let words = max(1, (length + 63) / 64)
             var fast = [UInt64](repeating: 0xDEAD, count: words)
             var portable = [UInt64](repeating: 0xBEEF, count: words)
+            var byPath: [Int32: [UInt64]] = [:]
             bytes.withUnsafeBufferPointer { input in
                 rolecall_json_specials(input.baseAddress, length, &fast)
                 rolecall_json_specials_portable(input.baseAddress, length, &portable)
+                for path: Int32 in 1...3 {
+                    var masks = [UInt64](repeating: 0xF00D, count: words)
+                    if rolecall_json_specials_by(path, input.baseAddress, length, &masks) != 0 { byPath[path] = masks }
+                }
             }
             if length == 0 { continue }
             #expect(fast == portable, "length \(length)")
+            for (path, masks) in byPath {
+                pathsRun.insert(path)
+                #expect(masks == portable, "path \(path), length \(length)")
+            }
             let expected = bytes.indices.filter {
                 [0x22, 0x5C].contains(bytes[$0]) || bytes[$0] < 0x20 || bytes[$0] >= 0x80
             }
             let marked = (0..<length).filter { fast[$0 / 64] >> UInt64($0 % 64) & 1 == 1 }
             #expect(marked == expected, "length \(length)")
         }
+        #if arch(x86_64)
+            #expect(pathsRun.contains(1), "every x86-64 CPU has SSE2")
+        #endif
     }
 }
 
