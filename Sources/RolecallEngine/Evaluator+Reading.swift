@@ -171,13 +171,26 @@ extension Evaluator {
             guard string.escaped else { return .rawString(start: string.start, end: string.end) }
             return .string(
                 try scanner.decodeStringStrictly(start: string.start, end: string.end) { path(of: node).dotted })
-        case UInt8(ascii: "["), UInt8(ascii: "{"):
-            try scanner.skipValueStrictly(depth: depth) { path(of: node) }
-            return scanner.base[start] == UInt8(ascii: "[")
-                ? .rawArray(start: start, end: scanner.position) : .rawObject(start: start, end: scanner.position)
+        case UInt8(ascii: "["):
+            if depth < program.maxDepth, try scanner.skipPlainStringList() {
+                return .rawArray(start: start, end: scanner.position)
+            }
+            scanner.position = start
+            try skipStrictly(&scanner, node: node, depth: depth)
+            return .rawArray(start: start, end: scanner.position)
+        case UInt8(ascii: "{"):
+            try skipStrictly(&scanner, node: node, depth: depth)
+            return .rawObject(start: start, end: scanner.position)
         default:
             return try scalarOrRaw(&scanner, depth: depth)
         }
+    }
+
+    /// ``JSONScanner/skipValueStrictly(depth:path:)`` for the value of field node `node`, out of line: the closure
+    /// that names the path holds the evaluator, which costs reference counting wherever it is made.
+    @inline(never)
+    func skipStrictly(_ scanner: inout JSONScanner, node: Int, depth: Int) throws(JSONError) {
+        try scanner.skipValueStrictly(depth: depth) { path(of: node) }
     }
 
     /// The path of field node `node` from the event's root, found by walking the field tree (for messages only).

@@ -558,6 +558,24 @@ struct JSONScanner {
         }
     }
 
+    /// The common list read as a whole, a list of strings without escapes (roles, groups), checked without the
+    /// closures of ``skipValueStrictly(depth:path:)``: true past its `]`. False, at an element that is not such a
+    /// string; the caller then checks the list from its start with ``skipValueStrictly(depth:path:)``, which meets
+    /// the same strings in the same order (so any error is found here exactly as it would be there). The caller
+    /// checks the nesting limit first, as that function does.
+    mutating func skipPlainStringList() throws(JSONError) -> Bool {
+        position += 1
+        if try peekToken("`]` or a value") == UInt8(ascii: "]") {
+            position += 1
+            return true
+        }
+        repeat {
+            guard try peekToken("a value") == JSONScanner.quote else { return false }
+            guard try !scanString().escaped else { return false }
+        } while try !endOfMember(close: UInt8(ascii: "]"))
+        return true
+    }
+
     /// Decodes the string contents `start..<end`, resolving escapes (lone surrogates become U+FFFD: this is for
     /// strings already checked, or where no meaning depends on them; see ``decodeStringStrictly(start:end:path:)``).
     func decodeString(start: Int, end: Int) -> String {
