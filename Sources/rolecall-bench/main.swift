@@ -62,13 +62,17 @@ func best(_ passes: Int, _ body: () -> Void) -> Double {
 }
 
 var sink = 0
-// Profiling aid: `ROLECALL_BENCH_PROFILE=read` (or `rules`) loops over that part only, for `perf record`
+// Profiling aid: `ROLECALL_BENCH_PROFILE=read` (or `rules`, or `decide`: read and run) loops over that part only, for `perf record`
 // (`setup` stops before the loop, for subtracting).
 if let part = getenv("ROLECALL_BENCH_PROFILE").map({ String(cString: $0) }) {
     data.withUnsafeBytes { buffer in
         for _ in 0..<(part == "setup" ? 0 : 50) {
             for range in lines {
                 let range = part == "read-first" ? lines[0] : range
+                if part == "decide" {
+                    sink &+= (try? evaluator.benchmarkDecide(UnsafeRawBufferPointer(rebasing: buffer[range]))) ?? 0
+                    continue
+                }
                 try? evaluator.benchmarkRead(UnsafeRawBufferPointer(rebasing: buffer[range]))
                 if part == "rules" { for _ in 0..<20 { sink &+= evaluator.benchmarkRunRules() } }
             }
