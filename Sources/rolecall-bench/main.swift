@@ -62,8 +62,8 @@ func best(_ passes: Int, _ body: () -> Void) -> Double {
 }
 
 var sink = 0
-// Profiling aid: `ROLECALL_BENCH_PROFILE=read` (or `rules`, or `decide`: read and run) loops over that part only, for `perf record`
-// (`setup` stops before the loop, for subtracting).
+// Profiling aid: `ROLECALL_BENCH_PROFILE=read` (or `rules`, or `decide`: read and run) loops over that part only,
+// for `perf record` (`setup` stops before the loop, for subtracting).
 if let part = getenv("ROLECALL_BENCH_PROFILE").map({ String(cString: $0) }) {
     data.withUnsafeBytes { buffer in
         for _ in 0..<(part == "setup" ? 0 : 50) {
