@@ -2,10 +2,10 @@
 ///
 /// Swift's `String` equality is Unicode canonical equivalence: `"caf\u{E9}" == "cafe\u{301}"`. A role name, like a
 /// JSON key, is its bytes: Auth0 holds the two spellings as two roles, so every table, set and comparison of role
-/// names keys by this type (the evaluator's role tables, the checker's lints, the planner, the Management client's
-/// role-id cache, the outbox, `rules test` and `rules diff`). It lives in the lowest module that compares role names
-/// so that there is one such type. Its operations are inlinable: the evaluator hashes these on its
-/// `revoke all` path.
+/// names keys by this type (the evaluator's role tables, the checker and its lints, the planner, the Management
+/// client's role-id cache, the outbox, `rules test`, `rules diff` and the language server), and `JSONValue` compares
+/// keys and strings with it. It lives in the lowest module that compares role names so that there is one such type.
+/// Its operations are inlinable: the evaluator hashes these on its `revoke all` path.
 public struct ExactString: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The string, as written.
     public var string: String
