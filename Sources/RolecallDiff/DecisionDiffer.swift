@@ -1,5 +1,6 @@
 import RolecallEngine
 import RolecallJSON
+import RolecallLanguage
 
 /// Runs each event through an old and a new rule set and adds what differs to a ``DiffReport``.
 ///
@@ -71,8 +72,10 @@ public final class DecisionDiffer {
         if lineBefore == lineAfter { return }
         let old = before.lastDecision()
         let new = after.lastDecision()
-        let (oldRoles, newRoles) = (Set(old.roles), Set(new.roles))
-        guard oldRoles != newRoles || Set(old.assign) != Set(new.assign) || Set(old.revoke) != Set(new.revoke)
+        // Role names are their bytes (``ExactString``): a move from `"caf\u{E9}"` to `"cafe\u{301}"` is a change.
+        func roles(_ names: [String]) -> Set<ExactString> { Set(names.map(ExactString.init)) }
+        let (oldRoles, newRoles) = (roles(old.roles), roles(new.roles))
+        guard oldRoles != newRoles || roles(old.assign) != roles(new.assign) || roles(old.revoke) != roles(new.revoke)
         else { return }
         report.changed += 1
         let gained = newRoles.subtracting(oldRoles).sorted()
@@ -110,8 +113,8 @@ public final class DecisionDiffer {
 
     /// The kind of a change, for grouping examples: `+gained -lost` roles, or `assign/revoke` when `roles` is the
     /// same and only what is assigned or revoked differs.
-    static func kind(gained: [String], lost: [String]) -> String {
-        let parts = gained.map { "+" + $0 } + lost.map { "-" + $0 }
+    static func kind(gained: [ExactString], lost: [ExactString]) -> String {
+        let parts = gained.map { "+" + $0.string } + lost.map { "-" + $0.string }
         return parts.isEmpty ? "assign/revoke" : parts.joined(separator: " ")
     }
 

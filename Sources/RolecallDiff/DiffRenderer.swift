@@ -53,7 +53,7 @@ public struct DiffRenderer {
 
     /// The roles that changed, by name.
     var roles: [(role: String, change: DiffReport.RoleChange)] {
-        report.roles.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        report.roles.sorted { $0.key < $1.key }.map { ($0.key.string, $0.value) }
     }
 
     // MARK: json

@@ -1,4 +1,5 @@
 import RolecallEngine
+import RolecallLanguage
 
 /// What a rule change does to a set of logins: the aggregate `rules diff` prints.
 ///
@@ -41,8 +42,9 @@ public struct DiffReport: Sendable {
     public var users: Set<UInt64> = []
     /// Events whose `roles`, `assign` or `revoke` differ (as sets).
     public var changed = 0
-    /// Per role, how its presence in `roles` changed; roles that never changed are absent.
-    public var roles: [String: RoleChange] = [:]
+    /// Per role, how its presence in `roles` changed; roles that never changed are absent. By the role's bytes
+    /// (``ExactString``): `"caf\u{E9}"` and `"cafe\u{301}"` are two roles, counted apart.
+    public var roles: [ExactString: RoleChange] = [:]
     /// Per rule of the old set (by index), the events on which it fired.
     public var firedBefore: [Int]
     /// Per rule of the new set (by index), the events on which it fired.
@@ -57,7 +59,8 @@ public struct DiffReport: Sendable {
     /// How many examples each kind may keep.
     public let examplesPerKind: Int
     /// Per kind of change met: how many examples it has, or -1 for a kind past ``maxExampleKinds``.
-    var exampleCounts: [String: Int] = [:]
+    /// By the kind's bytes, as its role names: `+caf\u{E9}` and `+cafe\u{301}` are two kinds.
+    var exampleCounts: [ExactString: Int] = [:]
     /// Kinds of change met after the first ``maxExampleKinds``, which keep no examples.
     public var kindsWithoutExamples = 0
     /// Whether this report holds a part of the input for ``merge(_:)`` (every kind it meets, in order, with
@@ -82,11 +85,11 @@ public struct DiffReport: Sendable {
 
     /// Notes a kind of change met; a new kind past ``maxExampleKinds`` keeps no examples (a part keeps all).
     mutating func meet(_ kind: String) {
-        guard exampleCounts[kind] == nil else { return }
+        guard exampleCounts[ExactString(kind)] == nil else { return }
         if isPart || exampleCounts.count - kindsWithoutExamples < DiffReport.maxExampleKinds {
-            exampleCounts[kind] = 0
+            exampleCounts[ExactString(kind)] = 0
         } else {
-            exampleCounts[kind] = -1
+            exampleCounts[ExactString(kind)] = -1
             kindsWithoutExamples += 1
         }
         if isPart { kindOrder.append(kind) }
@@ -94,13 +97,13 @@ public struct DiffReport: Sendable {
 
     /// Whether one more example of `kind` (met already) would be kept.
     func wantsExample(of kind: String) -> Bool {
-        guard let count = exampleCounts[kind], count >= 0 else { return false }
+        guard let count = exampleCounts[ExactString(kind)], count >= 0 else { return false }
         return count < examplesPerKind
     }
 
     /// Keeps `example`.
     mutating func keep(_ example: Example) {
-        exampleCounts[example.kind, default: 0] += 1
+        exampleCounts[ExactString(example.kind), default: 0] += 1
         examples.append(example)
     }
 

@@ -30,17 +30,18 @@ public struct UserPlan: Sendable {
     /// The plan for `decision`, against the roles the user holds now: the decision's ``Decision/userID`` and
     /// ``Decision/currentRoles``, taken from the evaluator's own reading of the event (never a second parse).
     /// `authorization.roles` holds role *names*: a role given by id (`rol_...`) cannot be compared with them, so it
-    /// is never skipped.
+    /// is never skipped. Names compare by their bytes (``ExactString``): holding `"caf\u{E9}"` is not holding
+    /// `"cafe\u{301}"`.
     public static func make(_ decision: Decision) throws(PlanError) -> UserPlan {
         guard let userID = decision.userID, !userID.isEmpty else {
             throw PlanError(message: "the event has no user.user_id string, so there is no user to change")
         }
-        let held = Set(decision.currentRoles)
+        let held = Set(decision.currentRoles.map(ExactString.init))
         var plan = UserPlan(userID: userID, assign: [], revoke: [], skipped: [])
         for role in decision.assign {
-            let planned = PlannedRole(role: role, rule: decision.decidedBy[role] ?? "")
+            let planned = PlannedRole(role: role, rule: decision.rule(deciding: role) ?? "")
             // A held *name* equal to an id (`rol_123`) is a role named so, not the role with that id.
-            if held.contains(role) && !role.hasPrefix("rol_") {
+            if held.contains(ExactString(role)) && !role.hasPrefix("rol_") {
                 plan.skipped.append(
                     EffectOutcome(user: userID, planned, assign: true, status: .skipped("already held")))
             } else {
@@ -48,8 +49,8 @@ public struct UserPlan: Sendable {
             }
         }
         for role in decision.revoke {
-            let planned = PlannedRole(role: role, rule: decision.decidedBy[role] ?? "")
-            if !held.contains(role) && !role.hasPrefix("rol_") {
+            let planned = PlannedRole(role: role, rule: decision.rule(deciding: role) ?? "")
+            if !held.contains(ExactString(role)) && !role.hasPrefix("rol_") {
                 plan.skipped.append(EffectOutcome(user: userID, planned, assign: false, status: .skipped("not held")))
             } else {
                 plan.revoke.append(planned)
@@ -143,9 +144,9 @@ public struct EffectOutcome: Sendable, Equatable {
 }
 
 extension JSONValue {
-    /// The member `key` of an object, or nil.
+    /// The member `key` of an object (the last, matched by its bytes: ``ExactString``), or nil.
     public subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
-        return members.last { $0.key == key }?.value
+        return members.last { ExactString($0.key) == ExactString(key) }?.value
     }
 }

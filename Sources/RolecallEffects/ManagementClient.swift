@@ -84,10 +84,12 @@ public final class ManagementClient {
     var token: (value: String, expires: Double)?
     /// The last two access tokens fetched (the current one and the one a 401 replaced), for ``redacted(_:)``.
     var recentTokens: [String] = []
-    var roleIDs: [String: String?] = [:]
+    /// Role ids by name (nil: the tenant has no such role), by the name's bytes (``ExactString``): Auth0 holds
+    /// `"caf\u{E9}"` and `"cafe\u{301}"` as two roles, and a `String` key would give one the other's id.
+    var roleIDs: [ExactString: String?] = [:]
     /// Role listings judged invalid (a repeating page, more roles than a tenant can have), by name: the answer
     /// was complete and wrong, so asking again in the same run would page up to 21 times for the same verdict.
-    var roleFailures: [String: APIFailure] = [:]
+    var roleFailures: [ExactString: APIFailure] = [:]
     var random = SystemRandomNumberGenerator()
 
     /// A client for `configuration`.
@@ -112,15 +114,18 @@ public final class ManagementClient {
     /// The id of the role named exactly `name`, or nil when the tenant has none. Only complete answers are
     /// cached: a listing that ends early with a failure is not.
     ///
-    /// `name_filter` is case-insensitive and matches substrings, so every page is searched for the exact name.
+    /// `name_filter` is case-insensitive and matches substrings, so every page is searched for the exact name:
+    /// the same bytes, as Auth0 compares names (a canonically equivalent spelling is another role).
     /// Paging stops at a short page, at `total`, or past ``maxTenantRoles``; a page that only repeats roles
     /// already seen, or more roles than a tenant can have, is an invalid response, remembered for the rest of the
     /// run (the same name fails again without a request).
     public func roleID(named name: String) throws(APIFailure) -> String? {
-        if let cached = roleIDs[name] { return cached }
-        if let failure = roleFailures[name] { throw failure }
+        let key = ExactString(name)
+        if let cached = roleIDs[key] { return cached }
+        if let failure = roleFailures[key] { throw failure }
         let route = "GET /api/v2/roles"
-        var seen: Set<String> = []
+        // Role ids seen, by their bytes too: ids are opaque, and two that `String` finds equal are two ids.
+        var seen: Set<ExactString> = []
         var page = 0
         while true {
             let query =
@@ -128,15 +133,15 @@ public final class ManagementClient {
             let listing = try perform(route: route, authenticated: true, parse: Self.rolesPage) { bearer in
                 self.apiRequest("GET", "/api/v2/roles?\(query)", bearer: bearer, body: nil)
             }
-            if let match = listing.roles.first(where: { $0.name == name }) {
-                roleIDs[name] = match.id
+            if let match = listing.roles.first(where: { ExactString($0.name) == key }) {
+                roleIDs[key] = match.id
                 return match.id
             }
-            let fresh = Set(listing.roles.map(\.id)).subtracting(seen)
+            let fresh = Set(listing.roles.map { ExactString($0.id) }).subtracting(seen)
             if !listing.roles.isEmpty && fresh.isEmpty {
                 let failure = APIFailure.gaveUp(
                     attempts: 1, lastError: "invalid response from \(route): page \(page) repeats roles already listed")
-                roleFailures[name] = failure
+                roleFailures[key] = failure
                 throw failure
             }
             seen.formUnion(fresh)
@@ -145,14 +150,14 @@ public final class ManagementClient {
                     attempts: 1,
                     lastError: "invalid response from \(route): more than \(Self.maxTenantRoles) roles, "
                         + "more than a tenant can have")
-                roleFailures[name] = failure
+                roleFailures[key] = failure
                 throw failure
             }
             page += 1
             if listing.roles.count < Self.rolesPerPage { break }
             if let total = listing.total, page * Self.rolesPerPage >= total { break }
         }
-        roleIDs[name] = .some(nil)
+        roleIDs[key] = .some(nil)
         return nil
     }
 

@@ -15,9 +15,14 @@ public struct Decision: Sendable, Equatable {
     public var matched: [String]
     /// Rules whose condition failed to evaluate; they did not fire.
     public var errors: [RuleError]
-    /// For each role in ``assign`` and ``revoke``, the rule that decided it (the last fired rule naming it).
-    /// Not part of the JSON; the effect runner reports failures with it.
-    public var decidedBy: [String: String] = [:]
+    /// For each role in ``assign`` and ``revoke``, the name of the rule that decided it (the last fired rule naming
+    /// it, or the `revoke all` that took a current role). Not part of the JSON; the planner and the effect runner
+    /// report each change with it, and `rules diff` shows the rules that decided a role that moved.
+    ///
+    /// Keyed by ``ExactString``, not `String`: `"caf\u{E9}"` and `"cafe\u{301}"` are two roles, each with its own
+    /// deciding rule, and a `String` key would keep one rule for both (Swift's `String` equality is canonical
+    /// equivalence). Look a role up with ``rule(deciding:)`` (or `decidedBy[ExactString(role)]`).
+    public var decidedBy: [ExactString: String] = [:]
     /// The event's `user.user_id` when it is a string, as the evaluator read it: the planner takes the user from
     /// the same reading as the rules, never from a second parse. Not part of the JSON.
     public var userID: String?
@@ -54,11 +59,15 @@ public struct Decision: Sendable, Equatable {
         self.errors = errors
     }
 
+    /// The name of the rule that decided `role` (one of ``assign`` or ``revoke``, matched by its bytes), or nil.
+    public func rule(deciding role: String) -> String? { decidedBy[ExactString(role)] }
+
     /// Decisions are equal when their JSON is: ``decidedBy``, ``userID`` and ``currentRoles`` are derived from the
-    /// same evaluation.
+    /// same evaluation. Roles compare by their bytes (``ExactString``), as their JSON does.
     public static func == (lhs: Decision, rhs: Decision) -> Bool {
-        lhs.assign == rhs.assign && lhs.revoke == rhs.revoke && lhs.roles == rhs.roles && lhs.matched == rhs.matched
-            && lhs.errors == rhs.errors
+        func same(_ a: [String], _ b: [String]) -> Bool { a.elementsEqual(b) { ExactString($0) == ExactString($1) } }
+        return same(lhs.assign, rhs.assign) && same(lhs.revoke, rhs.revoke) && same(lhs.roles, rhs.roles)
+            && lhs.matched == rhs.matched && lhs.errors == rhs.errors
     }
 
     /// The decision as compact JSON (no trailing newline), with the keys in the documented order.
@@ -78,15 +87,15 @@ extension Evaluator {
     func makeDecision() -> Decision {
         var assign: [String] = []
         var revoke: [String] = []
-        var decidedBy: [String: String] = [:]
+        var decidedBy: [ExactString: String] = [:]
         for role in touchedRoles {
             let name = program.roleNames[Int(role)]
             if roleState[Int(role)] == 1 { assign.append(name) } else { revoke.append(name) }
-            decidedBy[name] = program.rules[Int(decidingRule[Int(role)])].name
+            decidedBy[ExactString(name)] = program.rules[Int(decidingRule[Int(role)])].name
         }
         for other in revokedOthers {
             revoke.append(other.role)
-            decidedBy[other.role] = program.rules[other.rule].name
+            decidedBy[ExactString(other.role)] = program.rules[other.rule].name
         }
         var roles: [String] = []
         // Role names are their bytes (``ExactString``), not Swift's canonically equivalent strings.

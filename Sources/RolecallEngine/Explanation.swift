@@ -119,7 +119,7 @@ extension Evaluator {
         var outcome = "fired"
         if program.ruleRevokeAll[rule].start >= 0 {
             let name = program.rules[rule].name
-            let removed = decision.revoke.filter { decision.decidedBy[$0] == name }
+            let removed = decision.revoke.filter { decision.rule(deciding: $0) == name }
             outcome +=
                 removed.isEmpty
                 ? ", revoke all (nothing to revoke)" : ", revoke all: " + removed.joined(separator: ", ")

@@ -11,15 +11,18 @@ public indirect enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case object([(key: String, value: JSONValue)])
 
+    /// Equal as JSON: strings and keys by their bytes (``ExactString``), as the event reader compares them, not by
+    /// Swift's canonical equivalence (`"caf\u{E9}"` and `"cafe\u{301}"` are two strings).
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): true
         case (.bool(let a), .bool(let b)): a == b
         case (.number(let a), .number(let b)): a == b
-        case (.string(let a), .string(let b)): a == b
+        case (.string(let a), .string(let b)): ExactString(a) == ExactString(b)
         case (.array(let a), .array(let b)): a == b
         case (.object(let a), .object(let b)):
-            a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+            a.count == b.count
+                && zip(a, b).allSatisfy { ExactString($0.key) == ExactString($1.key) && $0.value == $1.value }
         default: false
         }
     }
@@ -78,11 +81,12 @@ public indirect enum JSONValue: Sendable, Equatable {
     }
 
     /// `self` with `patch` deep-merged over it: objects merge member by member (recursively), anything else in
-    /// the patch replaces what was there.
+    /// the patch replaces what was there. Keys match by their bytes (``ExactString``): a patch's `"cafe\u{301}"`
+    /// adds a member beside `"caf\u{E9}"`.
     public func merging(_ patch: JSONValue) -> JSONValue {
         guard case .object(var members) = self, case .object(let changes) = patch else { return patch }
         for (key, value) in changes {
-            if let index = members.firstIndex(where: { $0.key == key }) {
+            if let index = members.firstIndex(where: { ExactString($0.key) == ExactString(key) }) {
                 members[index].value = members[index].value.merging(value)
             } else {
                 members.append((key, value))

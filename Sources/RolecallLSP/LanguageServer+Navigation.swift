@@ -39,7 +39,9 @@ extension LanguageServer {
             for (role, mentions) in workspace.roleMentions().sorted(by: { $0.key < $1.key }) {
                 let rules = Set(mentions.map(\.ruleName)).count
                 items.append(
-                    item(role, kind: 12, detail: "role, in \(rules) rule\(rules == 1 ? "" : "s")", replacing: from))
+                    item(
+                        role.string, kind: 12, detail: "role, in \(rules) rule\(rules == 1 ? "" : "s")", replacing: from
+                    ))
             }
         case .path(let parents, let partial):
             let from = cursor - partial.utf8.count
@@ -82,7 +84,9 @@ extension LanguageServer {
         case .success(let found): (file, cursor) = found
         case .failure(let error): return .failure(error)
         }
-        if let (role, span) = roleString(at: cursor, in: file), let mentions = workspace.roleMentions()[role] {
+        if let (role, span) = roleString(at: cursor, in: file),
+            let mentions = workspace.roleMentions()[ExactString(role)]
+        {
             var text = "role `\(role)`"
             for (kind, verb) in [
                 (RoleMention.Kind.assign, "assigned"), (.revoke, "revoked"), (.except, "kept by `revoke all except`"),
@@ -123,7 +127,9 @@ extension LanguageServer {
         case .success(let found): (file, cursor) = found
         case .failure(let error): return .failure(error)
         }
-        guard let (role, _) = roleString(at: cursor, in: file), let mentions = workspace.roleMentions()[role] else {
+        guard let (role, _) = roleString(at: cursor, in: file),
+            let mentions = workspace.roleMentions()[ExactString(role)]
+        else {
             guard let (path, _) = pathWord(at: cursor, in: file), path.count == 1,
                 let binding = bindings()[path[0]], let uri = workspace.uri(of: binding.file),
                 let lines = workspace.files[uri]?.lines
@@ -255,7 +261,7 @@ extension LanguageServer {
             }
             if cursor > index, cursor <= close, close < end {
                 let text = String(decoding: bytes[(index + 1)..<close], as: UTF8.self)
-                return workspace.roleMentions()[text] == nil ? nil : (text, Span(index, close + 1))
+                return workspace.roleMentions()[ExactString(text)] == nil ? nil : (text, Span(index, close + 1))
             }
             index = close + 1
         }

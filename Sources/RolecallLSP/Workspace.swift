@@ -161,18 +161,25 @@ struct Workspace {
     /// The URI of a file of the last check.
     func uri(of file: SourceFile) -> String? { uriOfFile[ObjectIdentifier(file)] }
 
-    /// Every role the rules of the last check assign or revoke (or except from `revoke all`), with where.
-    func roleMentions() -> [String: [RoleMention]] {
-        var mentions: [String: [RoleMention]] = [:]
+    /// Every role the rules of the last check assign or revoke (or except from `revoke all`), with where. By the
+    /// name's bytes (``ExactString``): `"caf\u{E9}"` and `"cafe\u{301}"` are two roles, with mentions of their own.
+    func roleMentions() -> [ExactString: [RoleMention]] {
+        var mentions: [ExactString: [RoleMention]] = [:]
         for rule in checked?.rules ?? [] {
             for action in rule.rule.actions {
                 switch action.kind {
                 case .assign(let roles):
-                    for role in roles { mentions[role.name, default: []].append(RoleMention(rule, role, .assign)) }
+                    for role in roles {
+                        mentions[ExactString(role.name), default: []].append(RoleMention(rule, role, .assign))
+                    }
                 case .revoke(let roles):
-                    for role in roles { mentions[role.name, default: []].append(RoleMention(rule, role, .revoke)) }
+                    for role in roles {
+                        mentions[ExactString(role.name), default: []].append(RoleMention(rule, role, .revoke))
+                    }
                 case .revokeAll(let except):
-                    for role in except { mentions[role.name, default: []].append(RoleMention(rule, role, .except)) }
+                    for role in except {
+                        mentions[ExactString(role.name), default: []].append(RoleMention(rule, role, .except))
+                    }
                 case .stop:
                     break
                 }

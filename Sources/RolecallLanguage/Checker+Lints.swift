@@ -112,14 +112,18 @@ extension Checker {
             (effectRoles[position], effectAssigns[position])
         }
 
-        /// Whether effect `position` is on `role`, assigning it or not as `assign` says, under set `set`.
+        /// Whether effect `position` is on `role`, assigning it or not as `assign` says, under set `set`. Role
+        /// names compare by their bytes (``ExactString``), as the evaluator's do.
         func isEffect(_ position: Int, _ role: String, _ assign: Bool, set: Int) -> Bool {
-            effectAssigns[position] == assign && sets[effectRules[position]] == set && effectRoles[position] == role
+            effectAssigns[position] == assign && sets[effectRules[position]] == set
+                && ExactString(effectRoles[position]) == ExactString(role)
         }
 
         /// Whether rule `index` assigns `role` itself.
         func assigns(_ index: Int, _ role: String) -> Bool {
-            (effectStarts[index]..<effectStarts[index + 1]).contains { effectAssigns[$0] && effectRoles[$0] == role }
+            (effectStarts[index]..<effectStarts[index + 1]).contains {
+                effectAssigns[$0] && ExactString(effectRoles[$0]) == ExactString(role)
+            }
         }
     }
 
@@ -477,7 +481,7 @@ extension Checker {
         /// The hash of an effect.
         static func hash(_ role: String, _ assign: Bool, _ set: Int) -> Int {
             var hasher = Hasher()
-            hasher.combine(role)
+            hasher.combine(ExactString(role))
             hasher.combine(assign)
             hasher.combine(set)
             return hasher.finalize()
@@ -493,7 +497,8 @@ extension Checker {
             // On past the rules that spare `role` (few in any real rule set).
             while next >= 0 {
                 work += 1
-                if linter.revokeAlls[next]?.contains(role) == false, !linter.assigns(next, role) { return next }
+                let spares = linter.revokeAlls[next]?.contains { ExactString($0) == ExactString(role) }
+                if spares == false, !linter.assigns(next, role) { return next }
                 next = nextRevokeAll[next]
             }
             return nil
@@ -545,7 +550,7 @@ extension Checker.Linter {
             if let stop = later.stop(subset) { firstStop = min(firstStop ?? stop, stop) }
         }
         var found: [Diagnostic] = []
-        var roleSpans: [String: Span] = [:]
+        var roleSpans: [ExactString: Span] = [:]
         for position in effects {
             let effect = self.effect(position)
             var undoing: Int?
@@ -566,12 +571,14 @@ extension Checker.Linter {
                 for action in rule.rule.actions {
                     switch action.kind {
                     case .assign(let roles), .revoke(let roles), .revokeAll(except: let roles):
-                        for role in roles where roleSpans[role.name] == nil { roleSpans[role.name] = role.span }
+                        for role in roles where roleSpans[ExactString(role.name)] == nil {
+                            roleSpans[ExactString(role.name)] = role.span
+                        }
                     case .stop: break
                     }
                 }
             }
-            let roleSpan = roleSpans[effect.role] ?? rule.rule.span
+            let roleSpan = roleSpans[ExactString(effect.role)] ?? rule.rule.span
             found.append(
                 .overriddenEffect(
                     effect.role, assign: effect.assign, rule.rule.file, roleSpan, by: rules[undoing].rule))

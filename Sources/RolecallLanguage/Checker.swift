@@ -238,15 +238,18 @@ public struct Checker {
             condition = checked
         }
         var effects: [(role: String, assign: Bool)] = []
-        // The roles met so far: by a scan while there are few (most rules name one or two), by name after.
+        // The roles met so far: by a scan while there are few (most rules name one or two), by name after. By
+        // their bytes (``ExactString``): `"caf\u{E9}"` and `"cafe\u{301}"` are two roles, as in the evaluator.
         var seenList: [(role: String, assign: Bool, span: Span)] = []
-        var seenByName: [String: (assign: Bool, span: Span)] = [:]
+        var seenByName: [ExactString: (assign: Bool, span: Span)] = [:]
         func seen(_ name: String) -> (assign: Bool, span: Span)? {
             if seenList.count < 8 {
-                for entry in seenList where entry.role == name { return (entry.assign, entry.span) }
+                for entry in seenList where ExactString(entry.role) == ExactString(name) {
+                    return (entry.assign, entry.span)
+                }
                 return nil
             }
-            return seenByName[name]
+            return seenByName[ExactString(name)]
         }
         var stops = false
         var revokeAll: [String]?
@@ -272,9 +275,9 @@ public struct Checker {
                     }
                     seenList.append((role.name, assign, role.span))
                     if seenList.count == 8 {
-                        for entry in seenList { seenByName[entry.role] = (entry.assign, entry.span) }
+                        for entry in seenList { seenByName[ExactString(entry.role)] = (entry.assign, entry.span) }
                     } else if seenList.count > 8 {
-                        seenByName[role.name] = (assign, role.span)
+                        seenByName[ExactString(role.name)] = (assign, role.span)
                     }
                     effects.append((role.name, assign))
                 }

@@ -1,4 +1,5 @@
 import RolecallEffects
+import RolecallLanguage
 
 /// The outbox's tables and every query on them, over one connection: the server's writer, its worker and the
 /// `rules outbox` commands all go through here, so the file has one meaning.
@@ -132,12 +133,13 @@ final class OutboxStore {
             record.clock.map { .real($0) } ?? .null,
         ])
         guard let plan = record.plan else { return }
-        // What the tenant holds, or will once the call under way ends, for the roles the outbox knows about.
-        var known: [String: Bool] = [:]
+        // What the tenant holds, or will once the call under way ends, for the roles the outbox knows about. Role
+        // names are their bytes (``ExactString``): a change of `"caf\u{E9}"` says nothing of `"cafe\u{301}"`.
+        var known: [ExactString: Bool] = [:]
         for (role, assign) in try statement(recentlyDone).rows(
             [.text(plan.userID), .real(record.time - Self.recentWindow)], { ($0.text(0) ?? "", $0.integer(1) != 0) })
         {
-            known[role] = assign
+            known[ExactString(role)] = assign
         }
         for (role, assign) in try statement(runningForUser).rows(
             [.text(plan.userID)],
@@ -145,16 +147,17 @@ final class OutboxStore {
                 ($0.text(0) ?? "", $0.integer(1) != 0)
             })
         {
-            known[role] = assign
+            known[ExactString(role)] = assign
         }
         try statement(coalesce).run([.real(record.time), .text(record.id), .text(plan.userID)])
         var queued: [(PlannedRole, assign: Bool)] = plan.assign.map { ($0, true) } + plan.revoke.map { ($0, false) }
-        queued.removeAll { known[$0.0.role] == $0.assign }
-        let roles = Set(record.roles)
+        queued.removeAll { known[ExactString($0.0.role)] == $0.assign }
+        let roles = Set(record.roles.map(ExactString.init))
         for (role, held) in known.sorted(by: { $0.key < $1.key }) where held != roles.contains(role) {
-            guard !queued.contains(where: { $0.0.role == role && $0.assign == !held }) else { continue }
-            let rule = plan.skipped.first { $0.role == role }?.rule ?? "(the roles of decision \(record.id))"
-            queued.append((PlannedRole(role: role, rule: rule), !held))
+            guard !queued.contains(where: { ExactString($0.0.role) == role && $0.assign == !held }) else { continue }
+            let rule =
+                plan.skipped.first { ExactString($0.role) == role }?.rule ?? "(the roles of decision \(record.id))"
+            queued.append((PlannedRole(role: role.string, rule: rule), !held))
         }
         for (planned, assign) in queued {
             try statement(insertEffect).run([
@@ -222,11 +225,12 @@ final class OutboxStore {
             }
             // One change per role, the newest: an older one still pending (a round that failed, a call a crash
             // interrupted) was already superseded by the decision that queued the newer.
-            var newest: [String: OutboxStore.Effect] = [:]
-            for effect in effects { newest[effect.role] = effect }
+            // By the role's bytes (``ExactString``): two spellings `String` finds equal are two roles.
+            var newest: [ExactString: OutboxStore.Effect] = [:]
+            for effect in effects { newest[ExactString(effect.role)] = effect }
             var claimed: [Effect] = []
             for effect in effects {
-                if newest[effect.role]?.seq == effect.seq {
+                if newest[ExactString(effect.role)]?.seq == effect.seq {
                     try statement(markRunning).run([.real(now), .integer(effect.seq)])
                     claimed.append(effect)
                 } else {

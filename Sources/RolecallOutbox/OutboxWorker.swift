@@ -3,6 +3,7 @@ import Logging
 import Metrics
 import RolecallEffects
 import RolecallJSON
+import RolecallLanguage
 
 /// Carries out the outbox's effects on a thread of its own, through an ``EffectRunner``.
 ///
@@ -176,7 +177,10 @@ public final class OutboxWorker: Sendable {
         let now = wallClock()
         var settlements: [(seq: Int, OutboxStore.Settlement)] = []
         for effect in effects {
-            let outcome = outcomes.first { $0.role == effect.role && $0.assign == effect.assign }
+            // The outcome for this very role: by its bytes, as the tenant tells spellings apart (``ExactString``).
+            let outcome = outcomes.first {
+                ExactString($0.role) == ExactString(effect.role) && $0.assign == effect.assign
+            }
             let settlement: OutboxStore.Settlement
             let result: String
             switch outcome?.status {

@@ -245,13 +245,13 @@ public enum SuiteLoader {
             var expect = Expectation()
             for (key, value) in mapping {
                 switch key.string {
-                case "assign": expect.assign = Set(try roles(value, key: "assign"))
-                case "revoke": expect.revoke = Set(try strings(value, key: "revoke"))
-                case "roles": expect.roles = Set(try roles(value, key: "roles"))
-                case "assign_includes": expect.assignIncludes = Set(try roles(value, key: "assign_includes"))
-                case "assign_excludes": expect.assignExcludes = Set(try strings(value, key: "assign_excludes"))
-                case "roles_includes": expect.rolesIncludes = Set(try roles(value, key: "roles_includes"))
-                case "roles_excludes": expect.rolesExcludes = Set(try strings(value, key: "roles_excludes"))
+                case "assign": expect.assign = Self.exact(try roles(value, key: "assign"))
+                case "revoke": expect.revoke = Self.exact(try strings(value, key: "revoke"))
+                case "roles": expect.roles = Self.exact(try roles(value, key: "roles"))
+                case "assign_includes": expect.assignIncludes = Self.exact(try roles(value, key: "assign_includes"))
+                case "assign_excludes": expect.assignExcludes = Self.exact(try strings(value, key: "assign_excludes"))
+                case "roles_includes": expect.rolesIncludes = Self.exact(try roles(value, key: "roles_includes"))
+                case "roles_excludes": expect.rolesExcludes = Self.exact(try strings(value, key: "roles_excludes"))
                 case "matched": expect.matched = try strings(value, key: "matched")
                 case "errors":
                     guard case .scalar(let scalar) = value, SuiteLoader.tag(of: value) == .int,
@@ -264,6 +264,9 @@ public enum SuiteLoader {
             }
             return expect
         }
+
+        /// Role names as a set of their bytes: two spellings `String` finds equal are two roles.
+        static func exact(_ names: [String]) -> Set<ExactString> { Set(names.map(ExactString.init)) }
 
         /// ``strings(_:key:)`` of a key whose roles the decision must produce, remembered with their place.
         mutating func roles(_ node: Node, key: String) throws(Invalid) -> [String] {

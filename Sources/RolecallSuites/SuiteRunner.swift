@@ -140,7 +140,10 @@ public struct SuiteRunner {
         let decision = explanation.decision
         let expect = testCase.expect
         var mismatches: [String] = []
-        func compareSets(_ key: String, _ expected: Set<String>?, _ actual: [String]) {
+        // Role names compare by their bytes (``ExactString``): a decision's `"cafe\u{301}"` is not the
+        // `"caf\u{E9}"` a case expects.
+        func compareSets(_ key: String, _ expected: Set<ExactString>?, _ actual: [String]) {
+            let actual = actual.map(ExactString.init)
             guard let expected, expected != Set(actual) else { return }
             let missing = expected.subtracting(actual).sorted()
             let extra = Set(actual).subtracting(expected).sorted()
@@ -154,16 +157,18 @@ public struct SuiteRunner {
         compareSets("assign", expect.assign, decision.assign)
         compareSets("revoke", expect.revoke, decision.revoke)
         compareSets("roles", expect.roles, decision.roles)
-        func compareIncludes(_ key: String, _ expected: Set<String>?, _ actual: [String]) {
+        func compareIncludes(_ key: String, _ expected: Set<ExactString>?, _ actual: [String]) {
             guard let expected else { return }
+            let actual = actual.map(ExactString.init)
             let missing = expected.subtracting(actual).sorted()
             guard !missing.isEmpty else { return }
             mismatches.append(
                 "\(key): expected to include \(list(expected.sorted())), got \(list(actual.sorted()))"
                     + " (missing \(list(missing)))")
         }
-        func compareExcludes(_ key: String, _ refused: Set<String>?, _ actual: [String]) {
+        func compareExcludes(_ key: String, _ refused: Set<ExactString>?, _ actual: [String]) {
             guard let refused else { return }
+            let actual = actual.map(ExactString.init)
             let unexpected = refused.intersection(actual).sorted()
             guard !unexpected.isEmpty else { return }
             mismatches.append(
@@ -190,24 +195,24 @@ public struct SuiteRunner {
 
     /// Warnings for the roles `testCase` expects that no rule assigns (and, for `roles`, that the event does not
     /// already hold): such an expectation can only fail, and is most often a misspelt role.
-    func unproducible(_ testCase: TestCase, suite: String, assigned: Set<String>) -> [SuiteWarning] {
-        var held: Set<String> = []
+    func unproducible(_ testCase: TestCase, suite: String, assigned: Set<ExactString>) -> [SuiteWarning] {
+        var held: Set<ExactString> = []
         func member(_ value: JSONValue?, _ key: String) -> JSONValue? {
             guard case .object(let members)? = value else { return nil }
-            return members.last { $0.key == key }?.value
+            return members.last { ExactString($0.key) == ExactString(key) }?.value
         }
         if case .array(let roles)? = member(member(testCase.event, "authorization"), "roles") {
-            for case .string(let role) in roles { held.insert(role) }
+            for case .string(let role) in roles { held.insert(ExactString(role)) }
         }
         var warnings: [SuiteWarning] = []
-        for expected in testCase.expectedRoles where !assigned.contains(expected.role) {
+        for expected in testCase.expectedRoles where !assigned.contains(ExactString(expected.role)) {
             let fromEvent = expected.key.hasPrefix("roles")
-            if fromEvent, held.contains(expected.role) { continue }
+            if fromEvent, held.contains(ExactString(expected.role)) { continue }
             var message =
                 "no rule assigns `\(expected.role)`"
                 + (fromEvent ? " and the event's `authorization.roles` does not hold it" : "")
                 + ", so `\(expected.key)` expecting it cannot pass"
-            let candidates = (assigned.union(fromEvent ? held : [])).sorted()
+            let candidates = (assigned.union(fromEvent ? held : [])).sorted().map(\.string)
             if let guess = suggest(expected.role, among: candidates) { message += "; did you mean `\(guess)`?" }
             warnings.append(
                 SuiteWarning(
@@ -218,4 +223,6 @@ public struct SuiteRunner {
     }
 
     func list(_ items: [String]) -> String { "[" + items.map(JSONText.quote).joined(separator: ", ") + "]" }
+
+    func list(_ items: [ExactString]) -> String { list(items.map(\.string)) }
 }

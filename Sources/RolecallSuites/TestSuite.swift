@@ -1,4 +1,5 @@
 import RolecallEngine
+import RolecallLanguage
 
 /// A `*.test.yaml` file: cases that evaluate the rule set in the suite's directory.
 public struct TestSuite: Sendable {
@@ -45,25 +46,28 @@ public struct ExpectedRole: Sendable, Equatable {
 }
 
 /// The keys of `expect`; each one present is checked.
+///
+/// Role names are their bytes (``ExactString``), as in decisions and in Auth0: `"caf\u{E9}"` and `"cafe\u{301}"`
+/// are two roles, and expecting one is not met by the other (Swift's `String` sets would merge them).
 public struct Expectation: Sendable, Equatable {
     /// Compared as sets.
-    public var assign: Set<String>?
+    public var assign: Set<ExactString>?
     /// The roles revoked, compared as a set.
-    public var revoke: Set<String>?
+    public var revoke: Set<ExactString>?
     /// The roles the token should carry, compared as a set.
-    public var roles: Set<String>?
+    public var roles: Set<ExactString>?
     /// Compared as an ordered list.
     public var matched: [String]?
     /// The number of evaluation errors.
     public var errors: Int?
     /// Roles that must all be assigned (others may be too).
-    public var assignIncludes: Set<String>?
+    public var assignIncludes: Set<ExactString>?
     /// Roles none of which may be assigned.
-    public var assignExcludes: Set<String>?
+    public var assignExcludes: Set<ExactString>?
     /// Roles the token must carry (others may be there too).
-    public var rolesIncludes: Set<String>?
+    public var rolesIncludes: Set<ExactString>?
     /// Roles the token must not carry.
-    public var rolesExcludes: Set<String>?
+    public var rolesExcludes: Set<ExactString>?
 
     /// An expectation checking nothing.
     public init() {}

@@ -73,3 +73,52 @@ import Testing
         #expect(merged.kindsWithoutExamples == whole.kindsWithoutExamples)
     }
 }
+
+/// Role names are their bytes: `"caf\u{E9}"` and `"cafe\u{301}"` are two roles, though Swift's `String` finds
+/// them equal. `rules diff` counts each apart and sees a move from one to the other.
+@Suite struct DiffRoleSpellingTests {
+    static let nfc = "caf\u{E9}"
+    static let nfd = "cafe\u{301}"
+
+    static func bytes(_ text: String?) -> [UInt8] { Array((text ?? "").utf8) }
+
+    @Test func aMoveFromOneSpellingToTheOtherIsAChange() throws {
+        let base = try DiffReportTests.program("rule \"a\" assign \"\(Self.nfc)\"")
+        let head = try DiffReportTests.program("rule \"a\" assign \"\(Self.nfd)\"")
+        let differ = DecisionDiffer(base: base, head: head, examplesPerKind: 3, now: nil, clockFromEvent: false)
+        try Array("{}".utf8).withUnsafeBytes { try differ.add(line: 1, $0) }
+        #expect(differ.report.changed == 1)
+        #expect(differ.report.roles.count == 2)
+        #expect(differ.report.roles.values.map(\.gained).sorted() == [0, 1])
+        #expect(differ.report.roles.values.map(\.lost).sorted() == [0, 1])
+        let example = try #require(differ.report.examples.first)
+        #expect(Self.bytes(example.kind) == Self.bytes("+\(Self.nfd) -\(Self.nfc)"))
+        // Rule "a" decided both spellings, so the why shows it though it fired in both.
+        #expect(example.why == [#"  rule "a": fired"#])
+    }
+
+    @Test func eachSpellingIsItsOwnRoleAndItsOwnKindOfChange() throws {
+        let base = try DiffReportTests.program(#"rule "none" when false assign "x""#)
+        let head = try DiffReportTests.program(
+            "rule \"nfc\" when user.app_metadata.s == 1 assign \"\(Self.nfc)\"\n"
+                + "rule \"nfd\" when user.app_metadata.s == 2 assign \"\(Self.nfd)\"")
+        let differ = DecisionDiffer(base: base, head: head, examplesPerKind: 1, now: nil, clockFromEvent: false)
+        for (line, s) in [1, 2, 1, 2].enumerated() {
+            try Array(#"{"user":{"app_metadata":{"s":\#(s)}}}"#.utf8).withUnsafeBytes {
+                try differ.add(line: line + 1, $0)
+            }
+        }
+        #expect(differ.report.changed == 4)
+        #expect(differ.report.roles.values.map(\.gained) == [2, 2])
+        #expect(
+            differ.report.examples.map { Self.bytes($0.kind) } == [
+                Self.bytes("+\(Self.nfc)"), Self.bytes("+\(Self.nfd)"),
+            ])
+        let rendered = DiffRenderer(report: differ.report, beforeRules: base.ruleNames, afterRules: head.ruleNames)
+        // The roles by their bytes: U+00E9 (C3 A9) sorts after `e` (65).
+        let roles =
+            "\"roles\":[{\"role\":\"\(Self.nfd)\",\"gained\":2,\"lost\":0},"
+            + "{\"role\":\"\(Self.nfc)\",\"gained\":2,\"lost\":0}]"
+        #expect(Self.bytes(rendered.json).firstRange(of: Self.bytes(roles)) != nil)
+    }
+}

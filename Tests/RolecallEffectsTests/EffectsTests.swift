@@ -2,6 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import RolecallEffects
 import RolecallEngine
+import RolecallLanguage
 import RolecallSandbox
 import Testing
 
@@ -66,7 +67,7 @@ final class Harness {
         -> [EffectOutcome]
     {
         var decision = Decision(assign: assign, revoke: revoke, roles: [], matched: ["r"], errors: [])
-        for role in assign + revoke { decision.decidedBy[role] = "rule for \(role)" }
+        for role in assign + revoke { decision.decidedBy[ExactString(role)] = "rule for \(role)" }
         decision.userID = user
         decision.currentRoles = held
         return runner.apply(try UserPlan.make(decision))

@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import RolecallEffects
 import RolecallEngine
 import RolecallJSON
+import RolecallLanguage
 import RolecallSandbox
 import Testing
 
@@ -64,7 +65,7 @@ import Testing
         _ client: ManagementClient, user: String = "auth0|1", assign: [String] = ["member"], limit: Double = 5
     ) -> [EffectOutcome] {
         var decision = Decision(assign: assign, revoke: [], roles: [], matched: ["r"], errors: [])
-        for role in assign { decision.decidedBy[role] = "rule for \(role)" }
+        for role in assign { decision.decidedBy[ExactString(role)] = "rule for \(role)" }
         decision.userID = user
         let plan = try! UserPlan.make(decision)
         let start = wallClock()

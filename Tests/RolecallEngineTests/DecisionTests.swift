@@ -187,4 +187,31 @@ import Testing
         #expect(bytes(all.revoke) == bytes([nfd, nfc, "x"]))
         #expect(all.roles.isEmpty)
     }
+
+    /// One rule naming both spellings assigns both; decisions that differ only in a spelling are not equal; and
+    /// each spelling is decided by its own rule (a `[String: String]` of deciding rules merged the two, and the
+    /// trace of `revoke all` then listed a role another rule revoked).
+    @Test func eachSpellingOfARoleHasItsOwnEffectAndDecidingRule() throws {
+        let nfc = "caf\u{E9}"
+        let nfd = "cafe\u{301}"
+        func bytes(_ names: [String]) -> [[UInt8]] { names.map { Array($0.utf8) } }
+        let both = try decide("rule \"a\" assign \"\(nfc)\", \"\(nfd)\"", "{}")
+        #expect(bytes(both.assign) == bytes([nfc, nfd]))
+        #expect(try decide("rule \"a\" assign \"\(nfc)\"", "{}") != decide("rule \"a\" assign \"\(nfd)\"", "{}"))
+        let program = try compile("rule \"r\" revoke all\nrule \"b\" revoke \"\(nfd)\"")
+        let explanation = try Evaluator(program: program).explain(
+            Array(#"{"authorization":{"roles":["caf\u00e9","cafe\u0301"]}}"#.utf8))
+        #expect(bytes(explanation.decision.revoke) == bytes([nfd, nfc]))
+        #expect(bytes(explanation.rules.map(\.outcome)) == bytes(["fired, revoke all: \(nfc)", "fired"]))
+    }
+
+    /// A ``JSONValue`` (suites' events and patches) compares strings and keys by their bytes, as the reader does.
+    @Test func jsonValuesCompareStringsAndKeysByTheirBytes() {
+        let (nfc, nfd) = ("caf\u{E9}", "cafe\u{301}")
+        #expect(JSONValue.string(nfc) != .string(nfd))
+        #expect(JSONValue.object([(nfc, .null)]) != .object([(nfd, .null)]))
+        #expect(JSONValue.object([(nfc, .null)]) == .object([(nfc, .null)]))
+        let merged = JSONValue.object([(nfc, .number(1))]).merging(.object([(nfd, .number(2))]))
+        #expect(Array(merged.serialized.utf8) == Array("{\"\(nfc)\":1,\"\(nfd)\":2}".utf8))
+    }
 }

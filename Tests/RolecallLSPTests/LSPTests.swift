@@ -382,4 +382,27 @@ import Testing
         let found = try client.diagnostics(for: uri)
         #expect(found.map { rangeList($0["range"]) } == [[100_000, 16, 100_000, 19]])
     }
+
+    /// Role names are their bytes: `"caf\u{E9}"` and `"cafe\u{301}"` are two roles, though Swift's `String` finds
+    /// them equal. Completion offers both; a role's definition is where its own spelling is assigned.
+    @Test func theTwoSpellingsOfARoleAreTwoRoles() throws {
+        let client = try LSPClient()
+        try client.start(root: nil)
+        let uri = "file:///nowhere/s.rules"
+        try Self.open(
+            client, uri,
+            "rule \"a\" assign \"caf\u{E9}\"\nrule \"b\" assign \"cafe\u{301}\"\nrule \"c\" revoke \"cafe\u{301}\", \"x\"\n"
+        )
+        let definition = try client.request(
+            "textDocument/definition", ["textDocument": ["uri": uri], "position": ["line": 2, "character": 18]])
+        let locations = definition["result"] as? [[String: Any]] ?? []
+        #expect(locations.map { rangeList($0["range"]).first } == [1], "\(definition)")
+        let completion = try client.request(
+            "textDocument/completion", ["textDocument": ["uri": uri], "position": ["line": 2, "character": 26]])
+        let items = (completion["result"] as? [String: Any])?["items"] as? [[String: Any]] ?? []
+        let labels = items.compactMap { $0["label"] as? String }.map { Array($0.utf8) }
+        #expect(
+            labels.sorted { $0.lexicographicallyPrecedes($1) }
+                == ["cafe\u{301}", "caf\u{E9}", "x"].map { Array($0.utf8) })
+    }
 }

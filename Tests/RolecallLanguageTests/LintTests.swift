@@ -103,4 +103,27 @@ import Testing
         #expect(atoms.first.map(ASTPrinter.print) == "(== user.app_metadata.f1 1)")
         #expect(atoms.last.map(ASTPrinter.print) == "(== user.app_metadata.f2000 2000)")
     }
+
+    /// Role names are their bytes: `"caf\u{E9}"` and `"cafe\u{301}"` are two roles, though Swift's `String` finds
+    /// them equal. A rule may assign one and revoke the other, and a later rule on one spelling does not undo an
+    /// effect on the other.
+    @Test func roleNamesAreComparedAsBytes() throws {
+        let (nfc, nfd) = ("caf\u{E9}", "cafe\u{301}")
+        let both = check("rule \"a\" assign \"\(nfc)\", \"\(nfd)\" revoke \"x\"")
+        #expect(both.diagnostics.isEmpty, "\(both.diagnostics.map(\.message))")
+        #expect(both.rules.first?.effects.map { Array($0.role.utf8) } == [nfc, nfd, "x"].map { Array($0.utf8) })
+        let assignAndRevoke = check("rule \"a\" assign \"\(nfc)\" revoke \"\(nfd)\"")
+        #expect(assignAndRevoke.diagnostics.isEmpty, "\(assignAndRevoke.diagnostics.map(\.message))")
+        #expect(Self.overridden("rule \"a\" assign \"\(nfc)\"\nrule \"b\" revoke \"\(nfd)\"").isEmpty)
+        #expect(Self.overridden("rule \"a\" revoke \"\(nfd)\"\nrule \"b\" assign \"\(nfc)\"").isEmpty)
+        #expect(Self.overridden("rule \"a\" assign \"\(nfc)\"\nrule \"b\" revoke \"\(nfc)\"").count == 1)
+        // Excepting one spelling from `revoke all` does not spare the other.
+        let spared = Self.overridden("rule \"a\" assign \"\(nfc)\"\nrule \"b\" revoke all except \"\(nfd)\"")
+        #expect(spared.count == 1)
+        // Many roles in one rule (the checker looks them up by name past eight): still two.
+        let many = (1...10).map { "\"r\($0)\"" }.joined(separator: ", ")
+        let long = check("rule \"a\" assign \(many), \"\(nfc)\" revoke \"\(nfd)\"")
+        #expect(long.diagnostics.isEmpty, "\(long.diagnostics.map(\.message))")
+        #expect(long.rules.first?.effects.count == 12)
+    }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import RolecallEffects
 import RolecallEngine
+import RolecallLanguage
 import RolecallSandbox
 import Testing
 
@@ -57,7 +58,7 @@ final class Tenant {
 /// A decision record assigning and revoking roles for `user`, planned against `held`.
 func record(user: String, assign: [String] = [], revoke: [String] = [], held: [String] = []) throws -> DecisionRecord {
     var decision = Decision(assign: assign, revoke: revoke, roles: [], matched: ["r"], errors: [])
-    for role in assign + revoke { decision.decidedBy[role] = "rule for \(role)" }
+    for role in assign + revoke { decision.decidedBy[ExactString(role)] = "rule for \(role)" }
     decision.userID = user
     decision.currentRoles = held
     let id = DecisionID.make()

@@ -1,5 +1,6 @@
 import Foundation
 import RolecallEngine
+import RolecallLanguage
 import RolecallSuites
 import Testing
 
@@ -44,7 +45,7 @@ final class Scratch {
             suite.cases[0].event.serialized
                 == #"{"user":{"email":"a@x.com","app_metadata":{"plan":"enterprise","groups":["a"]}},"stats":{"logins_count":1}}"#
         )
-        #expect(suite.cases[0].expect.assign == ["a", "b"])
+        #expect(suite.cases[0].expect.assign == [ExactString("a"), ExactString("b")])
         #expect(suite.cases[0].expect.matched == ["x", "y"])
         #expect(suite.cases[0].expect.errors == 0)
         #expect(suite.cases[0].line == 2)
