@@ -192,7 +192,8 @@ public struct Checker {
             if let nameSpan = rule.nameSpan { at = nameSpan }
             let hash = name.hashValue
             if let (first, _) = named.find(hash, where: { rules[$0].name == name }) {
-                checker.report(.duplicateRule(name, checker.file, at, first: rules[first].rule))
+                checker.report(
+                    .duplicateRule(name, checker.file, at, first: rules[first].rule, firstName: rules[first].name))
             } else {
                 named.insert(hash, rules.count)
             }

@@ -542,10 +542,23 @@ extension Diagnostic {
             help: "list every exception after one `revoke all except`")
     }
 
-    static func duplicateRule(_ name: String, _ file: SourceFile, _ span: Span, first: Rule) -> Diagnostic {
-        Diagnostic(
-            .error, .duplicateRule, "duplicate rule name `\(name)`", file: file, span: span,
-            help: "rule names identify rules in decisions and tests; give each a different one",
+    /// `firstName`: the name as the first rule spells it. Rule names are compared as text (Swift's canonical
+    /// equivalence), unlike role names: two spellings of one name would print alike, so the help then shows both
+    /// with their non-ASCII scalars written out.
+    static func duplicateRule(_ name: String, _ file: SourceFile, _ span: Span, first: Rule, firstName: String)
+        -> Diagnostic
+    {
+        var help = "rule names identify rules in decisions and tests; give each a different one"
+        if ExactString(name) != ExactString(firstName) {
+            func spelled(_ text: String) -> String {
+                text.unicodeScalars.map { $0.isASCII ? String($0) : "\\u{\(String($0.value, radix: 16))}" }.joined()
+            }
+            help =
+                "`\(spelled(firstName))` and `\(spelled(name))` differ only in how their characters are encoded, and "
+                + "rule names are compared as text; give each a different one"
+        }
+        return Diagnostic(
+            .error, .duplicateRule, "duplicate rule name `\(name)`", file: file, span: span, help: help,
             notes: [Note(message: "first used here", file: first.file, span: first.nameSpan ?? first.span)])
     }
 

@@ -102,6 +102,19 @@ import Testing
             """)
         #expect(result.diagnostics.map(\.code) == [.duplicateRule, .assignAndRevoke])
         #expect(result.diagnostics[0].notes.first?.message == "first used here")
+        #expect(
+            result.diagnostics[0].help == "rule names identify rules in decisions and tests; give each a different one")
+    }
+
+    /// Rule names compare as text, so two encodings of one name are one name; they print alike, so the help spells
+    /// both out.
+    @Test func twoEncodingsOfOneRuleNameAreADuplicateThatSaysSo() {
+        let result = check("rule \"caf\u{E9}\" assign \"x\"\nrule \"cafe\u{301}\" assign \"y\"")
+        #expect(result.diagnostics.map(\.code) == [.duplicateRule])
+        #expect(
+            result.diagnostics.first?.help
+                == "`caf\\u{e9}` and `cafe\\u{301}` differ only in how their characters are encoded, and rule names "
+                + "are compared as text; give each a different one")
     }
 
     @Test func rulesAfterAnUnconditionalStopAreUnreachable() {
