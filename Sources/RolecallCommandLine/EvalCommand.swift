@@ -26,7 +26,8 @@ package struct EvalCommand: ParsableCommand {
     )
 
     // The lean `rules` parses these options, and those of the groups below, itself in their everyday forms
-    // (``plainInvocation(_:)``, EvalCommand+PlainArguments.swift): an option added here must be added there.
+    // (``plainInvocation(_:)``, EvalCommand+PlainArguments.swift): an option added here must be added there, and
+    // to ``EvalSettings``, which both paths run.
     @Argument(help: "Rule files or directories (default: rules/).")
     var paths: [String] = []
 
