@@ -22,14 +22,23 @@ package struct JobsOption: ParsableArguments {
     static let maxJobs = 256
 
     package func validate() throws {
-        guard let requested else { return }
+        if let problem = JobsOption.problem(requested) { throw ValidationError(problem) }
+    }
+
+    /// What is wrong with `--jobs` given as `requested`; nil when nothing is.
+    static func problem(_ requested: Int?) -> String? {
+        guard let requested else { return nil }
         guard requested >= 1, requested <= JobsOption.maxJobs else {
-            throw ValidationError("--jobs must be between 1 and \(JobsOption.maxJobs), found \(requested)")
+            return "--jobs must be between 1 and \(JobsOption.maxJobs), found \(requested)"
         }
+        return nil
     }
 
     /// The number of threads to use.
-    package var jobs: Int { requested ?? JobsOption.availableProcessors() }
+    package var jobs: Int { JobsOption.jobs(requested) }
+
+    /// The number of threads to use for `--jobs` given as `requested`.
+    static func jobs(_ requested: Int?) -> Int { requested ?? JobsOption.availableProcessors() }
 
     /// The processors this process may run on: those of its CPU affinity (`taskset`, a container's cpuset),
     /// fewer when its cgroup (v2) allows less CPU time than that (`cpu.max`, as `docker --cpus` sets it).
@@ -69,12 +78,12 @@ package struct JobsOption: ParsableArguments {
 
 /// The lines of `--events`, cut into batches for ``OrderedWorkers``.
 struct BatchedInput {
-    let input: EventInput
+    let input: EventSource
     /// A batch is sent to a worker when it holds this many bytes or lines.
     static let batchBytes = 4 << 20
     static let batchLines = 8192
 
-    init(input: EventInput) { self.input = input }
+    init(input: EventSource) { self.input = input }
 
     /// Reads every line, hands batches to `workers` and passes each result to `emit` in input order. When
     /// reading would block (a slow producer), what was read so far is decided and emitted first, as

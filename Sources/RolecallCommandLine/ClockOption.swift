@@ -30,6 +30,11 @@ package struct ClockOption: ParsableArguments {
     /// Sets `evaluator`'s clock: `--now` when given; otherwise, for a stream of events (`--events`, such as
     /// `rules log export` writes), each event's own `rolecall_now`, so a replayed login decides as it did.
     package func configure(_ evaluator: Evaluator, batch: Bool) {
+        ClockOption.configure(evaluator, seconds: seconds, batch: batch)
+    }
+
+    /// ``configure(_:batch:)`` with `--now` as a plain value, in seconds.
+    static func configure(_ evaluator: Evaluator, seconds: Double?, batch: Bool) {
         evaluator.now = seconds
         evaluator.clockFromEvent = batch && seconds == nil
     }

@@ -26,6 +26,31 @@ package struct DiagnosticOptions: ParsableArguments {
     @Flag(help: "Do not color diagnostics. (Color is used only on a terminal, and never when NO_COLOR is set.)")
     package var noColor = false
 
+    /// These options as plain values.
+    package var plain: DiagnosticSettings {
+        DiagnosticSettings(format: format, maxDiagnostics: maxDiagnostics, denyWarnings: denyWarnings, noColor: noColor)
+    }
+
+    /// ``DiagnosticSettings/print(_:toStandardError:)`` with these options.
+    package func print(_ diagnostics: [Diagnostic], toStandardError: Bool) {
+        plain.print(diagnostics, toStandardError: toStandardError)
+    }
+}
+
+/// ``DiagnosticOptions``' values as plain values (``EventSource`` says why).
+package struct DiagnosticSettings {
+    package var format: DiagnosticOptions.Format
+    package var maxDiagnostics: Int
+    package var denyWarnings: Bool
+    package var noColor: Bool
+
+    package init(format: DiagnosticOptions.Format, maxDiagnostics: Int, denyWarnings: Bool, noColor: Bool) {
+        self.format = format
+        self.maxDiagnostics = maxDiagnostics
+        self.denyWarnings = denyWarnings
+        self.noColor = noColor
+    }
+
     /// Prints diagnostics, capped, to standard error (`rules eval`, whose standard output holds decisions) or
     /// standard output (`rules check`, whose result they are).
     package func print(_ diagnostics: [Diagnostic], toStandardError: Bool) {

@@ -107,7 +107,7 @@ package struct DiffCommand: ParsableCommand {
         }
         do {
             if jobs > 1 {
-                var batches = BatchedInput(input: input)
+                var batches = BatchedInput(input: input.plain)
                 let workers = OrderedWorkers<DecisionDiffer, (DiffReport, String)>(
                     states: (0..<jobs).map { _ in differ() }
                 ) { differ, batch in

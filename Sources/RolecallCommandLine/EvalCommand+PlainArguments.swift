@@ -1,4 +1,5 @@
 import ArgumentParser
+import RolecallJSON
 
 extension EvalCommand {
     /// `rules eval` for `arguments` (those after `eval`) when every one of them is of a plain form: a rule path,
@@ -8,14 +9,16 @@ extension EvalCommand {
     ///
     /// Why: ArgumentParser builds its picture of a command by reflecting on it, which at start-up costs the Swift
     /// runtime about 1.1 ms of looking up generic types and protocol conformances, a third of what `rules eval
-    /// --events` takes on one event. The values are converted and validated by the same code ArgumentParser
-    /// would use (`init(argument:)`, each group's `validate()`), and every property of the command and of its
-    /// option groups is set here, so a new option must be added here too (reading one left unset would stop
-    /// the process).
-    package static func plainInvocation(_ arguments: ArraySlice<String>) -> EvalCommand? {
+    /// --events` takes on one event. Making the command's property wrappers without parsing cost another 0.2 ms
+    /// of the same, and so did a `Set` and a `Dictionary` of strings (each generic type's first use looks up its
+    /// `Hashable` conformance through every conformance record in the binary): so the values go straight into
+    /// ``EvalSettings``, held in arrays. The values are converted and validated by the same code ArgumentParser
+    /// would use (`init(argument:)`, and the checks each group's `validate()` makes), so a new option must be
+    /// added here too.
+    package static func plainInvocation(_ arguments: ArraySlice<String>) -> EvalSettings? {
         var paths: [String] = []
-        var values: [String: String] = [:]
-        var flags: Set<String> = []
+        var values = [String?](repeating: nil, count: plainOptions.count)
+        var flags = [Bool](repeating: false, count: plainFlags.count)
         var rest = arguments
         while let argument = rest.popFirst() {
             guard argument.hasPrefix("-") else {
@@ -26,83 +29,73 @@ extension EvalCommand {
             }
             let equals = argument.firstIndex(of: "=")
             let name = String(argument[..<(equals ?? argument.endIndex)])
-            if plainFlags.contains(name) {
-                guard equals == nil, flags.insert(name).inserted else { return nil }
+            if let flag = plainFlags.firstIndex(of: name) {
+                guard equals == nil, !flags[flag] else { return nil }
+                flags[flag] = true
                 continue
             }
-            guard plainOptions.contains(name), values[name] == nil else { return nil }
+            guard let option = plainOptions.firstIndex(of: name), values[option] == nil else { return nil }
             if let equals {
                 let value = String(argument[argument.index(after: equals)...])
                 guard !value.isEmpty else { return nil }  // `--name=` takes the next argument
-                values[name] = value
+                values[option] = value
             } else {
                 // A lone `-` (standard input) is a value; anything else beginning with `-` is not.
                 guard let value = rest.popFirst(), value == "-" || !(value.isEmpty || value.hasPrefix("-")) else {
                     return nil
                 }
-                values[name] = value
+                values[option] = value
             }
         }
-        return plainCommand(paths: paths, values: values, flags: flags)
+        return plainSettings(
+            paths: paths,
+            value: { name in plainOptions.firstIndex(of: name).flatMap { values[$0] } },
+            flag: { name in plainFlags.firstIndex(of: name).map { flags[$0] } ?? false })
     }
 
     /// The options and flags ``plainInvocation(_:)`` knows.
-    static let plainOptions: Set<String> = [
+    static let plainOptions = [
         "--event", "--events", "--max-event-bytes", "--now", "--format", "--max-diagnostics", "--jobs",
     ]
-    static let plainFlags: Set<String> = ["--explain", "--deny-warnings", "--no-color"]
+    static let plainFlags = ["--explain", "--deny-warnings", "--no-color"]
 
-    /// The command with these values, each converted as ArgumentParser converts it, and validated; nil when a
+    /// The settings for these values, each converted as ArgumentParser converts it, and validated; nil when a
     /// value does not convert or validate.
-    static func plainCommand(paths: [String], values: [String: String], flags: Set<String>) -> EvalCommand? {
-        func integer(_ name: String, default value: Int) -> Int? {
-            guard let text = values[name] else { return value }
+    static func plainSettings(
+        paths: [String], value: (String) -> String?, flag: (String) -> Bool
+    ) -> EvalSettings? {
+        func integer(_ name: String, default fallback: Int) -> Int? {
+            guard let text = value(name) else { return fallback }
             return Int(argument: text)
         }
-        var input = EventInput()
-        input.event = values["--event"]
-        input.events = values["--events"]
         guard let maxEventBytes = integer("--max-event-bytes", default: EventInput.defaultMaxEventBytes) else {
             return nil
         }
-        input.maxEventBytes = maxEventBytes
-        var clock = ClockOption()
-        clock.now = values["--now"]
-        var diagnostics = DiagnosticOptions()
+        let input = EventSource(event: value("--event"), events: value("--events"), maxEventBytes: maxEventBytes)
+        guard input.problem == nil else { return nil }
+        // ClockOption.validate(): a `--now` that is not an RFC 3339 timestamp is an error.
+        var now: Double?
+        if let text = value("--now") {
+            guard let seconds = Timestamp.seconds(text) else { return nil }
+            now = seconds
+        }
         var format = DiagnosticOptions.defaultFormat
-        if let text = values["--format"] {
+        if let text = value("--format") {
             guard let given = DiagnosticOptions.Format(argument: text) else { return nil }
             format = given
         }
         guard let maxDiagnostics = integer("--max-diagnostics", default: DiagnosticOptions.defaultMaxDiagnostics)
         else { return nil }
-        diagnostics.format = format
-        diagnostics.maxDiagnostics = maxDiagnostics
-        diagnostics.denyWarnings = flags.contains("--deny-warnings")
-        diagnostics.noColor = flags.contains("--no-color")
-        var parallel = JobsOption()
-        if let jobs = values["--jobs"] {
-            guard let requested = Int(argument: jobs) else { return nil }
-            parallel.requested = requested
-        } else {
-            parallel.requested = nil
+        var jobs: Int?
+        if let text = value("--jobs") {
+            guard let requested = Int(argument: text) else { return nil }
+            jobs = requested
         }
-        var command = EvalCommand()
-        command.paths = paths
-        command.input = input
-        command.explain = flags.contains("--explain")
-        command.clock = clock
-        command.diagnostics = diagnostics
-        command.parallel = parallel
-        do {
-            try input.validate()
-            try clock.validate()
-            try diagnostics.validate()
-            try parallel.validate()
-            try command.validate()
-        } catch {
-            return nil
-        }
-        return command
+        guard JobsOption.problem(jobs) == nil else { return nil }
+        let diagnostics = DiagnosticSettings(
+            format: format, maxDiagnostics: maxDiagnostics, denyWarnings: flag("--deny-warnings"),
+            noColor: flag("--no-color"))
+        return EvalSettings(
+            paths: paths, input: input, explain: flag("--explain"), now: now, diagnostics: diagnostics, jobs: jobs)
     }
 }

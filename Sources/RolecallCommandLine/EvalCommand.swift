@@ -26,7 +26,8 @@ package struct EvalCommand: ParsableCommand {
     )
 
     // The lean `rules` parses these options, and those of the groups below, itself in their everyday forms
-    // (``plainInvocation(_:)``, EvalCommand+PlainArguments.swift): an option added here must be added there.
+    // (``plainInvocation(_:)``, EvalCommand+PlainArguments.swift): an option added here must be added there, and
+    // to ``EvalSettings``, which both paths run.
     @Argument(help: "Rule files or directories (default: rules/).")
     var paths: [String] = []
 
@@ -41,80 +42,19 @@ package struct EvalCommand: ParsableCommand {
 
     @OptionGroup var parallel: JobsOption
 
-    package func run() throws {
-        let program = try RuleFiles.compile(paths, diagnostics: diagnostics)
-        let jobs = input.isBatch ? parallel.jobs : 1
-        var report = LineReport(source: input.source, isBatch: input.isBatch)
-        let signals = input.isBatch ? SignalWatch.install() : nil
-        if jobs > 1 {
-            let evaluators = (0..<jobs).map { _ in self.evaluator(program) }
-            var batches = BatchedInput(input: input)
-            let workers = OrderedWorkers<Evaluator, LineReport>(states: evaluators) { evaluator, batch in
-                var part = LineReport(source: input.source, isBatch: true)
-                batch.forEach { number, item in self.decide(evaluator, number, item, &part) }
-                return part
-            }
-            defer { workers.close() }
-            do {
-                try batches.run(workers, signals: signals) { report.take($0) }
-            } catch let interrupted as SignalWatch.Interrupted {
-                workers.flush { report.take($0) }
-                SignalWatch.end(by: interrupted.signal)
-            }
-        } else {
-            let evaluator = self.evaluator(program)
-            do {
-                try input.forEach(idle: { report.flush() }, signals: signals) { number, item in
-                    decide(evaluator, number, item, &report)
-                    if report.output.count >= 1 << 16 { report.flush() }
-                }
-            } catch let interrupted as SignalWatch.Interrupted {
-                report.flush()
-                SignalWatch.end(by: interrupted.signal)
-            } catch {
-                report.flush()
-                throw error
-            }
-        }
-        report.flush()
-        guard report.invalid > 0 else { return }
-        if input.isBatch {
-            Output.standardError("rules: \(report.invalid) of \(report.lines) lines were not valid events\n")
-        }
-        throw ExitStatus.badInput
-    }
+    package func run() throws { try settings.run() }
 
-    /// An evaluator of `program` on this command's clock.
-    func evaluator(_ program: Program) -> Evaluator {
-        let evaluator = Evaluator(program: program)
-        clock.configure(evaluator, batch: input.isBatch)
-        evaluator.timeBudget = EvalCommand.batchTimeBudget
-        return evaluator
+    /// This command's values, read out of ArgumentParser's property wrappers once.
+    var settings: EvalSettings {
+        EvalSettings(
+            paths: paths, input: input.plain, explain: explain, now: clock.seconds, diagnostics: diagnostics.plain,
+            jobs: parallel.requested)
     }
 
     /// The time budget of one event in the batch commands (`eval`, `diff`): longer than the server's 0.25 s,
     /// since a replay's decisions should not depend on how busy the machine is (with `--jobs`, a second
     /// thread on the same cores), yet bounded, since recorded logins can be hostile.
     static let batchTimeBudget = 5.0
-
-    /// Decides one input line (or the one event) into `report`: the decision or trace, or the line's error.
-    func decide(_ evaluator: Evaluator, _ number: Int, _ item: EventInput.Item, _ report: inout LineReport) {
-        report.lines = number
-        switch item {
-        case .oversized(let size):
-            report.fail(number, "event is \(size) bytes, more than --max-event-bytes \(input.maxEventBytes)")
-        case .event(let bytes):
-            do {
-                if explain {
-                    report.output += Array(try evaluator.explain(Array(bytes)).text.utf8)
-                } else {
-                    try evaluator.evaluate(bytes, writingTo: &report.output)
-                }
-            } catch {
-                report.fail(number, "invalid event: \(error)")
-            }
-        }
-    }
 }
 
 /// What evaluating a run of lines printed: decisions for standard output, messages for standard error, and

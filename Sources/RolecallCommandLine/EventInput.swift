@@ -24,19 +24,17 @@ package struct EventInput: ParsableArguments {
     package static let maxEventBytesLimit = 1 << 30
 
     package func validate() throws {
-        guard (event == nil) != (events == nil) else {
-            throw ValidationError("give exactly one of --event FILE or --events FILE.jsonl")
-        }
-        guard maxEventBytes > 0, maxEventBytes <= EventInput.maxEventBytesLimit else {
-            throw ValidationError("--max-event-bytes must be between 1 and \(EventInput.maxEventBytesLimit)")
-        }
+        if let problem = plain.problem { throw ValidationError(problem) }
     }
 
+    /// These options as plain values.
+    package var plain: EventSource { EventSource(event: event, events: events, maxEventBytes: maxEventBytes) }
+
     /// Whether events come one per line.
-    package var isBatch: Bool { events != nil }
+    package var isBatch: Bool { plain.isBatch }
 
     /// The file named, for messages.
-    package var source: String { event ?? events ?? "-" }
+    package var source: String { plain.source }
 
     /// One event of the input.
     package enum Item {
@@ -46,12 +44,54 @@ package struct EventInput: ParsableArguments {
         case oversized(Int)
     }
 
+    /// ``EventSource/forEach(idle:signals:_:)`` on these options.
+    package func forEach(
+        idle: () -> Void = {}, signals: SignalWatch? = nil, _ body: (Int, Item) throws -> Void
+    ) throws {
+        try plain.forEach(idle: idle, signals: signals, body)
+    }
+}
+
+/// ``EventInput``'s values, as plain values rather than ArgumentParser's property wrappers: what a command reads
+/// once its options are parsed, and what the lean `rules` makes from `rules eval`'s everyday arguments without
+/// making the wrappers (their first use costs the Swift runtime generic-type and conformance lookups at start-up).
+package struct EventSource {
+    /// `--event`: one JSON event file, or `-`.
+    package var event: String?
+    /// `--events`: a file of JSON events, one per line, or `-`.
+    package var events: String?
+    /// `--max-event-bytes`.
+    package var maxEventBytes: Int
+
+    package init(event: String?, events: String?, maxEventBytes: Int) {
+        self.event = event
+        self.events = events
+        self.maxEventBytes = maxEventBytes
+    }
+
+    /// What is wrong with these values, as ``EventInput/validate()`` says it; nil when nothing is.
+    package var problem: String? {
+        guard (event == nil) != (events == nil) else {
+            return "give exactly one of --event FILE or --events FILE.jsonl"
+        }
+        guard maxEventBytes > 0, maxEventBytes <= EventInput.maxEventBytesLimit else {
+            return "--max-event-bytes must be between 1 and \(EventInput.maxEventBytesLimit)"
+        }
+        return nil
+    }
+
+    /// Whether events come one per line.
+    package var isBatch: Bool { events != nil }
+
+    /// The file named, for messages.
+    package var source: String { event ?? events ?? "-" }
+
     /// Calls `body` with each event and its number (the line number with `--events`; blank lines are skipped).
     /// An input that cannot be opened or read ends the command with exit code 2. With `--events`, `idle` runs
     /// whenever reading more would block (a slow writer), and a signal seen by `signals` ends the loop by throwing
     /// ``SignalWatch/Interrupted``.
     package func forEach(
-        idle: () -> Void = {}, signals: SignalWatch? = nil, _ body: (Int, Item) throws -> Void
+        idle: () -> Void = {}, signals: SignalWatch? = nil, _ body: (Int, EventInput.Item) throws -> Void
     ) throws {
         do {
             if let event {

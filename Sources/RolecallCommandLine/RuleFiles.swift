@@ -27,11 +27,23 @@ package enum RuleFiles {
     /// command's own output). Throws the rule-error exit code when they have errors, or warnings with
     /// `--deny-warnings`.
     package static func compile(_ paths: [String], diagnostics options: DiagnosticOptions) throws -> Program {
+        try compileFiles(paths, diagnostics: options.plain).program
+    }
+
+    /// ``compile(_:diagnostics:)`` with the options as plain values.
+    package static func compile(_ paths: [String], diagnostics options: DiagnosticSettings) throws -> Program {
         try compileFiles(paths, diagnostics: options).program
     }
 
     /// ``compile(_:diagnostics:)``, with the files the program was compiled from (the server hashes them).
     package static func compileFiles(_ paths: [String], diagnostics options: DiagnosticOptions) throws -> (
+        files: [SourceFile], program: Program
+    ) {
+        try compileFiles(paths, diagnostics: options.plain)
+    }
+
+    /// ``compileFiles(_:diagnostics:)`` with the options as plain values.
+    package static func compileFiles(_ paths: [String], diagnostics options: DiagnosticSettings) throws -> (
         files: [SourceFile], program: Program
     ) {
         let files = try loadOrExit(paths)
