@@ -19,8 +19,6 @@ void rolecall_json_specials_portable(const uint8_t *data, size_t length, uint64_
 /// Returns 0, writing nothing, when this CPU or build does not have the path.
 int rolecall_json_specials_by(int path, const uint8_t *data, size_t length, uint64_t *masks);
 
-#endif
-
 /// Skips the JSON value that starts at `position` (after any whitespace) and returns the offset just past it,
 /// or -1 when the bytes from `position` up to `count` do not hold a valid value: bad syntax, invalid UTF-8, a
 /// control character or a bad escape in a string, or containers nested more than `levels` deep. `specials` is
@@ -29,3 +27,5 @@ int rolecall_json_specials_by(int path, const uint8_t *data, size_t length, uint
 /// The event reader's fast path for the values no rule reads; on -1 the reader walks the value again itself,
 /// to report where and why it is invalid. Checks exactly what that walk checks, and no more.
 long rolecall_json_skip(const uint8_t *base, long count, long position, const uint64_t *specials, long levels);
+
+#endif
