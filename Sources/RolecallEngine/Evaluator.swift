@@ -106,32 +106,33 @@ public final class Evaluator {
     /// Where the fast path writes a decision line before appending it to the caller's output.
     let line: UnsafeMutableRawBufferPointer
     /// Rules whose condition failed to evaluate.
-    /// (Unchecked exclusivity: an evaluator is used by one thread and never reenters; `runRules` reads these on
-    /// every run, and the run-time check cost more than the read.)
+    /// (Unchecked exclusivity, here and on the other stored `var`s below: an evaluator is used by one thread and
+    /// never reenters; every evaluation reads these, and the run-time check, a call that looks the access up in a
+    /// thread-local set, cost more than the read.)
     @exclusivity(unchecked) var failures: [(rule: Int, failure: EvaluationError)] = []
     /// Current roles the rules never name, revoked by a `revoke all`, with the rule that revoked each.
     @exclusivity(unchecked) var revokedOthers: [(role: String, rule: Int)] = []
     /// The roles in ``revokedOthers``, to keep each once without a scan (a user may hold thousands).
-    var revokedOtherNames: Set<ExactString> = []
+    @exclusivity(unchecked) var revokedOtherNames: Set<ExactString> = []
     /// When set, every comparison is recorded here (see ``explain(_:)``).
-    var trace: [TraceStep]?
+    @exclusivity(unchecked) var trace: [TraceStep]?
     /// The evaluation clock for `days_since`, in seconds since the Unix epoch; nil (the default) reads the wall
     /// clock once per evaluation, when a rule first needs it. `--now`, a suite's `now:` and the server (which
     /// records the value in its decision log) set it.
-    public var now: Double?
+    @exclusivity(unchecked) public var now: Double?
     /// Whether an event's own top-level `rolecall_now` (an RFC 3339 string, as `rules log export` writes) is the
     /// clock for that event, before ``now``. Off by default, and never on in the server: a replay decides as the
     /// login did, a live login by the server's clock. When on, a `rolecall_now` that is not a timestamp makes the
     /// event an error.
-    public var clockFromEvent = false
+    @exclusivity(unchecked) public var clockFromEvent = false
     /// How long the rules may work on one event, in seconds (0.25 by default). Quantifiers and regexes are where
     /// a hostile event makes work (a long list, a backtracking-prone string in each element); past the budget the
     /// rule being evaluated and every later rule fail with `budget-exceeded`, and the decision is made of the
     /// rules that finished. Only evaluations that do real work read the clock.
-    public var timeBudget = 0.25
+    @exclusivity(unchecked) public var timeBudget = 0.25
     /// Whether the reader finds string ends with the SIMD special-byte bitmap (on) or eight bytes at a time. Both
     /// read every event alike; the switch is for the fuzzer and the benchmark, which compare them.
-    @_spi(Benchmark) public var indexesStrings = true
+    @_spi(Benchmark) @exclusivity(unchecked) public var indexesStrings = true
 
     var base: UnsafePointer<UInt8> {
         get { state.pointee.base }
