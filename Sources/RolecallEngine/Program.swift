@@ -41,6 +41,10 @@ public final class Program: @unchecked Sendable {
         /// each element.
         var firstDescendant = 0
         var descendantCount = 0
+        /// Bit `n % 64` set for each child key `n` bytes long: a key whose length has no bit names no child,
+        /// found with one test instead of a pass over the candidates (most keys of an object the rules read name
+        /// no child).
+        var keyLengths: UInt64 = 0
     }
 
     /// A key below an object field: its bytes in ``keyPool`` and the child node.
@@ -307,7 +311,8 @@ public final class Program: @unchecked Sendable {
                     indexCount: node.indices.count, every: node.every,
                     // A list read both element by element and at fixed indices is read whole: the element at a
                     // fixed index is walked with its own node, which does not know the keys the others read.
-                    whole: node.whole || (node.every >= 0 && !node.indices.isEmpty), element: node.element))
+                    whole: node.whole || (node.every >= 0 && !node.indices.isEmpty), element: node.element,
+                    keyLengths: node.keys.reduce(0) { $0 | 1 << UInt64($1.length & 63) }))
             keys += node.keys
             indices += node.indices
         }

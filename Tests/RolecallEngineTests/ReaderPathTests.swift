@@ -170,3 +170,28 @@ import Testing
         #expect(read?.offset == 17 && skipped?.offset == 20)
     }
 }
+
+/// The reader finds a field's key among its object's members by length first (`FieldNode.keyLengths`, one bit per
+/// length modulo 64), then by bytes: keys of every length up to 140, beside decoys of the same length, of a length
+/// 64 apart (the same bit), and of a neighbouring length, are each found, and a decoy is never taken for one.
+@Suite struct KeyLengthTests {
+    @Test func keysOfEveryLengthAreFoundAmongDecoys() throws {
+        for length in [1, 2, 7, 8, 9, 15, 16, 17, 63, 64, 65, 70, 127, 128, 140] {
+            let key = String((0..<length).map { Character(Unicode.Scalar(UInt8(97 + $0 % 26))) })
+            let sameLength = String(key.dropLast()) + "Z"
+            let sameBit = length > 64 ? String(key.prefix(length - 64)) : key + String(repeating: "q", count: 64)
+            let neighbour = key + "x"
+            let rules = "when user.app_metadata.\(key) == \"yes\" assign \"found\""
+            let program = try compile(rules)
+            for (order, expected) in [
+                ([sameLength, sameBit, neighbour, key], true), ([key, sameBit, neighbour], true),
+                ([sameLength, sameBit, neighbour], false),
+            ] {
+                let members = order.map { "\"\($0)\":\($0 == key ? "\"yes\"" : "\"no\"")" }.joined(separator: ",")
+                let event = Array(#"{"user":{"app_metadata":{\#(members)}}}"#.utf8)
+                let decision = try Evaluator(program: program).evaluate(event)
+                #expect(decision.assign == (expected ? ["found"] : []), "length \(length), members \(order)")
+            }
+        }
+    }
+}
