@@ -145,53 +145,26 @@ public final class Program: @unchecked Sendable {
     public let maxDepth: Int
 
     /// Compiles a checked rule set. The rule set must have no errors.
-    public init(_ checked: CheckedRuleSet, maxDepth: Int = 512) {
+    public convenience init(_ checked: CheckedRuleSet, maxDepth: Int = 512) {
         precondition(!checked.hasErrors, "a rule set with errors cannot be compiled")
-        var builder = Builder()
-        // Room up front in the tables that grow with the rule set (a field and a role or two per rule is common):
-        // growing a large hash table rehashes every entry into fresh memory, again at every doubling.
-        builder.children = HashIndex(capacity: checked.rules.count + 16)
-        builder.roleIndex.reserveCapacity(checked.rules.count + 16)
-        let currentRoles = builder.slot(for: [.key("authorization", span: Span(0, 0)), .key("roles", span: Span(0, 0))])
-        let userID = builder.slot(for: [.key("user", span: Span(0, 0)), .key("user_id", span: Span(0, 0))])
-        let clock = builder.slot(for: [.key(Program.clockField, span: Span(0, 0))])
-        var lowered = Lowered()
-        var compiled: [CompiledRule] = []
-        var roots: [Int32] = []
-        var effectRanges: [(start: Int32, count: Int32)] = []
-        var flatEffects: [(role: Int32, assign: Bool)] = []
-        var revokeAll: [(start: Int32, count: Int32)] = []
-        var except: [Int32] = []
-        compiled.reserveCapacity(checked.rules.count)
-        roots.reserveCapacity(checked.rules.count)
-        effectRanges.reserveCapacity(checked.rules.count)
-        flatEffects.reserveCapacity(checked.rules.count)
-        revokeAll.reserveCapacity(checked.rules.count)
-        // Fields read in place, through the buffer: `for rule in checked.rules`, or a rule of the array passed on,
-        // would copy the rule (a dozen reference counts, to memory a large rule set has long left in no cache).
+        var compilation = Compilation(capacity: checked.rules.count)
+        // Read in place, through the buffer: `for rule in checked.rules`, or a rule of the array passed on, would
+        // copy the rule (a dozen reference counts, to memory a large rule set has long left in no cache).
         checked.rules.withUnsafeBufferPointer { rules in
-            for index in rules.indices {
-                if let condition = rules[index].condition {
-                    roots.append(lowered.lower(condition, &builder))
-                } else {
-                    roots.append(-1)
-                }
-                effectRanges.append((Int32(flatEffects.count), Int32(rules[index].effects.count)))
-                for effect in rules[index].effects {
-                    flatEffects.append((Int32(builder.role(effect.role)), effect.assign))
-                }
-                if let excepted = rules[index].revokeAll {
-                    revokeAll.append((Int32(except.count), Int32(excepted.count)))
-                    except += excepted.map { Int32(builder.role($0)) }
-                } else {
-                    revokeAll.append((-1, 0))
-                }
-                compiled.append(
-                    CompiledRule(
-                        name: rules[index].name, stops: rules[index].stops, file: rules[index].rule.file,
-                        span: rules[index].rule.span))
-            }
+            for index in rules.indices { compilation.add(rules[index]) }
         }
+        self.init(compilation, maxDepth: maxDepth)
+    }
+
+    /// The program of the rules added to `compilation` (see ``Compilation``), in the order they were added.
+    init(_ compilation: consuming Compilation, maxDepth: Int = 512) {
+        let builder = compilation.builder
+        let lowered = compilation.lowered
+        let compiled = compilation.compiled
+        let roots = compilation.roots
+        let (effectRanges, flatEffects) = (compilation.effectRanges, compilation.flatEffects)
+        let (revokeAll, except) = (compilation.revokeAll, compilation.except)
+        let (currentRoles, userID, clock) = (compilation.currentRoles, compilation.userID, compilation.clock)
         self.rules = compiled
         var planner = Planner(lowered)
         self.ruleStarts = ownedCopy(planner.plan(roots, stops: compiled.map(\.stops)))

@@ -29,6 +29,8 @@ public final class SourceFile: Sendable {
     public let bytes: [UInt8]
     /// Offsets at which each line starts; `lineStarts[0] == 0`.
     let lineStarts: [Int]
+    /// The number of lines (a file that ends with a line break has an empty last line).
+    public var lineCount: Int { lineStarts.count }
     /// The path's last component (after lexical normalisation): how an anonymous rule of this file is named
     /// until the rule set's other files are known. Worked out once per file, not once per rule.
     let lastComponent: String

@@ -1,0 +1,64 @@
+import RolecallLanguage
+
+extension Program {
+    /// A program being compiled rule by rule: each checked rule is lowered to instructions, its effects to role
+    /// indices and its fields to slots as it is added; the program's initializer lays the tables out once every rule
+    /// is in.
+    ///
+    /// ``RuleEngine`` adds each rule while the checker has just checked it (``Checker/check(_:each:)``), so a
+    /// large rule set is lowered while each rule is still in the processor's caches, and the checked rule is freed
+    /// there too, rather than read back from memory (and freed) in passes of their own.
+    struct Compilation {
+        var builder = Builder()
+        var lowered = Lowered()
+        var compiled: [CompiledRule] = []
+        /// Per rule: the root instruction of its condition (-1: always fires), its effects in ``flatEffects``,
+        /// and its `revoke all` exceptions in ``except`` (start -1: none).
+        var roots: [Int32] = []
+        var effectRanges: [(start: Int32, count: Int32)] = []
+        var flatEffects: [(role: Int32, assign: Bool)] = []
+        var revokeAll: [(start: Int32, count: Int32)] = []
+        var except: [Int32] = []
+        /// The slots every decision reads: `authorization.roles`, `user.user_id` and the replay clock.
+        let currentRoles: Int
+        let userID: Int
+        let clock: Int
+
+        /// A compilation with room for about `capacity` rules (more may be added).
+        init(capacity: Int) {
+            // Room up front in the tables that grow with the rule set (a field and a role or two per rule is
+            // common): growing a large hash table rehashes every entry into fresh memory, again at every doubling.
+            builder.children = HashIndex(capacity: capacity + 16)
+            builder.roleIndex.reserveCapacity(capacity + 16)
+            currentRoles = builder.slot(for: [.key("authorization", span: Span(0, 0)), .key("roles", span: Span(0, 0))])
+            userID = builder.slot(for: [.key("user", span: Span(0, 0)), .key("user_id", span: Span(0, 0))])
+            clock = builder.slot(for: [.key(Program.clockField, span: Span(0, 0))])
+            compiled.reserveCapacity(capacity)
+            roots.reserveCapacity(capacity)
+            effectRanges.reserveCapacity(capacity)
+            flatEffects.reserveCapacity(capacity)
+            revokeAll.reserveCapacity(capacity)
+        }
+
+        /// Lowers the next rule.
+        mutating func add(_ rule: borrowing CheckedRule) {
+            if let condition = rule.condition {
+                roots.append(lowered.lower(condition, &builder))
+            } else {
+                roots.append(-1)
+            }
+            effectRanges.append((Int32(flatEffects.count), Int32(rule.effects.count)))
+            for effect in rule.effects {
+                flatEffects.append((Int32(builder.role(effect.role)), effect.assign))
+            }
+            if let excepted = rule.revokeAll {
+                revokeAll.append((Int32(except.count), Int32(excepted.count)))
+                except += excepted.map { Int32(builder.role($0)) }
+            } else {
+                revokeAll.append((-1, 0))
+            }
+            compiled.append(
+                CompiledRule(name: rule.name, stops: rule.stops, file: rule.rule.file, span: rule.rule.span))
+        }
+    }
+}
