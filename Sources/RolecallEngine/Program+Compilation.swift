@@ -33,6 +33,17 @@ extension Program {
             currentRoles = builder.slot(for: [.key("authorization", span: Span(0, 0)), .key("roles", span: Span(0, 0))])
             userID = builder.slot(for: [.key("user", span: Span(0, 0)), .key("user_id", span: Span(0, 0))])
             clock = builder.slot(for: [.key(Program.clockField, span: Span(0, 0))])
+            // And in the tables that grow by a few entries per rule: growing one copies it, into memory not
+            // touched before, again at every doubling.
+            builder.fields.reserveCapacity(capacity + 16)
+            builder.parents.reserveCapacity(capacity + 16)
+            builder.keyOffsets.reserveCapacity(capacity + 16)
+            builder.keyLengths.reserveCapacity(capacity + 16)
+            builder.roles.reserveCapacity(capacity)
+            lowered.instructions.reserveCapacity(capacity)
+            lowered.spans.reserveCapacity(capacity)
+            lowered.files.reserveCapacity(capacity)
+            lowered.shown.reserveCapacity(capacity)
             compiled.reserveCapacity(capacity)
             roots.reserveCapacity(capacity)
             effectRanges.reserveCapacity(capacity)

@@ -195,7 +195,7 @@ public final class Program: @unchecked Sendable {
         self.effects = ownedCopy(flatEffects)
         self.ruleStops = ownedCopy(compiled.map(\.stops))
         self.roleNames = builder.roles
-        self.roleIndex = builder.roleIndex.mapValues { Int32($0) }
+        self.roleIndex = builder.roleIndex
         (self.fields, self.keys, self.indices, self.subtrees) = Program.flatten(builder.fields)
         self.keyPool = .allocate(capacity: max(1, builder.keyPool.count))
         _ = self.keyPool.initialize(from: builder.keyPool)
@@ -312,12 +312,14 @@ public final class Program: @unchecked Sendable {
         var keyPool: [UInt8] = []
         var slotCount = 0
         var roles: [String] = []
-        var roleIndex: [ExactString: Int] = [:]
+        /// Role indices by name, as ``Program/roleIndex`` keeps them (built here, not converted: at 64,000 roles
+        /// a second table is megabytes, filled by reading back the first).
+        var roleIndex: [ExactString: Int32] = [:]
 
         mutating func role(_ name: String) -> Int {
-            if let index = roleIndex[ExactString(name)] { return index }
+            if let index = roleIndex[ExactString(name)] { return Int(index) }
             roles.append(name)
-            roleIndex[ExactString(name)] = roles.count - 1
+            roleIndex[ExactString(name)] = Int32(roles.count - 1)
             return roles.count - 1
         }
 

@@ -147,6 +147,8 @@ extension Checker {
 
         init(capacity: Int) {
             byHash = HashIndex(capacity: capacity)
+            // A conjunct prints in a few dozen bytes (`(== user.app_metadata.plan "x")`).
+            texts.reserveCapacity(32 * capacity)
             textStarts.reserveCapacity(capacity + 1)
             singleSets.reserveCapacity(capacity)
         }

@@ -40,6 +40,9 @@ public final class SourceFile: Sendable {
         self.path = path
         self.bytes = bytes
         var starts = [0]
+        // Room for a line per line feed (counted first, a quick pass), rather than growing the table as lines are
+        // found: growing copies it again at every doubling.
+        starts.reserveCapacity(bytes.reduce(1) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) })
         // A lone `\r` ends a line too, as editors show it (and as the lexer ends a comment there).
         for (offset, byte) in bytes.enumerated()
         where byte == UInt8(ascii: "\n")
