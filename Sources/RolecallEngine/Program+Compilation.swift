@@ -1,3 +1,4 @@
+import RolecallJSON
 import RolecallLanguage
 
 extension Program {
@@ -19,6 +20,13 @@ extension Program {
         var flatEffects: [(role: Int32, assign: Bool)] = []
         var revokeAll: [(start: Int32, count: Int32)] = []
         var except: [Int32] = []
+        /// Per rule: whether it stops.
+        var stops: [Bool] = []
+        /// Every role name and rule name as a JSON string literal (see ``Program/namePool``), pooled as each is
+        /// met, and where each role's and each rule's is.
+        var names: [UInt8] = []
+        var roleJSON: [(offset: Int32, length: Int32)] = []
+        var ruleNameJSON: [(offset: Int32, length: Int32)] = []
         /// The slots every decision reads: `authorization.roles`, `user.user_id` and the replay clock.
         let currentRoles: Int
         let userID: Int
@@ -45,6 +53,9 @@ extension Program {
             lowered.files.reserveCapacity(capacity)
             lowered.shown.reserveCapacity(capacity)
             compiled.reserveCapacity(capacity)
+            stops.reserveCapacity(capacity)
+            roleJSON.reserveCapacity(capacity)
+            ruleNameJSON.reserveCapacity(capacity)
             roots.reserveCapacity(capacity)
             effectRanges.reserveCapacity(capacity)
             flatEffects.reserveCapacity(capacity)
@@ -68,8 +79,27 @@ extension Program {
             } else {
                 revokeAll.append((-1, 0))
             }
+            // The names pooled now, while the rule (and a role it names first) is in cache.
+            while roleJSON.count < builder.roles.count { roleJSON.append(pooled(builder.roles[roleJSON.count])) }
+            ruleNameJSON.append(pooled(rule.name))
+            stops.append(rule.stops)
             compiled.append(
                 CompiledRule(name: rule.name, stops: rule.stops, file: rule.rule.file, span: rule.rule.span))
+        }
+
+        /// Appends `text` to ``names`` as a JSON string literal; returns where it is.
+        mutating func pooled(_ text: String) -> (offset: Int32, length: Int32) {
+            let offset = names.count
+            // JSONText.quote escapes only `"`, `\` and control characters: a name without any (nearly every
+            // name) is its own bytes in quotes.
+            if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+                names.append(UInt8(ascii: "\""))
+                names += text.utf8
+                names.append(UInt8(ascii: "\""))
+            } else {
+                names += JSONText.quote(text).utf8
+            }
+            return (Int32(offset), Int32(names.count - offset))
         }
     }
 }

@@ -167,7 +167,7 @@ public final class Program: @unchecked Sendable {
         let (currentRoles, userID, clock) = (compilation.currentRoles, compilation.userID, compilation.clock)
         self.rules = compiled
         var planner = Planner(lowered)
-        self.ruleStarts = ownedCopy(planner.plan(roots, stops: compiled.map(\.stops)))
+        self.ruleStarts = ownedCopy(planner.plan(roots, stops: compilation.stops))
         self.steps = ownedCopy(planner.steps)
         self.literalKeys = ownedCopy(planner.literalKeys)
         let (groups, probeStrings) = planner.finish()
@@ -193,7 +193,7 @@ public final class Program: @unchecked Sendable {
         self.ruleRoots = ownedCopy(roots)
         self.ruleEffects = ownedCopy(effectRanges)
         self.effects = ownedCopy(flatEffects)
-        self.ruleStops = ownedCopy(compiled.map(\.stops))
+        self.ruleStops = ownedCopy(compilation.stops)
         self.roleNames = builder.roles
         self.roleIndex = builder.roleIndex
         (self.fields, self.keys, self.indices, self.subtrees) = Program.flatten(builder.fields)
@@ -210,26 +210,12 @@ public final class Program: @unchecked Sendable {
         self.userIDSlot = userID
         self.clockSlot = clock
         self.maxDepth = maxDepth
-        var names: [UInt8] = []
-        func pooled(_ text: String) -> (offset: Int32, length: Int32) {
-            let offset = names.count
-            // JSONText.quote escapes only `"`, `\` and control characters: a name without any (nearly every
-            // name) is its own bytes in quotes.
-            if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
-                names.append(UInt8(ascii: "\""))
-                names += text.utf8
-                names.append(UInt8(ascii: "\""))
-            } else {
-                names += JSONText.quote(text).utf8
-            }
-            return (Int32(offset), Int32(names.count - offset))
-        }
-        self.roleJSON = ownedCopy(builder.roles.map(pooled))
-        self.ruleNameJSON = ownedCopy(compiled.map { pooled($0.name) })
-        self.namePool = ownedCopy(names)
+        self.roleJSON = ownedCopy(compilation.roleJSON)
+        self.ruleNameJSON = ownedCopy(compilation.ruleNameJSON)
+        self.namePool = ownedCopy(compilation.names)
         // Each role at most three times (assign, roles, and revoke excludes assign), each rule once, separators,
         // and the fixed keys.
-        self.maxDecisionBytes = 3 * (names.count + builder.roles.count + compiled.count) + 128
+        self.maxDecisionBytes = 3 * (compilation.names.count + builder.roles.count + compiled.count) + 128
     }
 
     deinit {
@@ -261,42 +247,63 @@ public final class Program: @unchecked Sendable {
         subtrees.deallocate()
     }
 
-    /// Lays the field tree out in flat buffers.
+    /// Lays the field tree out in flat buffers, written in place (an array copied into a buffer would be written
+    /// twice, and read back once more).
     static func flatten(_ nodes: [BuildNode]) -> (
         UnsafeMutableBufferPointer<FieldNode>, UnsafeMutableBufferPointer<FieldKey>,
         UnsafeMutableBufferPointer<FieldIndex>, UnsafeMutableBufferPointer<Int>
     ) {
-        var flat: [FieldNode] = []
-        var keys: [FieldKey] = []
-        var indices: [FieldIndex] = []
-        var subtrees: [Int] = []
-        // Every node but the event itself is one key's or one index's child (or a list's `every`).
-        flat.reserveCapacity(nodes.count)
-        keys.reserveCapacity(nodes.count)
-        for node in nodes {
-            flat.append(
-                FieldNode(
-                    slot: node.slot, firstKey: keys.count, keyCount: node.keys.count, firstIndex: indices.count,
-                    indexCount: node.indices.count, every: node.every,
-                    // A list read both element by element and at fixed indices is read whole: the element at a
-                    // fixed index is walked with its own node, which does not know the keys the others read.
-                    whole: node.whole || (node.every >= 0 && !node.indices.isEmpty), element: node.element))
-            keys += node.keys
-            indices += node.indices
-        }
-        for index in flat.indices where flat[index].every >= 0 {
-            let every = flat[index].every
-            flat[every].firstDescendant = subtrees.count
-            var stack = [every]
-            while let current = stack.popLast() {
-                let node = nodes[current]
-                let children = node.keys.map(\.node) + node.indices.map(\.node) + (node.every >= 0 ? [node.every] : [])
-                subtrees += children
-                stack += children
+        nodes.withUnsafeBufferPointer { nodes in
+            var keyCount = 0
+            var indexCount = 0
+            for node in nodes.indices {
+                keyCount += nodes[node].keys.count
+                indexCount += nodes[node].indices.count
             }
-            flat[every].descendantCount = subtrees.count - flat[every].firstDescendant
+            let flat = UnsafeMutableBufferPointer<FieldNode>.allocate(capacity: max(1, nodes.count))
+            let keys = UnsafeMutableBufferPointer<FieldKey>.allocate(capacity: max(1, keyCount))
+            let indices = UnsafeMutableBufferPointer<FieldIndex>.allocate(capacity: max(1, indexCount))
+            var nextKey = 0
+            var nextIndex = 0
+            for position in nodes.indices {
+                let node = nodes[position]
+                flat.initializeElement(
+                    at: position,
+                    to: FieldNode(
+                        slot: node.slot, firstKey: nextKey, keyCount: node.keys.count, firstIndex: nextIndex,
+                        indexCount: node.indices.count, every: node.every,
+                        // A list read both element by element and at fixed indices is read whole: the element at
+                        // a fixed index is walked with its own node, which does not know the keys the others read.
+                        whole: node.whole || (node.every >= 0 && !node.indices.isEmpty), element: node.element))
+                for key in node.keys {
+                    keys.initializeElement(at: nextKey, to: key)
+                    nextKey += 1
+                }
+                for index in node.indices {
+                    indices.initializeElement(at: nextIndex, to: index)
+                    nextIndex += 1
+                }
+            }
+            var subtrees: [Int] = []
+            for position in nodes.indices where flat[position].every >= 0 {
+                let every = flat[position].every
+                flat[every].firstDescendant = subtrees.count
+                var stack = [every]
+                while let current = stack.popLast() {
+                    let node = nodes[current]
+                    let children =
+                        node.keys.map(\.node) + node.indices.map(\.node) + (node.every >= 0 ? [node.every] : [])
+                    subtrees += children
+                    stack += children
+                }
+                flat[every].descendantCount = subtrees.count - flat[every].firstDescendant
+            }
+            return (
+                UnsafeMutableBufferPointer(start: flat.baseAddress, count: nodes.count),
+                UnsafeMutableBufferPointer(start: keys.baseAddress, count: keyCount),
+                UnsafeMutableBufferPointer(start: indices.baseAddress, count: indexCount), ownedCopy(subtrees)
+            )
         }
-        return (ownedCopy(flat), ownedCopy(keys), ownedCopy(indices), ownedCopy(subtrees))
     }
 
     /// The top-level event field that carries a replayed event's clock (RFC 3339): `rules log export` writes it
