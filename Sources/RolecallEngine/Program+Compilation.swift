@@ -55,6 +55,9 @@ extension Program {
             compiled.reserveCapacity(capacity)
             stops.reserveCapacity(capacity)
             roleJSON.reserveCapacity(capacity)
+            // A rule's name and a role's, quoted, take a few dozen bytes; a string constant or two per rule.
+            names.reserveCapacity(32 * capacity)
+            lowered.pool.reserveCapacity(16 * capacity)
             ruleNameJSON.reserveCapacity(capacity)
             roots.reserveCapacity(capacity)
             effectRanges.reserveCapacity(capacity)
