@@ -97,7 +97,7 @@ extension Program {
             // name) is its own bytes in quotes.
             if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
                 names.append(UInt8(ascii: "\""))
-                names += text.utf8
+                for byte in text.utf8 { names.append(byte) }
                 names.append(UInt8(ascii: "\""))
             } else {
                 names += JSONText.quote(text).utf8
