@@ -236,7 +236,7 @@ extension Evaluator {
         let pool = program.keyPool.baseAddress!
         if key.escaped { return escapedChildNode(field, key: key, base: base, count: count) }
         let length = key.end - key.start
-        guard field.keyLengths &>> UInt64(length & 63) & 1 != 0 else { return nil }
+        guard field.keyLengthBits &>> UInt64(length & 63) & 1 != 0 else { return nil }
         if length <= 8, key.start &+ 8 <= count {
             // One integer comparison per candidate: the key's bytes, masked to its length.
             let mask: UInt64 = length == 8 ? ~0 : (1 &<< UInt64(length &* 8)) &- 1

@@ -186,11 +186,15 @@ extension Program {
         /// other. Returns each rule's first step, then ``Step/end``.
         mutating func plan(_ roots: [Int32], stops: [Bool]) -> [Int32] {
             var starts: [Int32] = []
+            starts.reserveCapacity(roots.count + 1)
+            // A step or two per rule is common.
+            steps.reserveCapacity(steps.count + 2 * roots.count)
             for root in roots {
                 starts.append(Int32(steps.count))
-                steps += Array(
-                    repeating: Step(kind: root >= 0 ? .general : .always, instruction: root),
-                    count: root >= 0 ? size(root) : 1)
+                steps.append(
+                    contentsOf: repeatElement(
+                        Step(kind: root >= 0 ? .general : .always, instruction: root),
+                        count: root >= 0 ? size(root) : 1))
             }
             starts.append(Step.end)
             for (rule, root) in roots.enumerated() {

@@ -44,7 +44,7 @@ public final class Program: @unchecked Sendable {
         /// Bit `n % 64` set for each child key `n` bytes long: a key whose length has no bit names no child,
         /// found with one test instead of a pass over the candidates (most keys of an object the rules read name
         /// no child).
-        var keyLengths: UInt64 = 0
+        var keyLengthBits: UInt64 = 0
     }
 
     /// A key below an object field: its bytes in ``keyPool`` and the child node.
@@ -149,56 +149,29 @@ public final class Program: @unchecked Sendable {
     public let maxDepth: Int
 
     /// Compiles a checked rule set. The rule set must have no errors.
-    public init(_ checked: CheckedRuleSet, maxDepth: Int = 512) {
+    public convenience init(_ checked: CheckedRuleSet, maxDepth: Int = 512) {
         precondition(!checked.hasErrors, "a rule set with errors cannot be compiled")
-        var builder = Builder()
-        // Room up front in the tables that grow with the rule set (a field and a role or two per rule is common):
-        // growing a large hash table rehashes every entry into fresh memory, again at every doubling.
-        builder.children = HashIndex(capacity: checked.rules.count + 16)
-        builder.roleIndex.reserveCapacity(checked.rules.count + 16)
-        let currentRoles = builder.slot(for: [.key("authorization", span: Span(0, 0)), .key("roles", span: Span(0, 0))])
-        let userID = builder.slot(for: [.key("user", span: Span(0, 0)), .key("user_id", span: Span(0, 0))])
-        let clock = builder.slot(for: [.key(Program.clockField, span: Span(0, 0))])
-        var lowered = Lowered()
-        var compiled: [CompiledRule] = []
-        var roots: [Int32] = []
-        var effectRanges: [(start: Int32, count: Int32)] = []
-        var flatEffects: [(role: Int32, assign: Bool)] = []
-        var revokeAll: [(start: Int32, count: Int32)] = []
-        var except: [Int32] = []
-        compiled.reserveCapacity(checked.rules.count)
-        roots.reserveCapacity(checked.rules.count)
-        effectRanges.reserveCapacity(checked.rules.count)
-        flatEffects.reserveCapacity(checked.rules.count)
-        revokeAll.reserveCapacity(checked.rules.count)
-        // Fields read in place, through the buffer: `for rule in checked.rules`, or a rule of the array passed on,
-        // would copy the rule (a dozen reference counts, to memory a large rule set has long left in no cache).
+        var compilation = Compilation(capacity: checked.rules.count)
+        // Read in place, through the buffer: `for rule in checked.rules`, or a rule of the array passed on, would
+        // copy the rule (a dozen reference counts, to memory a large rule set has long left in no cache).
         checked.rules.withUnsafeBufferPointer { rules in
-            for index in rules.indices {
-                if let condition = rules[index].condition {
-                    roots.append(lowered.lower(condition, &builder))
-                } else {
-                    roots.append(-1)
-                }
-                effectRanges.append((Int32(flatEffects.count), Int32(rules[index].effects.count)))
-                for effect in rules[index].effects {
-                    flatEffects.append((Int32(builder.role(effect.role)), effect.assign))
-                }
-                if let excepted = rules[index].revokeAll {
-                    revokeAll.append((Int32(except.count), Int32(excepted.count)))
-                    except += excepted.map { Int32(builder.role($0)) }
-                } else {
-                    revokeAll.append((-1, 0))
-                }
-                compiled.append(
-                    CompiledRule(
-                        name: rules[index].name, stops: rules[index].stops, file: rules[index].rule.file,
-                        span: rules[index].rule.span))
-            }
+            for index in rules.indices { compilation.add(rules[index]) }
         }
+        self.init(compilation, maxDepth: maxDepth)
+    }
+
+    /// The program of the rules added to `compilation` (see ``Compilation``), in the order they were added.
+    init(_ compilation: consuming Compilation, maxDepth: Int = 512) {
+        let builder = compilation.builder
+        let lowered = compilation.lowered
+        let compiled = compilation.compiled
+        let roots = compilation.roots
+        let (effectRanges, flatEffects) = (compilation.effectRanges, compilation.flatEffects)
+        let (revokeAll, except) = (compilation.revokeAll, compilation.except)
+        let (currentRoles, userID, clock) = (compilation.currentRoles, compilation.userID, compilation.clock)
         self.rules = compiled
         var planner = Planner(lowered)
-        self.ruleStarts = ownedCopy(planner.plan(roots, stops: compiled.map(\.stops)))
+        self.ruleStarts = ownedCopy(planner.plan(roots, stops: compilation.stops))
         self.steps = ownedCopy(planner.steps)
         self.literalKeys = ownedCopy(planner.literalKeys)
         let (groups, probeStrings) = planner.finish()
@@ -224,9 +197,9 @@ public final class Program: @unchecked Sendable {
         self.ruleRoots = ownedCopy(roots)
         self.ruleEffects = ownedCopy(effectRanges)
         self.effects = ownedCopy(flatEffects)
-        self.ruleStops = ownedCopy(compiled.map(\.stops))
+        self.ruleStops = ownedCopy(compilation.stops)
         self.roleNames = builder.roles
-        self.roleIndex = builder.roleIndex.mapValues { Int32($0) }
+        self.roleIndex = builder.roleIndex
         (self.fields, self.keys, self.indices, self.subtrees) = Program.flatten(builder.fields)
         self.keyPool = .allocate(capacity: max(1, builder.keyPool.count))
         _ = self.keyPool.initialize(from: builder.keyPool)
@@ -241,26 +214,12 @@ public final class Program: @unchecked Sendable {
         self.userIDSlot = userID
         self.clockSlot = clock
         self.maxDepth = maxDepth
-        var names: [UInt8] = []
-        func pooled(_ text: String) -> (offset: Int32, length: Int32) {
-            let offset = names.count
-            // JSONText.quote escapes only `"`, `\` and control characters: a name without any (nearly every
-            // name) is its own bytes in quotes.
-            if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
-                names.append(UInt8(ascii: "\""))
-                names += text.utf8
-                names.append(UInt8(ascii: "\""))
-            } else {
-                names += JSONText.quote(text).utf8
-            }
-            return (Int32(offset), Int32(names.count - offset))
-        }
-        self.roleJSON = ownedCopy(builder.roles.map(pooled))
-        self.ruleNameJSON = ownedCopy(compiled.map { pooled($0.name) })
-        self.namePool = ownedCopy(names)
+        self.roleJSON = ownedCopy(compilation.roleJSON)
+        self.ruleNameJSON = ownedCopy(compilation.ruleNameJSON)
+        self.namePool = ownedCopy(compilation.names)
         // Each role at most three times (assign, roles, and revoke excludes assign), each rule once, separators,
         // and the fixed keys.
-        self.maxDecisionBytes = 3 * (names.count + builder.roles.count + compiled.count) + 128
+        self.maxDecisionBytes = 3 * (compilation.names.count + builder.roles.count + compiled.count) + 128
     }
 
     deinit {
@@ -292,43 +251,64 @@ public final class Program: @unchecked Sendable {
         subtrees.deallocate()
     }
 
-    /// Lays the field tree out in flat buffers.
+    /// Lays the field tree out in flat buffers, written in place (an array copied into a buffer would be written
+    /// twice, and read back once more).
     static func flatten(_ nodes: [BuildNode]) -> (
         UnsafeMutableBufferPointer<FieldNode>, UnsafeMutableBufferPointer<FieldKey>,
         UnsafeMutableBufferPointer<FieldIndex>, UnsafeMutableBufferPointer<Int>
     ) {
-        var flat: [FieldNode] = []
-        var keys: [FieldKey] = []
-        var indices: [FieldIndex] = []
-        var subtrees: [Int] = []
-        // Every node but the event itself is one key's or one index's child (or a list's `every`).
-        flat.reserveCapacity(nodes.count)
-        keys.reserveCapacity(nodes.count)
-        for node in nodes {
-            flat.append(
-                FieldNode(
-                    slot: node.slot, firstKey: keys.count, keyCount: node.keys.count, firstIndex: indices.count,
-                    indexCount: node.indices.count, every: node.every,
-                    // A list read both element by element and at fixed indices is read whole: the element at a
-                    // fixed index is walked with its own node, which does not know the keys the others read.
-                    whole: node.whole || (node.every >= 0 && !node.indices.isEmpty), element: node.element,
-                    keyLengths: node.keys.reduce(0) { $0 | 1 << UInt64($1.length & 63) }))
-            keys += node.keys
-            indices += node.indices
-        }
-        for index in flat.indices where flat[index].every >= 0 {
-            let every = flat[index].every
-            flat[every].firstDescendant = subtrees.count
-            var stack = [every]
-            while let current = stack.popLast() {
-                let node = nodes[current]
-                let children = node.keys.map(\.node) + node.indices.map(\.node) + (node.every >= 0 ? [node.every] : [])
-                subtrees += children
-                stack += children
+        nodes.withUnsafeBufferPointer { nodes in
+            var keyCount = 0
+            var indexCount = 0
+            for node in nodes.indices {
+                keyCount += nodes[node].keys.count
+                indexCount += nodes[node].indices.count
             }
-            flat[every].descendantCount = subtrees.count - flat[every].firstDescendant
+            let flat = UnsafeMutableBufferPointer<FieldNode>.allocate(capacity: max(1, nodes.count))
+            let keys = UnsafeMutableBufferPointer<FieldKey>.allocate(capacity: max(1, keyCount))
+            let indices = UnsafeMutableBufferPointer<FieldIndex>.allocate(capacity: max(1, indexCount))
+            var nextKey = 0
+            var nextIndex = 0
+            for position in nodes.indices {
+                let node = nodes[position]
+                flat.initializeElement(
+                    at: position,
+                    to: FieldNode(
+                        slot: node.slot, firstKey: nextKey, keyCount: node.keys.count, firstIndex: nextIndex,
+                        indexCount: node.indices.count, every: node.every,
+                        // A list read both element by element and at fixed indices is read whole: the element at
+                        // a fixed index is walked with its own node, which does not know the keys the others read.
+                        whole: node.whole || (node.every >= 0 && !node.indices.isEmpty), element: node.element,
+                        keyLengthBits: node.keys.reduce(0) { $0 | 1 << UInt64($1.length & 63) }))
+                for key in node.keys {
+                    keys.initializeElement(at: nextKey, to: key)
+                    nextKey += 1
+                }
+                for index in node.indices {
+                    indices.initializeElement(at: nextIndex, to: index)
+                    nextIndex += 1
+                }
+            }
+            var subtrees: [Int] = []
+            for position in nodes.indices where flat[position].every >= 0 {
+                let every = flat[position].every
+                flat[every].firstDescendant = subtrees.count
+                var stack = [every]
+                while let current = stack.popLast() {
+                    let node = nodes[current]
+                    let children =
+                        node.keys.map(\.node) + node.indices.map(\.node) + (node.every >= 0 ? [node.every] : [])
+                    subtrees += children
+                    stack += children
+                }
+                flat[every].descendantCount = subtrees.count - flat[every].firstDescendant
+            }
+            return (
+                UnsafeMutableBufferPointer(start: flat.baseAddress, count: nodes.count),
+                UnsafeMutableBufferPointer(start: keys.baseAddress, count: keyCount),
+                UnsafeMutableBufferPointer(start: indices.baseAddress, count: indexCount), ownedCopy(subtrees)
+            )
         }
-        return (ownedCopy(flat), ownedCopy(keys), ownedCopy(indices), ownedCopy(subtrees))
     }
 
     /// The top-level event field that carries a replayed event's clock (RFC 3339): `rules log export` writes it
@@ -344,12 +324,14 @@ public final class Program: @unchecked Sendable {
         var keyPool: [UInt8] = []
         var slotCount = 0
         var roles: [String] = []
-        var roleIndex: [ExactString: Int] = [:]
+        /// Role indices by name, as ``Program/roleIndex`` keeps them (built here, not converted: at 64,000 roles
+        /// a second table is megabytes, filled by reading back the first).
+        var roleIndex: [ExactString: Int32] = [:]
 
         mutating func role(_ name: String) -> Int {
-            if let index = roleIndex[ExactString(name)] { return index }
+            if let index = roleIndex[ExactString(name)] { return Int(index) }
             roles.append(name)
-            roleIndex[ExactString(name)] = roles.count - 1
+            roleIndex[ExactString(name)] = Int32(roles.count - 1)
             return roles.count - 1
         }
 

@@ -16,9 +16,15 @@ public struct CompileFailure: Error, Sendable {
 public enum RuleEngine {
     /// Parses, checks and compiles rule files (in order). Returns the program, or nil when any diagnostic is an
     /// error, and every diagnostic either way.
+    ///
+    /// Each rule is compiled as soon as it is checked, while it is in the processor's caches (see
+    /// ``Checker/check(_:each:)``): the program is the one `Program(Checker.check(files))` builds.
     public static func compile(_ files: [SourceFile]) -> (program: Program?, diagnostics: [Diagnostic]) {
-        let checked = Checker.check(files)
-        return (checked.hasErrors ? nil : Program(checked), checked.diagnostics)
+        // Rules are at most one a line in most rule sets: room for that many.
+        var compilation = Program.Compilation(capacity: files.reduce(0) { $0 + $1.lineCount })
+        let diagnostics = Checker.check(files) { compilation.add($0) }
+        let hasErrors = diagnostics.contains { $0.severity == .error }
+        return (hasErrors ? nil : Program(compilation), diagnostics)
     }
 
     /// Compiles one rule file's text, throwing ``CompileFailure`` when it has errors (warnings are dropped).

@@ -55,19 +55,28 @@ public enum RuleSetLoader {
             throw Failure(description: "\(path) is not a regular file")
         }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        // Read straight into an array of the size the file has (one more byte, to see the end of a file that grew
+        // since): reading in chunks and appending would copy every byte once more, and the array, grown by
+        // doubling, would hold up to twice the file.
+        var bytes = [UInt8](repeating: 0, count: min(max(Int(info.st_size), 0), maxFileBytes) + 1)
+        var count = 0
         while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
-            if count < 0 {
+            if count == bytes.count {
+                guard count <= maxFileBytes else {
+                    throw Failure(description: "\(path) is larger than \(maxFileBytes) bytes")
+                }
+                bytes += [UInt8](repeating: 0, count: min(max(count, 1 << 16), maxFileBytes + 1 - count))
+            }
+            let read = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
+            if read < 0 {
                 if errno == EINTR { continue }
                 throw Failure(description: "cannot read \(path): \(String(cString: strerror(errno)))")
             }
-            if count == 0 { return bytes }
-            guard bytes.count + count <= maxFileBytes else {
-                throw Failure(description: "\(path) is larger than \(maxFileBytes) bytes")
+            if read == 0 {
+                bytes.removeLast(bytes.count - count)
+                return bytes
             }
-            bytes += chunk[0..<count]
+            count += read
         }
     }
 }

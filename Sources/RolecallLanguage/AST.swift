@@ -280,15 +280,21 @@ extension [PathSegment] {
     /// element of a list, `[*]` (the event reader's messages about the elements of a quantified list).
     public var dotted: String {
         var out = ""
-        for segment in self {
+        writeDotted(into: &out)
+        return out
+    }
+
+    /// ``dotted``, appended to `out` (the lints print a path into the text of its conjunct, for every rule).
+    func writeDotted(into out: inout String) {
+        for (position, segment) in enumerated() {
             switch segment {
             case .key(let name, _):
                 let bytes = name.utf8
                 let plain =
                     !bytes.isEmpty && Lexer.isIdentifierStart(bytes.first!)
                     && bytes.allSatisfy(Lexer.isIdentifierContinue)
-                if plain && (!out.isEmpty || Keyword(spelling: bytes) == nil) {
-                    if !out.isEmpty { out += "." }
+                if plain && (position > 0 || Keyword(spelling: bytes) == nil) {
+                    if position > 0 { out += "." }
                     out += name
                 } else {
                     out += "[" + Formatter.Printer.string(name) + "]"
@@ -296,7 +302,6 @@ extension [PathSegment] {
             case .index(let index, _): out += index < 0 ? "[*]" : "[\(index)]"
             }
         }
-        return out
     }
 }
 

@@ -58,7 +58,7 @@ public enum ASTPrinter {
             out += "["
             all(items)
             out += "]"
-        case .path(let segments): out += segments.dotted
+        case .path(let segments): segments.writeDotted(into: &out)
         case .call(let name, _, let arguments):
             out += "(\(name) "
             all(arguments)
@@ -82,7 +82,9 @@ public enum ASTPrinter {
             all(operands)
             out += ")"
         case .binary(let op, let left, let right):
-            out += "(\(op.rawValue) "
+            out += "("
+            out += op.rawValue
+            out += " "
             write(left, into: &out)
             out += " "
             write(right, into: &out)

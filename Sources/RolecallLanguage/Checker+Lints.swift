@@ -151,6 +151,8 @@ extension Checker {
 
         init(capacity: Int) {
             byHash = HashIndex(capacity: capacity)
+            // A conjunct prints in a few dozen bytes (`(== user.app_metadata.plan "x")`).
+            texts.reserveCapacity(32 * capacity)
             textStarts.reserveCapacity(capacity + 1)
             singleSets.reserveCapacity(capacity)
         }
@@ -318,24 +320,27 @@ extension Checker {
         // A rule that stops after `revoke all` leaves the user nothing to gain by skipping what follows.
         guard assigns || (rule.stops && rule.revokeAll == nil), let condition = rule.condition else { return [] }
         var found: [Diagnostic] = []
-        var stack = [condition]
-        while let node = stack.popLast() {
+        let ruleFile = rule.rule.file
+        // Depth first, left to right; by recursion rather than a stack of arrays of children, which cost an
+        // allocation per node (the depth is bounded: the checker holds expanded trees to `Parser.maxDepth`).
+        func visit(_ node: CheckedExpr) {
             work += 1
             if case .path(let path) = node.kind, isUserMetadata(path) {
                 found.append(
                     .userEditableField(
-                        path.dotted, fixed: appMetadata(path).dotted, rule.rule.file, node.span, assigns: assigns))
+                        path.dotted, fixed: appMetadata(path).dotted, ruleFile, node.span, assigns: assigns))
             } else if case .named(let name, let expr, let file) = node.kind {
                 if let read = firstEditableRead(name, expr, file, cache: &cache, work: &work) {
                     found.append(
                         .userEditableField(
-                            read.path.dotted, fixed: appMetadata(read.path).dotted, rule.rule.file, node.span,
+                            read.path.dotted, fixed: appMetadata(read.path).dotted, ruleFile, node.span,
                             through: name, read.file, read.span, assigns: assigns))
                 }
             } else {
-                stack += children(node).reversed()
+                forEachChild(of: node, visit)
             }
         }
+        visit(condition)
         return found.sorted { $0.span.start < $1.span.start }
     }
 
@@ -366,6 +371,24 @@ extension Checker {
         var fixed = path
         fixed[1] = .key("app_metadata", span: path[1].span)
         return fixed
+    }
+
+    /// Calls `body` with each operand of a checked node, left to right (a `let` is a leaf here, as in
+    /// ``children(_:)``).
+    static func forEachChild(of node: CheckedExpr, _ body: (CheckedExpr) -> Void) {
+        switch node.kind {
+        case .constant, .path, .local, .named: break
+        case .list(let items), .and(let items), .or(let items): items.forEach(body)
+        case .call(_, let argument): body(argument)
+        case .not(let operand), .negate(let operand): body(operand)
+        case .compare(_, let left, let right):
+            body(left)
+            body(right)
+        case .matches(let subject, _): body(subject)
+        case .quantifier(_, let list, _, _, let conditionBody):
+            body(list)
+            body(conditionBody)
+        }
     }
 
     /// The operands of a checked node, left to right (a `let` is a leaf here: its callers look into it).

@@ -79,8 +79,27 @@ public struct Checker {
     /// while the parser has just written it: on a rule set larger than the processor's caches, checking the
     /// rules in a pass of their own would read every one back from memory.
     public static func check(_ files: [SourceFile]) -> CheckedRuleSet {
+        var set = RuleSetCheck(keepsRules: true)
+        check(files, into: &set) { _ in }
+        return set.finish(files)
+    }
+
+    /// Parses and checks `files` as ``check(_:)`` does, handing each rule to `each` once it is checked and
+    /// linted, and keeping none: returns only the diagnostics (the same as ``check(_:)``'s).
+    ///
+    /// For a caller that compiles the rules (``RuleEngine``): each rule reaches it while the checker has just
+    /// written it, and is freed there too, so a rule set larger than the processor's caches is not read back from
+    /// memory by a pass that compiles it and another that frees it. `each` sees every rule, also in a rule set
+    /// with errors (whose checked rules hold placeholders where the errors are).
+    public static func check(_ files: [SourceFile], each: (borrowing CheckedRule) -> Void) -> [Diagnostic] {
+        var set = RuleSetCheck(keepsRules: false)
+        check(files, into: &set, each: each)
+        return set.finish(files).diagnostics
+    }
+
+    /// Parses `files` and checks and lints each rule into `set`, handing each to `each`.
+    static func check(_ files: [SourceFile], into set: inout RuleSetCheck, each: (borrowing CheckedRule) -> Void) {
         let labels = RuleFileLabels.labels(for: files.map(\.path))
-        var set = RuleSetCheck()
         if files.allSatisfy({ !mayDeclareBinding($0) }) {
             // Rules are at most one a line in most rule sets: room for that many.
             set.reserve(files.reduce(0) { $0 + $1.lineStarts.count })
@@ -93,7 +112,7 @@ public struct Checker {
                     switch consume declaration {
                     case .rule(let rule):
                         position += 1
-                        set.add(rule, position: position, label: label, checker: &checker)
+                        set.add(rule, position: position, label: label, checker: &checker, each: each)
                     case .binding(let binding):
                         // Not reached: a `let` is spelt with the bytes the scan looked for.
                         set.diagnostics += set.bindings.declare(binding)
@@ -139,12 +158,11 @@ public struct Checker {
                     swap(&taken, &declarations[declaration])
                     guard case .rule(let rule) = consume taken else { continue }
                     position += 1
-                    set.add(rule, position: position, label: label, checker: &checker)
+                    set.add(rule, position: position, label: label, checker: &checker, each: each)
                 }
                 set.diagnostics += checker.diagnostics
             }
         }
-        return set.finish(files)
     }
 
     /// Whether `file` may declare a `let`: whether it has the bytes `let` where a word can end (the keyword is
@@ -164,6 +182,9 @@ public struct Checker {
 
     /// A rule set being checked, rule by rule: what ``check(_:)`` keeps across the rules and files.
     struct RuleSetCheck {
+        /// Whether the rules are kept whole (``Checker/check(_:)``) or only as much of each as the lints that
+        /// compare rules and the duplicate-name check need for their messages (``Checker/check(_:each:)``).
+        let keepsRules: Bool
         var diagnostics: [Diagnostic] = []
         var rules: [CheckedRule] = []
         /// The index in `rules` of the first rule of each name.
@@ -181,7 +202,10 @@ public struct Checker {
         }
 
         /// Checks and lints the next rule, the `position`th of its file (whose label is `label`).
-        mutating func add(_ parsed: consuming Rule, position: Int, label: String, checker: inout Checker) {
+        mutating func add(
+            _ parsed: consuming Rule, position: Int, label: String, checker: inout Checker,
+            each: (borrowing CheckedRule) -> Void
+        ) {
             var rule = parsed
             rule.ordinal = position
             rule.fileLabel = label
@@ -198,13 +222,22 @@ public struct Checker {
                 named.insert(hash, rules.count)
             }
             if let stopper = alwaysStops { checker.report(.unreachableRule(checker.file, at, stop: stopper)) }
-            let checked = checker.checkRule(rule, name: name)
+            var checked = checker.checkRule(rule, name: name)
             if checked.stops, alwaysStops == nil {
                 if checked.condition == nil { alwaysStops = checked.rule }
                 if case .constant(.bool(true))? = checked.condition?.kind { alwaysStops = checked.rule }
             }
-            // Linted now, while the checker has just read the rule.
+            // Linted and handed on now, while the checker has just read the rule.
             linter.add(checked, work: &work)
+            each(checked)
+            if !keepsRules {
+                // What later messages need of the rule is its name, file, spans and actions (the spans of its
+                // roles): its conditions, parsed and checked, and its effects are freed now, while in cache.
+                checked.condition = nil
+                checked.rule.condition = nil
+                checked.effects = []
+                checked.revokeAll = nil
+            }
             rules.append(checked)
         }
 

@@ -66,15 +66,16 @@ public struct Parser {
     /// Moves to the next token, returning the current one; the end of the file is never passed.
     @discardableResult
     mutating func advance() -> Token {
-        let token = current
-        if current.kind != .endOfFile {
-            beforePrevious = previous
-            previous = current
-            current = next
-            if next.kind != .endOfFile { next = lexer.next() }
-            index += 1
-        }
-        return token
+        guard current.kind != .endOfFile else { return current }
+        // The tokens move along by swaps, not copies (a copy of a token is a call that copies its text): the one
+        // two back drops out, and the new one is read into its place.
+        let atEnd = next.kind == .endOfFile
+        swap(&beforePrevious, &previous)
+        swap(&previous, &current)
+        swap(&current, &next)
+        next = atEnd ? current : lexer.next()
+        index += 1
+        return previous
     }
 
     mutating func fail(_ diagnostic: Diagnostic) -> Recover {

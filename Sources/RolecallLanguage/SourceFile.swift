@@ -29,6 +29,8 @@ public final class SourceFile: Sendable {
     public let bytes: [UInt8]
     /// Offsets at which each line starts; `lineStarts[0] == 0`.
     let lineStarts: [Int]
+    /// The number of lines (a file that ends with a line break has an empty last line).
+    public var lineCount: Int { lineStarts.count }
     /// The path's last component (after lexical normalisation): how an anonymous rule of this file is named
     /// until the rule set's other files are known. Worked out once per file, not once per rule.
     let lastComponent: String
@@ -38,6 +40,9 @@ public final class SourceFile: Sendable {
         self.path = path
         self.bytes = bytes
         var starts = [0]
+        // Room for a line per line feed (counted first, a quick pass), rather than growing the table as lines are
+        // found: growing copies it again at every doubling.
+        starts.reserveCapacity(bytes.reduce(1) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) })
         // A lone `\r` ends a line too, as editors show it (and as the lexer ends a comment there).
         for (offset, byte) in bytes.enumerated()
         where byte == UInt8(ascii: "\n")

@@ -7,7 +7,8 @@
 //
 // The second form writes generated rule sets (the shapes of bench/load.py and a few more realistic ones) under
 // DIR (default /tmp/rolecall-load) and times loading each. Times are the best of N runs, in milliseconds, split
-// into check (read, lex, parse, check, lint) and compile (Program); `x2` is how much the total grew from the
+// into check (read, lex, parse, check, lint) and compile (Program, and freeing the checked rules), and the same as `rules eval` loads, each rule
+// compiled as it is checked (`RuleEngine.compile`, "fused"); each `x2` is how much the time before it grew from the
 // previous size, scaled to a doubling. These are numbers to read, not a timed test.
 //
 // The fourth form shows what a lookup costs as a table outgrows the processor's caches: a table of N names (as
@@ -92,6 +93,8 @@ struct Timing {
     var check = Double.infinity
     var compile = Double.infinity
     var total = Double.infinity
+    /// Read, check and compile with ``RuleEngine/compile(_:)``, each rule compiled as it is checked.
+    var fused = Double.infinity
     var diagnostics = 0
 }
 
@@ -101,17 +104,23 @@ func time(_ paths: [String], runs: Int) -> Timing {
     for _ in 0..<runs {
         let start = ContinuousClock.now
         let files = paths.map { SourceFile(path: $0, bytes: readAll($0)) }
-        let checked = Checker.check(files)
+        var checked: CheckedRuleSet? = Checker.check(files)
         let middle = ContinuousClock.now
-        let program = checked.hasErrors ? nil : Program(checked)
+        let program = checked!.hasErrors ? nil : Program(checked!)
+        let diagnostics = checked!.diagnostics
+        // The checked rules are freed within the time, as `RuleEngine.compile` frees what the checker kept.
+        checked = nil
         let end = ContinuousClock.now
-        if program == nil, checked.hasErrors {
-            complain(DiagnosticRenderer.human(Array(checked.diagnostics.prefix(5))))
-        }
+        if program == nil { complain(DiagnosticRenderer.human(Array(diagnostics.prefix(5)))) }
         timing.check = min(timing.check, seconds(middle - start))
         timing.compile = min(timing.compile, seconds(end - middle))
         timing.total = min(timing.total, seconds(end - start))
-        timing.diagnostics = checked.diagnostics.count
+        timing.diagnostics = diagnostics.count
+        // As `rules eval` loads: each rule compiled as soon as it is checked.
+        let fusedStart = ContinuousClock.now
+        let (fused, _) = RuleEngine.compile(paths.map { SourceFile(path: $0, bytes: readAll($0)) })
+        timing.fused = min(timing.fused, seconds(ContinuousClock.now - fusedStart))
+        if (fused == nil) != (program == nil) { complain("RuleEngine.compile and Program(Checker.check) disagree\n") }
     }
     return timing
 }
@@ -198,28 +207,30 @@ if !files.isEmpty {
     let timing = time(files, runs: runs)
     print(
         "check \(ms(timing.check)) ms, compile \(ms(timing.compile)) ms, total \(ms(timing.total)) ms, "
-            + "\(timing.diagnostics) diagnostics")
+            + "RuleEngine.compile \(ms(timing.fused)) ms, \(timing.diagnostics) diagnostics")
     exit(0)
 }
 mkdir(directory, 0o755)
 print(
     column("shape", 12) + column("rules", 8) + column("check ms", 10) + column("compile ms", 12)
-        + column("total ms", 10) + column("ms/1k", 8) + column("x2", 7) + column("diags", 7))
+        + column("total ms", 10) + column("ms/1k", 8) + column("x2", 7) + column("fused ms", 10) + column("x2", 7)
+        + column("diags", 7))
 for shape in shapes {
-    var previous: (size: Int, total: Double)?
+    var previous: (size: Int, total: Double, fused: Double)?
     for size in sizes {
         let timing = time(generate(shape, size, in: directory), runs: runs)
-        var growth = ""
-        if let previous {
-            // The growth per doubling: (t2/t1)^(1/log2(n2/n1)).
-            let factor = pow(timing.total / previous.total, 1 / log2(Double(size) / Double(previous.size)))
+        // The growth per doubling: (t2/t1)^(1/log2(n2/n1)).
+        func growth(_ now: Double, _ before: Double?) -> String {
+            guard let previous, let before else { return "" }
+            let factor = pow(now / before, 1 / log2(Double(size) / Double(previous.size)))
             let hundredths = Int((factor * 100).rounded())
-            growth = "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
+            return "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
         }
         print(
             column(shape, 12) + column("\(size)", 8) + column(ms(timing.check), 10) + column(ms(timing.compile), 12)
-                + column(ms(timing.total), 10) + column(ms(timing.total / Double(size) * 1000), 8) + column(growth, 7)
-                + column("\(timing.diagnostics)", 7))
-        previous = (size, timing.total)
+                + column(ms(timing.total), 10) + column(ms(timing.total / Double(size) * 1000), 8)
+                + column(growth(timing.total, previous?.total), 7) + column(ms(timing.fused), 10)
+                + column(growth(timing.fused, previous?.fused), 7) + column("\(timing.diagnostics)", 7))
+        previous = (size, timing.total, timing.fused)
     }
 }
