@@ -550,12 +550,9 @@ extension Diagnostic {
     {
         var help = "rule names identify rules in decisions and tests; give each a different one"
         if ExactString(name) != ExactString(firstName) {
-            func spelled(_ text: String) -> String {
-                text.unicodeScalars.map { $0.isASCII ? String($0) : "\\u{\(String($0.value, radix: 16))}" }.joined()
-            }
             help =
-                "`\(spelled(firstName))` and `\(spelled(name))` differ only in how their characters are encoded, and "
-                + "rule names are compared as text; give each a different one"
+                "\(Spelling.literal(firstName)) and \(Spelling.literal(name)) differ only in how their characters are "
+                + "encoded, and rule names are compared as text; give each a different one"
         }
         return Diagnostic(
             .error, .duplicateRule, "duplicate rule name `\(name)`", file: file, span: span, help: help,

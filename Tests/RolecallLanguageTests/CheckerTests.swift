@@ -113,7 +113,7 @@ import Testing
         #expect(result.diagnostics.map(\.code) == [.duplicateRule])
         #expect(
             result.diagnostics.first?.help
-                == "`caf\\u{e9}` and `cafe\\u{301}` differ only in how their characters are encoded, and rule names "
+                == #""caf\u{e9}" and "cafe\u{301}" differ only in how their characters are encoded, and rule names "#
                 + "are compared as text; give each a different one")
     }
 
