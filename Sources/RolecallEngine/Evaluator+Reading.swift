@@ -127,7 +127,9 @@ extension Evaluator {
             if field.slot >= 0 { slots[field.slot] = value }
         } else if field.slot >= 0 {
             // A quantified list that is not a list: its value is read, for the evaluator's type error.
-            slots[field.slot] = try scalarOrRaw(&scanner, depth: depth)
+            do { slots[field.slot] = try scalarOrRaw(&scanner, depth: depth) } catch {
+                throw JSONScanner.outOfRange(error) { path(of: node).dotted }
+            }
         } else if field.element, byte != UInt8(ascii: "{"), byte != UInt8(ascii: "[") {
             // An element bound to a name is a value the rules read: a number out of range or a lone surrogate
             // in it is refused, as in any field read (an object or list element is checked through its fields).
@@ -182,7 +184,9 @@ extension Evaluator {
             try skipStrictly(&scanner, node: node, depth: depth)
             return .rawObject(start: start, end: scanner.position)
         default:
-            return try scalarOrRaw(&scanner, depth: depth)
+            do { return try scalarOrRaw(&scanner, depth: depth) } catch {
+                throw JSONScanner.outOfRange(error) { path(of: node).dotted }
+            }
         }
     }
 

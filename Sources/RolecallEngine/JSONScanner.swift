@@ -284,8 +284,20 @@ struct JSONScanner {
             return negative ? -value : value
         }
         let text = String(decoding: UnsafeBufferPointer(start: base + start, count: index - start), as: UTF8.self)
-        guard let value = Double(text), value.isFinite else { throw JSONError("number out of range", at: start) }
+        guard let value = Double(text), value.isFinite else {
+            throw JSONError(JSONScanner.outOfRange, at: start)
+        }
         return value
+    }
+
+    /// The message of a number that is not within the range of a double; where the rules read the number, the
+    /// reader names its path instead (``outOfRange(_:path:)``).
+    static let outOfRange = "number out of range"
+
+    /// `error` naming the path of the number it is about, when it is ``outOfRange``; any other error as it is.
+    static func outOfRange(_ error: JSONError, path: () -> String) -> JSONError {
+        guard error.message == outOfRange else { return error }
+        return JSONError("`\(path())` holds a number out of range for a double, which I-JSON forbids", at: error.offset)
     }
 
     /// Checks that `literal` (`true`, `false`, `null`) is at `position` and moves past it.
@@ -552,7 +564,7 @@ struct JSONScanner {
                 _ = try decodeStringStrictly(start: string.start, end: string.end) { path().dotted }
             }
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            _ = try scanNumber()
+            do { _ = try scanNumber() } catch { throw JSONScanner.outOfRange(error) { path().dotted } }
         default:
             try skipScalar(byte)
         }

@@ -125,7 +125,30 @@ import Testing
         let inList = #"rule "r" when "a" in authorization.roles assign "y""#
         #expect(
             try rejection(Array(#"{"authorization": {"roles": ["a", 1e999]}}"#.utf8), rules: inList)?.message
-                == "number out of range")
+                == "`authorization.roles[1]` holds a number out of range for a double, which I-JSON forbids")
+    }
+
+    /// Like a lone surrogate or a repeated key, a number out of range where the rules read names its path: a field
+    /// read as a number, deep inside a value read whole, and an element bound by `any`.
+    @Test func numbersOutOfRangeNameTheirPath() throws {
+        let cases: [(rules: String, event: String, path: String)] = [
+            (#"when stats.logins_count > 1 assign "x""#, #"{"stats": {"logins_count": -1e400}}"#, "stats.logins_count"),
+            (
+                #"when "a" in authorization.roles assign "y""#, #"{"authorization": {"roles": ["a", {"x": [1E999]}]}}"#,
+                "authorization.roles[1].x[0]"
+            ),
+            (
+                #"when any(authentication.methods, m, m.name == "mfa") assign "z""#,
+                #"{"authentication": {"methods": [{"name": 1e999}]}}"#, "authentication.methods[*].name"
+            ),
+        ]
+        for (rules, event, path) in cases {
+            let error = try #require(try rejection(Array(event.utf8), rules: rules), "\(event)")
+            #expect(error.message == "`\(path)` holds a number out of range for a double, which I-JSON forbids")
+            #expect(
+                event.utf8.dropFirst(error.offset).first.map { [UInt8(ascii: "-"), UInt8(ascii: "1")].contains($0) }
+                    == true)
+        }
     }
 
     @Test func theDecisionCarriesTheUserAndCurrentRolesAsRead() throws {
