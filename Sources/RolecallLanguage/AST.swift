@@ -284,8 +284,10 @@ extension [PathSegment] {
         return out
     }
 
-    /// ``dotted``, appended to `out` (the lints print a path into the text of its conjunct, for every rule).
-    func writeDotted(into out: inout String) {
+    /// ``dotted``, appended to `out` (the lints print a path into the text of its conjunct, for every rule). With
+    /// `source`, the file the path was parsed from, a quoted key is written as its string literal there (the
+    /// formatter keeps the spelling of every literal).
+    func writeDotted(into out: inout String, source: SourceFile? = nil) {
         for (position, segment) in enumerated() {
             switch segment {
             case .key(let name, _):
@@ -297,7 +299,11 @@ extension [PathSegment] {
                     if position > 0 { out += "." }
                     out += name
                 } else {
-                    out += "[" + Formatter.Printer.string(name) + "]"
+                    let written = source.flatMap { file in
+                        segment.span.start < segment.span.end
+                            ? Formatter.Printer.sourceLiteral(in: file, segment.span.start..<segment.span.end) : nil
+                    }
+                    out += "[" + (written ?? Formatter.Printer.string(name)) + "]"
                 }
             case .index(let index, _): out += index < 0 ? "[*]" : "[\(index)]"
             }

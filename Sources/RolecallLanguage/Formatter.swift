@@ -28,6 +28,16 @@ import RolecallRegex
 /// stay when a comment ends them (`(a or b # why` / `)`), so that the comment stays inside. Formatting never changes meaning (the
 /// AST is the same), keeps every comment, is idempotent, and works in loops rather than recursion along a chain, so
 /// a chain of 10,000 operands formats like a short one; the tests and the `fuzz-format` target check all of it.
+///
+/// The contents of a literal are never rewritten, as gofmt, rustfmt and swift-format leave them: a string
+/// literal (condition operand, rule name, role, quoted path key) is printed as its source text, escapes staying
+/// escapes and literal characters staying literal, and a regex as its pattern written. So `"a\u{202e}b"` keeps
+/// its escape rather than becoming a bidirectional control that `rules check` rejects, and
+/// `"admin@acme.com\u{200b}"` never turns into text that prints like `"admin@acme.com"`. Only a string with no
+/// string literal in the source (a tree built in code) is written from its value, by ``Printer/string(_:)``,
+/// which escapes every scalar that is hidden in text, and with them every one the lexer refuses as itself. What
+/// the formatter does change: layout, parentheses, the spelling of numbers, the order of a regex's flags, and a
+/// quoted key that can be written as a name (`["email"]` becomes `.email`).
 public enum Formatter {
     /// Lines longer than this are broken (a comment or a single token may still make a line longer).
     public static let lineLength = 100
@@ -246,7 +256,8 @@ public enum Formatter {
 
         mutating func document(_ clause: Clause) -> Doc {
             switch clause.kind {
-            case .name(let name): return .text("rule " + Printer.string(name))
+            case .name(let name):
+                return .text("rule " + literal(name, clause.start..<clause.end))
             case .condition(let condition): return .cat([.text("when "), chainOrExpression(condition, hanging: true)])
             case .binding(let binding):
                 let value = binding.value
@@ -282,7 +293,7 @@ public enum Formatter {
                 let comments = claim(before: role.span.end)
                 parts += comments
                 if index > 0 { parts.append(comments.isEmpty ? .text(" ") : .line) }
-                parts.append(.text(Printer.string(role.name)))
+                parts.append(.text(literal(role.name, role.span.start..<role.span.end)))
             }
             return .indented(parts)
         }
@@ -343,7 +354,7 @@ public enum Formatter {
                 let literal = items.allSatisfy { Printer.level($0) >= 5 && Printer.leadingClaimEnd($0) == $0.span.end }
                 if literal && !hasComment(before: expr.span.end) {
                     let texts = items.enumerated().map { index, item in
-                        Printer.flat(item) + (index < items.count - 1 ? "," : "")
+                        flat(item) + (index < items.count - 1 ? "," : "")
                     }
                     return .grouped([
                         .text("["), .indented([.softLine, .fill(texts), .ifBroken(",")]), .softLine, .text("]"),
@@ -386,7 +397,7 @@ public enum Formatter {
                 let comments = claim(before: Printer.leadingClaimEnd(right))
                 return .cat([leftDoc, .text(" \(op.rawValue) ")] + comments + [expression(right, level: 5)])
             default:
-                return .text(Printer.flat(expr))
+                return .text(flat(expr))
             }
         }
 
@@ -441,10 +452,10 @@ public enum Formatter {
             }
         }
 
-        /// A leaf (literal or path) as one line of text.
-        static func flat(_ expr: Expr) -> String {
+        /// A leaf (literal or path) as one line of text, its string literals as written.
+        func flat(_ expr: Expr) -> String {
             switch expr.kind {
-            case .string(let value): return string(value)
+            case .string(let value): return literal(value, expr.span.start..<expr.span.end)
             case .number(let value): return JSONText.number(value)
             case .bool(let value): return String(value)
             case .regex(let pattern, let flags, _):
@@ -452,12 +463,35 @@ public enum Formatter {
                     ("i", .caseInsensitive), ("m", .multiline), ("s", .dotAll), ("x", .extended),
                 ]
                 return "/\(pattern)/" + letters.filter { flags.contains($0.1) }.map(\.0).joined()
-            case .path(let segments): return segments.dotted
+            case .path(let segments):
+                var out = ""
+                segments.writeDotted(into: &out, source: file)
+                return out
             default: return "null"
             }
         }
 
-        /// A string literal in the rule language's own escapes.
+        /// The string literal `value` was parsed from at `range` of the file, as written; or, when no string
+        /// literal stands there (a word reported unquoted), `value` written by ``string(_:)``.
+        func literal(_ value: String, _ range: Range<Int>) -> String {
+            Printer.sourceLiteral(in: file, range) ?? Printer.string(value)
+        }
+
+        /// The text of the string literal at `range` of `file`, if a double-quoted one stands there (a file
+        /// that formats has no other: a single-quoted string is an error).
+        static func sourceLiteral(in file: SourceFile, _ range: Range<Int>) -> String? {
+            let bytes = file.bytes
+            guard range.count >= 2, range.lowerBound >= 0, range.upperBound <= bytes.count,
+                bytes[range.lowerBound] == UInt8(ascii: "\""), bytes[range.upperBound - 1] == UInt8(ascii: "\"")
+            else { return nil }
+            return String(decoding: bytes[range], as: UTF8.self)
+        }
+
+        /// A string literal of `value` in the rule language's own escapes, for a string that has no source text:
+        /// `\"`, `\\`, `\n`, `\t` and `\r` by name, every other scalar that is hidden in text
+        /// (``Unicode/Scalar/isHiddenInText``: controls, bidirectional and other format characters, line and
+        /// paragraph separators, unusual spaces) as `\u{...}`, so that what prints is what the string holds and
+        /// no scalar the lexer refuses as itself is written as itself. Everything else is written as itself.
         static func string(_ value: String) -> String {
             var out = "\""
             for scalar in value.unicodeScalars {
@@ -467,8 +501,7 @@ public enum Formatter {
                 case "\n": out += "\\n"
                 case "\t": out += "\\t"
                 case "\r": out += "\\r"
-                case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                    out += "\\u{" + String(scalar.value, radix: 16) + "}"
+                case _ where scalar.isHiddenInText: out += Spelling.escape(scalar)
                 default: out.unicodeScalars.append(scalar)
                 }
             }

@@ -284,6 +284,21 @@ import Testing
         #expect(again?.isEmpty == true)
     }
 
+    /// Format-on-save uses `rules fmt`'s formatter: an escape in a string stays an escape.
+    @Test func formattingKeepsTheEscapesOfStrings() throws {
+        let client = try LSPClient()
+        try client.start(root: nil)
+        let uri = "file:///nowhere/e.rules"
+        try Self.open(client, uri, "rule \"e\"   when user.email == \"a\\u{202e}b\\u{200b}\" assign \"s\\u{e9}\"\n")
+        let params: [String: Any] = [
+            "textDocument": ["uri": uri], "options": ["tabSize": 2, "insertSpaces": true],
+        ]
+        let edits = try client.request("textDocument/formatting", params)["result"] as? [[String: Any]] ?? []
+        #expect(
+            edits.first?["newText"] as? String
+                == "rule \"e\"\nwhen user.email == \"a\\u{202e}b\\u{200b}\"\nassign \"s\\u{e9}\"\n")
+    }
+
     @Test func badInputGetsProtocolAnswersAndTheStreamGoesOn() throws {
         let client = try LSPClient()
         try client.start(root: nil)

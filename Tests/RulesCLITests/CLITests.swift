@@ -330,6 +330,28 @@ import Testing
         #expect(try String(contentsOfFile: broken, encoding: .utf8) == "when assign \"r\"")
     }
 
+    /// The reported attack: `fmt --write` wrote `\u{202e}` as the bidirectional control itself, and `check` then
+    /// rejected the file. Escapes stay escapes, byte for byte, whether the file needs formatting or not.
+    @Test func fmtWriteKeepsEscapesAndTheFileChecks() throws {
+        let canonical = "rule \"x\"\nwhen user.email == \"a\\u{202e}b\"\nassign \"r\"\n"
+        let path = try Self.temporary("f1.rules", canonical)
+        #expect(try Self.rules(["check", path]).status == 0)
+        #expect(try Self.rules(["fmt", "--check", path]).status == 0)
+        #expect(try Self.rules(["fmt", "--write", path]).status == 0)
+        #expect(try Self.rules(["check", path]).status == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(canonical.utf8))
+
+        let messy = try Self.temporary(
+            "zw.rules", "rule \"zw\"  when user.email==\"admin@acme.com\\u{200b}\" assign \"admin\\u{ad}\"")
+        #expect(try Self.rules(["fmt", "--write", messy]).status == 0)
+        let written = try Data(contentsOf: URL(fileURLWithPath: messy))
+        #expect(
+            written
+                == Data("rule \"zw\"\nwhen user.email == \"admin@acme.com\\u{200b}\"\nassign \"admin\\u{ad}\"\n".utf8))
+        let checked = try Self.rules(["check", messy])
+        #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
+    }
+
     @Test func applyCarriesOutTheExampleDecisionsOnTheSandbox() throws {
         let run = try Self.rules([
             "apply", "--sandbox", "--events", "rules/events/batch.jsonl", "--rate", "50", "--burst", "10", "--now",
