@@ -225,6 +225,25 @@ import Testing
         #expect(((none["result"] as? [String: Any])?["items"] as? [[String: Any]])?.isEmpty == true)
     }
 
+    /// Two roles that print alike are labelled apart, each inserting its own bytes; the string being typed is not
+    /// offered as the empty role.
+    @Test func completionLabelsRolesThatPrintAlikeApart() throws {
+        let client = try LSPClient()
+        try client.start(root: nil)
+        let uri = "file:///nowhere/alike.rules"
+        try Self.open(
+            client, uri, "rule \"a\" assign \"caf\u{E9}\"\nrule \"b\" assign \"cafe\u{301}\"\nrule \"c\" assign \"\n")
+        let answer = try client.request(
+            "textDocument/completion", ["textDocument": ["uri": uri], "position": ["line": 2, "character": 17]])
+        let items = (answer["result"] as? [String: Any])?["items"] as? [[String: Any]] ?? []
+        #expect(items.compactMap { $0["label"] as? String } == [#""cafe\u{301}""#, #""caf\u{e9}""#], "\(answer)")
+        let inserted = items.compactMap { ($0["textEdit"] as? [String: Any])?["newText"] as? String }
+        #expect(
+            inserted.map { Array($0.unicodeScalars) } == [
+                Array("cafe\u{301}".unicodeScalars), ["c", "a", "f", "\u{E9}"],
+            ])
+    }
+
     @Test func hoverOnAFieldShowsItsType() throws {
         let client = try LSPClient()
         try client.start(root: nil)
