@@ -71,7 +71,8 @@ public struct Explanation: Sendable {
                 if let hint = step.hint { out += "         hint: \(hint)\n" }
             }
         }
-        out += "decision: \(decision.json)\n"
+        // The decision's JSON with its hidden scalars written out too: the trace is for a terminal.
+        out += "decision: \(Spelling.visible(decision.json))\n"
         return out
     }
 }
