@@ -403,7 +403,8 @@ import Testing
     }
 
     /// Role names are their bytes: `"caf\u{E9}"` and `"cafe\u{301}"` are two roles, though Swift's `String` finds
-    /// them equal. Completion offers both; a role's definition is where its own spelling is assigned.
+    /// them equal. Completion offers both, each inserting its own bytes; a role's definition is where its own
+    /// spelling is assigned.
     @Test func theTwoSpellingsOfARoleAreTwoRoles() throws {
         let client = try LSPClient()
         try client.start(root: nil)
@@ -419,9 +420,9 @@ import Testing
         let completion = try client.request(
             "textDocument/completion", ["textDocument": ["uri": uri], "position": ["line": 2, "character": 26]])
         let items = (completion["result"] as? [String: Any])?["items"] as? [[String: Any]] ?? []
-        let labels = items.compactMap { $0["label"] as? String }.map { Array($0.utf8) }
+        let inserted = items.compactMap { ($0["textEdit"] as? [String: Any])?["newText"] as? String }
         #expect(
-            labels.sorted { $0.lexicographicallyPrecedes($1) }
+            inserted.map { Array($0.utf8) }.sorted { $0.lexicographicallyPrecedes($1) }
                 == ["cafe\u{301}", "caf\u{E9}", "x"].map { Array($0.utf8) })
     }
 }
