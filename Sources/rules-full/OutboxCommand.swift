@@ -119,17 +119,7 @@ struct OutboxCommand: ParsableCommand {
             for entry in entries {
                 switch format {
                 case .human:
-                    let what =
-                        entry.assign
-                        ? "assign \(shown.word(entry.role)) to \(HumanText.word(entry.userID))"
-                        : "revoke \(shown.word(entry.role)) from \(HumanText.word(entry.userID))"
-                    var line = "\(entry.id)\t\(entry.state)\t\(what) (rule \(HumanText.quoted(entry.rule)))"
-                    line += ", \(entry.attempts) attempt\(entry.attempts == 1 ? "" : "s"), \(entry.decisionID)"
-                    if let status = entry.status { line += ": \(status) \(HumanText.word(entry.errorCode ?? "error"))" }
-                    if let message = entry.message {
-                        line += (entry.status == nil ? ": " : " ") + HumanText.line(message)
-                    }
-                    out += line + "\n"
+                    out += entry.text(showing: shown) + "\n"
                 case .json:
                     func optional(_ value: String?) -> String { value.map(JSONText.quote) ?? "null" }
                     out +=
