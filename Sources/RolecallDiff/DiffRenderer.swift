@@ -1,5 +1,6 @@
 import RolecallEngine
 import RolecallJSON
+import RolecallLanguage
 
 /// Prints a ``DiffReport`` for people (`human`), for tools (`json`, the shape of DESIGN.md) and for a pull
 /// request comment (`markdown`).
@@ -84,14 +85,15 @@ public struct DiffRenderer {
 
     /// The report as text: the summary, the roles and rules that changed, then the examples with why.
     public var human: String {
+        let shown = shownRoles
         var out = summary + "\n"
         if !report.roles.isEmpty {
             out += "\nroles (events whose token gains or loses the role):\n"
-            let width = max(4, self.roles.map { HumanText.word($0.role).count }.max() ?? 0)
+            let width = max(4, self.roles.map { label($0.role, shown).count }.max() ?? 0)
             out += "  " + pad("role", width) + "  gained    lost\n"
             for (role, change) in self.roles {
                 out +=
-                    "  " + pad(HumanText.word(role), width) + "  " + pad(String(change.gained), 6, right: true) + "  "
+                    "  " + pad(label(role, shown), width) + "  " + pad(String(change.gained), 6, right: true) + "  "
                     + pad(String(change.lost), 6, right: true) + "\n"
             }
         }
@@ -111,9 +113,9 @@ public struct DiffRenderer {
         if !report.examples.isEmpty {
             out += "\nexamples (up to \(report.examplesPerKind) per change):\n"
             for example in report.examples {
-                out += "\n  \(shownKind(example.kind))  line \(example.line)"
+                out += "\n  \(shownKind(example, shown))  line \(example.line)"
                 out += example.userID.map { ", user \(JSONText.quote($0))" } ?? ", no user id"
-                out += "\n    before: \(brief(example.before))\n    after:  \(brief(example.after))\n"
+                out += "\n    before: \(brief(example.before, shown))\n    after:  \(brief(example.after, shown))\n"
                 out += example.why.map { "    " + $0 + "\n" }.joined()
             }
         }
@@ -152,10 +154,13 @@ public struct DiffRenderer {
         var out =
             "### Rolecall: what this rule change does to \(report.events) recorded "
             + "login\(report.events == 1 ? "" : "s")\n\n"
+        let shown = shownRoles
         out += summary + ".\n"
         if !report.roles.isEmpty {
             out += "\n| role | gained | lost |\n|---|---:|---:|\n"
-            for (role, change) in self.roles { out += "| \(cell(role)) | \(change.gained) | \(change.lost) |\n" }
+            for (role, change) in self.roles {
+                out += "| \(cell(markdownLabel(role, shown))) | \(change.gained) | \(change.lost) |\n"
+            }
         }
         let changedRules = rules.filter { $0.before != $0.after }
         if !changedRules.isEmpty {
@@ -174,10 +179,14 @@ public struct DiffRenderer {
             }
         }
         for example in report.examples {
-            out += "\n<details><summary><code>\(html(example.kind))</code> line \(example.line)"
+            let changes = changes(example)
+            let kind =
+                changes.isEmpty
+                ? example.kind : changes.map { $0.sign + markdownLabel($0.role, shown) }.joined(separator: " ")
+            out += "\n<details><summary><code>\(html(kind))</code> line \(example.line)"
             out += example.userID.map { ", user <code>\(html($0))</code>" } ?? ""
             out += "</summary>\n\n```diff\n"
-            out += "- \(brief(example.before))\n+ \(brief(example.after))\n"
+            out += "- \(brief(example.before, shown))\n+ \(brief(example.after, shown))\n"
             out += example.why.map { $0.replacing("```", with: "'''") + "\n" }.joined()
             out += "```\n\n</details>\n"
         }
@@ -186,16 +195,40 @@ public struct DiffRenderer {
 
     // MARK: helpers
 
-    /// A kind of change as the human report shows it: each `+role`/`-role` with the role as ``HumanText/word(_:)``
-    /// prints it, so that no name can start a line of its own or look like part of the table.
-    func shownKind(_ kind: String) -> String {
-        guard kind != "assign/revoke" else { return kind }
-        return kind.split(separator: " ").map { String($0.prefix(1)) + HumanText.word(String($0.dropFirst())) }
-            .joined(separator: " ")
+    /// Every role name the report shows: the table's and the examples' decisions. Two of them that print alike
+    /// but are different bytes (`caf\u{e9}`, `cafe\u{301}`) are shown with their scalars written out.
+    var shownRoles: Spellings {
+        let examples = report.examples.flatMap { [$0.before, $0.after] }.flatMap { $0.roles + $0.assign + $0.revoke }
+        return Spellings(report.roles.keys.map(\.string) + examples)
     }
 
-    func brief(_ decision: Decision) -> String {
-        func list(_ items: [String]) -> String { "[" + items.map(JSONText.quote).joined(separator: ", ") + "]" }
+    /// A role in the human report: as ``HumanText/word(_:)`` prints it, so that no name can start a line of its
+    /// own or look like part of the table, or as a literal when it prints like another role of the report.
+    func label(_ role: String, _ shown: Spellings) -> String { shown.word(role) }
+
+    /// A role in markdown (escaped by ``html(_:)`` after): as itself, or as a literal when it prints like another.
+    func markdownLabel(_ role: String, _ shown: Spellings) -> String {
+        shown.alike.contains(ExactString(role)) ? Spelling.literal(role) : role
+    }
+
+    /// The roles an example gains (`+`) and loses (`-`), in the order of its kind (``DecisionDiffer``), from its
+    /// decisions rather than by splitting the kind's text, which a role with a space in it would cut in two.
+    func changes(_ example: DiffReport.Example) -> [(sign: String, role: String)] {
+        let before = Set(example.before.roles.map(ExactString.init))
+        let after = Set(example.after.roles.map(ExactString.init))
+        return after.subtracting(before).sorted().map { ("+", $0.string) }
+            + before.subtracting(after).sorted().map { ("-", $0.string) }
+    }
+
+    /// A kind of change as the human report shows it: each `+role`/`-role` as ``label(_:_:)`` shows the role.
+    func shownKind(_ example: DiffReport.Example, _ shown: Spellings) -> String {
+        let changes = changes(example)
+        guard !changes.isEmpty else { return example.kind }
+        return changes.map { $0.sign + label($0.role, shown) }.joined(separator: " ")
+    }
+
+    func brief(_ decision: Decision, _ shown: Spellings) -> String {
+        func list(_ items: [String]) -> String { "[" + items.map(shown.quoted).joined(separator: ", ") + "]" }
         return "roles \(list(decision.roles)), assign \(list(decision.assign)), revoke \(list(decision.revoke))"
     }
 

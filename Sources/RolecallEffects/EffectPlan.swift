@@ -26,6 +26,9 @@ public struct UserPlan: Sendable {
     public var revoke: [PlannedRole]
     /// Effects not needed (already held, or not held to revoke): they save the tenant's rate limit.
     public var skipped: [EffectOutcome]
+    /// The roles the user holds now (the event's `authorization.roles`), for showing a planned role that prints
+    /// like a held one apart from it.
+    public var heldRoles: [String] = []
 
     /// The plan for `decision`, against the roles the user holds now: the decision's ``Decision/userID`` and
     /// ``Decision/currentRoles``, taken from the evaluator's own reading of the event (never a second parse).
@@ -38,6 +41,7 @@ public struct UserPlan: Sendable {
         }
         let held = Set(decision.currentRoles.map(ExactString.init))
         var plan = UserPlan(userID: userID, assign: [], revoke: [], skipped: [])
+        plan.heldRoles = decision.currentRoles
         for role in decision.assign {
             let planned = PlannedRole(role: role, rule: decision.rule(deciding: role) ?? "")
             // A held *name* equal to an id (`rol_123`) is a role named so, not the role with that id.
@@ -69,17 +73,25 @@ public struct UserPlan: Sendable {
 
     /// The plan as text, one line per effect: what `--dry-run` prints. Values from the event are quoted when they
     /// are not plain words (``HumanText``), so none can start a line of its own.
+    /// A role that prints like another of the plan or like a held one (`caf\u{e9}`, `cafe\u{301}`) is written as a
+    /// literal (``Spellings``), so the two read apart.
     public var text: String {
         var lines: [String] = []
         let user = HumanText.word(userID)
+        let shown = spellings
         for item in assign {
-            lines.append("assign \(HumanText.word(item.role)) to \(user) (rule \(HumanText.quoted(item.rule)))")
+            lines.append("assign \(shown.word(item.role)) to \(user) (rule \(HumanText.quoted(item.rule)))")
         }
         for item in revoke {
-            lines.append("revoke \(HumanText.word(item.role)) from \(user) (rule \(HumanText.quoted(item.rule)))")
+            lines.append("revoke \(shown.word(item.role)) from \(user) (rule \(HumanText.quoted(item.rule)))")
         }
-        for outcome in skipped { lines.append(outcome.text) }
+        for outcome in skipped { lines.append(outcome.text(showing: shown)) }
         return lines.map { $0 + "\n" }.joined()
+    }
+
+    /// How the plan's lines, and the outcomes of carrying it out, show its roles: together with the held ones.
+    public var spellings: Spellings {
+        Spellings((assign + revoke).map(\.role) + skipped.map(\.role) + heldRoles)
     }
 }
 
@@ -127,8 +139,11 @@ public struct EffectOutcome: Sendable, Equatable {
     /// One line for people. The user id, role and error code are quoted unless they are plain words and the
     /// messages have their control characters escaped (``HumanText``), so a value from an event or a server
     /// cannot forge a line of the report.
-    public var text: String {
-        let (role, user) = (HumanText.word(role), HumanText.word(user))
+    public var text: String { text(showing: Spellings([role])) }
+
+    /// ``text``, with the role as `shown` shows it among the other roles of the same report (``Spellings``).
+    public func text(showing shown: Spellings) -> String {
+        let (role, user) = (shown.word(role), HumanText.word(user))
         let what = assign ? "assign \(role) to \(user)" : "revoke \(role) from \(user)"
         let why = "(rule \(HumanText.quoted(rule)))"
         switch status {

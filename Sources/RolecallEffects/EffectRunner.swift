@@ -46,7 +46,7 @@ public final class EffectRunner {
                             user: plan.userID, planned, assign: assign,
                             status: .failed(
                                 status: 404, errorCode: "unknown_role",
-                                message: "the tenant has no role named \(JSONText.quote(planned.role))")))
+                                message: Self.noRole(planned.role, alike: client.alikeRoleName(planned.role)))))
                 case .failure(let failure):
                     outcomes.append(
                         EffectOutcome(user: plan.userID, planned, assign: assign, status: Self.status(failure)))
@@ -79,6 +79,14 @@ public final class EffectRunner {
             }
         }
         return outcomes
+    }
+
+    /// The failure message for a role name the tenant has none of; when it has one that prints alike
+    /// (``ManagementClient/alikeRoleName(_:)``), both with their scalars written out and what differs.
+    static func noRole(_ role: String, alike: String?) -> String {
+        guard let alike else { return "the tenant has no role named \(Spelling.quoted(role))" }
+        return "the tenant has no role named \(Spelling.literal(role)), but has \(Spelling.literal(alike)), which "
+            + "differs only in how its characters are encoded"
     }
 
     static func status(_ failure: APIFailure) -> EffectOutcome.Status {

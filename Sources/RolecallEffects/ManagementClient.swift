@@ -90,6 +90,9 @@ public final class ManagementClient {
     /// Role listings judged invalid (a repeating page, more roles than a tenant can have), by name: the answer
     /// was complete and wrong, so asking again in the same run would page up to 21 times for the same verdict.
     var roleFailures: [ExactString: APIFailure] = [:]
+    /// For a name the tenant has no role of: a role name it listed that prints alike but is different bytes
+    /// (`cafe\u{301}` for `caf\u{e9}`), to say so in the failure.
+    var alikeRoleNames: [ExactString: String] = [:]
     var random = SystemRandomNumberGenerator()
 
     /// A client for `configuration`.
@@ -119,6 +122,10 @@ public final class ManagementClient {
     /// Paging stops at a short page, at `total`, or past ``maxTenantRoles``; a page that only repeats roles
     /// already seen, or more roles than a tenant can have, is an invalid response, remembered for the rest of the
     /// run (the same name fails again without a request).
+    /// A name of a tenant role that prints like `name` but is different bytes, seen while looking `name` up with
+    /// ``roleID(named:)`` and finding no role of that name.
+    public func alikeRoleName(_ name: String) -> String? { alikeRoleNames[ExactString(name)] }
+
     public func roleID(named name: String) throws(APIFailure) -> String? {
         let key = ExactString(name)
         if let cached = roleIDs[key] { return cached }
@@ -136,6 +143,11 @@ public final class ManagementClient {
             if let match = listing.roles.first(where: { ExactString($0.name) == key }) {
                 roleIDs[key] = match.id
                 return match.id
+            }
+            if alikeRoleNames[key] == nil,
+                let alike = listing.roles.first(where: { Spelling.differOnlyInEncoding($0.name, name) })
+            {
+                alikeRoleNames[key] = alike.name
             }
             let fresh = Set(listing.roles.map { ExactString($0.id) }).subtracting(seen)
             if !listing.roles.isEmpty && fresh.isEmpty {

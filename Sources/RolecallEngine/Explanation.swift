@@ -60,7 +60,7 @@ public struct Explanation: Sendable {
     public var text: String {
         var out = ""
         for rule in rules {
-            out += "rule \(JSONText.quote(rule.name)) at \(rule.location): \(rule.outcome)\n"
+            out += "rule \(Spelling.quoted(rule.name)) at \(rule.location): \(rule.outcome)\n"
             for step in rule.steps {
                 out += "  \(step.result ? "true " : "false")  \(step.source)"
                 if let operand = step.operands.first, operand.source == step.source { out += " = \(operand.value)" }
@@ -71,7 +71,8 @@ public struct Explanation: Sendable {
                 if let hint = step.hint { out += "         hint: \(hint)\n" }
             }
         }
-        out += "decision: \(decision.json)\n"
+        // The decision's JSON with its hidden scalars written out too: the trace is for a terminal.
+        out += "decision: \(Spelling.visible(decision.json))\n"
         return out
     }
 }
@@ -120,9 +121,13 @@ extension Evaluator {
         if program.ruleRevokeAll[rule].start >= 0 {
             let name = program.rules[rule].name
             let removed = decision.revoke.filter { decision.rule(deciding: $0) == name }
+            // Names from the event: hidden scalars written out, and a removed role that prints like a kept one
+            // written as a literal.
+            let shown = Spellings(removed + decision.roles)
             outcome +=
                 removed.isEmpty
-                ? ", revoke all (nothing to revoke)" : ", revoke all: " + removed.joined(separator: ", ")
+                ? ", revoke all (nothing to revoke)"
+                : ", revoke all: " + removed.map(shown.inline).joined(separator: ", ")
         }
         return program.rules[rule].stops ? outcome + ", stop" : outcome
     }
@@ -160,13 +165,16 @@ extension Evaluator {
                 hint: hint ?? (result ? nil : nearMiss(index, left, right)), instruction: Int(index)))
     }
 
-    /// A value as JSON text, long containers shortened.
+    /// A value as text, long containers shortened: a string as a rule-language literal (``Spelling/quoted(_:)``:
+    /// controls and hidden scalars such as U+202E written as `\u{...}`), a list or object from the event as its
+    /// JSON text with the same scalars written out (``Spelling/visible(_:)``), so that no event text reaches a
+    /// terminal as itself.
     func render(_ value: Value) -> String {
         switch value {
         case .null: return "null"
         case .bool(let flag): return String(flag)
         case .number(let number): return JSONText.number(number)
-        case .rawString, .string: return JSONText.quote(string(value) ?? "")
+        case .rawString, .string: return Spelling.quoted(string(value) ?? "")
         case .rawArray(let start, let end), .rawObject(let start, let end):
             // Compact: drop the whitespace outside strings, then shorten.
             var bytes: [UInt8] = []
@@ -188,9 +196,9 @@ extension Evaluator {
                     inString = true
                 }
                 bytes.append(byte)
-                if bytes.count > 200 { return String(decoding: bytes, as: UTF8.self) + "…" }
+                if bytes.count > 200 { return Spelling.visible(String(decoding: bytes, as: UTF8.self)) + "…" }
             }
-            return String(decoding: bytes, as: UTF8.self)
+            return Spelling.visible(String(decoding: bytes, as: UTF8.self))
         case .list(let items): return "[" + items.map(render).joined(separator: ",") + "]"
         }
     }

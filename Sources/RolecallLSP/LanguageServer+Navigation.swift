@@ -16,15 +16,19 @@ extension LanguageServer {
         let line = file.lines.line(of: cursor)
         let before = Array(bytes[file.lines.lineStarts[line]..<cursor])
         var items: [JSONValue] = []
-        func item(_ label: String, kind: Int, detail: String? = nil, replacing from: Int? = nil) -> JSONValue {
+        func item(
+            _ label: String, kind: Int, detail: String? = nil, replacing from: Int? = nil, text: String? = nil
+        ) -> JSONValue {
             var members: [(key: String, value: JSONValue)] = [("label", .text(label)), ("kind", .int(kind))]
             if let detail { members.append(("detail", .text(detail))) }
+            // A label shown differently from what is inserted is still matched by what the author types.
+            if let text, text != label { members.append(("filterText", .text(text))) }
             if let from {
                 members.append(
                     (
                         "textEdit",
                         .members([
-                            "range": file.lines.range(Span(from, cursor)), "newText": .text(label),
+                            "range": file.lines.range(Span(from, cursor)), "newText": .text(text ?? label),
                         ])
                     ))
             }
@@ -36,12 +40,16 @@ extension LanguageServer {
         case .string(let quote, let roleList):
             guard roleList else { break }
             let from = cursor - (before.count - quote - 1)
-            for (role, mentions) in workspace.roleMentions().sorted(by: { $0.key < $1.key }) {
+            // The string being typed is a mention of the empty role until it is finished: not a role to offer.
+            let roles = workspace.roleMentions().filter { !$0.key.string.isEmpty }.sorted(by: { $0.key < $1.key })
+            // Two roles that print alike (`caf\u{e9}`, `cafe\u{301}`) are labelled with their scalars written out.
+            let shown = Spellings(roles.map(\.key.string))
+            for (role, mentions) in roles {
                 let rules = Set(mentions.map(\.ruleName)).count
+                var detail = "role, in \(rules) rule\(rules == 1 ? "" : "s")"
+                if shown.alike.contains(role) { detail += "; another role prints like it with different bytes" }
                 items.append(
-                    item(
-                        role.string, kind: 12, detail: "role, in \(rules) rule\(rules == 1 ? "" : "s")", replacing: from
-                    ))
+                    item(shown.inline(role.string), kind: 12, detail: detail, replacing: from, text: role.string))
             }
         case .path(let parents, let partial):
             let from = cursor - partial.utf8.count

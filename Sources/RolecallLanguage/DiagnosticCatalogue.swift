@@ -530,7 +530,8 @@ extension Diagnostic {
 
     static func exceptByID(_ role: String, _ file: SourceFile, _ span: Span) -> Diagnostic {
         Diagnostic(
-            .warning, .exceptByID, "`\(role)` is a role id, but the roles a user has are compared by name",
+            .warning, .exceptByID,
+            "`\(Spelling.visible(role))` is a role id, but the roles a user has are compared by name",
             file: file, span: span,
             help: "`authorization.roles` holds role names: write the role's name after `except`, or the user "
                 + "loses it")
@@ -561,7 +562,8 @@ extension Diagnostic {
 
     static func assignAndRevoke(_ role: String, _ file: SourceFile, _ span: Span, other: Span) -> Diagnostic {
         Diagnostic(
-            .error, .assignAndRevoke, "rule both assigns and revokes `\(role)`", file: file, span: span,
+            .error, .assignAndRevoke, "rule both assigns and revokes `\(Spelling.visible(role))`", file: file,
+            span: span,
             notes: [Note(message: "also named here", file: file, span: other)])
     }
 
@@ -652,11 +654,25 @@ extension Diagnostic {
         -> Diagnostic
     {
         let (done, undone) = assign ? ("assigns", "revokes") : ("revokes", "assigns")
+        var help = "the later rule's condition holds whenever this one's does, and the later rule wins"
+        // A `revoke all except` that keeps a spelling of the role that prints alike is most likely meant to keep it.
+        var kept: String?
+        for action in later.actions {
+            if case .revokeAll(except: let roles) = action.kind, assign {
+                kept = kept ?? roles.first { Spelling.differOnlyInEncoding($0.name, role) }?.name
+            }
+        }
+        var shown = Spelling.visible(role)
+        if let kept {
+            shown = Spelling.literal(role)
+            help =
+                "\(JSONText.quote(later.displayName)) keeps \(Spelling.literal(kept)) with `revoke all except`, which "
+                + "differs from \(shown) only in how its characters are encoded"
+        }
         return Diagnostic(
             .warning, .overriddenEffect,
-            "this rule \(done) `\(role)`, but \(JSONText.quote(later.displayName)) always \(undone) it afterwards",
-            file: file, span: span,
-            help: "the later rule's condition holds whenever this one's does, and the later rule wins",
+            "this rule \(done) `\(shown)`, but \(JSONText.quote(later.displayName)) always \(undone) it afterwards",
+            file: file, span: span, help: help,
             notes: [Note(message: "\(undone) it here", file: later.file, span: later.nameSpan ?? later.span)])
     }
 }

@@ -1,4 +1,5 @@
 import RolecallEffects
+import RolecallJSON
 import RolecallLanguage
 
 /// The outbox's tables and every query on them, over one connection: the server's writer, its worker and the
@@ -446,4 +447,19 @@ public struct OutboxEntry: Sendable, Equatable {
     public var errorCode: String?
     /// The last problem, or what superseded it.
     public var message: String?
+
+    /// The entry as one line of `rules outbox list`: values from events and servers quoted unless plain words and
+    /// escaped (``HumanText``), so none can forge a line; the role as `shown` shows it among the other entries
+    /// listed (``Spellings``), so two that print alike (`caf\u{e9}`, `cafe\u{301}`) read apart.
+    public func text(showing shown: Spellings) -> String {
+        let what =
+            assign
+            ? "assign \(shown.word(role)) to \(HumanText.word(userID))"
+            : "revoke \(shown.word(role)) from \(HumanText.word(userID))"
+        var line = "\(id)\t\(state)\t\(what) (rule \(HumanText.quoted(rule)))"
+        line += ", \(attempts) attempt\(attempts == 1 ? "" : "s"), \(decisionID)"
+        if let status { line += ": \(status) \(HumanText.word(errorCode ?? "error"))" }
+        if let message { line += (status == nil ? ": " : " ") + HumanText.line(message) }
+        return line
+    }
 }

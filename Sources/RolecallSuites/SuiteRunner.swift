@@ -147,11 +147,14 @@ public struct SuiteRunner {
             guard let expected, expected != Set(actual) else { return }
             let missing = expected.subtracting(actual).sorted()
             let extra = Set(actual).subtracting(expected).sorted()
-            var line = "\(key): expected \(list(expected.sorted())), got \(list(actual.sorted()))"
+            let shown = Spellings(expected.union(actual).map(\.string))
+            var line =
+                "\(key): expected \(list(expected.sorted(), shown)), got \(list(actual.sorted(), shown))"
             var parts: [String] = []
-            if !missing.isEmpty { parts.append("missing \(list(missing))") }
-            if !extra.isEmpty { parts.append("unexpected \(list(extra))") }
+            if !missing.isEmpty { parts.append("missing \(list(missing, shown))") }
+            if !extra.isEmpty { parts.append("unexpected \(list(extra, shown))") }
             line += " (" + parts.joined(separator: "; ") + ")"
+            if let pair = encodingPair(missing, extra) { line += "; " + pair }
             mismatches.append(line)
         }
         compareSets("assign", expect.assign, decision.assign)
@@ -162,18 +165,21 @@ public struct SuiteRunner {
             let actual = actual.map(ExactString.init)
             let missing = expected.subtracting(actual).sorted()
             guard !missing.isEmpty else { return }
+            let shown = Spellings(expected.union(actual).map(\.string))
+            let pair = encodingPair(missing, actual.sorted())
             mismatches.append(
-                "\(key): expected to include \(list(expected.sorted())), got \(list(actual.sorted()))"
-                    + " (missing \(list(missing)))")
+                "\(key): expected to include \(list(expected.sorted(), shown)), got \(list(actual.sorted(), shown))"
+                    + " (missing \(list(missing, shown)))" + (pair.map { "; " + $0 } ?? ""))
         }
         func compareExcludes(_ key: String, _ refused: Set<ExactString>?, _ actual: [String]) {
             guard let refused else { return }
             let actual = actual.map(ExactString.init)
             let unexpected = refused.intersection(actual).sorted()
             guard !unexpected.isEmpty else { return }
+            let shown = Spellings(refused.union(actual).map(\.string))
             mismatches.append(
-                "\(key): expected none of \(list(refused.sorted())), got \(list(actual.sorted()))"
-                    + " (unexpected \(list(unexpected)))")
+                "\(key): expected none of \(list(refused.sorted(), shown)), got \(list(actual.sorted(), shown))"
+                    + " (unexpected \(list(unexpected, shown)))")
         }
         compareIncludes("assign_includes", expect.assignIncludes, decision.assign)
         compareExcludes("assign_excludes", expect.assignExcludes, decision.assign)
@@ -208,12 +214,20 @@ public struct SuiteRunner {
         for expected in testCase.expectedRoles where !assigned.contains(ExactString(expected.role)) {
             let fromEvent = expected.key.hasPrefix("roles")
             if fromEvent, held.contains(ExactString(expected.role)) { continue }
+            let candidates = (assigned.union(fromEvent ? held : [])).sorted().map(\.string)
+            // A candidate that prints like the expected role is the one meant, whatever the edit distance says.
+            let twin = candidates.first { Spelling.differOnlyInEncoding($0, expected.role) }
+            let shown = Spellings([expected.role] + (twin.map { [$0] } ?? []))
             var message =
-                "no rule assigns `\(expected.role)`"
+                "no rule assigns `\(shown.inline(expected.role))`"
                 + (fromEvent ? " and the event's `authorization.roles` does not hold it" : "")
                 + ", so `\(expected.key)` expecting it cannot pass"
-            let candidates = (assigned.union(fromEvent ? held : [])).sorted().map(\.string)
-            if let guess = suggest(expected.role, among: candidates) { message += "; did you mean `\(guess)`?" }
+            if let twin {
+                message +=
+                    "; did you mean `\(shown.inline(twin))`, which differs only in how its characters are encoded?"
+            } else if let guess = suggest(expected.role, among: candidates) {
+                message += "; did you mean `\(Spelling.visible(guess))`?"
+            }
             warnings.append(
                 SuiteWarning(
                     file: suite, line: expected.line, column: expected.column, message: message,
@@ -222,7 +236,21 @@ public struct SuiteRunner {
         return warnings
     }
 
-    func list(_ items: [String]) -> String { "[" + items.map(JSONText.quote).joined(separator: ", ") + "]" }
+    func list(_ items: [String]) -> String { "[" + items.map(Spelling.quoted).joined(separator: ", ") + "]" }
 
-    func list(_ items: [ExactString]) -> String { list(items.map(\.string)) }
+    /// Role names shown together: two that print alike are written with their non-ASCII scalars escaped.
+    func list(_ items: [ExactString], _ shown: Spellings) -> String {
+        "[" + items.map { shown.quoted($0.string) }.joined(separator: ", ") + "]"
+    }
+
+    /// A note for a missing role that an unexpected one prints like: the case most likely meant it.
+    func encodingPair(_ missing: [ExactString], _ extra: [ExactString]) -> String? {
+        for wanted in missing {
+            if let got = extra.first(where: { Spelling.differOnlyInEncoding($0.string, wanted.string) }) {
+                return "\(Spelling.literal(wanted.string)) and \(Spelling.literal(got.string)) differ only in how "
+                    + "their characters are encoded"
+            }
+        }
+        return nil
+    }
 }

@@ -94,7 +94,8 @@ struct ApplyCommand: ParsableCommand {
                 Output.standardOutput(plan.text)
                 return
             }
-            Output.standardOutput(workflow.carryOut(plan).map { $0.text + "\n" }.joined())
+            let shown = plan.spellings
+            Output.standardOutput(workflow.carryOut(plan).map { $0.text(showing: shown) + "\n" }.joined())
             switch workflow.stop {
             case .deadline(let wait, let last)?:
                 let what =

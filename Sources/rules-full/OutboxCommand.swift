@@ -2,6 +2,7 @@ import ArgumentParser
 import RolecallCommandLine
 import RolecallEffects
 import RolecallJSON
+import RolecallLanguage
 import RolecallOutbox
 
 /// The outbox file every outbox command and `rules serve` default to.
@@ -113,20 +114,12 @@ struct OutboxCommand: ParsableCommand {
             let outbox = try file.open()
             let entries = try outboxQuery { () throws(OutboxError) in try outbox.list(states: state, limit: limit) }
             var out = ""
+            // Two roles listed that print alike (`caf\u{e9}`, `cafe\u{301}`) are written with their scalars out.
+            let shown = Spellings(entries.map(\.role))
             for entry in entries {
                 switch format {
                 case .human:
-                    let what =
-                        entry.assign
-                        ? "assign \(HumanText.word(entry.role)) to \(HumanText.word(entry.userID))"
-                        : "revoke \(HumanText.word(entry.role)) from \(HumanText.word(entry.userID))"
-                    var line = "\(entry.id)\t\(entry.state)\t\(what) (rule \(HumanText.quoted(entry.rule)))"
-                    line += ", \(entry.attempts) attempt\(entry.attempts == 1 ? "" : "s"), \(entry.decisionID)"
-                    if let status = entry.status { line += ": \(status) \(HumanText.word(entry.errorCode ?? "error"))" }
-                    if let message = entry.message {
-                        line += (entry.status == nil ? ": " : " ") + HumanText.line(message)
-                    }
-                    out += line + "\n"
+                    out += entry.text(showing: shown) + "\n"
                 case .json:
                     func optional(_ value: String?) -> String { value.map(JSONText.quote) ?? "null" }
                     out +=

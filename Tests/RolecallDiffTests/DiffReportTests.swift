@@ -121,4 +121,26 @@ import Testing
             + "{\"role\":\"\(Self.nfc)\",\"gained\":2,\"lost\":0}]"
         #expect(Self.bytes(rendered.json).firstRange(of: Self.bytes(roles)) != nil)
     }
+
+    /// The human and markdown reports write the two spellings' scalars out, so their rows and kinds read apart;
+    /// the JSON keeps the exact strings.
+    @Test func theHumanReportsShowTheTwoSpellingsApart() throws {
+        let base = try DiffReportTests.program("rule \"a\" assign \"\(Self.nfc)\" rule \"b\" assign \"x\"")
+        let head = try DiffReportTests.program("rule \"a\" assign \"\(Self.nfd)\" rule \"b\" assign \"x\"")
+        let differ = DecisionDiffer(base: base, head: head, examplesPerKind: 3, now: nil, clockFromEvent: false)
+        try Array("{}".utf8).withUnsafeBytes { try differ.add(line: 1, $0) }
+        let rendered = DiffRenderer(report: differ.report, beforeRules: base.ruleNames, afterRules: head.ruleNames)
+        let human = rendered.human
+        #expect(human.contains(#"  "cafe\u{301}"       1       0"#))
+        #expect(human.contains(#"  "caf\u{e9}"         0       1"#))
+        #expect(human.contains(#"  +"cafe\u{301}" -"caf\u{e9}"  line 1"#))
+        #expect(human.contains(#"before: roles ["caf\u{e9}", "x"], assign ["caf\u{e9}", "x"], revoke []"#))
+        let markdown = rendered.markdown
+        #expect(markdown.contains("| <code>&#34;caf&#92;u&#123;e9&#125;&#34;</code> | 0 | 1 |"))
+        #expect(
+            markdown.contains(
+                "<code>&#43;&#34;cafe&#92;u&#123;301&#125;&#34; -&#34;caf&#92;u&#123;e9&#125;&#34;</code>"))
+        // Only the labels change: the JSON holds the exact strings.
+        #expect(Self.bytes(rendered.json).firstRange(of: Self.bytes("\"change\":\"+\(Self.nfd) -\(Self.nfc)\"")) != nil)
+    }
 }

@@ -212,6 +212,19 @@ final class Harness {
         #expect(!outcomes[0].text.contains("wrong"), "secrets never appear in outcomes")
     }
 
+    /// The tenant has the other spelling: the failure says so, with both written out.
+    @Test func anUnknownRoleNamesATenantRoleThatPrintsLikeIt() throws {
+        let harness = try Harness { $0.roles.append((id: "rol_nfd", name: "cafe\u{301}")) }
+        let outcomes = try harness.apply(user: "u", assign: ["caf\u{E9}"])
+        #expect(
+            outcomes.map(\.status) == [
+                .failed(
+                    status: 404, errorCode: "unknown_role",
+                    message: #"the tenant has no role named "caf\u{e9}", but has "cafe\u{301}", which differs only in "#
+                        + "how its characters are encoded")
+            ])
+    }
+
     @Test func anUnknownRoleFailsOnlyItsOwnEffect() throws {
         let harness = try Harness()
         let outcomes = try harness.apply(user: "u", assign: ["member", "no-such-role"])
@@ -319,6 +332,22 @@ final class Harness {
         let plan = try Self.plan(assign: ["rol_123", "admin"], held: ["rol_123", "admin"])
         #expect(plan.assign.map(\.role) == ["rol_123"])
         #expect(plan.skipped.map(\.role) == ["admin"])
+    }
+
+    /// Two spellings that print alike (`caf\u{E9}` held, `cafe\u{301}` decided) are written out in the plan, so
+    /// "assign" beside "already held" reads as two roles.
+    @Test func rolesThatPrintAlikeAreWrittenOutInThePlan() throws {
+        let plan = try Self.plan(assign: ["caf\u{E9}", "cafe\u{301}", "x"], held: ["caf\u{E9}"])
+        #expect(
+            plan.text == #"""
+                assign "cafe\u{301}" to u (rule "")
+                assign x to u (rule "")
+                skipped  assign "caf\u{e9}" to u (rule ""): already held
+
+                """#)
+        // Held, not planned: the planned spelling is still written out.
+        let other = try Self.plan(assign: ["caf\u{E9}"], held: ["cafe\u{301}"])
+        #expect(other.text == #"assign "caf\u{e9}" to u (rule "")"# + "\n")
     }
 
     /// The evaluator leaves ``Decision/userID`` nil when `user.user_id` is missing or not a string.

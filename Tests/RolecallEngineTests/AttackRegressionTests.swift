@@ -108,3 +108,27 @@ import Testing
         }
     }
 }
+
+/// Event text in an `--explain` trace is written so that it cannot reorder or hide what the terminal shows.
+@Suite struct TraceSpellingTests {
+    /// Found by an attacker: U+202E from an event reached the terminal as itself (control characters were
+    /// already escaped). Strings, lists and objects, and the roles a `revoke all` removes, all have their hidden
+    /// scalars written out now, the same way as controls.
+    @Test func hiddenScalarsFromTheEventAreWrittenOut() throws {
+        let source = """
+            rule "a" when user.name == "x" or "x" in user.app_metadata.tags assign "y"
+            rule "b" revoke all except "kept"
+            """
+        let evaluator = Evaluator(program: try compile(source))
+        // The list as the event spells it (the scalar itself, not a JSON escape), shown as its JSON text.
+        let event =
+            #"{"user":{"name":"a\u202eb\n","app_metadata":{"tags":["c"#
+            + "\u{202E}" + #"d"]}},"authorization":{"roles":["e\u202ef","kept"]}}"#
+        let text = try evaluator.explain(Array(event.utf8)).text
+        #expect(!text.unicodeScalars.contains("\u{202E}"), "\(text)")
+        #expect(text.contains(#"user.name = "a\u{202e}b\u{a}""#), "\(text)")
+        #expect(text.contains(#"["c\u{202e}d"]"#), "\(text)")
+        #expect(text.contains(#"revoke all: e\u{202e}f"#), "\(text)")
+        #expect(text.contains(#"decision: {"assign":[],"revoke":["e\u{202e}f"]"#), "\(text)")
+    }
+}

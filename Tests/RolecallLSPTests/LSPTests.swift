@@ -225,6 +225,25 @@ import Testing
         #expect(((none["result"] as? [String: Any])?["items"] as? [[String: Any]])?.isEmpty == true)
     }
 
+    /// Two roles that print alike are labelled apart, each inserting its own bytes; the string being typed is not
+    /// offered as the empty role.
+    @Test func completionLabelsRolesThatPrintAlikeApart() throws {
+        let client = try LSPClient()
+        try client.start(root: nil)
+        let uri = "file:///nowhere/alike.rules"
+        try Self.open(
+            client, uri, "rule \"a\" assign \"caf\u{E9}\"\nrule \"b\" assign \"cafe\u{301}\"\nrule \"c\" assign \"\n")
+        let answer = try client.request(
+            "textDocument/completion", ["textDocument": ["uri": uri], "position": ["line": 2, "character": 17]])
+        let items = (answer["result"] as? [String: Any])?["items"] as? [[String: Any]] ?? []
+        #expect(items.compactMap { $0["label"] as? String } == [#""cafe\u{301}""#, #""caf\u{e9}""#], "\(answer)")
+        let inserted = items.compactMap { ($0["textEdit"] as? [String: Any])?["newText"] as? String }
+        #expect(
+            inserted.map { Array($0.unicodeScalars) } == [
+                Array("cafe\u{301}".unicodeScalars), ["c", "a", "f", "\u{E9}"],
+            ])
+    }
+
     @Test func hoverOnAFieldShowsItsType() throws {
         let client = try LSPClient()
         try client.start(root: nil)
@@ -399,7 +418,8 @@ import Testing
     }
 
     /// Role names are their bytes: `"caf\u{E9}"` and `"cafe\u{301}"` are two roles, though Swift's `String` finds
-    /// them equal. Completion offers both; a role's definition is where its own spelling is assigned.
+    /// them equal. Completion offers both, each inserting its own bytes; a role's definition is where its own
+    /// spelling is assigned.
     @Test func theTwoSpellingsOfARoleAreTwoRoles() throws {
         let client = try LSPClient()
         try client.start(root: nil)
@@ -415,9 +435,9 @@ import Testing
         let completion = try client.request(
             "textDocument/completion", ["textDocument": ["uri": uri], "position": ["line": 2, "character": 26]])
         let items = (completion["result"] as? [String: Any])?["items"] as? [[String: Any]] ?? []
-        let labels = items.compactMap { $0["label"] as? String }.map { Array($0.utf8) }
+        let inserted = items.compactMap { ($0["textEdit"] as? [String: Any])?["newText"] as? String }
         #expect(
-            labels.sorted { $0.lexicographicallyPrecedes($1) }
+            inserted.map { Array($0.utf8) }.sorted { $0.lexicographicallyPrecedes($1) }
                 == ["cafe\u{301}", "caf\u{E9}", "x"].map { Array($0.utf8) })
     }
 }

@@ -1,5 +1,6 @@
 import RolecallEffects
 import RolecallEngine
+import RolecallLanguage
 import Testing
 
 @testable import RolecallOutbox
@@ -63,5 +64,25 @@ import Testing
         worker.stop()
         outbox.close()
         #expect(tenant.sandbox.roles(ofUser: "auth0|2") == ["rol_nfd"])
+    }
+}
+
+/// `rules outbox list` shows two entries whose roles print alike with their scalars written out.
+@Suite struct OutboxListSpellingTests {
+    static func entry(_ id: Int, _ role: String) -> OutboxEntry {
+        OutboxEntry(
+            id: id, decisionID: "d", userID: "u", role: role, rule: "r", assign: true, state: "pending", attempts: 0,
+            created: 0, updated: 0, nextAttempt: 0, status: nil, errorCode: nil, message: nil)
+    }
+
+    @Test func rolesThatPrintAlikeAreListedApart() {
+        let entries = [Self.entry(1, "caf\u{E9}"), Self.entry(2, "cafe\u{301}"), Self.entry(3, "x\u{202E}")]
+        let shown = Spellings(entries.map(\.role))
+        #expect(
+            entries.map { $0.text(showing: shown) } == [
+                "1\tpending\tassign \"caf\\u{e9}\" to u (rule \"r\"), 0 attempts, d",
+                "2\tpending\tassign \"cafe\\u{301}\" to u (rule \"r\"), 0 attempts, d",
+                "3\tpending\tassign \"x\\u{202e}\" to u (rule \"r\"), 0 attempts, d",
+            ])
     }
 }

@@ -29,12 +29,52 @@ import Testing
         let both = try #require(report.results.first { $0.name == "both spellings" })
         #expect(both.mismatches.count == 1)
         // Compared as bytes: `String.contains` would find the other spelling too.
-        let missing = Array("(missing [\"cafe\u{301}\"])".utf8)
+        let missing = Array(#"(missing ["cafe\u{301}"])"#.utf8)
         #expect(Array((both.mismatches.first ?? "").utf8).suffix(missing.count).elementsEqual(missing))
         // No rule assigns the decomposed spelling: every case expecting it to be produced is warned about.
         #expect(
             report.warnings.compactMap(\.caseName).sorted() == [
                 "both spellings", "includes the other", "the other spelling",
+            ])
+    }
+
+    /// The two spellings print alike: a message naming both writes their scalars out, and says what differs.
+    @Test func messagesShowTheTwoSpellingsApart() throws {
+        let scratch = try Scratch([
+            "r.rules": "rule \"nfc\" assign \"caf\u{E9}\"",
+            "r.test.yaml": """
+            tests:
+              - {name: the other spelling, event: {}, expect: {assign: ["cafe\\u0301"]}}
+            """,
+        ])
+        let report = SuiteRunner().run([scratch.path + "/r.test.yaml"])
+        let failure = try #require(report.results.first)
+        #expect(
+            failure.mismatches == [
+                #"assign: expected ["cafe\u{301}"], got ["caf\u{e9}"] (missing ["cafe\u{301}"]; unexpected ["caf\u{e9}"]);"#
+                    + #" "cafe\u{301}" and "caf\u{e9}" differ only in how their characters are encoded"#
+            ])
+        #expect(
+            report.warnings.map(\.message) == [
+                #"no rule assigns `"cafe\u{301}"`, so `assign` expecting it cannot pass; did you mean `"caf\u{e9}"`,"#
+                    + " which differs only in how its characters are encoded?"
+            ])
+    }
+
+    /// A name that prints like no other is shown as itself, but a hidden scalar in it is written out.
+    @Test func aHiddenScalarInARoleIsEscaped() throws {
+        let scratch = try Scratch([
+            "r.rules": "rule \"r\" assign \"admin\"",
+            "r.test.yaml": """
+            tests:
+              - {name: hidden, event: {}, expect: {assign: ["caf\\u00e9\\u202e"]}}
+            """,
+        ])
+        let report = SuiteRunner().run([scratch.path + "/r.test.yaml"])
+        let failure = try #require(report.results.first)
+        #expect(
+            failure.mismatches == [
+                #"assign: expected ["café\u{202e}"], got ["admin"] (missing ["café\u{202e}"]; unexpected ["admin"])"#
             ])
     }
 }
