@@ -492,21 +492,7 @@ public enum Formatter {
         /// (``Unicode/Scalar/isHiddenInText``: controls, bidirectional and other format characters, line and
         /// paragraph separators, unusual spaces) as `\u{...}`, so that what prints is what the string holds and
         /// no scalar the lexer refuses as itself is written as itself. Everything else is written as itself.
-        static func string(_ value: String) -> String {
-            var out = "\""
-            for scalar in value.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\t": out += "\\t"
-                case "\r": out += "\\r"
-                case _ where scalar.isHiddenInText: out += Spelling.escape(scalar)
-                default: out.unicodeScalars.append(scalar)
-                }
-            }
-            return out + "\""
-        }
+        static func string(_ value: String) -> String { Spelling.quoted(value) }
     }
 
     /// Lays a ``Doc`` out in lines of at most ``lineLength``: a group goes on one line when it and what follows it

@@ -60,7 +60,16 @@ public enum Spelling {
         return out + "\""
     }
 
-    static func escape(_ scalar: Unicode.Scalar) -> String { "\\u{" + String(scalar.value, radix: 16) + "}" }
+    /// The rule language's escape for `scalar`: `\n`, `\t` and `\r` for the three that have a short one (as the
+    /// formatter writes them), `\u{…}` for any other.
+    static func escape(_ scalar: Unicode.Scalar) -> String {
+        switch scalar {
+        case "\n": "\\n"
+        case "\t": "\\t"
+        case "\r": "\\r"
+        default: "\\u{" + String(scalar.value, radix: 16) + "}"
+        }
+    }
 }
 
 /// How one message or report shows the names it shows together (the roles of a test mismatch, the rows of a diff):

@@ -126,7 +126,7 @@ import Testing
             + "\u{202E}" + #"d"]}},"authorization":{"roles":["e\u202ef","kept"]}}"#
         let text = try evaluator.explain(Array(event.utf8)).text
         #expect(!text.unicodeScalars.contains("\u{202E}"), "\(text)")
-        #expect(text.contains(#"user.name = "a\u{202e}b\u{a}""#), "\(text)")
+        #expect(text.contains(#"user.name = "a\u{202e}b\n""#), "\(text)")
         #expect(text.contains(#"["c\u{202e}d"]"#), "\(text)")
         #expect(text.contains(#"revoke all: e\u{202e}f"#), "\(text)")
         #expect(text.contains(#"decision: {"assign":[],"revoke":["e\u{202e}f"]"#), "\(text)")

@@ -56,7 +56,7 @@ import Testing
         {"error":{"line":5,"message":"invalid event: unexpected end of input, expected `,` or `}` at byte 29"}}
         rule "staff" at g.rules:1: not fired
           false  user.email ends_with "@acme.com"
-                 user.email = "d@acme.com\u{a}x"
+                 user.email = "d@acme.com\nx"
         rule "eu" at g.rules:2: not fired
           false  request.geoip.countryCode in ["DE", "FR"]
                  request.geoip.countryCode = null
