@@ -38,25 +38,35 @@ public enum HumanText {
         return out
     }
 
-    static func escaped(_ scalar: Unicode.Scalar) -> String {
+    static func escaped(_ scalar: Unicode.Scalar) -> String { scalar.isHiddenInText ? escape(scalar) : String(scalar) }
+
+    /// The escape for `scalar` in a quoted string, the rule language's and these functions' alike: `\n`, `\t`
+    /// and `\r` for the three that have a short one, `\u{…}` for any other.
+    public static func escape(_ scalar: Unicode.Scalar) -> String {
         switch scalar {
-        case "\n": return "\\n"
-        case "\r": return "\\r"
-        case "\t": return "\\t"
-        case " ": return " "
-        case _ where isVisible(scalar) && scalar != "\u{2028}" && scalar != "\u{2029}":
-            return String(scalar)
-        default: return "\\u{" + String(scalar.value, radix: 16) + "}"
+        case "\n": "\\n"
+        case "\t": "\\t"
+        case "\r": "\\r"
+        default: "\\u{" + String(scalar.value, radix: 16) + "}"
         }
     }
 
-    /// Not a control, format (bidi overrides, zero-width characters), separator other than space, surrogate,
-    /// private-use or unassigned code point.
-    static func isVisible(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.properties.generalCategory {
-        case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned: false
-        case .spaceSeparator: scalar == " "
-        default: true
+    static func isVisible(_ scalar: Unicode.Scalar) -> Bool { !scalar.isHiddenInText }
+}
+
+extension Unicode.Scalar {
+    /// Whether the scalar shows as nothing, or as something it is not, in a terminal or an editor: controls, format
+    /// characters (bidi controls, zero-width spaces and joiners, the byte order mark, soft hyphens, tags), line and
+    /// paragraph separators, spaces other than U+0020, private-use and unassigned code points, and noncharacters.
+    /// Reports, messages, traces and the formatter write these as escapes (`\u{202e}`) rather than as themselves.
+    public var isHiddenInText: Bool {
+        if isASCII { return value < 0x20 || value == 0x7F }
+        switch properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator, .spaceSeparator, .privateUse, .unassigned,
+            .surrogate:
+            return true
+        default:
+            return properties.isNoncharacterCodePoint
         }
     }
 }

@@ -1,74 +1,37 @@
 import RolecallJSON
 
-extension Unicode.Scalar {
-    /// Whether the scalar shows as nothing, or as something it is not, in a terminal or an editor: controls, format
-    /// characters (bidi controls, zero-width spaces and joiners, the byte order mark, soft hyphens, tags), line and
-    /// paragraph separators, spaces other than U+0020, private-use and unassigned code points, and noncharacters.
-    /// Messages and the formatter write these as escapes (`\u{202e}`) rather than as themselves.
-    public var isHiddenInText: Bool {
-        if isASCII { return value < 0x20 || value == 0x7F }
-        switch properties.generalCategory {
-        case .control, .format, .lineSeparator, .paragraphSeparator, .spaceSeparator, .privateUse, .unassigned,
-            .surrogate:
-            return true
-        default:
-            return properties.isNoncharacterCodePoint
-        }
-    }
-}
-
 /// How messages spell text from rules and events so that what a reader sees is what the bytes are.
 public enum Spelling {
     /// `text` with every scalar that ``Unicode/Scalar/isHiddenInText`` written as the rule language's escape
     /// (`\u{200b}`), and everything else as itself.
     public static func visible(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: \.isHiddenInText) else { return text }
-        var out = ""
-        for scalar in text.unicodeScalars {
-            if scalar.isHiddenInText { out += escape(scalar) } else { out.unicodeScalars.append(scalar) }
-        }
-        return out
+        text.unicodeScalars.contains(where: \.isHiddenInText) ? HumanText.line(text) : text
     }
 
     /// `text` as a rule-language string literal with every scalar outside printable ASCII escaped (`"caf\u{e9}"`),
     /// for two spellings that print alike (`caf\u{e9}` and `cafe\u{301}`): the reader sees their bytes apart, and
     /// can paste either into a rule file.
     public static func literal(_ text: String) -> String {
-        quote(text) { !$0.isASCII || $0.isHiddenInText }
-    }
-
-    /// `text` as a rule-language string literal with only the hidden scalars escaped (`"café\u{202e}"`): how a
-    /// message quotes a name that no other name in it prints like.
-    public static func quoted(_ text: String) -> String { quote(text, escaping: \.isHiddenInText) }
-
-    /// Whether `a` and `b` print alike but are different bytes (`caf\u{e9}` and `cafe\u{301}`): Swift finds them
-    /// equal, ``ExactString`` does not.
-    public static func differOnlyInEncoding(_ a: String, _ b: String) -> Bool {
-        a == b && ExactString(a) != ExactString(b)
-    }
-
-    static func quote(_ text: String, escaping: (Unicode.Scalar) -> Bool) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
-            case _ where escaping(scalar): out += escape(scalar)
+            case _ where !scalar.isASCII || scalar.isHiddenInText: out += HumanText.escape(scalar)
             default: out.unicodeScalars.append(scalar)
             }
         }
         return out + "\""
     }
 
-    /// The rule language's escape for `scalar`: `\n`, `\t` and `\r` for the three that have a short one (as the
-    /// formatter writes them), `\u{…}` for any other.
-    static func escape(_ scalar: Unicode.Scalar) -> String {
-        switch scalar {
-        case "\n": "\\n"
-        case "\t": "\\t"
-        case "\r": "\\r"
-        default: "\\u{" + String(scalar.value, radix: 16) + "}"
-        }
+    /// `text` as a rule-language string literal with only the hidden scalars escaped (`"café\u{202e}"`): how a
+    /// message quotes a name that no other name in it prints like.
+    public static func quoted(_ text: String) -> String { HumanText.quoted(text) }
+
+    /// Whether `a` and `b` print alike but are different bytes (`caf\u{e9}` and `cafe\u{301}`): Swift finds them
+    /// equal, ``ExactString`` does not.
+    public static func differOnlyInEncoding(_ a: String, _ b: String) -> Bool {
+        a == b && ExactString(a) != ExactString(b)
     }
 }
 
