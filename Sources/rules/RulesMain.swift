@@ -23,6 +23,7 @@ import RolecallFiles
 @main
 enum RulesMain {
     static func main() {
+        Output.reportFailureAtExit()
         let arguments = CommandLine.arguments
         // `rules eval` in its everyday forms skips ArgumentParser's start-up (a third of a one-event run); any
         // other form, an error or help included, is parsed below as every command is.
