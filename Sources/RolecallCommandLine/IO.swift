@@ -1,3 +1,4 @@
+import RolecallLanguage
 import Synchronization
 
 #if canImport(Glibc)
@@ -79,6 +80,16 @@ package enum Output {
         }
     }
 
+    /// The command line as given, program name first, through ``FileName/decode(_:)``: `CommandLine.arguments`
+    /// decodes lossily, so a path that is not valid UTF-8 (`--event $'ev\xe9.json'`) would name a file with U+FFFD
+    /// in its name instead of its own.
+    package static func arguments() -> [String] {
+        (0..<Int(CommandLine.argc)).map { index -> String in
+            guard let argument = CommandLine.unsafeArgv[index] else { return "" }
+            return FileName.decode(UnsafeRawBufferPointer(start: argument, count: strlen(argument)))
+        }
+    }
+
     package static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 
     package static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
@@ -87,8 +98,8 @@ package enum Output {
 /// Reads a whole file (or standard input for `-`), refusing more than `limit` bytes; the error names
 /// `reportedLimit` when the caller allows a line end beyond the limit it documents.
 func readFile(_ path: String, limit: Int, reportedLimit: Int? = nil) throws -> [UInt8] {
-    let fd = path == "-" ? 0 : open(path, O_RDONLY)
-    guard fd >= 0 else { throw CLIError("cannot open \(path): \(String(cString: strerror(errno)))") }
+    let fd = path == "-" ? 0 : open(FileName.cString(path), O_RDONLY)
+    guard fd >= 0 else { throw CLIError("cannot open \(FileName.visible(path)): \(String(cString: strerror(errno)))") }
     defer { if fd != 0 { close(fd) } }
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -96,11 +107,11 @@ func readFile(_ path: String, limit: Int, reportedLimit: Int? = nil) throws -> [
         let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
         if count < 0 {
             if errno == EINTR { continue }
-            throw CLIError("cannot read \(path): \(String(cString: strerror(errno)))")
+            throw CLIError("cannot read \(FileName.visible(path)): \(String(cString: strerror(errno)))")
         }
         if count == 0 { return bytes }
         if bytes.count + count > limit {
-            throw CLIError("\(path) is larger than \(reportedLimit ?? limit) bytes")
+            throw CLIError("\(FileName.visible(path)) is larger than \(reportedLimit ?? limit) bytes")
         }
         bytes += chunk[0..<count]
     }

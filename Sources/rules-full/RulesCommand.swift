@@ -19,11 +19,12 @@ struct RulesCommand: AsyncParsableCommand {
 }
 
 /// The entry point: a failed write to standard output is reported and exits 2 however a command ends
-/// (``Output/reportFailureAtExit()``), then ArgumentParser runs the command.
+/// (``Output/reportFailureAtExit()``), then ArgumentParser runs the command on the arguments as given
+/// (``Output/arguments()``: a file name need not be valid UTF-8).
 @main
 enum RulesFullMain {
     static func main() async {
         Output.reportFailureAtExit()
-        await RulesCommand.main()
+        await RulesCommand.main(Array(Output.arguments().dropFirst()))
     }
 }

@@ -24,7 +24,7 @@ import RolecallFiles
 enum RulesMain {
     static func main() {
         Output.reportFailureAtExit()
-        let arguments = CommandLine.arguments
+        let arguments = Output.arguments()
         // `rules eval` in its everyday forms skips ArgumentParser's start-up (a third of a one-event run); any
         // other form, an error or help included, is parsed below as every command is.
         if arguments.count > 1, arguments[1] == "eval",
@@ -34,7 +34,7 @@ enum RulesMain {
             return
         }
         if arguments.count > 1, LeanRulesCommand.owns(arguments[1]) {
-            LeanRulesCommand.main()
+            LeanRulesCommand.main(Array(arguments.dropFirst()))
             return
         }
         FullBinary.replaceProcess()
