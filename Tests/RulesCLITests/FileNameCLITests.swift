@@ -56,4 +56,33 @@ import Testing
         #expect(run.status == 2)
         #expect(run.stderr.hasSuffix("rules: error: cannot read rules/events: Is a directory\n"), "\(run.stderr)")
     }
+
+    /// Two files whose names differ only in Unicode normalisation (é as one scalar, and as e and a combining acute)
+    /// make two unnamed rules of names that compare equal: the message says so and spells both files out.
+    @Test func fileNamesThatDifferOnlyInEncodingAreSpelledOut() throws {
+        let root = (try CLITests.temporary("x", "") as NSString).deletingLastPathComponent
+        let made = try Self.sh(
+            """
+            cd "$0" && rm x && printf 'when user.email_verified assign "x"\\n' > "$(printf 'caf\\303\\251.rules')" && \
+            printf 'when user.email_verified assign "y"\\n' > "$(printf 'cafe\\314\\201.rules')"
+            """, [root])
+        #expect(made.status == 0, "\(made.stderr)")
+        let check = try CLITests.rules(["check", root])
+        #expect(check.status == 1)
+        // Which comes first is the directory's order: the two names compare equal as strings.
+        let names = [Self.literal(root + "/cafe\u{301}.rules"), Self.literal(root + "/caf\u{e9}.rules")]
+        let either = [names, names.reversed()].contains { pair in
+            check.stdout.contains(
+                "help: the files \(pair[0]) and \(pair[1]) have names that differ only in how their characters are "
+                    + "encoded, and the rules' names, made from them, are compared as text; rename a file, or name the "
+                    + "rules") && check.stdout.contains("note: first used here, in \(pair[0])\n")
+        }
+        #expect(either, "\(check.stdout)")
+    }
+
+    /// `text` as `Spelling.literal` writes it, for a path of ASCII and the two scalars above.
+    static func literal(_ text: String) -> String {
+        "\"" + text.unicodeScalars.map { $0.isASCII ? String($0) : "\\u{\(String($0.value, radix: 16))}" }.joined()
+            + "\""
+    }
 }
