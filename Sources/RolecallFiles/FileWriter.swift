@@ -144,6 +144,6 @@ public enum FileWriter {
     }
 
     static func failure(_ path: String, _ code: Int32) -> Failure {
-        Failure(description: "cannot write `\(path)`: \(String(cString: strerror(code)))")
+        Failure(description: "cannot write `\(FileName.visible(path))`: \(String(cString: strerror(code)))")
     }
 }

@@ -81,7 +81,7 @@ public enum RuleFileFinder {
         var names: [String] = []
         while let entry = readdir(stream) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
-                FileName.decode(bytes.prefix { $0 != 0 })
+                FileName.decode(UnsafeRawBufferPointer(rebasing: bytes.prefix { $0 != 0 }))
             }
             if name != "." && name != ".." { names.append(name) }
         }

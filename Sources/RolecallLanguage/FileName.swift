@@ -11,16 +11,20 @@ public enum FileName {
     static let base: UInt32 = 0x10_FF80
 
     /// `bytes`, a name as the system gave it, as a string that ``bytes(_:)`` turns back into them.
-    public static func decode<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
-        let bytes = Array(bytes)
-        if let text = String(validating: bytes, as: UTF8.self), !hasRawBytes(text) { return text }
+    ///
+    /// Not generic, and valid UTF-8 (nearly every name) takes one pass: both binaries decode their whole command
+    /// line with it at start-up, where an unspecialised generic call costs conformance lookups.
+    public static func decode(_ bytes: UnsafeRawBufferPointer) -> String {
+        let text = String(decoding: bytes, as: UTF8.self)
+        if text.utf8.elementsEqual(bytes), !hasRawBytes(text) { return text }
         var scalars = String.UnicodeScalarView()
         var index = 0
         while index < bytes.count {
             let lead = bytes[index]
             let length = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2
             if index + length <= bytes.count,
-                let one = String(validating: bytes[index..<index + length], as: UTF8.self),
+                case let one = String(decoding: bytes[index..<index + length], as: UTF8.self),
+                one.utf8.elementsEqual(bytes[index..<index + length]),
                 let scalar = one.unicodeScalars.first, scalar.value < base
             {
                 scalars.append(scalar)
@@ -32,6 +36,9 @@ public enum FileName {
         }
         return String(scalars)
     }
+
+    /// ``decode(_:)-(UnsafeRawBufferPointer)`` of an array.
+    public static func decode(_ bytes: [UInt8]) -> String { bytes.withUnsafeBytes { decode($0) } }
 
     /// The bytes of the name `path` stands for: as ``decode(_:)`` read them, else its UTF-8.
     public static func bytes(_ path: String) -> [UInt8] {

@@ -38,6 +38,19 @@ import Testing
         #expect(check.stdout.hasPrefix(root + "/x\\xe9.rules:2:1: error: "), "\(check.stdout)")
     }
 
+    /// `fmt --check` lists the file with its byte escaped, and `fmt --write` rewrites that very file: no second
+    /// file named with the escape or with U+FFFD appears.
+    @Test func fmtWritesTheFileItRead() throws {
+        let root = try Self.directory(second: "rule \"b\"   when user.email_verified assign \"b\"\n")
+        let check = try CLITests.rules(["fmt", "--check", root])
+        #expect(check.status == 1)
+        #expect(check.stdout.hasSuffix(root + "/x\\xe9.rules\n"), "\(check.stdout) \(check.stderr)")
+        let write = try CLITests.rules(["fmt", "--write", root])
+        #expect(write.status == 0, "\(write.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root).count == 2)
+        #expect(try CLITests.rules(["fmt", "--check", root]).status == 0)
+    }
+
     @Test func anEventFileWhoseNameIsNotUTF8IsRead() throws {
         let root = try Self.directory()
         let script = """
