@@ -64,6 +64,16 @@ import Testing
         }
     }
 
+    /// The language server ignores SIGPIPE, so a write that fails (the editor gone) must end it with a message.
+    @Test(arguments: redirections)
+    func languageServer(_ name: String, _ redirection: String, _ reason: String) throws {
+        let body = #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#
+        let run = try Self.rules(
+            ["lsp"], redirection, input: Data("Content-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8))
+        #expect(run.status == 1, "\(name): \(run.stderr)")
+        #expect(run.stderr.contains("rules lsp: error: cannot write output: \(reason)\n"), "\(name): \(run.stderr)")
+    }
+
     /// The same commands with a working standard output still succeed. A reader that leaves early ends the command
     /// through SIGPIPE (141 from the shell), as before; where SIGPIPE is ignored (inherited so), the broken pipe
     /// is an error like any other failed write, never a silent success.
