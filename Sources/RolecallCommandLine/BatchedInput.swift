@@ -110,6 +110,9 @@ struct BatchedInput {
                 workers.flush(emit: emit)
             }, signals: signals
         ) { number, item in
+            // Output that can no longer be written ends the reading; what is in flight is still emitted (to
+            // nowhere) by the `defer` above, and the exit handler reports the failure (``Output``).
+            if Output.hasFailed { throw ExitStatus.badInput }
             switch item {
             case .oversized(let size): batch.lines.append((number, .oversized(size)))
             case .event(let bytes):

@@ -40,6 +40,8 @@ package struct EvalSettings {
             let evaluator = self.evaluator(program)
             do {
                 try input.forEach(idle: { report.flush() }, signals: signals) { number, item in
+                    // Output that can no longer be written ends the reading: the exit handler reports it.
+                    if Output.hasFailed { throw ExitStatus.badInput }
                     decide(evaluator, number, item, &report)
                     if report.output.count >= 1 << 16 { report.flush() }
                 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RolecallLanguage
 
 #if canImport(Glibc)
     import Glibc
@@ -101,15 +102,17 @@ package struct EventSource {
                 if bytes.last == 0x0A { bytes.removeLast() }
                 if bytes.last == 0x0D { bytes.removeLast() }
                 guard bytes.count <= maxEventBytes else {
-                    throw CLIError("\(source) is larger than \(maxEventBytes) bytes")
+                    throw CLIError("\(FileName.visible(source)) is larger than \(maxEventBytes) bytes")
                 }
                 try bytes.withUnsafeBytes { try body(1, .event($0)) }
                 return
             }
-            let fd = source == "-" ? 0 : open(source, O_RDONLY)
-            guard fd >= 0 else { throw CLIError("cannot open \(source): \(String(cString: strerror(errno)))") }
+            let fd = source == "-" ? 0 : open(FileName.cString(source), O_RDONLY)
+            guard fd >= 0 else {
+                throw CLIError("cannot open \(FileName.visible(source)): \(String(cString: strerror(errno)))")
+            }
             defer { if fd != 0 { close(fd) } }
-            let reader = LineReader(fd: fd, maxLine: maxEventBytes)
+            let reader = LineReader(fd: fd, maxLine: maxEventBytes, name: FileName.visible(source))
             var number = 0
             while let line = try reader.next(idle: idle, signals: signals) {
                 number += 1

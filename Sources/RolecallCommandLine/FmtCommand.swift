@@ -44,7 +44,7 @@ package struct FmtCommand: ParsableCommand {
                 if check {
                     if changed {
                         unformatted += 1
-                        Output.standardOutput("\(file.path)\n")
+                        Output.standardOutput("\(FileName.visible(file.path))\n")
                     }
                 } else if write {
                     guard changed else { continue }
@@ -54,7 +54,7 @@ package struct FmtCommand: ParsableCommand {
                         Output.standardError("rules: error: \(error)\n")
                         throw ExitStatus.badInput
                     }
-                    Output.standardError("formatted \(file.path)\n")
+                    Output.standardError("formatted \(FileName.visible(file.path))\n")
                 } else {
                     Output.standardOutput(text)
                 }

@@ -32,6 +32,8 @@ final class LineReader {
 
     let fd: Int32
     let maxLine: Int
+    /// The input's name as given (`-` for standard input), for messages.
+    let name: String
     let buffer: UnsafeMutableRawBufferPointer
     var start = 0
     var end = 0
@@ -51,8 +53,9 @@ final class LineReader {
     /// How far ahead of the reader a mapping is filled; every half of it, a mapped read looks for a signal.
     static let window = 4 << 20
 
-    init(fd: Int32, maxLine: Int) {
+    init(fd: Int32, maxLine: Int, name: String) {
         self.fd = fd
+        self.name = name
         self.maxLine = maxLine
         self.buffer = .allocate(byteCount: maxLine + (1 << 20), alignment: 16)
         if let (mapping, offset) = LineReader.map(fd) {
@@ -108,7 +111,7 @@ final class LineReader {
             let count = read(fd, buffer.baseAddress! + end, buffer.count - end)
             if count < 0 {
                 if errno == EINTR { continue }
-                throw CLIError("cannot read input: \(String(cString: strerror(errno)))")
+                throw CLIError("cannot read \(name): \(String(cString: strerror(errno)))")
             }
             if count == 0 {
                 atEOF = true

@@ -1,3 +1,5 @@
+import RolecallLanguage
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -57,11 +59,11 @@ public enum FileWriter {
         var current = path
         for _ in 0..<40 {
             var info = stat()
-            guard lstat(current, &info) == 0, info.st_mode & S_IFMT == S_IFLNK else { return current }
+            guard lstat(FileName.cString(current), &info) == 0, info.st_mode & S_IFMT == S_IFLNK else { return current }
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            let length = readlink(current, &buffer, buffer.count - 1)
+            let length = readlink(FileName.cString(current), &buffer, buffer.count - 1)
             guard length >= 0 else { throw failure(path, errno) }
-            let link = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let link = FileName.decode(buffer[0..<length].map { UInt8(bitPattern: $0) })
             // A relative link is relative to the link's own directory; a bare name's directory is the current one
             // (not the empty string, which would make `t.xml` into `/t.xml`).
             let directory = FileWriter.directory(of: current)
@@ -79,11 +81,11 @@ public enum FileWriter {
         let temporary =
             (directory.isEmpty ? "" : directory + "/") + ".\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
         // A new file gets 0666 less the umask, like any file a command creates.
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode ?? 0o666)
+        let fd = open(FileName.cString(temporary), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode ?? 0o666)
         guard fd >= 0 else { throw failure(shown, errno) }
         var done = false
         defer {
-            if !done { unlink(temporary) }
+            if !done { unlink(FileName.cString(temporary)) }
         }
         do {
             defer { close(fd) }
@@ -92,15 +94,15 @@ public enum FileWriter {
             if let owner, geteuid() == 0 { _ = fchown(fd, owner.0, owner.1) }
             guard fsync(fd) == 0 else { throw failure(shown, errno) }
         }
-        guard rename(temporary, target) == 0 else { throw failure(shown, errno) }
+        guard rename(FileName.cString(temporary), FileName.cString(target)) == 0 else { throw failure(shown, errno) }
         done = true
     }
 
     /// Opens `path` for writing as it is (no temporary file, no truncation of a device) and writes `bytes`.
     static func writeDirectly(_ bytes: [UInt8], to path: String, shown: String) throws(Failure) {
         var info = stat()
-        let regular = stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
-        let fd = open(path, O_WRONLY | O_CLOEXEC | (regular ? O_TRUNC : 0))
+        let regular = stat(FileName.cString(path), &info) == 0 && info.st_mode & S_IFMT == S_IFREG
+        let fd = open(FileName.cString(path), O_WRONLY | O_CLOEXEC | (regular ? O_TRUNC : 0))
         guard fd >= 0 else { throw failure(shown, errno) }
         defer { close(fd) }
         try writeAll(bytes, to: fd, shown: shown)
@@ -142,6 +144,6 @@ public enum FileWriter {
     }
 
     static func failure(_ path: String, _ code: Int32) -> Failure {
-        Failure(description: "cannot write `\(path)`: \(String(cString: strerror(code)))")
+        Failure(description: "cannot write `\(FileName.visible(path))`: \(String(cString: strerror(code)))")
     }
 }

@@ -1,3 +1,5 @@
+import RolecallLanguage
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -20,7 +22,7 @@ public enum RuleFileFinder {
         public var path: String
         /// What is wrong with it.
         public var reason = "no such file or directory"
-        public var description: String { "\(reason): \(path)" }
+        public var description: String { "\(reason): \(FileName.visible(path))" }
     }
 
     /// A directory's identity, to read each directory once however it is reached.
@@ -35,7 +37,7 @@ public enum RuleFileFinder {
         var visited = Set<DirectoryID>()
         for path in paths.isEmpty ? ["rules"] : paths {
             var info = stat()
-            guard stat(path, &info) == 0 else { throw Missing(path: path) }
+            guard stat(FileName.cString(path), &info) == 0 else { throw Missing(path: path) }
             guard info.st_mode & S_IFMT == S_IFDIR else {
                 found.append(path)
                 continue
@@ -62,7 +64,7 @@ public enum RuleFileFinder {
             let path = directory.hasSuffix("/") ? directory + entry : directory + "/" + entry
             let name = relative.isEmpty ? entry : relative + "/" + entry
             var info = stat()
-            guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+            guard stat(FileName.cString(path), &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
                 if entry.hasSuffix(suffix) { found.append(name) }
                 continue
             }
@@ -74,12 +76,12 @@ public enum RuleFileFinder {
 
     /// The names in `directory`, without `.` and `..`; nil when it cannot be listed.
     static func names(in directory: String) -> [String]? {
-        guard let stream = opendir(directory) else { return nil }
+        guard let stream = opendir(FileName.cString(directory)) else { return nil }
         defer { closedir(stream) }
         var names: [String] = []
         while let entry = readdir(stream) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
-                String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+                FileName.decode(UnsafeRawBufferPointer(rebasing: bytes.prefix { $0 != 0 }))
             }
             if name != "." && name != ".." { names.append(name) }
         }

@@ -47,12 +47,14 @@ public enum RuleSetLoader {
     /// otherwise block every command forever (a FIFO with no writer) or feed it without end. It is opened without
     /// blocking, so even a FIFO is refused at once.
     public static func read(_ path: String) throws(Failure) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw Failure(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
+        let fd = open(FileName.cString(path), O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw Failure(description: "cannot open \(FileName.visible(path)): \(String(cString: strerror(errno)))")
+        }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-            throw Failure(description: "\(path) is not a regular file")
+            throw Failure(description: "\(FileName.visible(path)) is not a regular file")
         }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         // Read straight into an array of the size the file has (one more byte, to see the end of a file that grew
@@ -63,14 +65,14 @@ public enum RuleSetLoader {
         while true {
             if count == bytes.count {
                 guard count <= maxFileBytes else {
-                    throw Failure(description: "\(path) is larger than \(maxFileBytes) bytes")
+                    throw Failure(description: "\(FileName.visible(path)) is larger than \(maxFileBytes) bytes")
                 }
                 bytes += [UInt8](repeating: 0, count: min(max(count, 1 << 16), maxFileBytes + 1 - count))
             }
             let read = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
             if read < 0 {
                 if errno == EINTR { continue }
-                throw Failure(description: "cannot read \(path): \(String(cString: strerror(errno)))")
+                throw Failure(description: "cannot read \(FileName.visible(path)): \(String(cString: strerror(errno)))")
             }
             if read == 0 {
                 bytes.removeLast(bytes.count - count)

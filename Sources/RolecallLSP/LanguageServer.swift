@@ -75,7 +75,12 @@ public struct LanguageServer {
                         message: "message of \(length) bytes is larger than the limit of \(MessageReader.maxBodyBytes)"
                     ))
             }
-            for message in server.outbox where !writer.send(message) { return 1 }
+            // SIGPIPE is ignored here, so an editor gone (or any failed write) is an error like any other: said
+            // once, exit code 1.
+            for message in server.outbox where !writer.send(message) {
+                server.log("error: cannot write output: \(String(cString: strerror(errno)))")
+                return 1
+            }
             server.outbox.removeAll()
             if let code = server.exitCode { return code }
         }

@@ -217,7 +217,9 @@ public struct Checker {
             let hash = name.hashValue
             if let (first, _) = named.find(hash, where: { rules[$0].name == name }) {
                 checker.report(
-                    .duplicateRule(name, checker.file, at, first: rules[first].rule, firstName: rules[first].name))
+                    .duplicateRule(
+                        name, checker.file, at, first: rules[first].rule, firstName: rules[first].name,
+                        unnamed: rule.nameSpan == nil))
             } else {
                 named.insert(hash, rules.count)
             }

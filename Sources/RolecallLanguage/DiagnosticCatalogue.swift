@@ -546,18 +546,27 @@ extension Diagnostic {
     /// `firstName`: the name as the first rule spells it. Rule names are compared as text (Swift's canonical
     /// equivalence), unlike role names: two spellings of one name would print alike, so the help then shows both
     /// with their non-ASCII scalars written out.
-    static func duplicateRule(_ name: String, _ file: SourceFile, _ span: Span, first: Rule, firstName: String)
-        -> Diagnostic
-    {
+    static func duplicateRule(
+        _ name: String, _ file: SourceFile, _ span: Span, first: Rule, firstName: String, unnamed: Bool = false
+    ) -> Diagnostic {
         var help = "rule names identify rules in decisions and tests; give each a different one"
+        var note = "first used here"
         if ExactString(name) != ExactString(firstName) {
             help =
                 "\(Spelling.literal(firstName)) and \(Spelling.literal(name)) differ only in how their characters are "
                 + "encoded, and rule names are compared as text; give each a different one"
+            if unnamed && first.nameSpan == nil {
+                // Both names come from their files' names (`café.rules#1`), which print alike: spell the files out.
+                help =
+                    "the files \(Spelling.literal(first.file.path)) and \(Spelling.literal(file.path)) have names that "
+                    + "differ only in how their characters are encoded, and the rules' names, made from them, are "
+                    + "compared as text; rename a file, or name the rules (`rule \"...\"`)"
+                note = "first used here, in \(Spelling.literal(first.file.path))"
+            }
         }
         return Diagnostic(
             .error, .duplicateRule, "duplicate rule name `\(name)`", file: file, span: span, help: help,
-            notes: [Note(message: "first used here", file: first.file, span: first.nameSpan ?? first.span)])
+            notes: [Note(message: note, file: first.file, span: first.nameSpan ?? first.span)])
     }
 
     static func assignAndRevoke(_ role: String, _ file: SourceFile, _ span: Span, other: Span) -> Diagnostic {

@@ -16,14 +16,15 @@ public enum DiagnosticRenderer {
         let tint = color ? (diagnostic.severity == .error ? "\u{1B}[1;31m" : "\u{1B}[1;33m") : ""
         let bold = color ? "\u{1B}[1m" : ""
         let reset = color ? "\u{1B}[0m" : ""
-        var out = "\(bold)\(diagnostic.file.path):\(location.line):\(location.column):\(reset) "
+        var out = "\(bold)\(FileName.visible(diagnostic.file.path)):\(location.line):\(location.column):\(reset) "
         out += "\(tint)\(severity):\(reset) \(bold)\(diagnostic.message)\(reset) [\(diagnostic.code.rawValue)]\n"
         out += excerpt(file: diagnostic.file, span: diagnostic.span, tint: tint, reset: reset)
         if let help = diagnostic.help { out += "\(color ? "\u{1B}[1;36m" : "")help:\(reset) \(help)\n" }
         for note in diagnostic.notes {
             if let file = note.file, let span = note.span {
                 let noteLocation = file.location(of: span.start)
-                out += "\(file.path):\(noteLocation.line):\(noteLocation.column): note: \(note.message)\n"
+                out +=
+                    "\(FileName.visible(file.path)):\(noteLocation.line):\(noteLocation.column): note: \(note.message)\n"
                 out += excerpt(file: file, span: span, tint: "", reset: "")
             } else {
                 out += "note: \(note.message)\n"
@@ -92,7 +93,7 @@ public enum DiagnosticRenderer {
                 "\"severity\":\(JSONText.quote(diagnostic.severity.rawValue))",
                 "\"code\":\(JSONText.quote(diagnostic.code.rawValue))",
                 "\"message\":\(JSONText.quote(diagnostic.message))",
-                "\"file\":\(JSONText.quote(diagnostic.file.path))",
+                "\"file\":\(JSONText.quote(FileName.shown(diagnostic.file.path)))",
                 "\"line\":\(start.line)", "\"column\":\(start.column)",
                 "\"endLine\":\(end.line)", "\"endColumn\":\(end.column)",
                 "\"text\":\(JSONText.quote(diagnostic.underlinedText))",
@@ -103,7 +104,7 @@ public enum DiagnosticRenderer {
                     var parts = ["\"message\":\(JSONText.quote(note.message))"]
                     if let file = note.file, let span = note.span {
                         let location = file.location(of: span.start)
-                        parts.append("\"file\":\(JSONText.quote(file.path))")
+                        parts.append("\"file\":\(JSONText.quote(FileName.shown(file.path)))")
                         parts.append("\"line\":\(location.line)")
                         parts.append("\"column\":\(location.column)")
                     }

@@ -23,7 +23,8 @@ import RolecallFiles
 @main
 enum RulesMain {
     static func main() {
-        let arguments = CommandLine.arguments
+        Output.reportFailureAtExit()
+        let arguments = Output.arguments()
         // `rules eval` in its everyday forms skips ArgumentParser's start-up (a third of a one-event run); any
         // other form, an error or help included, is parsed below as every command is.
         if arguments.count > 1, arguments[1] == "eval",
@@ -33,7 +34,7 @@ enum RulesMain {
             return
         }
         if arguments.count > 1, LeanRulesCommand.owns(arguments[1]) {
-            LeanRulesCommand.main()
+            LeanRulesCommand.main(Array(arguments.dropFirst()))
             return
         }
         FullBinary.replaceProcess()

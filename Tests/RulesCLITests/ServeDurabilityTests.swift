@@ -149,6 +149,9 @@ import Testing
                 $0.wholeMatch(of: /\{"rolecall_now":"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z",.*/) != nil
             },
             "\(export.stdout)")
+        // An export that cannot be written is an error, not a success with nothing written.
+        let full = try OutputFailureTests.rules(["log", "export"] + outbox, ">/dev/full")
+        OutputFailureTests.expectFailure(full, "No space left on device", "log export")
         let replay = try CLITests.rules(["eval", "rules/", "--events", "-"], input: Data(export.stdout.utf8))
         #expect(replay.status == 0, "\(replay.stderr)")
         #expect(replay.stdout.split(separator: "\n").count == 2)

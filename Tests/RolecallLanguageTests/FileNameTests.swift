@@ -1,0 +1,27 @@
+import RolecallLanguage
+import Testing
+
+/// File names as bytes carried in strings: every name comes back byte for byte, and names that differ stay apart.
+@Suite struct FileNameTests {
+    @Test(arguments: [
+        Array("ok.rules".utf8), [0x78, 0xE9] + Array(".rules".utf8), Array("café.rules".utf8), [0xFF, 0xFE, 0x80],
+        [0xE2, 0x82], [0xC3], Array("\u{10FFE9}".utf8), [0xF4, 0x8F, 0xBF, 0xA9, 0xE9], [0xED, 0xA0, 0x80],
+    ])
+    func namesComeBackByteForByte(_ bytes: [UInt8]) {
+        #expect(FileName.bytes(FileName.decode(bytes)) == bytes)
+    }
+
+    @Test func differentNamesStayDifferent() {
+        let latin1 = FileName.decode([0x78, 0xE9])
+        let utf8 = FileName.decode(Array("xé".utf8))
+        let lookalike = FileName.decode(Array("x\u{10FFE9}".utf8))
+        #expect(Set([latin1, utf8, lookalike]).count == 3)
+        #expect(utf8 == "xé")
+    }
+
+    @Test func visibleEscapesTheRawBytes() {
+        #expect(FileName.visible(FileName.decode([0x78, 0xE9] + Array(".rules".utf8))) == "x\\xe9.rules")
+        #expect(FileName.visible("café.rules") == "café.rules")
+        #expect(FileName.shown("café.rules") == "café.rules")
+    }
+}
