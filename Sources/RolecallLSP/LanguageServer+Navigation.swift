@@ -48,8 +48,11 @@ extension LanguageServer {
                 let rules = Set(mentions.map(\.ruleName)).count
                 var detail = "role, in \(rules) rule\(rules == 1 ? "" : "s")"
                 if shown.alike.contains(role) { detail += "; another role prints like it with different bytes" }
-                items.append(
-                    item(shown.inline(role.string), kind: 12, detail: detail, replacing: from, text: role.string))
+                // What is typed between the quotes: the role as a string literal's contents, so `"`, `\\` and
+                // hidden characters arrive escaped (and a look-alike with every non-ASCII scalar escaped).
+                let literal = shown.alike.contains(role) ? Spelling.literal(role.string) : Spelling.quoted(role.string)
+                let contents = String(literal.dropFirst().dropLast())
+                items.append(item(shown.inline(role.string), kind: 12, detail: detail, replacing: from, text: contents))
             }
         case .path(let parents, let partial):
             let from = cursor - partial.utf8.count

@@ -6,6 +6,7 @@ public enum DiagnosticCode: String, Sendable, Hashable, CaseIterable {
     case invalidUTF8 = "invalid-utf8"
     case unexpectedCharacter = "unexpected-character"
     case bidiControl = "bidi-control"
+    case hiddenCharacter = "hidden-character"
     case unterminatedString = "unterminated-string"
     case invalidEscape = "invalid-escape"
     case unterminatedRegex = "unterminated-regex"
@@ -68,6 +69,19 @@ extension Diagnostic {
             file: file, span: span,
             help: place == "a string"
                 ? "write it as an escape, `\\u{\(scalar.lowercased())}`, if it is meant" : "remove it")
+    }
+
+    /// A control, format, line-separating or unusual space character written as itself in a string: it prints
+    /// as nothing or as something else (a lone carriage return can make the rest of a line look like the next
+    /// one), so the string would not be what it looks like.
+    static func hiddenCharacter(_ scalar: Unicode.Scalar, _ file: SourceFile, _ span: Span) -> Diagnostic {
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        return Diagnostic(
+            .error, .hiddenCharacter,
+            "invisible character U+\(String(repeating: "0", count: max(0, 4 - hex.count)))\(hex) in a string: the text "
+                + "can read differently than it runs",
+            file: file, span: span,
+            help: "write it as an escape, `\(HumanText.escape(scalar))`, if it is meant")
     }
 
     static func unexpectedCharacter(_ file: SourceFile, _ span: Span) -> Diagnostic {

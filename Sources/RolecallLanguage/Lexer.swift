@@ -170,12 +170,26 @@ public struct Lexer {
                     || (bytes[start + 1] == 0x81 && (0xA6...0xA9).contains(bytes[start + 2]))
             {
                 report(.bidiControl(in: place, file, Span(start, offset)))
+            } else if place == "a string", let scalar = Lexer.hiddenScalar(bytes[start..<offset]) {
+                report(.hiddenCharacter(scalar, file, Span(start, offset)))
             }
             return
         }
         offset += 1
         while let next = peek(), next >= 0x80, Lexer.utf8SequenceLength(bytes, at: offset) == nil { offset += 1 }
         report(.invalidUTF8(file, Span(start, offset)))
+    }
+
+    /// The scalar of one valid UTF-8 sequence when a string may not hold it as itself (``Unicode/Scalar/isHiddenInText``,
+    /// but for private-use and unassigned code points, which print as a visible box or a character newer than
+    /// this build, not as nothing).
+    static func hiddenScalar(_ sequence: ArraySlice<UInt8>) -> Unicode.Scalar? {
+        guard let scalar = String(decoding: sequence, as: UTF8.self).unicodeScalars.first, scalar.isHiddenInText
+        else { return nil }
+        switch scalar.properties.generalCategory {
+        case .privateUse, .unassigned: return nil
+        default: return scalar
+        }
     }
 
     mutating func skipTrivia() {
@@ -281,6 +295,10 @@ public struct Lexer {
                 value.append(contentsOf: bytes[from..<offset])
                 continue
             }
+            // A tab stands as itself, as in Swift, Go and Rust; any other control character is an error.
+            if (byte < 0x20 && byte != UInt8(ascii: "\t")) || byte == 0x7F {
+                report(.hiddenCharacter(Unicode.Scalar(byte), file, Span(offset, offset + 1)))
+            }
             value.append(byte)
             offset += 1
         }
@@ -291,14 +309,15 @@ public struct Lexer {
             .string, Span(start, offset), text: String(decoding: value, as: UTF8.self), contentStart: start + 1)
     }
 
-    /// Where the closing `"` is when the string contents from `from` are plain ASCII up to it: no escape, no
-    /// line break, nothing to validate. Nil otherwise (the general path in ``string(quote:)`` reads it).
+    /// Where the closing `"` is when the string contents from `from` are plain printable ASCII up to it: no
+    /// escape, no control character or line break, nothing to validate. Nil otherwise (the general path in ``string(quote:)`` reads it).
     func plainStringEnd(from: Int) -> Int? {
         var end = from
         while end < bytes.count {
             switch bytes[end] {
             case UInt8(ascii: "\""): return end
-            case UInt8(ascii: "\\"), UInt8(ascii: "\n"), 0x80...: return nil
+            case UInt8(ascii: "\t"): end += 1
+            case UInt8(ascii: "\\"), 0..<0x20, 0x7F...: return nil
             default: end += 1
             }
         }

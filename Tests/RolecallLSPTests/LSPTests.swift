@@ -225,8 +225,8 @@ import Testing
         #expect(((none["result"] as? [String: Any])?["items"] as? [[String: Any]])?.isEmpty == true)
     }
 
-    /// Two roles that print alike are labelled apart, each inserting its own bytes; the string being typed is not
-    /// offered as the empty role.
+    /// Two roles that print alike are labelled apart, each inserting its own bytes as escapes; the string being
+    /// typed is not offered as the empty role.
     @Test func completionLabelsRolesThatPrintAlikeApart() throws {
         let client = try LSPClient()
         try client.start(root: nil)
@@ -238,10 +238,7 @@ import Testing
         let items = (answer["result"] as? [String: Any])?["items"] as? [[String: Any]] ?? []
         #expect(items.compactMap { $0["label"] as? String } == [#""cafe\u{301}""#, #""caf\u{e9}""#], "\(answer)")
         let inserted = items.compactMap { ($0["textEdit"] as? [String: Any])?["newText"] as? String }
-        #expect(
-            inserted.map { Array($0.unicodeScalars) } == [
-                Array("cafe\u{301}".unicodeScalars), ["c", "a", "f", "\u{E9}"],
-            ])
+        #expect(inserted == [#"cafe\u{301}"#, #"caf\u{e9}"#])
     }
 
     @Test func hoverOnAFieldShowsItsType() throws {
@@ -418,8 +415,8 @@ import Testing
     }
 
     /// Role names are their bytes: `"caf\u{E9}"` and `"cafe\u{301}"` are two roles, though Swift's `String` finds
-    /// them equal. Completion offers both, each inserting its own bytes; a role's definition is where its own
-    /// spelling is assigned.
+    /// them equal. Completion offers both, each inserting its own bytes as a literal's escapes; a role's
+    /// definition is where its own spelling is assigned.
     @Test func theTwoSpellingsOfARoleAreTwoRoles() throws {
         let client = try LSPClient()
         try client.start(root: nil)
@@ -427,6 +424,7 @@ import Testing
         try Self.open(
             client, uri,
             "rule \"a\" assign \"caf\u{E9}\"\nrule \"b\" assign \"cafe\u{301}\"\nrule \"c\" revoke \"cafe\u{301}\", \"x\"\n"
+                + #"rule "d" assign "q\"r", "z\u{200b}w""# + "\n"
         )
         let definition = try client.request(
             "textDocument/definition", ["textDocument": ["uri": uri], "position": ["line": 2, "character": 18]])
@@ -436,8 +434,10 @@ import Testing
             "textDocument/completion", ["textDocument": ["uri": uri], "position": ["line": 2, "character": 26]])
         let items = (completion["result"] as? [String: Any])?["items"] as? [[String: Any]] ?? []
         let inserted = items.compactMap { ($0["textEdit"] as? [String: Any])?["newText"] as? String }
+        // Each arrives as a string literal's contents: the look-alikes with their scalars written out, a quote and
+        // a hidden character escaped.
         #expect(
-            inserted.map { Array($0.utf8) }.sorted { $0.lexicographicallyPrecedes($1) }
-                == ["cafe\u{301}", "caf\u{E9}", "x"].map { Array($0.utf8) })
+            inserted.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+                == [#"caf\u{e9}"#, #"cafe\u{301}"#, #"q\"r"#, "x", #"z\u{200b}w"#], "\(inserted)")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import RolecallJSON
 import Testing
 
 @testable import RolecallLanguage
@@ -15,12 +16,11 @@ import Testing
         "cafe\\u{301}", "\\u{7f}", "\\u{1b}", "\\n", "\\t", "\\r", "\\\"", "\\\\",
     ]
 
-    /// The same characters written as themselves, where the lexer lets them stand in a string (it refuses the
-    /// bidirectional controls, see ``bidiControlsWrittenAsThemselvesAreNotFormatted(_:)``).
-    static let literals = [
-        "\u{200b}", "\u{ad}", "\u{feff}", "\u{e0001}", "\u{2028}", "\u{2029}", "\u{85}", "caf\u{e9}",
-        "cafe\u{301}", "\u{a0}", "\u{7f}", "\u{1b}", "\t", "\r",
-    ]
+    /// Characters written as themselves that the lexer lets stand in a string: visible ones, the two spellings of
+    /// `é` among them, private-use characters (a visible box), and a tab (as in Swift, Go and Rust). It refuses bidirectional
+    /// controls and every other character that prints as nothing or as something else (see
+    /// ``hiddenCharactersWrittenAsThemselvesAreNotFormatted(_:)``).
+    static let literals = ["caf\u{e9}", "cafe\u{301}", "\u{5B57}", "\u{1F600}", "\u{E000}", "\u{10FFFD}", "\t"]
 
     /// A file with `inside` (source text between the quotes) in every place a string literal can stand: a `let`,
     /// a rule name, a condition operand, a quoted path key, a list, a quantifier, a call and the roles of every
@@ -113,6 +113,25 @@ import Testing
         #expect(failure.diagnostics.contains { $0.code == .bidiControl })
     }
 
+    /// A character that prints as nothing or as something else, written as itself in a string, is an error that
+    /// names it and says how to escape it, in every place a string stands (a lone carriage return made the rest
+    /// of a line look like the next one: `"<CR>when false and user.x == "` read as a condition that never holds).
+    @Test(arguments: [
+        "\u{200b}", "\u{ad}", "\u{feff}", "\u{e0001}", "\u{2028}", "\u{2029}", "\u{85}", "\u{a0}", "\u{7f}", "\u{1b}",
+        "\u{0}", "\r",
+    ])
+    func hiddenCharactersWrittenAsThemselvesAreNotFormatted(_ character: String) {
+        let source = Self.everywhere(character)
+        let hidden = check(source).diagnostics.filter { $0.code == .hiddenCharacter }
+        #expect(hidden.count == Self.occurrences(of: character, in: source), "\(hidden.map(\.message))")
+        let scalar = character.unicodeScalars.first!
+        #expect(hidden.first?.help == "write it as an escape, `\(HumanText.escape(scalar))`, if it is meant")
+        guard case .failure = Formatter.format(SourceFile(path: "f", text: source)) else {
+            Issue.record("a file with a hidden character in a string was formatted")
+            return
+        }
+    }
+
     /// The reproducer of the report (`/tmp/attack-work/findings/f1-*.rules`): already in the canonical layout, so
     /// formatting gives back the same bytes, and `rules check` stays clean.
     @Test(arguments: [
@@ -130,7 +149,7 @@ import Testing
         let source = """
             rule "r"
             when user.email matches /a\\u{200b}\u{200b}\\//mi and user.app_metadata["caf\\u{e9}"] == 1
-              and user["x\u{ad}y"].z == 2
+              and user["x\\u{ad}y"].z == 2
               and user["email"] == "a"
             assign "r"
 
@@ -142,7 +161,7 @@ import Testing
                 rule "r"
                 when user.email matches /a\\u{200b}\u{200b}\\//im
                   and user.app_metadata["caf\\u{e9}"] == 1
-                  and user["x\u{ad}y"].z == 2
+                  and user["x\\u{ad}y"].z == 2
                   and user.email == "a"
                 assign "r"
 
@@ -150,16 +169,9 @@ import Testing
     }
 
     @Test func theExamplesKeepTheirDiagnosticsAndMeaning() throws {
-        let file = #filePath
-        let root = String(file[..<file.range(of: "/Tests/")!.lowerBound])
-        let names = try FileManager.default.contentsOfDirectory(atPath: root + "/rules").filter {
-            $0.hasSuffix(".rules")
-        }
-        #expect(names.count >= 2)
-        for name in names {
-            let text = try String(contentsOfFile: root + "/rules/" + name, encoding: .utf8)
-            _ = try Self.expectFormattedKeepsMeaning(text)
-        }
+        let examples = try exampleRuleFiles()
+        #expect(examples.count >= 2)
+        for (_, text) in examples { _ = try Self.expectFormattedKeepsMeaning(text) }
         var generator = RuleGenerator(seed: 0xF0F1)
         for _ in 0..<200 { _ = try Self.expectFormattedKeepsMeaning(generator.ruleSet(), exact: false) }
     }

@@ -74,14 +74,9 @@ import Testing
     }
 
     @Test func theExamplesAreFormattedAndStable() throws {
-        let file = #filePath
-        let root = String(file[..<file.range(of: "/Tests/")!.lowerBound])
-        let names = try FileManager.default.contentsOfDirectory(atPath: root + "/rules").filter {
-            $0.hasSuffix(".rules")
-        }
-        #expect(names.count >= 2)
-        for name in names {
-            let text = try String(contentsOfFile: root + "/rules/" + name, encoding: .utf8)
+        let examples = try exampleRuleFiles()
+        #expect(examples.count >= 2)
+        for (name, text) in examples {
             #expect(try Self.format(text) == text, "rules/\(name) is not formatted")
             try Self.expectStable(text)
         }

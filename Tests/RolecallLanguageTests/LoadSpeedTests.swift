@@ -24,7 +24,9 @@ import Testing
     @Test(arguments: [
         (#""plain""#, "plain", 0),
         ("\"tab\there\"", "tab\there", 0),
-        ("\"carriage\rreturn\"", "carriage\rreturn", 0),
+        // A carriage return written as itself is an error (it can make the rest of the line look like the next
+        // line); the token is still the string.
+        ("\"carriage\rreturn\"", "carriage\rreturn", 1),
         (#""a\"b""#, "a\"b", 0),
         (#""back\\slash""#, "back\\slash", 0),
         (#""\u{e9}""#, "é", 0),
@@ -40,7 +42,7 @@ import Testing
         #expect(token.text == text)
         #expect(token.contentStart == 1)
         #expect(diagnostics.count == errors)
-        if errors == 0 { #expect(token.span == Span(0, source.utf8.count)) }
+        if errors == 0 || source.hasSuffix("\"") { #expect(token.span == Span(0, source.utf8.count)) }
     }
 
     // MARK: the canonical printer

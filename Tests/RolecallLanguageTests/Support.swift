@@ -1,3 +1,4 @@
+import Foundation
 import RolecallLanguage
 
 /// Parses one in-memory file.
@@ -32,4 +33,11 @@ struct SplitMix64 {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return Int((z ^ (z >> 31)) % UInt64(bound))
     }
+}
+
+/// The example rule files users copy (`rules/*.rules`), by name, with their text.
+func exampleRuleFiles(filePath: String = #filePath) throws -> [(name: String, text: String)] {
+    let root = String(filePath[..<filePath.range(of: "/Tests/")!.lowerBound])
+    let names = try FileManager.default.contentsOfDirectory(atPath: root + "/rules").filter { $0.hasSuffix(".rules") }
+    return try names.sorted().map { ($0, try String(contentsOfFile: root + "/rules/" + $0, encoding: .utf8)) }
 }
