@@ -114,7 +114,7 @@ public struct DiffRenderer {
             out += "\nexamples (up to \(report.examplesPerKind) per change):\n"
             for example in report.examples {
                 out += "\n  \(shownKind(example, shown))  line \(example.line)"
-                out += example.userID.map { ", user \(JSONText.quote($0))" } ?? ", no user id"
+                out += example.userID.map { ", user \(HumanText.quoted($0))" } ?? ", no user id"
                 out += "\n    before: \(brief(example.before, shown))\n    after:  \(brief(example.after, shown))\n"
                 out += example.why.map { "    " + $0 + "\n" }.joined()
             }
@@ -266,8 +266,10 @@ public struct DiffRenderer {
             switch scalar.value {
             case 0x61...0x7A, 0x41...0x5A, 0x30...0x39, 0x20, 0x2D, 0x2E, 0x40, 0x3A, 0x2F:
                 out.unicodeScalars.append(scalar)
-            case 0..<0x20, 0x7F..<0xA0, 0x2028, 0x2029: out += " "
             case 0x21..<0x7F: out += "&#\(scalar.value);"
+            // What prints as nothing or as something else is written as its escape, entities and all: two user
+            // ids or roles that differ only there do not read alike.
+            case _ where scalar.isHiddenInText: out += html(HumanText.escape(scalar))
             default: out.unicodeScalars.append(scalar)
             }
         }

@@ -74,14 +74,20 @@ extension Diagnostic {
     /// A control, format, line-separating or unusual space character written as itself in a string: it prints
     /// as nothing or as something else (a lone carriage return can make the rest of a line look like the next
     /// one), so the string would not be what it looks like.
-    static func hiddenCharacter(_ scalar: Unicode.Scalar, _ file: SourceFile, _ span: Span) -> Diagnostic {
+    /// `place`: "a string" or "a regex", whose escapes differ (`\u{200b}` in a string, PCRE2's `\x{200b}` in a
+    /// pattern).
+    static func hiddenCharacter(_ scalar: Unicode.Scalar, in place: String, _ file: SourceFile, _ span: Span)
+        -> Diagnostic
+    {
         let hex = String(scalar.value, radix: 16, uppercase: true)
+        let escape =
+            place == "a regex" ? "\\x{\(String(scalar.value, radix: 16))}" : HumanText.escape(scalar)
         return Diagnostic(
             .error, .hiddenCharacter,
-            "invisible character U+\(String(repeating: "0", count: max(0, 4 - hex.count)))\(hex) in a string: the text "
+            "invisible character U+\(String(repeating: "0", count: max(0, 4 - hex.count)))\(hex) in \(place): the text "
                 + "can read differently than it runs",
             file: file, span: span,
-            help: "write it as an escape, `\(HumanText.escape(scalar))`, if it is meant")
+            help: "write it as an escape, `\(escape)`, if it is meant")
     }
 
     static func unexpectedCharacter(_ file: SourceFile, _ span: Span) -> Diagnostic {

@@ -170,8 +170,9 @@ public struct Lexer {
                     || (bytes[start + 1] == 0x81 && (0xA6...0xA9).contains(bytes[start + 2]))
             {
                 report(.bidiControl(in: place, file, Span(start, offset)))
-            } else if place == "a string", let scalar = Lexer.hiddenScalar(bytes[start..<offset]) {
-                report(.hiddenCharacter(scalar, file, Span(start, offset)))
+            } else if place == "a string" || place == "a regex", let scalar = Lexer.hiddenScalar(bytes[start..<offset])
+            {
+                report(.hiddenCharacter(scalar, in: place, file, Span(start, offset)))
             }
             return
         }
@@ -297,7 +298,7 @@ public struct Lexer {
             }
             // A tab stands as itself, as in Swift, Go and Rust; any other control character is an error.
             if (byte < 0x20 && byte != UInt8(ascii: "\t")) || byte == 0x7F {
-                report(.hiddenCharacter(Unicode.Scalar(byte), file, Span(offset, offset + 1)))
+                report(.hiddenCharacter(Unicode.Scalar(byte), in: "a string", file, Span(offset, offset + 1)))
             }
             value.append(byte)
             offset += 1
@@ -392,6 +393,9 @@ public struct Lexer {
             if byte >= 0x80 {
                 skipNonASCII(in: "a regex")
                 continue
+            }
+            if (byte < 0x20 && byte != UInt8(ascii: "\t")) || byte == 0x7F {
+                report(.hiddenCharacter(Unicode.Scalar(byte), in: "a regex", file, Span(offset, offset + 1)))
             }
             offset += 1
         }

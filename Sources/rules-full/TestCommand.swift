@@ -64,10 +64,10 @@ struct TestCommand: ParsableCommand {
         for warning in report.warnings { out += "\(warning)\n" }
         for result in report.results {
             if result.passed {
-                if !quiet { out += "ok    \(result.suite): \(result.name)\n" }
+                if !quiet { out += "ok    \(FileName.visible(result.suite)): \(Spelling.visible(result.name))\n" }
                 continue
             }
-            out += "FAIL  \(result.suite):\(result.line): \(result.name)\n"
+            out += "FAIL  \(FileName.visible(result.suite)):\(result.line): \(Spelling.visible(result.name))\n"
             for mismatch in result.mismatches { out += "      \(mismatch)\n" }
             if let trace = result.explanation?.text {
                 out += "      trace:\n"

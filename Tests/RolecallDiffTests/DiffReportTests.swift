@@ -143,4 +143,21 @@ import Testing
         // Only the labels change: the JSON holds the exact strings.
         #expect(Self.bytes(rendered.json).firstRange(of: Self.bytes("\"change\":\"+\(Self.nfd) -\(Self.nfc)\"")) != nil)
     }
+
+    /// A user id from an event that holds characters printing as nothing or as something else (a bidi override,
+    /// an escape sequence) is shown escaped in the human and markdown reports, and exact in the JSON.
+    @Test func hiddenCharactersInUserIDsAreShownEscaped() throws {
+        let base = try DiffReportTests.program(#"rule "none" when false assign "x""#)
+        let head = try DiffReportTests.program(#"rule "all" assign "x""#)
+        let differ = DecisionDiffer(base: base, head: head, examplesPerKind: 3, now: nil, clockFromEvent: false)
+        try Array(#"{"user":{"user_id":"u\u202eq\u001b[2Jz"}}"#.utf8).withUnsafeBytes { try differ.add(line: 1, $0) }
+        let rendered = DiffRenderer(report: differ.report, beforeRules: base.ruleNames, afterRules: head.ruleNames)
+        #expect(rendered.human.contains(#"user "u\u{202e}q\u{1b}[2Jz""#), "\(rendered.human)")
+        #expect(!rendered.human.unicodeScalars.contains { $0 == "\u{202E}" || $0 == "\u{1B}" })
+        #expect(!rendered.markdown.unicodeScalars.contains { $0 == "\u{202E}" || $0 == "\u{1B}" })
+        #expect(
+            rendered.markdown.contains("u&#92;u&#123;202e&#125;q&#92;u&#123;1b&#125;&#91;2Jz"), "\(rendered.markdown)")
+        // JSON holds the id exactly (U+202E as itself, ESC as the escape JSON requires).
+        #expect(rendered.json.contains("\"user_id\":\"u\u{202E}q\\u001b[2Jz\""), "\(rendered.json)")
+    }
 }

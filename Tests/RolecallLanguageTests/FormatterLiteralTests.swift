@@ -121,10 +121,15 @@ import Testing
         "\u{0}", "\r",
     ])
     func hiddenCharactersWrittenAsThemselvesAreNotFormatted(_ character: String) {
+        // In a regex too, where the escape to write is PCRE2's.
+        let pattern = check("when user.email matches /a\(character)b/ assign \"r\"").diagnostics
+        let scalar = character.unicodeScalars.first!
+        #expect(pattern.map(\.code) == [.hiddenCharacter], "\(pattern.map(\.message))")
+        #expect(
+            pattern.first?.help == "write it as an escape, `\\x{\(String(scalar.value, radix: 16))}`, if it is meant")
         let source = Self.everywhere(character)
         let hidden = check(source).diagnostics.filter { $0.code == .hiddenCharacter }
         #expect(hidden.count == Self.occurrences(of: character, in: source), "\(hidden.map(\.message))")
-        let scalar = character.unicodeScalars.first!
         #expect(hidden.first?.help == "write it as an escape, `\(HumanText.escape(scalar))`, if it is meant")
         guard case .failure = Formatter.format(SourceFile(path: "f", text: source)) else {
             Issue.record("a file with a hidden character in a string was formatted")
@@ -148,7 +153,7 @@ import Testing
     @Test func regexesAndPathKeysKeepTheirSpelling() throws {
         let source = """
             rule "r"
-            when user.email matches /a\\u{200b}\u{200b}\\//mi and user.app_metadata["caf\\u{e9}"] == 1
+            when user.email matches /a\\u{200b}\u{e9}\\//mi and user.app_metadata["caf\\u{e9}"] == 1
               and user["x\\u{ad}y"].z == 2
               and user["email"] == "a"
             assign "r"
@@ -159,7 +164,7 @@ import Testing
         #expect(
             formatted == """
                 rule "r"
-                when user.email matches /a\\u{200b}\u{200b}\\//im
+                when user.email matches /a\\u{200b}\u{e9}\\//im
                   and user.app_metadata["caf\\u{e9}"] == 1
                   and user["x\\u{ad}y"].z == 2
                   and user.email == "a"

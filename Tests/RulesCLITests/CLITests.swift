@@ -284,6 +284,23 @@ import Testing
         #expect(run.stdout.hasSuffix("\n28 passed, 0 failed\n"))
     }
 
+    /// A case name holding an escape sequence or a bidi override is printed escaped, never as itself.
+    @Test func caseNamesAreShownWithHiddenCharactersEscaped() throws {
+        let rules = try Self.temporary("n.rules", "rule \"n\" assign \"x\"")
+        let directory = (rules as NSString).deletingLastPathComponent
+        try """
+        tests:
+          - name: "red \\e[31m one \\u202E x"
+            event: {}
+            expect: {assign: [y]}
+        """.write(toFile: directory + "/n.test.yaml", atomically: true, encoding: .utf8)
+        let run = try Self.rules(["test", directory])
+        #expect(run.status == 1)
+        #expect(
+            run.stdout.contains(#"FAIL  \#(directory)/n.test.yaml:2: red \u{1b}[31m one \u{202e} x"#), "\(run.stdout)")
+        #expect(!run.stdout.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{202E}" })
+    }
+
     @Test func aFailingSuiteExplainsAndExitsOne() throws {
         let rules = try Self.temporary(
             "staff.rules", "rule \"staff\" when user.email ends_with \"@acme.com\" assign \"staff\"")
