@@ -18,13 +18,18 @@ public enum HumanText {
     }
 
     /// `text` in double quotes with `"`, `\` and every invisible or line-breaking character escaped.
-    public static func quoted(_ text: String) -> String {
+    public static func quoted(_ text: String) -> String { quoted(text, escaping: \.isHiddenInText) }
+
+    /// `text` in double quotes with `"`, `\` and every scalar `escaping` picks written as its ``escape(_:)``: the
+    /// rule language's string literal, for any choice of what to spell out.
+    public static func quoted(_ text: String, escaping: (Unicode.Scalar) -> Bool) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
-            default: out += escaped(scalar)
+            case _ where escaping(scalar): out += escape(scalar)
+            default: out.unicodeScalars.append(scalar)
             }
         }
         return out + "\""

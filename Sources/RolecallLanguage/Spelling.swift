@@ -12,16 +12,7 @@ public enum Spelling {
     /// for two spellings that print alike (`caf\u{e9}` and `cafe\u{301}`): the reader sees their bytes apart, and
     /// can paste either into a rule file.
     public static func literal(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where !scalar.isASCII || scalar.isHiddenInText: out += HumanText.escape(scalar)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        HumanText.quoted(text) { !$0.isASCII || $0.isHiddenInText }
     }
 
     /// `text` as a rule-language string literal with only the hidden scalars escaped (`"café\u{202e}"`): how a
