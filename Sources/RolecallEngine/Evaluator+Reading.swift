@@ -127,9 +127,7 @@ extension Evaluator {
             if field.slot >= 0 { slots[field.slot] = value }
         } else if field.slot >= 0 {
             // A quantified list that is not a list: its value is read, for the evaluator's type error.
-            do { slots[field.slot] = try scalarOrRaw(&scanner, depth: depth) } catch {
-                throw JSONScanner.outOfRange(error) { path(of: node).dotted }
-            }
+            slots[field.slot] = try scalarOrRaw(&scanner, node: node, depth: depth)
         } else if field.element, byte != UInt8(ascii: "{"), byte != UInt8(ascii: "[") {
             // An element bound to a name is a value the rules read: a number out of range or a lone surrogate
             // in it is refused, as in any field read (an object or list element is checked through its fields).
@@ -184,9 +182,7 @@ extension Evaluator {
             try skipStrictly(&scanner, node: node, depth: depth)
             return .rawObject(start: start, end: scanner.position)
         default:
-            do { return try scalarOrRaw(&scanner, depth: depth) } catch {
-                throw JSONScanner.outOfRange(error) { path(of: node).dotted }
-            }
+            return try scalarOrRaw(&scanner, node: node, depth: depth)
         }
     }
 
@@ -283,6 +279,14 @@ extension Evaluator {
     @inline(__always)
     func childNode(_ field: Program.FieldNode, index: Int) -> Int? {
         program.indices[field.firstIndex..<(field.firstIndex + field.indexCount)].first { $0.index == index }?.node
+    }
+
+    /// ``scalarOrRaw(_:depth:)`` for the value of field node `node`, which the rules read: a number out of range
+    /// names its path.
+    func scalarOrRaw(_ scanner: inout JSONScanner, node: Int, depth: Int) throws(JSONError) -> Value {
+        do { return try scalarOrRaw(&scanner, depth: depth) } catch {
+            throw JSONScanner.outOfRange(error) { path(of: node).dotted }
+        }
     }
 
     /// A value for a slot: scalars parsed, strings and containers left in place.
