@@ -433,11 +433,15 @@ public struct Checker {
                     type = next
                 } else {
                     let guess = suggest(name, among: fields.keys.sorted())
+                    // A name written as a subscript is underlined to its `]`, and its quick fix is a string.
+                    let closing = closingBracket(after: span)
                     report(
                         .unknownField(
                             (parent + [segment]).dotted,
                             suggestion: guess.map { (parent + [.key($0, span: span)]).dotted },
-                            file, Span(expr.span.start, span.end), field: name, fieldSpan: span, guess: guess))
+                            file, Span(expr.span.start, closing ?? span.end),
+                            field: closing == nil ? name : file.text(span), fieldSpan: span,
+                            guess: closing == nil ? guess : guess.map(Formatter.Printer.string)))
                     return nil
                 }
             case (.map(let valueType), .key):
@@ -456,6 +460,16 @@ public struct Checker {
             }
         }
         return type
+    }
+
+    /// The end of the `]` that closes a field name written as a subscript (`user["emial"]`) at `span`; nil for a
+    /// name written after a dot. Found again with the lexer, since a path keeps only its names' spans.
+    func closingBracket(after span: Span) -> Int? {
+        guard span.start < file.bytes.count, file.bytes[span.start] == UInt8(ascii: "\"") else { return nil }
+        var lexer = Lexer(file: file)
+        lexer.offset = span.end
+        let token = lexer.next()
+        return token.kind == .rightBracket ? token.span.end : nil
     }
 
     func segmentName(_ segment: PathSegment) -> String {

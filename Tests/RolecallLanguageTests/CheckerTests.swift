@@ -18,6 +18,33 @@ import Testing
         #expect(check("when user.emial == \"x\" assign \"r\"").diagnostics[0].severity == .warning)
     }
 
+    @Test(arguments: [
+        // (condition, underlined, quick fix's replacement, the text it replaces)
+        (#"user["emial"] == "x""#, #"user["emial"]"#, #""email""#, #""emial""#),
+        (#"user[ "emial" ] == "x""#, #"user[ "emial" ]"#, #""email""#, #""emial""#),
+        (
+            #"request["geoip"]["countryCdoe"] == "x""#, #"request["geoip"]["countryCdoe"]"#, #""countryCode""#,
+            #""countryCdoe""#
+        ),
+        (#"user["emial"]["x"] == "x""#, #"user["emial"]"#, #""email""#, #""emial""#),
+        (
+            #"request.geoip["countryCdoe"] == "x""#, #"request.geoip["countryCdoe"]"#, #""countryCode""#,
+            #""countryCdoe""#
+        ),
+        // Written after a dot, the name ends where it ends, even before a list's `]`.
+        (#""x" in [user.emial]"#, "user.emial", "email", "emial"),
+    ])
+    func aFieldNameWrittenAsASubscriptIsUnderlinedToItsBracket(
+        condition: String, underlined: String, replacement: String, replaced: String
+    ) throws {
+        let result = check("when \(condition) assign \"r\"")
+        let d = try #require(result.diagnostics.first { $0.code == .unknownField })
+        #expect(d.underlinedText == underlined)
+        let fix = try #require(d.fix)
+        #expect(fix.replacement == replacement)
+        #expect(d.file.text(fix.span) == replaced)
+    }
+
     @Test func unknownRootIsAnError() throws {
         let result = check("when usr.email == \"x\" assign \"r\"")
         #expect(result.hasErrors)
