@@ -7,6 +7,9 @@ public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     /// Byte offset into the input.
     public var offset: Int
+    /// A number the grammar allows that a double cannot hold (`1e999`): the reader, which knows the path being
+    /// read, says which (``JSONScanner/outOfRange(_:path:)``).
+    var isNumberOutOfRange = false
 
     /// Creates an error.
     public init(_ message: String, at offset: Int) {
@@ -15,6 +18,11 @@ public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "\(message) at byte \(offset)" }
+
+    /// Two errors are equal when they say the same thing at the same place.
+    public static func == (lhs: JSONError, rhs: JSONError) -> Bool {
+        lhs.message == rhs.message && lhs.offset == rhs.offset
+    }
 }
 
 /// A validating, byte-level JSON scanner over a borrowed buffer.
@@ -285,18 +293,17 @@ struct JSONScanner {
         }
         let text = String(decoding: UnsafeBufferPointer(start: base + start, count: index - start), as: UTF8.self)
         guard let value = Double(text), value.isFinite else {
-            throw JSONError(JSONScanner.outOfRange, at: start)
+            var error = JSONError("number out of range", at: start)
+            error.isNumberOutOfRange = true
+            throw error
         }
         return value
     }
 
-    /// The message of a number that is not within the range of a double; where the rules read the number, the
-    /// reader names its path instead (``outOfRange(_:path:)``).
-    static let outOfRange = "number out of range"
-
-    /// `error` naming the path of the number it is about, when it is ``outOfRange``; any other error as it is.
+    /// `error` naming the path of the number it is about, when it is a number out of range for a double; any
+    /// other error as it is.
     static func outOfRange(_ error: JSONError, path: () -> String) -> JSONError {
-        guard error.message == outOfRange else { return error }
+        guard error.isNumberOutOfRange else { return error }
         return JSONError("`\(path())` holds a number out of range for a double, which I-JSON forbids", at: error.offset)
     }
 
