@@ -82,11 +82,19 @@ public enum FileName {
             scalar == "\"" || scalar == "\\" || scalar.isHiddenInText || scalar.value >= base
         }
         guard path.unicodeScalars.contains(where: needsQuotes) else { return path }
-        return HumanText.quoted(path, escaping: \.isHiddenInText) { scalar in
-            guard scalar.value >= base else { return HumanText.escape(scalar) }
-            let byte = String(scalar.value - base + 0x80, radix: 16)
-            return "\\x" + byte
-        }
+        return HumanText.quoted(path, escaping: \.isHiddenInText, as: escape)
+    }
+
+    /// `path` quoted with every scalar outside printable ASCII escaped, as ``Spelling/literal(_:)`` shows text, a
+    /// raw byte as `\xe9`: for two names that print alike (`caf\u{e9}.rules` and `cafe\u{301}.rules`).
+    public static func literal(_ path: String) -> String {
+        HumanText.quoted(path, escaping: { !$0.isASCII || $0.isHiddenInText }, as: escape)
+    }
+
+    /// The escape for `scalar` in a quoted name: `\xe9` for a raw byte, else the rule language's.
+    static func escape(_ scalar: Unicode.Scalar) -> String {
+        guard scalar.value >= base else { return HumanText.escape(scalar) }
+        return "\\x" + String(scalar.value - base + 0x80, radix: 16)
     }
 
     /// `path` as the C string the system takes: its raw bytes, NUL-terminated (an array passes as a pointer).

@@ -30,4 +30,10 @@ import Testing
     func visibleQuotesWhatNeedsEscaping(_ name: String, _ shown: String) {
         #expect(FileName.visible(name) == shown)
     }
+
+    /// Two names that print alike are spelt out, every non-ASCII scalar escaped, a raw byte as `\xff`.
+    @Test func literalSpellsOutEveryNonASCIIScalar() {
+        #expect(FileName.literal(FileName.decode(Array("café".utf8) + [0xFF])) == #""caf\u{e9}\xff""#)
+        #expect(FileName.literal("cafe\u{301}\\") == #""cafe\u{301}\\""#)
+    }
 }

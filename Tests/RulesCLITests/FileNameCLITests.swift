@@ -194,6 +194,22 @@ import Testing
         #expect(either, "\(check.stdout)")
     }
 
+    /// The same, for names that also hold a byte that is not UTF-8: the byte is spelt `\xff`, not as the code point
+    /// it is carried in.
+    @Test func fileNamesWithARawByteThatDifferOnlyInEncodingAreSpelledOut() throws {
+        let root = (try CLITests.temporary("x", "") as NSString).deletingLastPathComponent
+        let made = try Self.sh(
+            #"""
+            cd "$0" && rm x && printf 'when user.email_verified assign "x"\n' > "$(printf 'caf\303\251\377.rules')" && \
+            printf 'when user.email_verified assign "y"\n' > "$(printf 'cafe\314\201\377.rules')"
+            """#, [root])
+        #expect(made.status == 0, "\(made.stderr)")
+        let check = try CLITests.rules(["check", root])
+        #expect(check.status == 1)
+        #expect(check.stdout.contains(#"caf\u{e9}\xff.rules""#), "\(check.stdout)")
+        #expect(check.stdout.contains(#"cafe\u{301}\xff.rules""#), "\(check.stdout)")
+    }
+
     /// `text` as `Spelling.literal` writes it, for a path of ASCII and the two scalars above.
     static func literal(_ text: String) -> String {
         "\"" + text.unicodeScalars.map { $0.isASCII ? String($0) : "\\u{\(String($0.value, radix: 16))}" }.joined()
