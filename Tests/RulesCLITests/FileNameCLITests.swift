@@ -149,6 +149,20 @@ import Testing
         #expect(test.stdout.contains("\"\(root)/t\\xe9.test.yaml\":1:8: error: "), "\(test.stdout)")
     }
 
+    /// `rules` finds `rules-full` beside it in a directory whose name is not UTF-8 (it read its own path lossily,
+    /// and looked for `bin\u{fffd}/rules-full`).
+    @Test func theLeanBinaryFindsItsSiblingInADirectoryNamedWithARawByte() throws {
+        let root = (try CLITests.temporary("x", "") as NSString).deletingLastPathComponent
+        let run = try Self.sh(
+            #"""
+            d="$0/$(printf 'bin\351')" && mkdir "$d" && \
+            { ln "$RULES" "$d/rules" || cp "$RULES" "$d/rules"; } && \
+            { ln "$RULES-full" "$d/rules-full" || cp "$RULES-full" "$d/rules-full"; } && "$d/rules" test --help
+            """#, [root])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("USAGE: rules test"), "\(run.stdout)")
+    }
+
     /// Whether `text` holds a code point of the range raw bytes of file names are carried in.
     static func carriesRawBytes(_ text: String) -> Bool { text.unicodeScalars.contains { $0.value >= 0x10_FF80 } }
 
