@@ -219,9 +219,7 @@ enum BaseRevision {
             guard let tab = record.firstIndex(of: UInt8(ascii: "\t")) else { continue }
             let fields = String(decoding: record[..<tab], as: UTF8.self).split(separator: " ")
             let name = FileName.decode(Array(record[(tab + 1)...]))
-            // By scalars: a name that only prints like `path` (`cafe\u{301}` for `caf\u{e9}`) is another file.
-            let rest = name.unicodeScalars.dropFirst(path.unicodeScalars.count)
-            let below = String(String.UnicodeScalarView(rest.drop { $0 == "/" }))
+            let below = relative(name, to: path)
             let shownName = below.isEmpty ? shown : shown + "/" + below
             let object = "\(revision):./\(name)"
             if fields.first == "120000" {
@@ -240,6 +238,21 @@ enum BaseRevision {
             }
         }
         return found
+    }
+
+    /// The part of `name`, a path as `git ls-tree` prints it (relative to the working directory, without `./`
+    /// steps or doubled slashes), below `path` as it was given (`rules`, `rules/`, `./rules`, `.`): `ok.rules` for
+    /// `rules/ok.rules`, the same file name the working tree's walk gives it, so its anonymous rules get the same
+    /// names. By scalars: a name that only prints like `path` (`cafe\u{301}` for `caf\u{e9}`) is another file.
+    static func relative(_ name: String, to path: String) -> String {
+        for prefix in [path, normalized(path)].compactMap(\.self)
+        where name.unicodeScalars.starts(with: prefix.unicodeScalars) {
+            let rest = name.unicodeScalars.dropFirst(prefix.unicodeScalars.count)
+            // Whole steps only: `.` is not the start of `.hidden/x.rules`.
+            guard prefix.isEmpty || prefix.hasSuffix("/") || rest.isEmpty || rest.first == "/" else { continue }
+            return String(String.UnicodeScalarView(rest.drop { $0 == "/" }))
+        }
+        return name
     }
 
     /// `path` with `.` and `name/..` steps removed, or nil when it climbs out of the working directory's tree.

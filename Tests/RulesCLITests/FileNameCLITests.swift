@@ -73,6 +73,16 @@ import Testing
         let rules = try #require(report["rules"] as? [[String: Any]])
         #expect(rules.count == 3)
         #expect(rules.allSatisfy { $0["before"] as? Int == 1 && $0["after"] as? Int == 1 }, "\(rules)")
+        // However the directory is spelt: `./rules` named the base's files `./rules/k.rules` (`ok.rules` less the
+        // two characters of `./`), so its anonymous rule was another rule.
+        for spelling in ["./rules", "rules/", "."] {
+            let spelt = try CLITests.rules(arguments + [spelling], directory: root)
+            #expect(spelt.status == 0, "\(spelling): \(spelt.stderr)")
+            let report = try JSONSerialization.jsonObject(with: Data(spelt.stdout.utf8)) as? [String: Any]
+            let rules = report?["rules"] as? [[String: Any]] ?? []
+            #expect(rules.count == 3, "\(spelling): \(spelt.stdout)")
+            #expect(rules.allSatisfy { $0["before"] as? Int == 1 && $0["after"] as? Int == 1 }, "\(spelling): \(rules)")
+        }
         let edit = try Self.sh(
             #"printf 'when user.email_verified assign "d"\n' > "$0/rules/$(printf 'x\351.rules')""#, [root])
         #expect(edit.status == 0, "\(edit.stderr)")
