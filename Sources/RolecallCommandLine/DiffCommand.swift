@@ -95,13 +95,13 @@ package struct DiffCommand: ParsableCommand {
             case .oversized(let size):
                 differ.report.invalid += 1
                 errors +=
-                    "rules: \(input.source):\(number): event is \(size) bytes, more than --max-event-bytes "
+                    "rules: \(FileName.visible(input.source)):\(number): event is \(size) bytes, more than --max-event-bytes "
                     + "\(input.maxEventBytes)\n"
             case .event(let bytes):
                 do throws(DecisionDiffer.InvalidEvent) {
                     try differ.add(line: number, bytes)
                 } catch {
-                    errors += "rules: \(input.source):\(number): invalid event: \(error)\n"
+                    errors += "rules: \(FileName.visible(input.source)):\(number): invalid event: \(error)\n"
                 }
             }
         }
@@ -148,7 +148,8 @@ package struct DiffCommand: ParsableCommand {
         }
         // A gate that passes on an empty or unreadable log would pass every change.
         if report.events == 0 {
-            Output.standardError("rules: warning: \(input.source) holds no valid event: nothing was compared\n")
+            Output.standardError(
+                "rules: warning: \(FileName.visible(input.source)) holds no valid event: nothing was compared\n")
             if exitCode { throw ExitStatus.badInput }
         }
         if exitCode && report.changed > 0 { throw ExitCode(3) }
@@ -184,15 +185,17 @@ enum BaseRevision {
     static func files(_ paths: [String], at revision: String) throws -> [SourceFile] {
         guard !revision.hasPrefix("-") else { throw fail("--base must be a revision, found `\(revision)`") }
         var files: [SourceFile] = []
-        var seen = Set<String>()
+        var seen = Set<ExactString>()
         for path in paths {
             let found = try blobs(under: path, shownAs: path, at: revision, depth: 0)
             let named = found.filter { $0.shown == path || $0.shown.hasSuffix(".rules") }
-            guard !named.isEmpty else { throw fail("no .rules files in \(path) at \(revision)") }
-            for blob in named.sorted(by: { $0.shown < $1.shown }) where seen.insert(blob.object).inserted {
+            guard !named.isEmpty else { throw fail("no .rules files in \(FileName.visible(path)) at \(revision)") }
+            for blob in named.sorted(by: { $0.shown < $1.shown }) where seen.insert(ExactString(blob.object)).inserted {
                 let bytes = try git(["cat-file", "blob", blob.object])
                 guard bytes.count <= RuleSetLoader.maxFileBytes else {
-                    throw fail("\(revision):\(blob.shown) is larger than \(RuleSetLoader.maxFileBytes) bytes")
+                    throw fail(
+                        "\(revision):\(FileName.visible(blob.shown)) is larger than \(RuleSetLoader.maxFileBytes) bytes"
+                    )
                 }
                 files.append(SourceFile(path: blob.shown, bytes: bytes))
             }
@@ -205,30 +208,51 @@ enum BaseRevision {
     static func blobs(under path: String, shownAs shown: String, at revision: String, depth: Int) throws -> [(
         shown: String, object: String
     )] {
-        guard depth <= 8 else { throw fail("\(shown) at \(revision): too many levels of symbolic links") }
+        guard depth <= 8 else {
+            throw fail("\(FileName.visible(shown)) at \(revision): too many levels of symbolic links")
+        }
         let listing = try git(["ls-tree", "-r", "-z", revision, "--", path])
         var found: [(shown: String, object: String)] = []
         for record in listing.split(separator: 0) {
-            // `MODE TYPE OBJECT\tNAME`
-            let text = String(decoding: record, as: UTF8.self)
-            guard let tab = text.firstIndex(of: "\t") else { continue }
-            let fields = text[..<tab].split(separator: " ")
-            let name = String(text[text.index(after: tab)...])
-            let below = name == path ? "" : String(name.dropFirst(path.count).drop { $0 == "/" })
+            // `MODE TYPE OBJECT\tNAME`, the name as the bytes it has (`-z`: not quoted), read as a file name is
+            // read from a directory, so that it names the same file in messages, in rule names and back to git.
+            guard let tab = record.firstIndex(of: UInt8(ascii: "\t")) else { continue }
+            let fields = String(decoding: record[..<tab], as: UTF8.self).split(separator: " ")
+            let name = FileName.decode(Array(record[(tab + 1)...]))
+            let below = relative(name, to: path)
             let shownName = below.isEmpty ? shown : shown + "/" + below
             let object = "\(revision):./\(name)"
             if fields.first == "120000" {
-                let target = String(decoding: try git(["cat-file", "blob", object]), as: UTF8.self)
+                let target = FileName.decode(try git(["cat-file", "blob", object]))
                 let directory = name.split(separator: "/").dropLast().joined(separator: "/")
                 guard !target.hasPrefix("/"),
                     let resolved = normalized(directory.isEmpty ? target : directory + "/" + target)
-                else { throw fail("\(shownName) at \(revision) links outside the repository (\(target))") }
+                else {
+                    throw fail(
+                        "\(FileName.visible(shownName)) at \(revision) links outside the repository "
+                            + "(\(FileName.visible(target)))")
+                }
                 found += try blobs(under: resolved, shownAs: shownName, at: revision, depth: depth + 1)
             } else if fields.count >= 2, fields[1] == "blob" {
                 found.append((shownName, object))
             }
         }
         return found
+    }
+
+    /// The part of `name`, a path as `git ls-tree` prints it (relative to the working directory, without `./`
+    /// steps or doubled slashes), below `path` as it was given (`rules`, `rules/`, `./rules`, `.`): `ok.rules` for
+    /// `rules/ok.rules`, the same file name the working tree's walk gives it, so its anonymous rules get the same
+    /// names. By scalars: a name that only prints like `path` (`cafe\u{301}` for `caf\u{e9}`) is another file.
+    static func relative(_ name: String, to path: String) -> String {
+        for prefix in [path, normalized(path)].compactMap(\.self)
+        where name.unicodeScalars.starts(with: prefix.unicodeScalars) {
+            let rest = name.unicodeScalars.dropFirst(prefix.unicodeScalars.count)
+            // Whole steps only: `.` is not the start of `.hidden/x.rules`.
+            guard prefix.isEmpty || prefix.hasSuffix("/") || rest.isEmpty || rest.first == "/" else { continue }
+            return String(String.UnicodeScalarView(rest.drop { $0 == "/" }))
+        }
+        return name
     }
 
     /// `path` with `.` and `name/..` steps removed, or nil when it climbs out of the working directory's tree.

@@ -1,4 +1,5 @@
 import RolecallEngine
+import RolecallLanguage
 
 /// What `rules eval` runs with, as plain values: ``EvalCommand``'s options once ArgumentParser has parsed them, or
 /// what the lean `rules` read from the everyday forms of its arguments itself (``EvalCommand/plainInvocation(_:)``).
@@ -19,13 +20,13 @@ package struct EvalSettings {
     package func run() throws {
         let program = try RuleFiles.compile(paths, diagnostics: diagnostics)
         let jobs = input.isBatch ? JobsOption.jobs(jobs) : 1
-        var report = LineReport(source: input.source, isBatch: input.isBatch)
+        var report = LineReport(source: FileName.visible(input.source), isBatch: input.isBatch)
         let signals = input.isBatch ? SignalWatch.install() : nil
         if jobs > 1 {
             let evaluators = (0..<jobs).map { _ in self.evaluator(program) }
             var batches = BatchedInput(input: input)
             let workers = OrderedWorkers<Evaluator, LineReport>(states: evaluators) { evaluator, batch in
-                var part = LineReport(source: input.source, isBatch: true)
+                var part = LineReport(source: FileName.visible(input.source), isBatch: true)
                 batch.forEach { number, item in self.decide(evaluator, number, item, &part) }
                 return part
             }

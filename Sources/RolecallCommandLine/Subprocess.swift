@@ -1,3 +1,5 @@
+import RolecallLanguage
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -19,7 +21,9 @@ enum Subprocess {
     }
 
     /// Runs `arguments[0]`, found on `PATH`, with `arguments`, standard input closed, and both of its output
-    /// streams read as they come (so a large output cannot fill a pipe and stall the program).
+    /// streams read as they come (so a large output cannot fill a pipe and stall the program). Each argument is
+    /// passed as the bytes it stands for as a file name (``FileName/bytes(_:)``): a path read as raw bytes reaches
+    /// the program as those bytes.
     static func run(_ arguments: [String]) throws(Failure) -> Output {
         var output: [Int32] = [-1, -1]
         var errors: [Int32] = [-1, -1]
@@ -39,7 +43,7 @@ enum Subprocess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, output[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
-        let argv = arguments.map { strdup($0) } + [nil]
+        let argv = arguments.map { FileName.cString($0).withUnsafeBufferPointer { strdup($0.baseAddress!) } } + [nil]
         defer { for argument in argv { free(argument) } }
         var pid = pid_t()
         let status = posix_spawnp(&pid, arguments[0], &actions, nil, argv, environ)

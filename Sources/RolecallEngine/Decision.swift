@@ -113,7 +113,7 @@ extension Evaluator {
             let location = rule.file.location(of: failure.failure.span.start)
             return Decision.RuleError(
                 rule: rule.name, code: failure.failure.code.rawValue, message: failure.failure.message,
-                at: "\(rule.file.path):\(location.line):\(location.column)")
+                at: "\(FileName.visible(rule.file.path)):\(location.line):\(location.column)")
         }
         var decision = Decision(
             assign: assign, revoke: revoke, roles: roles, matched: matchedRules.map { program.rules[Int($0)].name },

@@ -106,7 +106,7 @@ extension Evaluator {
                     let line = rule.file.line(of: rule.span.start)
                     traces.append(
                         Explanation.RuleTrace(
-                            name: rule.name, location: "\(rule.file.path):\(line)", outcome: outcome,
+                            name: rule.name, location: "\(FileName.visible(rule.file.path)):\(line)", outcome: outcome,
                             steps: steps[index], fired: matched.contains(index)))
                 }
                 return Explanation(decision: decision, rules: traces)

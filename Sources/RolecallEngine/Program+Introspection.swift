@@ -21,7 +21,7 @@ extension Program {
     /// Where rule `index` starts, as `file:line`.
     public func location(ofRule index: Int) -> String {
         let rule = rules[index]
-        return "\(rule.file.path):\(rule.file.line(of: rule.span.start))"
+        return "\(FileName.visible(rule.file.path)):\(rule.file.line(of: rule.span.start))"
     }
 
     /// The atomic conditions of rule `index`, in source order: the parts of its condition joined by `and`,
@@ -50,7 +50,8 @@ extension Program {
                 atoms.append(
                     ConditionAtom(
                         rule: index, span: span, source: file.text(span),
-                        location: "\(file.path):\(location.line):\(location.column)", instruction: Int(at)))
+                        location: "\(FileName.visible(file.path)):\(location.line):\(location.column)",
+                        instruction: Int(at)))
                 // A quantifier counts, and so does each condition inside it.
                 if instruction.opcode == .any || instruction.opcode == .all { walk(instruction.y) }
             }

@@ -38,12 +38,14 @@ public enum FileWriter {
         }
         switch info.st_mode & S_IFMT {
         case S_IFREG:
-            guard info.st_mode & 0o222 != 0 else { throw Failure(description: "`\(path)` is read-only") }
+            guard info.st_mode & 0o222 != 0 else {
+                throw Failure(description: "`\(FileName.visible(path))` is read-only")
+            }
             guard access(target, W_OK) == 0 else { throw failure(path, errno) }
             try replace(
                 target, with: bytes, mode: info.st_mode & 0o7777, owner: (info.st_uid, info.st_gid), shown: path)
         case S_IFDIR:
-            throw Failure(description: "cannot write `\(path)`: it is a directory")
+            throw Failure(description: "cannot write `\(FileName.visible(path))`: it is a directory")
         default:
             try writeDirectly(bytes, to: target, shown: path)
         }

@@ -34,7 +34,9 @@ public enum RuleSetLoader {
         }
         if found.isEmpty {
             throw Failure(
-                description: "no .rules files found in \(paths.isEmpty ? "rules" : paths.joined(separator: ", "))")
+                description:
+                    "no .rules files found in \(paths.isEmpty ? "rules" : paths.map(FileName.visible).joined(separator: ", "))"
+            )
         }
         var files: [SourceFile] = []
         for path in found { files.append(SourceFile(path: path, bytes: try read(path))) }

@@ -20,15 +20,17 @@ public enum HumanText {
     /// `text` in double quotes with `"`, `\` and every invisible or line-breaking character escaped.
     public static func quoted(_ text: String) -> String { quoted(text, escaping: \.isHiddenInText) }
 
-    /// `text` in double quotes with `"`, `\` and every scalar `escaping` picks written as its ``escape(_:)``: the
-    /// rule language's string literal, for any choice of what to spell out.
-    public static func quoted(_ text: String, escaping: (Unicode.Scalar) -> Bool) -> String {
+    /// `text` in double quotes with `"`, `\` and every scalar `escaping` picks written as `spelling` writes it
+    /// (by default its ``escape(_:)``): the rule language's string literal, for any choice of what to spell out.
+    public static func quoted(
+        _ text: String, escaping: (Unicode.Scalar) -> Bool, as spelling: (Unicode.Scalar) -> String = escape
+    ) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
-            case _ where escaping(scalar): out += escape(scalar)
+            case _ where escaping(scalar): out += spelling(scalar)
             default: out.unicodeScalars.append(scalar)
             }
         }

@@ -1,7 +1,10 @@
+import RolecallLanguage
+
 /// `file:` URIs and the paths they name (RFC 8089, as editors write them: `file:///home/a/x.rules`, with
 /// percent-escapes for bytes outside the unreserved set).
 enum DocumentURI {
-    /// The path of a `file:` URI, percent-escapes decoded; nil for another scheme or a bad escape.
+    /// The path of a `file:` URI, percent-escapes decoded, as ``FileName/decode(_:)-([UInt8])`` reads a name's
+    /// bytes (`%E9` is the raw byte); nil for another scheme or a bad escape.
     static func path(_ uri: String) -> String? {
         let bytes = Array(uri.utf8)
         let scheme = Array("file://".utf8)
@@ -31,13 +34,14 @@ enum DocumentURI {
             }
         }
         guard !out.isEmpty, !out.contains(0) else { return nil }
-        return String(decoding: out, as: UTF8.self)
+        return FileName.decode(out)
     }
 
-    /// The `file:` URI of an absolute path, escaping every byte but the unreserved ones and `/`.
+    /// The `file:` URI of an absolute path, escaping every byte of the name (``FileName/bytes(_:)``) but the
+    /// unreserved ones and `/`.
     static func uri(_ path: String) -> String {
         var out = "file://"
-        for byte in path.utf8 {
+        for byte in FileName.bytes(path) {
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),

@@ -107,7 +107,8 @@ extension LanguageServer {
                 text += "\n\n\(verb) by:\n"
                 for mention in rules {
                     let line = mention.file.location(of: mention.span.start).line
-                    text += "\n- \(JSONValue.string(mention.ruleName).serialized) (\(mention.file.path):\(line))"
+                    text +=
+                        "\n- \(JSONValue.string(mention.ruleName).serialized) (\(FileName.visible(mention.file.path)):\(line))"
                 }
             }
             return .success(markdown(text, file.lines.range(span)))
@@ -118,7 +119,8 @@ extension LanguageServer {
             if source.count > 500 { source = String(source.prefix(500)) + " ..." }
             let line = binding.file.location(of: binding.span.start).line
             return .success(
-                markdown("```\n\(source)\n```\n\n\(binding.file.path):\(line)", file.lines.range(span)))
+                markdown(
+                    "```\n\(source)\n```\n\n\(FileName.visible(binding.file.path)):\(line)", file.lines.range(span)))
         }
         if path.count == 1, let function = Function(rawValue: path[0]) {
             return .success(markdown("```\n\(Self.signature(function))\n```", file.lines.range(span)))

@@ -72,9 +72,9 @@ struct Workspace {
 
     /// `path` with symbolic links resolved, or as it is when it cannot be.
     static func canonical(_ path: String) -> String {
-        guard let resolved = realpath(path, nil) else { return path }
+        guard let resolved = realpath(FileName.cString(path), nil) else { return path }
         defer { free(resolved) }
-        return String(cString: resolved)
+        return FileName.decode(UnsafeRawBufferPointer(start: resolved, count: strlen(resolved)))
     }
 
     /// Forgets what was read of the file at `path`, so the next check reads it again.
@@ -93,15 +93,17 @@ struct Workspace {
         budget: inout Int
     ) {
         var own = stat()
-        guard depth < 32, found.count < maxDiskFiles, budget > 0, stat(directory, &own) == 0,
+        guard depth < 32, found.count < maxDiskFiles, budget > 0, stat(FileName.cString(directory), &own) == 0,
             visited.insert(DirectoryID(device: UInt64(own.st_dev), inode: UInt64(own.st_ino))).inserted,
-            let stream = opendir(directory)
+            let stream = opendir(FileName.cString(directory))
         else { return }
         var entries: [String] = []
         while budget > 0, let entry = readdir(stream) {
             budget -= 1
+            // By its bytes, as the rule-set loader reads a directory: a name decoded lossily names no file, or
+            // (U+10FFE9 in UTF-8 taken for the raw byte 0xE9) another one.
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                FileName.decode(UnsafeRawBufferPointer(rebasing: raw.prefix { $0 != 0 }))
             }
             if !name.hasPrefix("."), !skippedDirectories.contains(name) { entries.append(name) }
         }
@@ -109,7 +111,7 @@ struct Workspace {
         for name in entries.sorted() {
             let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
             var info = stat()
-            guard stat(path, &info) == 0 else { continue }
+            guard stat(FileName.cString(path), &info) == 0 else { continue }
             if info.st_mode & S_IFMT == S_IFDIR {
                 walk(path, depth: depth + 1, into: &found, visited: &visited, budget: &budget)
             } else if info.st_mode & S_IFMT == S_IFREG, name.hasSuffix(".rules"), found.count < maxDiskFiles {

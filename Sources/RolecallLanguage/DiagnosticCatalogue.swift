@@ -578,10 +578,10 @@ extension Diagnostic {
             if unnamed && first.nameSpan == nil {
                 // Both names come from their files' names (`café.rules#1`), which print alike: spell the files out.
                 help =
-                    "the files \(Spelling.literal(first.file.path)) and \(Spelling.literal(file.path)) have names that "
+                    "the files \(FileName.literal(first.file.path)) and \(FileName.literal(file.path)) have names that "
                     + "differ only in how their characters are encoded, and the rules' names, made from them, are "
                     + "compared as text; rename a file, or name the rules (`rule \"...\"`)"
-                note = "first used here, in \(Spelling.literal(first.file.path))"
+                note = "first used here, in \(FileName.literal(first.file.path))"
             }
         }
         return Diagnostic(

@@ -93,7 +93,7 @@ public enum DiagnosticRenderer {
                 "\"severity\":\(JSONText.quote(diagnostic.severity.rawValue))",
                 "\"code\":\(JSONText.quote(diagnostic.code.rawValue))",
                 "\"message\":\(JSONText.quote(diagnostic.message))",
-                "\"file\":\(JSONText.quote(FileName.shown(diagnostic.file.path)))",
+                "\"file\":\(JSONText.quote(FileName.visible(diagnostic.file.path)))",
                 "\"line\":\(start.line)", "\"column\":\(start.column)",
                 "\"endLine\":\(end.line)", "\"endColumn\":\(end.column)",
                 "\"text\":\(JSONText.quote(diagnostic.underlinedText))",
@@ -104,7 +104,7 @@ public enum DiagnosticRenderer {
                     var parts = ["\"message\":\(JSONText.quote(note.message))"]
                     if let file = note.file, let span = note.span {
                         let location = file.location(of: span.start)
-                        parts.append("\"file\":\(JSONText.quote(FileName.shown(file.path)))")
+                        parts.append("\"file\":\(JSONText.quote(FileName.visible(file.path)))")
                         parts.append("\"line\":\(location.line)")
                         parts.append("\"column\":\(location.column)")
                     }

@@ -1,3 +1,5 @@
+import RolecallLanguage
+
 /// JUnit XML for CI systems: one `<testsuite>` per suite file, one `<testcase>` per case; unreadable suites and
 /// cases appear as cases with an `<error>`.
 public enum JUnitReport {
@@ -11,10 +13,12 @@ public enum JUnitReport {
             order[suite, default: []].append(element)
             if failed { failures[suite, default: 0] += 1 }
         }
+        // A suite's path as messages show it (``FileName/visible(_:)``): a raw byte of its name as `\xe9`.
         for result in report.results {
+            let suite = FileName.visible(result.suite)
             var element =
-                "    <testcase name=\"\(escape(result.name))\" classname=\"\(escape(result.suite))\" "
-                + "file=\"\(escape(result.suite))\" line=\"\(result.line)\""
+                "    <testcase name=\"\(escape(result.name))\" classname=\"\(escape(suite))\" "
+                + "file=\"\(escape(suite))\" line=\"\(result.line)\""
             if result.passed {
                 element += "/>"
             } else {
@@ -23,13 +27,14 @@ public enum JUnitReport {
                 element += ">\n      <failure message=\"\(escape(result.mismatches.first ?? "failed"))\">"
                 element += escape(body) + "</failure>\n    </testcase>"
             }
-            add(result.suite, element, failed: !result.passed)
+            add(suite, element, failed: !result.passed)
         }
         for problem in report.problems {
             let name = problem.caseName ?? "(suite)"
+            let file = FileName.visible(problem.file)
             add(
-                problem.file,
-                "    <testcase name=\"\(escape(name))\" classname=\"\(escape(problem.file))\" line=\"\(problem.line)\">\n"
+                file,
+                "    <testcase name=\"\(escape(name))\" classname=\"\(escape(file))\" line=\"\(problem.line)\">\n"
                     + "      <error message=\"\(escape(problem.message))\">\(escape(problem.description))</error>\n"
                     + "    </testcase>",
                 failed: true)

@@ -440,4 +440,35 @@ import Testing
             inserted.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
                 == [#"caf\u{e9}"#, #"cafe\u{301}"#, #"q\"r"#, "x", #"z\u{200b}w"#], "\(inserted)")
     }
+
+    /// Writes `text` to the file named by `name`'s bytes in `directory` (Foundation's paths are strings, and a
+    /// name that is not UTF-8 is not one).
+    static func write(_ text: String, named name: [UInt8], in directory: String) throws {
+        let path = Array(directory.utf8) + [UInt8(ascii: "/")] + name + [0]
+        let fd = path.withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { Glibc.open($0.baseAddress!, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
+        }
+        try #require(fd >= 0)
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        #expect(bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress!, $0.count) } == bytes.count)
+    }
+
+    /// The workspace scan reads a directory by its names' bytes: `x\xe9.rules` (not UTF-8) is checked under its
+    /// own URI (`%E9`), and `x` + U+10FFE9 + `.rules` (valid UTF-8 spelling a code point of the range raw bytes
+    /// are carried in) is read from itself, not from `x\xe9.rules`, and published under its own URI.
+    @Test func theWorkspaceScanReadsFilesByTheirNamesBytes() throws {
+        let root = try Self.workspace()
+        try Self.write(
+            "rule \"b\" when usr.x assign \"y\"\n", named: Array("x".utf8) + [0xE9] + Array(".rules".utf8), in: root)
+        try Self.write(
+            "rule \"c\" when lowr(user.name) == \"y\" assign \"y\"\n", named: Array("x\u{10FFE9}.rules".utf8), in: root)
+        let client = try LSPClient()
+        try client.start(root: root)
+        let real = try client.diagnostics(for: "file://" + root + "/x%F4%8F%BF%A9.rules")
+        #expect(real.map { $0["code"] as? String } == ["unknown-function"], "\(real)")
+        let raw = try client.diagnostics(for: "file://" + root + "/x%E9.rules")
+        #expect(raw.map { $0["code"] as? String } == ["unknown-root"], "\(raw)")
+        #expect(try client.request("shutdown").keys.contains("result"))
+    }
 }

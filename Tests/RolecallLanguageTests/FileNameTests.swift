@@ -19,9 +19,21 @@ import Testing
         #expect(utf8 == "xé")
     }
 
-    @Test func visibleEscapesTheRawBytes() {
-        #expect(FileName.visible(FileName.decode([0x78, 0xE9] + Array(".rules".utf8))) == "x\\xe9.rules")
-        #expect(FileName.visible("café.rules") == "café.rules")
-        #expect(FileName.shown("café.rules") == "café.rules")
+    /// A plain name is shown as it is; one that needs escaping is quoted, so that no two names are shown alike.
+    @Test(arguments: [
+        ("café.rules", "café.rules"), ("a b.rules", "a b.rules"),
+        (FileName.decode([0x78, 0xE9] + Array(".rules".utf8)), #""x\xe9.rules""#),
+        (#"x\xe9.rules"#, #""x\\xe9.rules""#), (#""x\xe9.rules""#, #""\"x\\xe9.rules\"""#),
+        ("a\nb\u{202e}.rules", #""a\nb\u{202e}.rules""#),
+        (FileName.decode(Array("x\u{10FFE9}".utf8)), #""x\xf4\x8f\xbf\xa9""#),
+    ])
+    func visibleQuotesWhatNeedsEscaping(_ name: String, _ shown: String) {
+        #expect(FileName.visible(name) == shown)
+    }
+
+    /// Two names that print alike are spelt out, every non-ASCII scalar escaped, a raw byte as `\xff`.
+    @Test func literalSpellsOutEveryNonASCIIScalar() {
+        #expect(FileName.literal(FileName.decode(Array("café".utf8) + [0xFF])) == #""caf\u{e9}\xff""#)
+        #expect(FileName.literal("cafe\u{301}\\") == #""cafe\u{301}\\""#)
     }
 }
