@@ -86,7 +86,8 @@ public struct SuiteProblem: Sendable, Equatable, CustomStringConvertible {
     /// The case it concerns, if one; nil when the whole suite could not be read.
     public var caseName: String?
 
-    public var description: String { "\(file):\(line):\(column): error: \(message)" }
+    /// The problem as `rules test` prints it, the path as ``FileName/visible(_:)`` shows it.
+    public var description: String { "\(FileName.visible(file)):\(line):\(column): error: \(message)" }
 }
 
 /// Something in a suite that is likely a mistake but fails nothing: a `patch` key unknown to the event schema, or
@@ -112,5 +113,6 @@ public struct SuiteWarning: Sendable, Equatable, CustomStringConvertible {
         self.caseName = caseName
     }
 
-    public var description: String { "\(file):\(line):\(column): warning: \(message)" }
+    /// The warning as `rules test` prints it, the path as ``FileName/visible(_:)`` shows it.
+    public var description: String { "\(FileName.visible(file)):\(line):\(column): warning: \(message)" }
 }

@@ -177,12 +177,39 @@ final class Scratch {
         ])
         let xml = JUnitReport.xml(SuiteRunner().run([scratch.path + "/r.test.yaml"]))
         #expect(xml.contains(#"<testsuites name="rules test" tests="4" failures="2">"#))
-        // Characters XML 1.0 cannot hold (U+FFFE and U+FFFF too, not only controls) become U+FFFD.
-        #expect(xml.contains("<testcase name=\"not xml \u{FFFD}\u{FFFD}\u{FFFD}\""))
+        // Characters XML 1.0 cannot hold (U+FFFE and U+FFFF too, not only controls) are written as escapes.
+        #expect(xml.contains(#"<testcase name="not xml \u{fffe}\u{ffff}\u{1}""#), "\(xml)")
         #expect(xml.contains(#"<testcase name="&lt;ok&gt; &amp; fine""#))
         #expect(
             xml.contains(
                 #"<failure message="assign: expected [&quot;staff&quot;], got [] (missing [&quot;staff&quot;])">"#))
         #expect(xml.contains(#"<error message="unknown key `what`"#))
+    }
+
+    /// Found by an attacker: a case name or suite path holding U+202E or ESC went into the XML as itself, for a CI
+    /// page or a terminal to show. They are spelled as `rules test` prints them, and the XML stays well-formed.
+    @Test func junitWritesHiddenCharactersOfNamesAndPathsAsEscapes() throws {
+        let scratch = try Scratch([
+            "r\u{202E}x/r.rules": Self.rules,
+            "r\u{202E}x/s\u{1B}[2J.test.yaml": """
+            tests:
+              - {name: "red \\e[31m one \\u202E two", event: {}, expect: {assign: []}}
+              - {name: "bad \\u202E", event: {}, expect: {assign: [staff]}}
+              - {name: "odd \\u202E", event: {}, expect: {what: 1}}
+            """,
+        ])
+        let xml = JUnitReport.xml(SuiteRunner().run([scratch.path + "/r\u{202E}x/s\u{1B}[2J.test.yaml"]))
+        #expect(!xml.unicodeScalars.contains { $0 == "\u{202E}" || $0 == "\u{1B}" }, "\(xml)")
+        // Nothing XML 1.0 forbids, and no other control but the newline.
+        #expect(
+            !xml.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" || $0.value == 0xFFFE || $0.value == 0xFFFF })
+        let suite = scratch.path + #"/r\u{202e}x/s\u{1b}[2J.test.yaml"#
+        #expect(xml.contains(#"<testsuite name="\#(suite)""#), "\(xml)")
+        #expect(
+            xml.contains(#"<testcase name="red \u{1b}[31m one \u{202e} two" classname="\#(suite)" file="\#(suite)""#),
+            "\(xml)")
+        #expect(xml.contains(#"<testcase name="bad \u{202e}" classname="\#(suite)""#), "\(xml)")
+        #expect(xml.contains(#"<testcase name="odd \u{202e}" classname="\#(suite)""#), "\(xml)")
+        #expect(xml.contains(#"`roles_excludes`">\#(suite):4:46: error: unknown key `what`"#), "\(xml)")
     }
 }
