@@ -97,6 +97,17 @@ import Testing
         #expect(example.why == [#"  rule "a": fired"#])
     }
 
+    /// Found by an attacker: the why lines named a rule as JSON quotes it, which leaves U+202E as itself; they name
+    /// it as the trace does, with hidden scalars written out.
+    @Test func whyWritesTheHiddenScalarsOfARuleNameOut() throws {
+        let base = try DiffReportTests.program(#"rule "a\u{202e}b" assign "x""#)
+        let head = try DiffReportTests.program(#"rule "a\u{202e}b" assign "y""#)
+        let differ = DecisionDiffer(base: base, head: head, examplesPerKind: 3, now: nil, clockFromEvent: false)
+        try Array("{}".utf8).withUnsafeBytes { try differ.add(line: 1, $0) }
+        let example = try #require(differ.report.examples.first)
+        #expect(example.why == [#"  rule "a\u{202e}b": fired"#])
+    }
+
     @Test func eachSpellingIsItsOwnRoleAndItsOwnKindOfChange() throws {
         let base = try DiffReportTests.program(#"rule "none" when false assign "x""#)
         let head = try DiffReportTests.program(
