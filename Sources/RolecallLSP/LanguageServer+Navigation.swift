@@ -98,7 +98,8 @@ extension LanguageServer {
         if let (role, span) = roleString(at: cursor, in: file),
             let mentions = workspace.roleMentions()[ExactString(role)]
         {
-            var text = "role `\(role)`"
+            // The role and the rules' names with their hidden scalars written out, as the outline shows them.
+            var text = "role `\(Spelling.visible(role))`"
             for (kind, verb) in [
                 (RoleMention.Kind.assign, "assigned"), (.revoke, "revoked"), (.except, "kept by `revoke all except`"),
             ] {
@@ -107,7 +108,7 @@ extension LanguageServer {
                 text += "\n\n\(verb) by:\n"
                 for mention in rules {
                     let line = mention.file.location(of: mention.span.start).line
-                    text += "\n- \(JSONValue.string(mention.ruleName).serialized) (\(mention.file.path):\(line))"
+                    text += "\n- \(Spelling.quoted(mention.ruleName)) (\(FileName.visible(mention.file.path)):\(line))"
                 }
             }
             return .success(markdown(text, file.lines.range(span)))
