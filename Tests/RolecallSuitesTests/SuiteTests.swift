@@ -164,6 +164,21 @@ final class Scratch {
         #expect(coverage.json.contains(#""fired":1"#))
     }
 
+    /// `rules test --coverage` named rules as JSON quotes them and paths as they are, so U+202E in either reached
+    /// the terminal as itself; they are shown as the rest of `rules test` shows them. The JSON keeps them exact.
+    @Test func coverageWritesTheHiddenScalarsOfRuleNamesAndPathsOut() throws {
+        let scratch = try Scratch([
+            "d\u{202E}/r.rules": #"rule "n\u{202e}" when user.email_verified assign "x""#,
+            "d\u{202E}/r.test.yaml": "tests:\n  - {name: a, event: {}, expect: {}}\n",
+        ])
+        let coverage = try #require(SuiteRunner().run([scratch.path + "/d\u{202E}/r.test.yaml"]).coverage.first)
+        let path = scratch.path + #"/d\u{202e}/r.rules"#
+        #expect(!coverage.text.unicodeScalars.contains("\u{202E}"), "\(coverage.text)")
+        #expect(coverage.text.contains(#"rules never fired:\#n  \#(path):1  "n\u{202e}""#), "\(coverage.text)")
+        #expect(coverage.text.contains(#"  \#(path):1:"#), "\(coverage.text)")
+        #expect(coverage.json.contains("\"name\":\"n\u{202E}\""), "\(coverage.json)")
+    }
+
     @Test func junitReportsEveryCaseAndEscapes() throws {
         let scratch = try Scratch([
             "r.rules": Self.rules,
