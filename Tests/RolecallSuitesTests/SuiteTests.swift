@@ -164,6 +164,24 @@ final class Scratch {
         #expect(coverage.json.contains(#""fired":1"#))
     }
 
+    /// A suite's problems and warnings quote its own text (a key, a case name, a patch field): `rules test` printed
+    /// U+202E and ESC from it as themselves. They are written out, as in the rest of its output.
+    @Test func problemsAndWarningsWriteTheHiddenScalarsOfTheSuiteOut() throws {
+        let scratch = try Scratch([
+            "r.rules": Self.rules,
+            "r.test.yaml": """
+            tests:
+              - {name: a, event: {}, expect: {"wh\\u202Eat": 1}}
+              - {name: b, event: {}, patch: {user: {"na\\e[2Jme": 1}}, expect: {}}
+            """,
+        ])
+        let report = SuiteRunner().run([scratch.path + "/r.test.yaml"])
+        let shown = (report.problems.map(\.description) + report.warnings.map(\.description)).joined(separator: "\n")
+        #expect(!shown.unicodeScalars.contains { $0 == "\u{202E}" || $0 == "\u{1B}" }, "\(shown)")
+        #expect(shown.contains(#"error: unknown key `wh\u{202e}at`"#), "\(shown)")
+        #expect(shown.contains(#"warning: unknown field `user.na\u{1b}[2Jme` in `patch`"#), "\(shown)")
+    }
+
     /// `rules test --coverage` named rules as JSON quotes them and paths as they are, so U+202E in either reached
     /// the terminal as itself; they are shown as the rest of `rules test` shows them. The JSON keeps them exact.
     @Test func coverageWritesTheHiddenScalarsOfRuleNamesAndPathsOut() throws {
