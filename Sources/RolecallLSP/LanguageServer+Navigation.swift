@@ -253,7 +253,7 @@ extension LanguageServer {
         return found
     }
 
-    /// The string literal around `cursor` on its line, when its text is a role some rule names.
+    /// The string literal around `cursor` on its line, when its value is a role some rule names.
     func roleString(at cursor: Int, in file: Workspace.CheckedFile) -> (String, Span)? {
         let lines = file.lines
         let line = lines.line(of: cursor)
@@ -272,7 +272,10 @@ extension LanguageServer {
                 close += bytes[close] == UInt8(ascii: "\\") ? 2 : 1
             }
             if cursor > index, cursor <= close, close < end {
-                let text = String(decoding: bytes[(index + 1)..<close], as: UTF8.self)
+                // The string's value, its escapes read (`"r\u{200b}"` names the role `r` + U+200B), as the
+                // lexer reads it for the rules.
+                var lexer = Lexer(file: SourceFile(path: file.file.path, bytes: Array(bytes[index...close])))
+                let text = lexer.next().text
                 return workspace.roleMentions()[ExactString(text)] == nil ? nil : (text, Span(index, close + 1))
             }
             index = close + 1

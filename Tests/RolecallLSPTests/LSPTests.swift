@@ -303,6 +303,26 @@ import Testing
         #expect(value?.unicodeScalars.contains("\u{202E}") == false, "\(hover)")
     }
 
+    /// A role written with an escape (`"r\u{200b}"`) is the role its value names: hover and go to definition
+    /// found nothing, as they looked the escape's text up as written.
+    @Test func aRoleWrittenWithAnEscapeHoversAndLeadsToItsRules() throws {
+        let client = try LSPClient()
+        try client.start(root: nil)
+        let uri = "file:///nowhere/e.rules"
+        try Self.open(
+            client, uri,
+            "rule \"a\" assign \"r\\u{200b}\"\nrule \"b\" when \"r\\u{200b}\" in authorization.roles revoke \"x\"\n")
+        let hover = try client.request(
+            "textDocument/hover", ["textDocument": ["uri": uri], "position": ["line": 0, "character": 19]])
+        let value = ((hover["result"] as? [String: Any])?["contents"] as? [String: Any])?["value"] as? String
+        #expect(value?.hasPrefix(#"role `r\u{200b}`"#) == true, "\(hover)")
+        #expect(value?.contains(#"- "a" (/nowhere/e.rules:1)"#) == true, "\(hover)")
+        let definition = try client.request(
+            "textDocument/definition", ["textDocument": ["uri": uri], "position": ["line": 1, "character": 16]])
+        let locations = definition["result"] as? [[String: Any]] ?? []
+        #expect(locations.map { rangeList($0["range"]) } == [[0, 16, 0, 27]], "\(definition)")
+    }
+
     @Test func formattingReplacesTheDocumentOnceAndThenNothing() throws {
         let client = try LSPClient()
         try client.start(root: nil)
