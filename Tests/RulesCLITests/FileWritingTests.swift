@@ -81,6 +81,14 @@ import Testing
         #expect(run.stderr == "rules: error: cannot write `\(path)`: File too large\n", "\(run.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["big.rules"])
         #expect(try String(contentsOfFile: path, encoding: .utf8) == text)
+        // Standard output redirected to a file past the limit is a failed write like any other.
+        let printed = try CLITests.rules(
+            [
+                "--default-signal=XFSZ", "/bin/sh", "-c", "ulimit -f 1 && exec \"$0\" \"$@\" >\"$OUTPUT\"",
+                CLITests.binary, "fmt", path,
+            ], environment: ["OUTPUT": directory + "/formatted"], limit: 60, executable: "/usr/bin/env")
+        #expect(printed.status == 2, "\(printed.status) \(printed.stderr)")
+        #expect(printed.stderr == "rules: error: cannot write output: File too large\n", "\(printed.stderr)")
     }
 
     @Test func junitToAFIFOIsWrittenIntoItNotReplaced() throws {
