@@ -66,7 +66,12 @@ package enum Output {
     /// opened would otherwise get the number, and decisions written to "standard output" would land in it (a
     /// rule file, an outbox database). A closed standard output is held open read-only, so writes to it fail with
     /// EBADF as they would have; a closed standard input write-only, so reads fail the same way.
+    ///
+    /// And it ignores SIGXFSZ: a write past the file size limit (`ulimit -f`) then fails with EFBIG like any other
+    /// failed write, instead of killing the process in the middle of it. `rules fmt --write` removes its temporary
+    /// file and says `cannot write ...: File too large`; standard output to a file ends as described above.
     package static func reportFailureAtExit() {
+        signal(SIGXFSZ, SIG_IGN)
         for (fd, flags) in [(Int32(0), O_WRONLY), (1, O_RDONLY), (2, O_RDONLY)] where fcntl(fd, F_GETFD) < 0 {
             let opened = open("/dev/null", flags)
             if opened >= 0 && opened != fd { close(opened) }

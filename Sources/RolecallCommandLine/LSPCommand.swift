@@ -13,7 +13,8 @@ package struct LSPCommand: ParsableCommand {
             workspace folders, checked as one rule set, and offers quick fixes for did-you-mean suggestions, \
             formatting, document symbols, completion, hover, and go to definition (from a role name to the rules \
             that assign it, from a `let` name to its definition). Exits 0 after the client's `shutdown` and \
-            `exit`, 1 when the input ends or `exit` comes without `shutdown`.
+            `exit`, 1 when the input ends or `exit` comes without `shutdown`, 2 when standard input cannot be \
+            read.
             """
     )
 

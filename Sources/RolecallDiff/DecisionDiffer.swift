@@ -152,7 +152,8 @@ public final class DecisionDiffer {
 
     /// A rule's trace as lines: `rule "NAME": OUTCOME`, then each step and the operands it shows.
     static func lines(_ trace: Explanation.RuleTrace) -> [String] {
-        var lines = ["rule \(JSONText.quote(trace.name)): \(trace.outcome)"]
+        // The name as the trace shows it: hidden scalars (U+202E) written out, like the values in the steps.
+        var lines = ["rule \(Spelling.quoted(trace.name)): \(trace.outcome)"]
         for step in trace.steps {
             var line = "\(step.result ? "true " : "false")  \(step.source)"
             for operand in step.operands {

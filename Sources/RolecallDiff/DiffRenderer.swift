@@ -122,14 +122,15 @@ public struct DiffRenderer {
         return out
     }
 
-    /// A table of rules with a count before and after (none when `rows` is empty), for the human report.
+    /// A table of rules with a count before and after (none when `rows` is empty), for the human report. Rule
+    /// names quoted as the trace quotes them (``Spelling/quoted(_:)``: hidden scalars such as U+202E written out).
     func ruleTable(_ title: String, _ rows: [(rule: RuleCount, before: Int?, after: Int?)]) -> String {
         guard !rows.isEmpty else { return "" }
-        let width = max(4, rows.map { JSONText.quote($0.rule.rule).count }.max() ?? 0)
+        let width = max(4, rows.map { Spelling.quoted($0.rule.rule).count }.max() ?? 0)
         var out = "\n\(title):\n  " + pad("rule", width) + "  before   after\n"
         for row in rows {
             out +=
-                "  " + pad(JSONText.quote(row.rule.rule), width) + "  " + pad(text(row.before), 6, right: true) + "  "
+                "  " + pad(Spelling.quoted(row.rule.rule), width) + "  " + pad(text(row.before), 6, right: true) + "  "
                 + pad(text(row.after), 6, right: true) + note(row.rule) + "\n"
         }
         return out

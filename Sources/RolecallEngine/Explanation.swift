@@ -41,7 +41,7 @@ public struct Explanation: Sendable {
     public struct RuleTrace: Sendable {
         /// The rule's name.
         public var name: String
-        /// Where the rule is, as `file:line`.
+        /// Where the rule is, as `file:line`, the path as ``FileName/visible(_:)`` shows it.
         public var location: String
         /// `fired`, `not fired`, `error: ...` or `not evaluated (an earlier rule stopped)`.
         public var outcome: String

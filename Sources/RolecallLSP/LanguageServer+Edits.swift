@@ -62,7 +62,9 @@ extension LanguageServer {
     }
 
     /// `textDocument/documentSymbol`: each rule (a function, named as decisions name it) and each `let` (a
-    /// variable), in source order.
+    /// variable), in source order. A rule's name and the roles in its detail are shown as messages show them, with
+    /// their hidden scalars written out (``Spelling/visible(_:)``, ``Spelling/quoted(_:)``): an outline is read,
+    /// and a `\u{202e}` in a name must not reverse the text the editor shows around it.
     func documentSymbols(_ params: JSONValue?) -> Result<JSONValue, ResponseError> {
         let file: Workspace.CheckedFile
         switch document(params) {
@@ -76,7 +78,8 @@ extension LanguageServer {
                 (
                     span.start,
                     .members([
-                        "name": .text(rule.name), "detail": .text(Self.summary(rule.rule.actions)), "kind": .int(12),
+                        "name": .text(Spelling.visible(rule.name)), "detail": .text(Self.summary(rule.rule.actions)),
+                        "kind": .int(12),
                         "range": file.lines.range(span),
                         "selectionRange": file.lines.range(rule.rule.nameSpan ?? Span(span.start, span.start)),
                     ])
@@ -98,7 +101,7 @@ extension LanguageServer {
     /// What a rule does, for a symbol's detail: `assign "staff", revoke "guest"; stop`.
     static func summary(_ actions: [Action]) -> String {
         func quoted(_ roles: [Role]) -> String {
-            roles.map { JSONValue.string($0.name).serialized }.joined(separator: ", ")
+            roles.map { Spelling.quoted($0.name) }.joined(separator: ", ")
         }
         return actions.map { action in
             switch action.kind {

@@ -98,7 +98,8 @@ extension LanguageServer {
         if let (role, span) = roleString(at: cursor, in: file),
             let mentions = workspace.roleMentions()[ExactString(role)]
         {
-            var text = "role `\(role)`"
+            // The role and the rules' names with their hidden scalars written out, as the outline shows them.
+            var text = "role `\(Spelling.visible(role))`"
             for (kind, verb) in [
                 (RoleMention.Kind.assign, "assigned"), (.revoke, "revoked"), (.except, "kept by `revoke all except`"),
             ] {
@@ -107,8 +108,7 @@ extension LanguageServer {
                 text += "\n\n\(verb) by:\n"
                 for mention in rules {
                     let line = mention.file.location(of: mention.span.start).line
-                    text +=
-                        "\n- \(JSONValue.string(mention.ruleName).serialized) (\(FileName.visible(mention.file.path)):\(line))"
+                    text += "\n- \(Spelling.quoted(mention.ruleName)) (\(FileName.visible(mention.file.path)):\(line))"
                 }
             }
             return .success(markdown(text, file.lines.range(span)))
@@ -254,7 +254,7 @@ extension LanguageServer {
         return found
     }
 
-    /// The string literal around `cursor` on its line, when its text is a role some rule names.
+    /// The string literal around `cursor` on its line, when its value is a role some rule names.
     func roleString(at cursor: Int, in file: Workspace.CheckedFile) -> (String, Span)? {
         let lines = file.lines
         let line = lines.line(of: cursor)
@@ -273,7 +273,10 @@ extension LanguageServer {
                 close += bytes[close] == UInt8(ascii: "\\") ? 2 : 1
             }
             if cursor > index, cursor <= close, close < end {
-                let text = String(decoding: bytes[(index + 1)..<close], as: UTF8.self)
+                // The string's value, its escapes read (`"r\u{200b}"` names the role `r` + U+200B), as the
+                // lexer reads it for the rules.
+                var lexer = Lexer(file: SourceFile(path: file.file.path, bytes: Array(bytes[index...close])))
+                let text = lexer.next().text
                 return workspace.roleMentions()[ExactString(text)] == nil ? nil : (text, Span(index, close + 1))
             }
             index = close + 1

@@ -52,7 +52,7 @@ public struct LanguageServer {
     public init() {}
 
     /// Serves on standard input and output until `exit` or the end of input; returns the exit status: 0 after
-    /// `shutdown`, 1 otherwise.
+    /// `shutdown`, 2 when standard input cannot be read, 1 otherwise.
     public static func runStandardIO() -> Int32 {
         signal(SIGPIPE, SIG_IGN)
         var reader = MessageReader(fd: 0)
@@ -60,6 +60,12 @@ public struct LanguageServer {
         var server = LanguageServer()
         while true {
             let item = reader.next()
+            // Input that cannot be read (`rules lsp <&-`) is not the editor closing it: said, and exit code 2, the
+            // status of unreadable input.
+            if reader.readError != 0 {
+                server.log("error: cannot read standard input: \(String(cString: strerror(reader.readError)))")
+                return 2
+            }
             switch item {
             case .end:
                 return server.shuttingDown ? 0 : 1

@@ -38,6 +38,9 @@ struct MessageReader {
     /// Set after a header section that could not be read: the next read first skips to the next
     /// `Content-Length` header. Skipping waits for input, so it is done after the error is answered.
     private var resynchronizing = false
+    /// The `errno` of a read that failed (a closed standard input reads with EBADF), 0 while none did. The
+    /// reader then stops as at the end of input; the caller tells the two apart by this.
+    private(set) var readError: Int32 = 0
 
     init(fd: Int32) { self.fd = fd }
 
@@ -203,6 +206,7 @@ struct MessageReader {
         while true {
             let count = chunk.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress!, raw.count) }
             if count < 0, errno == EINTR { continue }
+            if count < 0 { readError = errno }
             if count <= 0 {
                 atEnd = true
             } else {

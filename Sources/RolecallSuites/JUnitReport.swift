@@ -1,7 +1,12 @@
+import RolecallJSON
 import RolecallLanguage
 
 /// JUnit XML for CI systems: one `<testsuite>` per suite file, one `<testcase>` per case; unreadable suites and
 /// cases appear as cases with an `<error>`.
+///
+/// A CI page shows these names to people, so they are spelled as `rules test` prints them: a case name as
+/// ``Spelling/visible(_:)`` and a suite path as ``FileName/visible(_:)`` (hidden scalars such as U+202E or ESC as
+/// `\u{...}`, a raw byte as `\xe9`), and every other text has its hidden scalars escaped the same way.
 public enum JUnitReport {
     /// The report as an XML document.
     public static func xml(_ report: TestReport) -> String {
@@ -17,7 +22,7 @@ public enum JUnitReport {
         for result in report.results {
             let suite = FileName.visible(result.suite)
             var element =
-                "    <testcase name=\"\(escape(result.name))\" classname=\"\(escape(suite))\" "
+                "    <testcase name=\"\(escape(Spelling.visible(result.name)))\" classname=\"\(escape(suite))\" "
                 + "file=\"\(escape(suite))\" line=\"\(result.line)\""
             if result.passed {
                 element += "/>"
@@ -30,7 +35,7 @@ public enum JUnitReport {
             add(suite, element, failed: !result.passed)
         }
         for problem in report.problems {
-            let name = problem.caseName ?? "(suite)"
+            let name = problem.caseName.map(Spelling.visible) ?? "(suite)"
             let file = FileName.visible(problem.file)
             add(
                 file,
@@ -51,7 +56,10 @@ public enum JUnitReport {
         return out + "</testsuites>\n"
     }
 
-    /// Text escaped for XML content and attributes; characters XML 1.0 cannot hold become U+FFFD.
+    /// Text escaped for XML content and attributes: the five markup characters as entities, newlines and tabs as
+    /// themselves, and every other hidden scalar (``Unicode/Scalar/isHiddenInText``) as ``HumanText/escape(_:)``
+    /// writes it. That covers every character XML 1.0 cannot hold (C0 controls, U+FFFE, U+FFFF), so the document
+    /// stays well-formed, and no bidi control or escape sequence reaches a CI page or a terminal as itself.
     static func escape(_ text: String) -> String {
         var out = ""
         for scalar in text.unicodeScalars {
@@ -60,10 +68,10 @@ public enum JUnitReport {
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
-            case "\n", "\t", "\r": out.unicodeScalars.append(scalar)
+            case "\n", "\t": out.unicodeScalars.append(scalar)
             // XML 1.0 Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]; Swift scalars are
-            // never surrogates, so what is left out is C0 controls and U+FFFE, U+FFFF.
-            case _ where scalar.value < 0x20 || scalar.value == 0xFFFE || scalar.value == 0xFFFF: out += "\u{FFFD}"
+            // never surrogates, so what is left out is C0 controls and U+FFFE, U+FFFF, all of them hidden.
+            case _ where scalar.isHiddenInText: out += HumanText.escape(scalar)
             default: out.unicodeScalars.append(scalar)
             }
         }

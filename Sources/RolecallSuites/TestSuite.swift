@@ -86,7 +86,11 @@ public struct SuiteProblem: Sendable, Equatable, CustomStringConvertible {
     /// The case it concerns, if one; nil when the whole suite could not be read.
     public var caseName: String?
 
-    public var description: String { "\(FileName.visible(file)):\(line):\(column): error: \(message)" }
+    /// The problem as `rules test` prints it: the path as ``FileName/visible(_:)`` shows it, and the message (which
+    /// quotes the suite's own text: keys, names, scalars) with its hidden scalars written out.
+    public var description: String {
+        "\(FileName.visible(file)):\(line):\(column): error: \(Spelling.visible(message))"
+    }
 }
 
 /// Something in a suite that is likely a mistake but fails nothing: a `patch` key unknown to the event schema, or
@@ -112,5 +116,8 @@ public struct SuiteWarning: Sendable, Equatable, CustomStringConvertible {
         self.caseName = caseName
     }
 
-    public var description: String { "\(FileName.visible(file)):\(line):\(column): warning: \(message)" }
+    /// The warning as `rules test` prints it, shown as ``SuiteProblem/description`` shows a problem.
+    public var description: String {
+        "\(FileName.visible(file)):\(line):\(column): warning: \(Spelling.visible(message))"
+    }
 }

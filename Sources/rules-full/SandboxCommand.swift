@@ -74,6 +74,12 @@ struct SandboxCommand: ParsableCommand {
         text += " AUTH0_BASE_URL=\(base)\n\nroles: "
         text += configuration.roles.map { "\($0.name) (\($0.id))" }.joined(separator: ", ") + "\n"
         Output.standardOutput(text)
+        // Nobody can read the settings (`> /dev/full`, `>&-`): serving on would be a silent success. The exit
+        // handler says `rules: error: cannot write output: REASON` and leaves with exit code 2.
+        if Output.hasFailed {
+            sandbox.shutdown()
+            throw ExitStatus.badInput
+        }
         while true { sleep(3600) }
     }
 }

@@ -97,6 +97,30 @@ import Testing
         #expect(example.why == [#"  rule "a": fired"#])
     }
 
+    /// Found by an attacker: the why lines named a rule as JSON quotes it, which leaves U+202E as itself; they name
+    /// it as the trace does, with hidden scalars written out.
+    @Test func whyWritesTheHiddenScalarsOfARuleNameOut() throws {
+        let base = try DiffReportTests.program(#"rule "a\u{202e}b" assign "x""#)
+        let head = try DiffReportTests.program(#"rule "a\u{202e}b" assign "y""#)
+        let differ = DecisionDiffer(base: base, head: head, examplesPerKind: 3, now: nil, clockFromEvent: false)
+        try Array("{}".utf8).withUnsafeBytes { try differ.add(line: 1, $0) }
+        let example = try #require(differ.report.examples.first)
+        #expect(example.why == [#"  rule "a\u{202e}b": fired"#])
+    }
+
+    /// The human report's table of rules that fire on a different number of events quoted names as JSON does, so
+    /// U+202E reached the terminal there too; no report for people holds it as itself.
+    @Test func theRuleTableWritesTheHiddenScalarsOfARuleNameOut() throws {
+        let base = try DiffReportTests.program(#"rule "a\u{202e}b" when user.app_metadata.n == 1 assign "x""#)
+        let head = try DiffReportTests.program(#"rule "a\u{202e}b" when user.app_metadata.n == 2 assign "x""#)
+        let differ = DecisionDiffer(base: base, head: head, examplesPerKind: 3, now: nil, clockFromEvent: false)
+        try Array(#"{"user":{"app_metadata":{"n":2}}}"#.utf8).withUnsafeBytes { try differ.add(line: 1, $0) }
+        let rendered = DiffRenderer(report: differ.report, beforeRules: base.ruleNames, afterRules: head.ruleNames)
+        #expect(rendered.human.contains(#"  "a\u{202e}b"       0       1"#), "\(rendered.human)")
+        #expect(!rendered.human.unicodeScalars.contains("\u{202E}"), "\(rendered.human)")
+        #expect(!rendered.markdown.unicodeScalars.contains("\u{202E}"), "\(rendered.markdown)")
+    }
+
     @Test func eachSpellingIsItsOwnRoleAndItsOwnKindOfChange() throws {
         let base = try DiffReportTests.program(#"rule "none" when false assign "x""#)
         let head = try DiffReportTests.program(

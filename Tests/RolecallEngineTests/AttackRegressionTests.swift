@@ -131,4 +131,18 @@ import Testing
         #expect(text.contains(#"revoke all: e\u{202e}f"#), "\(text)")
         #expect(text.contains(#"decision: {"assign":[],"revoke":["e\u{202e}f"]"#), "\(text)")
     }
+
+    /// The rule's file and name in a trace, and every name in the decision line, with hidden scalars written out:
+    /// a rule file named with U+202E reached the trace as itself.
+    @Test func theRuleFileAndTheDecisionLineWriteHiddenScalarsOut() throws {
+        let program = try RuleEngine.compile(
+            source: #"rule "n\u{202e}" revoke all except "k" rule "m" assign "r\u{202e}\u{1b}""#,
+            path: "d\u{202E}/x.rules")
+        let event = #"{"authorization":{"roles":["e\u202ef","k"]}}"#
+        let text = try Evaluator(program: program).explain(Array(event.utf8)).text
+        #expect(!text.unicodeScalars.contains { $0 == "\u{202E}" || $0 == "\u{1B}" }, "\(text)")
+        #expect(text.hasPrefix(#"rule "n\u{202e}" at d\u{202e}/x.rules:1: fired"#), "\(text)")
+        #expect(text.contains(#"decision: {"assign":["r\u{202e}\u001b"],"revoke":["e\u{202e}f"]"#), "\(text)")
+        #expect(text.contains(#""matched":["n\u{202e}","m"]"#), "\(text)")
+    }
 }

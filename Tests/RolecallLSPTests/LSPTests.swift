@@ -281,6 +281,48 @@ import Testing
         #expect(list.map { rangeList($0["range"]) } == [[0, 0, 0, 44], [2, 0, 2, 30]])
     }
 
+    /// Found by an attacker: a rule named `"a\u{202e}b"` reached the editor's outline with U+202E as itself. The
+    /// outline, the roles in its detail and the rules a role's hover lists show hidden scalars written out, as
+    /// messages do.
+    @Test func theOutlineAndHoverWriteHiddenScalarsOut() throws {
+        let client = try LSPClient()
+        try client.start(root: nil)
+        let uri = "file:///nowhere/h.rules"
+        try Self.open(
+            client, uri,
+            "rule \"a\\u{202e}b\" when user.email_verified assign \"r\\u{200b}\"\nrule \"c\\u{202e}d\" assign \"s\"\n")
+        let symbols = try client.request("textDocument/documentSymbol", ["textDocument": ["uri": uri]])
+        let list = symbols["result"] as? [[String: Any]] ?? []
+        #expect(list.map { $0["name"] as? String } == [#"a\u{202e}b"#, #"c\u{202e}d"#], "\(symbols)")
+        #expect(list.map { $0["detail"] as? String } == [#"assign "r\u{200b}""#, #"assign "s""#], "\(symbols)")
+        let hover = try client.request(
+            "textDocument/hover", ["textDocument": ["uri": uri], "position": ["line": 1, "character": 26]])
+        let value = ((hover["result"] as? [String: Any])?["contents"] as? [String: Any])?["value"] as? String
+        #expect(value?.hasPrefix("role `s`") == true, "\(hover)")
+        #expect(value?.contains(#"- "c\u{202e}d" (/nowhere/h.rules:2)"#) == true, "\(hover)")
+        #expect(value?.unicodeScalars.contains("\u{202E}") == false, "\(hover)")
+    }
+
+    /// A role written with an escape (`"r\u{200b}"`) is the role its value names: hover and go to definition
+    /// found nothing, as they looked the escape's text up as written.
+    @Test func aRoleWrittenWithAnEscapeHoversAndLeadsToItsRules() throws {
+        let client = try LSPClient()
+        try client.start(root: nil)
+        let uri = "file:///nowhere/e.rules"
+        try Self.open(
+            client, uri,
+            "rule \"a\" assign \"r\\u{200b}\"\nrule \"b\" when \"r\\u{200b}\" in authorization.roles revoke \"x\"\n")
+        let hover = try client.request(
+            "textDocument/hover", ["textDocument": ["uri": uri], "position": ["line": 0, "character": 19]])
+        let value = ((hover["result"] as? [String: Any])?["contents"] as? [String: Any])?["value"] as? String
+        #expect(value?.hasPrefix(#"role `r\u{200b}`"#) == true, "\(hover)")
+        #expect(value?.contains(#"- "a" (/nowhere/e.rules:1)"#) == true, "\(hover)")
+        let definition = try client.request(
+            "textDocument/definition", ["textDocument": ["uri": uri], "position": ["line": 1, "character": 16]])
+        let locations = definition["result"] as? [[String: Any]] ?? []
+        #expect(locations.map { rangeList($0["range"]) } == [[0, 16, 0, 27]], "\(definition)")
+    }
+
     @Test func formattingReplacesTheDocumentOnceAndThenNothing() throws {
         let client = try LSPClient()
         try client.start(root: nil)

@@ -85,4 +85,18 @@ import Testing
                 "3\tpending\tassign \"x\\u{202e}\" to u (rule \"r\"), 0 attempts, d",
             ])
     }
+
+    /// A dead letter's reason is Auth0's text (`errorCode` and message): `rules outbox list` shows it with every
+    /// hidden scalar written out, on one line (the JSON listing keeps it exact).
+    @Test func aDeadLettersReasonFromTheServerIsListedEscaped() {
+        var entry = Self.entry(4, "admin")
+        entry.state = "dead"
+        entry.status = 400
+        entry.errorCode = "bad\u{202E}code"
+        entry.message = "no\r\ndone\t\u{1B}[2K\u{202E}x\u{2028}"
+        #expect(
+            entry.text(showing: Spellings([entry.role]))
+                == "4\tdead\tassign admin to u (rule \"r\"), 0 attempts, d: "
+                + #"400 "bad\u{202e}code" no\r\ndone\t\u{1b}[2K\u{202e}x\u{2028}"#)
+    }
 }

@@ -164,6 +164,39 @@ final class Scratch {
         #expect(coverage.json.contains(#""fired":1"#))
     }
 
+    /// A suite's problems and warnings quote its own text (a key, a case name, a patch field): `rules test` printed
+    /// U+202E and ESC from it as themselves. They are written out, as in the rest of its output.
+    @Test func problemsAndWarningsWriteTheHiddenScalarsOfTheSuiteOut() throws {
+        let scratch = try Scratch([
+            "r.rules": Self.rules,
+            "r.test.yaml": """
+            tests:
+              - {name: a, event: {}, expect: {"wh\\u202Eat": 1}}
+              - {name: b, event: {}, patch: {user: {"na\\e[2Jme": 1}}, expect: {}}
+            """,
+        ])
+        let report = SuiteRunner().run([scratch.path + "/r.test.yaml"])
+        let shown = (report.problems.map(\.description) + report.warnings.map(\.description)).joined(separator: "\n")
+        #expect(!shown.unicodeScalars.contains { $0 == "\u{202E}" || $0 == "\u{1B}" }, "\(shown)")
+        #expect(shown.contains(#"error: unknown key `wh\u{202e}at`"#), "\(shown)")
+        #expect(shown.contains(#"warning: unknown field `user.na\u{1b}[2Jme` in `patch`"#), "\(shown)")
+    }
+
+    /// `rules test --coverage` named rules as JSON quotes them and paths as they are, so U+202E in either reached
+    /// the terminal as itself; they are shown as the rest of `rules test` shows them. The JSON keeps them exact.
+    @Test func coverageWritesTheHiddenScalarsOfRuleNamesAndPathsOut() throws {
+        let scratch = try Scratch([
+            "d\u{202E}/r.rules": #"rule "n\u{202e}" when user.email_verified assign "x""#,
+            "d\u{202E}/r.test.yaml": "tests:\n  - {name: a, event: {}, expect: {}}\n",
+        ])
+        let coverage = try #require(SuiteRunner().run([scratch.path + "/d\u{202E}/r.test.yaml"]).coverage.first)
+        let path = scratch.path + #"/d\u{202e}/r.rules"#
+        #expect(!coverage.text.unicodeScalars.contains("\u{202E}"), "\(coverage.text)")
+        #expect(coverage.text.contains(#"rules never fired:\#n  \#(path):1  "n\u{202e}""#), "\(coverage.text)")
+        #expect(coverage.text.contains(#"  \#(path):1:"#), "\(coverage.text)")
+        #expect(coverage.json.contains("\"name\":\"n\u{202E}\""), "\(coverage.json)")
+    }
+
     @Test func junitReportsEveryCaseAndEscapes() throws {
         let scratch = try Scratch([
             "r.rules": Self.rules,
@@ -177,12 +210,39 @@ final class Scratch {
         ])
         let xml = JUnitReport.xml(SuiteRunner().run([scratch.path + "/r.test.yaml"]))
         #expect(xml.contains(#"<testsuites name="rules test" tests="4" failures="2">"#))
-        // Characters XML 1.0 cannot hold (U+FFFE and U+FFFF too, not only controls) become U+FFFD.
-        #expect(xml.contains("<testcase name=\"not xml \u{FFFD}\u{FFFD}\u{FFFD}\""))
+        // Characters XML 1.0 cannot hold (U+FFFE and U+FFFF too, not only controls) are written as escapes.
+        #expect(xml.contains(#"<testcase name="not xml \u{fffe}\u{ffff}\u{1}""#), "\(xml)")
         #expect(xml.contains(#"<testcase name="&lt;ok&gt; &amp; fine""#))
         #expect(
             xml.contains(
                 #"<failure message="assign: expected [&quot;staff&quot;], got [] (missing [&quot;staff&quot;])">"#))
         #expect(xml.contains(#"<error message="unknown key `what`"#))
+    }
+
+    /// Found by an attacker: a case name or suite path holding U+202E or ESC went into the XML as itself, for a CI
+    /// page or a terminal to show. They are spelled as `rules test` prints them, and the XML stays well-formed.
+    @Test func junitWritesHiddenCharactersOfNamesAndPathsAsEscapes() throws {
+        let scratch = try Scratch([
+            "r\u{202E}x/r.rules": Self.rules,
+            "r\u{202E}x/s\u{1B}[2J.test.yaml": """
+            tests:
+              - {name: "red \\e[31m one \\u202E two", event: {}, expect: {assign: []}}
+              - {name: "bad \\u202E", event: {}, expect: {assign: [staff]}}
+              - {name: "odd \\u202E", event: {}, expect: {what: 1}}
+            """,
+        ])
+        let xml = JUnitReport.xml(SuiteRunner().run([scratch.path + "/r\u{202E}x/s\u{1B}[2J.test.yaml"]))
+        #expect(!xml.unicodeScalars.contains { $0 == "\u{202E}" || $0 == "\u{1B}" }, "\(xml)")
+        // Nothing XML 1.0 forbids, and no other control but the newline.
+        #expect(
+            !xml.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" || $0.value == 0xFFFE || $0.value == 0xFFFF })
+        let suite = scratch.path + #"/r\u{202e}x/s\u{1b}[2J.test.yaml"#
+        #expect(xml.contains(#"<testsuite name="\#(suite)""#), "\(xml)")
+        #expect(
+            xml.contains(#"<testcase name="red \u{1b}[31m one \u{202e} two" classname="\#(suite)" file="\#(suite)""#),
+            "\(xml)")
+        #expect(xml.contains(#"<testcase name="bad \u{202e}" classname="\#(suite)""#), "\(xml)")
+        #expect(xml.contains(#"<testcase name="odd \u{202e}" classname="\#(suite)""#), "\(xml)")
+        #expect(xml.contains(#"`roles_excludes`">\#(suite):4:46: error: unknown key `what`"#), "\(xml)")
     }
 }

@@ -62,6 +62,35 @@ import Testing
         #expect(try Self.mode(path) == 0o444)
     }
 
+    /// Found by an attacker: `fmt --write` under a file size limit (`ulimit -f`) was killed by SIGXFSZ in the
+    /// middle of writing, and its temporary file stayed beside the rule file. The write now fails with EFBIG: the
+    /// temporary file is removed, the rule file is as it was, and the command says so with exit code 2.
+    @Test func fmtWritePastTheFileSizeLimitLeavesNothingBehind() throws {
+        // Formatted, far more than the limit's one block (512 bytes in sh, 1024 in bash).
+        let text = (0..<300).map { "rule \"r\($0)\" when   logins_count==1 assign \"member\"\n" }.joined()
+        let path = try CLITests.temporary("big.rules", text)
+        let directory = (path as NSString).deletingLastPathComponent
+        // SIGXFSZ as a shell leaves it (the test runner may ignore it, and a child inherits that): the command
+        // must not rely on it being ignored already.
+        let run = try CLITests.rules(
+            [
+                "--default-signal=XFSZ", "/bin/sh", "-c", "ulimit -f 1 && exec \"$0\" \"$@\"", CLITests.binary, "fmt",
+                "--write", path,
+            ], limit: 60, executable: "/usr/bin/env")
+        #expect(run.status == 2, "\(run.status) \(run.stderr)")
+        #expect(run.stderr == "rules: error: cannot write `\(path)`: File too large\n", "\(run.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["big.rules"])
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == text)
+        // Standard output redirected to a file past the limit is a failed write like any other.
+        let printed = try CLITests.rules(
+            [
+                "--default-signal=XFSZ", "/bin/sh", "-c", "ulimit -f 1 && exec \"$0\" \"$@\" >\"$OUTPUT\"",
+                CLITests.binary, "fmt", path,
+            ], environment: ["OUTPUT": directory + "/formatted"], limit: 60, executable: "/usr/bin/env")
+        #expect(printed.status == 2, "\(printed.status) \(printed.stderr)")
+        #expect(printed.stderr == "rules: error: cannot write output: File too large\n", "\(printed.stderr)")
+    }
+
     @Test func junitToAFIFOIsWrittenIntoItNotReplaced() throws {
         let suite = try CLITests.temporary("r.test.yaml", "tests:\n  - {name: one, event: {}, expect: {assign: [m]}}\n")
         let directory = (suite as NSString).deletingLastPathComponent

@@ -74,6 +74,29 @@ import Testing
         #expect(run.stderr.contains("rules lsp: error: cannot write output: \(reason)\n"), "\(name): \(run.stderr)")
     }
 
+    /// Found by an attacker: `rules sandbox > /dev/full` lost the settings it prints and served on as if nothing
+    /// happened. A sandbox nobody can read the settings of stops with the message and exit code 2 (`rules serve`
+    /// writes its start-up line to standard error, so it has no such write to lose).
+    @Test(arguments: redirections)
+    func sandbox(_ name: String, _ redirection: String, _ reason: String) throws {
+        let run = try CLITests.rules(
+            ["-c", "exec \"$0\" \"$@\" \(redirection)", CLITests.binary, "sandbox", "--port", "0"], limit: 30,
+            executable: "/bin/sh")
+        Self.expectFailure(run, reason, "\(name) sandbox")
+    }
+
+    /// Found by an attacker: `rules lsp <&-` ended with exit code 1 and no word, as if the editor had closed the
+    /// input. Input that cannot be read is said, with the exit code of unreadable input.
+    @Test func languageServerWithoutStandardInput() throws {
+        let run = try CLITests.rules(
+            ["-c", "exec \"$0\" \"$@\" <&-", CLITests.binary, "lsp"], limit: 30, executable: "/bin/sh")
+        #expect(run.status == 2, "\(run.status) \(run.stderr)")
+        #expect(run.stderr == "rules lsp: error: cannot read standard input: Bad file descriptor\n", "\(run.stderr)")
+        // Input that ends is still the end of the session, without a message.
+        let ended = try CLITests.rules(["lsp"], input: Data())
+        #expect(ended.status == 1 && ended.stderr.isEmpty, "\(ended.status) \(ended.stderr)")
+    }
+
     /// The same commands with a working standard output still succeed. A reader that leaves early ends the command
     /// through SIGPIPE (141 from the shell), as before; where SIGPIPE is ignored (inherited so), the broken pipe
     /// is an error like any other failed write, never a silent success.
