@@ -74,8 +74,8 @@ public struct Coverage: Sendable {
     public var flippedCount: Int { rules.reduce(0) { $0 + $1.conditions.filter(\.flipped).count } }
 
     /// The report people read: gaps first (rules never fired, conditions never flipped), then every rule. Rule
-    /// names and paths with their hidden scalars written out (``Spelling/quoted(_:)``, ``FileName/visible(_:)``),
-    /// as the rest of `rules test` shows them.
+    /// names with their hidden scalars written out (``Spelling/quoted(_:)``), as the rest of `rules test` shows
+    /// them; locations are already shown as ``FileName/visible(_:)`` shows a path (``Program/location(ofRule:)``).
     public var text: String {
         let firedRules = rules.filter { $0.fired > 0 }.count
         var out = "coverage: \(firedRules)/\(rules.count) rules fired, \(flippedCount)/\(conditionCount) conditions"
@@ -83,7 +83,7 @@ public struct Coverage: Sendable {
         let neverFired = rules.filter { $0.fired == 0 }
         if !neverFired.isEmpty {
             out += "rules never fired:\n"
-            for rule in neverFired { out += "  \(FileName.visible(rule.location))  \(Spelling.quoted(rule.name))\n" }
+            for rule in neverFired { out += "  \(rule.location)  \(Spelling.quoted(rule.name))\n" }
         }
         let unflipped = rules.flatMap(\.conditions).filter { !$0.flipped }
         if !unflipped.isEmpty {
@@ -91,14 +91,14 @@ public struct Coverage: Sendable {
             for condition in unflipped {
                 let seen =
                     condition.trueCount > 0 ? "only true" : condition.falseCount > 0 ? "only false" : "never evaluated"
-                out += "  \(FileName.visible(condition.location))  \(condition.source)  (\(seen))\n"
+                out += "  \(condition.location)  \(condition.source)  (\(seen))\n"
             }
         }
         out += "rules:\n"
         for rule in rules {
             let flipped = rule.conditions.filter(\.flipped).count
             out +=
-                "  \(FileName.visible(rule.location))  \(Spelling.quoted(rule.name))  fired in \(rule.fired) of \(cases)"
+                "  \(rule.location)  \(Spelling.quoted(rule.name))  fired in \(rule.fired) of \(cases)"
             out += rule.conditions.isEmpty ? "\n" : ", conditions \(flipped)/\(rule.conditions.count)\n"
         }
         return out

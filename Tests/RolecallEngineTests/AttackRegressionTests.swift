@@ -141,7 +141,7 @@ import Testing
         let event = #"{"authorization":{"roles":["e\u202ef","k"]}}"#
         let text = try Evaluator(program: program).explain(Array(event.utf8)).text
         #expect(!text.unicodeScalars.contains { $0 == "\u{202E}" || $0 == "\u{1B}" }, "\(text)")
-        #expect(text.hasPrefix(#"rule "n\u{202e}" at d\u{202e}/x.rules:1: fired"#), "\(text)")
+        #expect(text.hasPrefix(#"rule "n\u{202e}" at "d\u{202e}/x.rules":1: fired"#), "\(text)")
         #expect(text.contains(#"decision: {"assign":["r\u{202e}\u001b"],"revoke":["e\u{202e}f"]"#), "\(text)")
         #expect(text.contains(#""matched":["n\u{202e}","m"]"#), "\(text)")
     }

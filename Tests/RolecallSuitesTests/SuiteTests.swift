@@ -190,7 +190,8 @@ final class Scratch {
             "d\u{202E}/r.test.yaml": "tests:\n  - {name: a, event: {}, expect: {}}\n",
         ])
         let coverage = try #require(SuiteRunner().run([scratch.path + "/d\u{202E}/r.test.yaml"]).coverage.first)
-        let path = scratch.path + #"/d\u{202e}/r.rules"#
+        // Quoted, as FileName.visible quotes a name it has to escape.
+        let path = "\"" + scratch.path + #"/d\u{202e}/r.rules""#
         #expect(!coverage.text.unicodeScalars.contains("\u{202E}"), "\(coverage.text)")
         #expect(coverage.text.contains(#"rules never fired:\#n  \#(path):1  "n\u{202e}""#), "\(coverage.text)")
         #expect(coverage.text.contains(#"  \#(path):1:"#), "\(coverage.text)")
@@ -236,7 +237,8 @@ final class Scratch {
         // Nothing XML 1.0 forbids, and no other control but the newline.
         #expect(
             !xml.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" || $0.value == 0xFFFE || $0.value == 0xFFFF })
-        let suite = scratch.path + #"/r\u{202e}x/s\u{1b}[2J.test.yaml"#
+        // Quoted, as FileName.visible quotes a name it has to escape (the quotes written as XML writes them).
+        let suite = "&quot;" + scratch.path + #"/r\u{202e}x/s\u{1b}[2J.test.yaml&quot;"#
         #expect(xml.contains(#"<testsuite name="\#(suite)""#), "\(xml)")
         #expect(
             xml.contains(#"<testcase name="red \u{1b}[31m one \u{202e} two" classname="\#(suite)" file="\#(suite)""#),
