@@ -112,7 +112,8 @@ package struct EventSource {
                 throw CLIError("cannot open \(FileName.visible(source)): \(String(cString: strerror(errno)))")
             }
             defer { if fd != 0 { close(fd) } }
-            let reader = LineReader(fd: fd, maxLine: maxEventBytes, name: FileName.visible(source))
+            let reader = LineReader(
+                fd: fd, maxLine: maxEventBytes, name: source == "-" ? "standard input" : FileName.visible(source))
             var number = 0
             while let line = try reader.next(idle: idle, signals: signals) {
                 number += 1

@@ -32,7 +32,7 @@ final class LineReader {
 
     let fd: Int32
     let maxLine: Int
-    /// The input's name as given (`-` for standard input), for messages.
+    /// The input's name as messages show it (`standard input`, or the path as ``FileName/visible(_:)`` shows it).
     let name: String
     let buffer: UnsafeMutableRawBufferPointer
     var start = 0

@@ -99,7 +99,7 @@ extension LanguageServer {
             let mentions = workspace.roleMentions()[ExactString(role)]
         {
             // The role and the rules' names with their hidden scalars written out, as the outline shows them.
-            var text = "role `\(Spelling.visible(role))`"
+            var text = "role \(Self.code(Spelling.visible(role)))"
             for (kind, verb) in [
                 (RoleMention.Kind.assign, "assigned"), (.revoke, "revoked"), (.except, "kept by `revoke all except`"),
             ] {
@@ -108,7 +108,8 @@ extension LanguageServer {
                 text += "\n\n\(verb) by:\n"
                 for mention in rules {
                     let line = mention.file.location(of: mention.span.start).line
-                    text += "\n- \(Spelling.quoted(mention.ruleName)) (\(FileName.visible(mention.file.path)):\(line))"
+                    let location = "\(FileName.visible(mention.file.path)):\(line)"
+                    text += "\n- \(Self.code(Spelling.quoted(mention.ruleName))) (\(Self.code(location)))"
                 }
             }
             return .success(markdown(text, file.lines.range(span)))
@@ -120,7 +121,8 @@ extension LanguageServer {
             let line = binding.file.location(of: binding.span.start).line
             return .success(
                 markdown(
-                    "```\n\(source)\n```\n\n\(FileName.visible(binding.file.path)):\(line)", file.lines.range(span)))
+                    Self.codeBlock(source) + "\n\n" + Self.code("\(FileName.visible(binding.file.path)):\(line)"),
+                    file.lines.range(span)))
         }
         if path.count == 1, let function = Function(rawValue: path[0]) {
             return .success(markdown("```\n\(Self.signature(function))\n```", file.lines.range(span)))
@@ -155,6 +157,31 @@ extension LanguageServer {
             return .members(["uri": .text(uri), "range": lines.range(mention.span)])
         }
         return .success(.array(locations))
+    }
+
+    /// `text` as a Markdown code span, whatever it holds: fenced with one backtick more than its longest run of
+    /// them, and padded with a space where it starts or ends with one (CommonMark), so that a name with a backtick,
+    /// a `*` or a `<` shows as written rather than as formatting.
+    static func code(_ text: String) -> String {
+        let fence = String(repeating: "`", count: longestBacktickRun(text) + 1)
+        let padding = text.hasPrefix("`") || text.hasSuffix("`") ? " " : ""
+        return fence + padding + text + padding + fence
+    }
+
+    /// `text` as a fenced Markdown code block, its fence longer than any run of backticks in it.
+    static func codeBlock(_ text: String) -> String {
+        let fence = String(repeating: "`", count: max(3, longestBacktickRun(text) + 1))
+        return fence + "\n" + text + "\n" + fence
+    }
+
+    static func longestBacktickRun(_ text: String) -> Int {
+        var longest = 0
+        var run = 0
+        for character in text.unicodeScalars {
+            run = character == "`" ? run + 1 : 0
+            longest = max(longest, run)
+        }
+        return longest
     }
 
     func markdown(_ text: String, _ range: JSONValue) -> JSONValue {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import RolecallEffects
 import RolecallEngine
+import RolecallLanguage
 import Synchronization
 
 /// One decision as `rules serve` logs it, with the effects it planned: committed in one transaction.
@@ -189,7 +190,7 @@ public final class Outbox: Sendable {
         lockDescriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard lockDescriptor >= 0, flock(lockDescriptor, LOCK_EX | LOCK_NB) == 0 else {
             if lockDescriptor >= 0 { Glibc.close(lockDescriptor) }
-            throw OutboxError("the outbox `\(path)` is in use by another server")
+            throw OutboxError("the outbox \(FileName.visible(path)) is in use by another server")
         }
         let recovered = try store.recoverRunning(now: wallClock())
         _ = isStillTheFile
@@ -324,7 +325,8 @@ public final class Outbox: Sendable {
             var results: [Result<Void, OutboxError>]
             if !isStillTheFile {
                 let error = OutboxError(
-                    "the outbox file `\(path)` was removed or replaced while the server ran; restart the server")
+                    "the outbox file \(FileName.visible(path)) was removed or replaced while the server ran; restart the server"
+                )
                 logger.critical("outbox commit refused", metadata: ["error": "\(error)"])
                 results = Array(repeating: .failure(error), count: batch.count)
             } else {
@@ -363,7 +365,7 @@ public final class OutboxFile {
 
     /// Opens the existing outbox at `path`; a missing file or one that is not an outbox is an error.
     public init(path: String) throws(OutboxError) {
-        guard access(path, F_OK) == 0 else { throw OutboxError("no outbox at `\(path)`") }
+        guard access(path, F_OK) == 0 else { throw OutboxError("no outbox at \(FileName.visible(path))") }
         store = try OutboxStore(path: path, create: false)
     }
 

@@ -22,7 +22,7 @@ final class OutboxStore {
         connection = try SQLiteConnection(path: path, create: create)
         let version = try connection.prepare("PRAGMA user_version").rows { $0.integer(0) }.first ?? 0
         if version == 0 {
-            guard create else { throw OutboxError("`\(path)` is not a Rolecall outbox (no schema)") }
+            guard create else { throw OutboxError("\(FileName.visible(path)) is not a Rolecall outbox (no schema)") }
             try connection.execute("PRAGMA journal_mode=WAL")
             try connection.immediateTransaction { () throws(OutboxError) in
                 try connection.execute(
@@ -48,7 +48,8 @@ final class OutboxStore {
             try migrate(path: path)
         } else if version != Self.schemaVersion {
             throw OutboxError(
-                "`\(path)` is an outbox of schema \(version); this build reads schema \(Self.schemaVersion)")
+                "\(FileName.visible(path)) is an outbox of schema \(version); this build reads schema \(Self.schemaVersion)"
+            )
         }
         // Durable before `commit` returns: every commit reaches the disk (WAL with synchronous=FULL).
         try connection.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL")
@@ -68,7 +69,8 @@ final class OutboxStore {
             }
             guard version == Self.schemaVersion else {
                 throw OutboxError(
-                    "`\(path)` is an outbox of schema \(version); this build reads schema \(Self.schemaVersion)")
+                    "\(FileName.visible(path)) is an outbox of schema \(version); this build reads schema \(Self.schemaVersion)"
+                )
             }
         }
     }

@@ -1,4 +1,5 @@
 import CSQLite
+import RolecallLanguage
 
 /// One SQLite connection (system `libsqlite3`), used by one thread at a time.
 ///
@@ -20,7 +21,7 @@ final class SQLiteConnection {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_close_v2(handle)
             handle = nil
-            throw OutboxError("cannot open the outbox `\(path)`: \(message)")
+            throw OutboxError("cannot open the outbox \(FileName.visible(path)): \(message)")
         }
         sqlite3_busy_timeout(handle, busyMilliseconds)
         sqlite3_extended_result_codes(handle, 1)
@@ -35,7 +36,7 @@ final class SQLiteConnection {
         guard status == SQLITE_OK else {
             let message = error.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(status))
             sqlite3_free(error)
-            throw OutboxError("outbox `\(path)`: \(message) (in `\(sql.prefix(60))`)")
+            throw OutboxError("outbox \(FileName.visible(path)): \(message) (in `\(sql.prefix(60))`)")
         }
     }
 
@@ -45,7 +46,7 @@ final class SQLiteConnection {
         guard sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil) == SQLITE_OK,
             let statement
         else {
-            throw OutboxError("outbox `\(path)`: \(lastMessage) (in `\(sql.prefix(60))`)")
+            throw OutboxError("outbox \(FileName.visible(path)): \(lastMessage) (in `\(sql.prefix(60))`)")
         }
         return SQLiteStatement(statement, connection: self)
     }
@@ -134,7 +135,7 @@ final class SQLiteStatement {
         default:
             let message = connection.lastMessage
             sqlite3_reset(statement)
-            throw OutboxError("outbox `\(connection.path)`: \(message)")
+            throw OutboxError("outbox \(FileName.visible(connection.path)): \(message)")
         }
     }
 

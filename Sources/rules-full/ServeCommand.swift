@@ -154,7 +154,8 @@ struct ServeCommand: AsyncParsableCommand {
             do {
                 store = try Outbox(path: outbox, options: options, logger: Logger(label: "rolecall.outbox"))
             } catch {
-                Output.standardError("rules: error: cannot open the outbox `\(outbox)`: \(error)\n")
+                // The outbox's errors name it (as FileName.visible shows a path).
+                Output.standardError("rules: error: \(error)\n")
                 throw ExitStatus.badInput
             }
             let tenant = self.tenant

@@ -299,7 +299,7 @@ import Testing
             "textDocument/hover", ["textDocument": ["uri": uri], "position": ["line": 1, "character": 26]])
         let value = ((hover["result"] as? [String: Any])?["contents"] as? [String: Any])?["value"] as? String
         #expect(value?.hasPrefix("role `s`") == true, "\(hover)")
-        #expect(value?.contains(#"- "c\u{202e}d" (/nowhere/h.rules:2)"#) == true, "\(hover)")
+        #expect(value?.contains(#"- `"c\u{202e}d"` (`/nowhere/h.rules:2`)"#) == true, "\(hover)")
         #expect(value?.unicodeScalars.contains("\u{202E}") == false, "\(hover)")
     }
 
@@ -316,11 +316,26 @@ import Testing
             "textDocument/hover", ["textDocument": ["uri": uri], "position": ["line": 0, "character": 19]])
         let value = ((hover["result"] as? [String: Any])?["contents"] as? [String: Any])?["value"] as? String
         #expect(value?.hasPrefix(#"role `r\u{200b}`"#) == true, "\(hover)")
-        #expect(value?.contains(#"- "a" (/nowhere/e.rules:1)"#) == true, "\(hover)")
+        #expect(value?.contains(#"- `"a"` (`/nowhere/e.rules:1`)"#) == true, "\(hover)")
         let definition = try client.request(
             "textDocument/definition", ["textDocument": ["uri": uri], "position": ["line": 1, "character": 16]])
         let locations = definition["result"] as? [[String: Any]] ?? []
         #expect(locations.map { rangeList($0["range"]) } == [[0, 16, 0, 27]], "\(definition)")
+    }
+
+    /// A role or rule name holding a backtick or Markdown's own characters is shown as written: the hover fenced
+    /// it with one backtick, so `` ` `` ended the code span and the rest read as Markdown.
+    @Test func aHoverShowsNamesWithBackticksAndMarkdownAsWritten() throws {
+        let client = try LSPClient()
+        try client.start(root: nil)
+        let uri = "file:///nowhere/m.rules"
+        try Self.open(client, uri, "rule \"*b* <i>\" assign \"a`b``c\"\nrule \"`x\" assign \"a`b``c\"\n")
+        let hover = try client.request(
+            "textDocument/hover", ["textDocument": ["uri": uri], "position": ["line": 0, "character": 24]])
+        let value = ((hover["result"] as? [String: Any])?["contents"] as? [String: Any])?["value"] as? String
+        #expect(value?.hasPrefix("role ```a`b``c```") == true, "\(hover)")
+        #expect(value?.contains(#"- `"*b* <i>"` (`/nowhere/m.rules:1`)"#) == true, "\(hover)")
+        #expect(value?.contains(#"- ``"`x"`` (`/nowhere/m.rules:2`)"#) == true, "\(hover)")
     }
 
     @Test func formattingReplacesTheDocumentOnceAndThenNothing() throws {

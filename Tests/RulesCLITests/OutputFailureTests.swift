@@ -97,6 +97,16 @@ import Testing
         #expect(ended.status == 1 && ended.stderr.isEmpty, "\(ended.status) \(ended.stderr)")
     }
 
+    /// Events from a closed standard input: the message calls it standard input, as `rules lsp`'s does, not `-`.
+    @Test func eventsFromAClosedStandardInput() throws {
+        let run = try CLITests.rules(
+            ["-c", "exec \"$0\" \"$@\" <&-", CLITests.binary, "eval", "rules/", "--events", "-"], limit: 30,
+            executable: "/bin/sh")
+        #expect(run.status == 2, "\(run.status) \(run.stderr)")
+        #expect(
+            run.stderr.hasSuffix("rules: error: cannot read standard input: Bad file descriptor\n"), "\(run.stderr)")
+    }
+
     /// The same commands with a working standard output still succeed. A reader that leaves early ends the command
     /// through SIGPIPE (141 from the shell), as before; where SIGPIPE is ignored (inherited so), the broken pipe
     /// is an error like any other failed write, never a silent success.

@@ -30,6 +30,25 @@ import Testing
         #expect(run.stderr.contains("the secret") == true, "\(run.stderr)")
     }
 
+    /// An outbox that cannot be opened is named once, as paths are shown everywhere (FileName.visible: a hidden
+    /// character written out, the name quoted); it was named twice ("cannot open the outbox `X`: cannot open the
+    /// outbox `X`: ...") with U+202E raw.
+    @Test func anOutboxThatCannotBeOpenedIsNamedOnceAndVisibly() throws {
+        let run = try CLITests.rules(
+            [
+                "serve", "rules", "--sandbox", "--insecure-no-auth", "--port", "0", "--outbox",
+                "/nonexistent/a\u{202E}b/o.db",
+            ],
+            limit: 30)
+        #expect(run.status == 2)
+        #expect(
+            run.stderr.contains(
+                #"rules: error: cannot open the outbox "/nonexistent/a\u{202e}b/o.db": unable to open database file"#),
+            "\(run.stderr)")
+        #expect(run.stderr.components(separatedBy: "cannot open the outbox").count == 2, "\(run.stderr)")
+        #expect(!run.stderr.unicodeScalars.contains("\u{202E}"), "\(run.stderr)")
+    }
+
     @Test func refusesLoggingEventsWithoutADecisionLog() throws {
         let run = try CLITests.rules(
             ["serve", "rules", "--no-effects", "--log-events", "--insecure-no-auth"], limit: 30)
