@@ -165,40 +165,6 @@ import Testing
         }
     }
 
-    /// The attack itself, scaled down: every connection slot held by half a head; a login waits for the head
-    /// deadline, not for the idle timeout.
-    @Test func slowHeadsHoldTheSlotsOnlyUntilTheirDeadline() async throws {
-        var fixture = try ServerFixture()
-        fixture.configuration.idleTimeout = .seconds(30)
-        fixture.configuration.headDeadline = .milliseconds(800)
-        fixture.configuration.maxConnections = 2
-        try await fixture.application().test(.live) { client in
-            let port = try #require(client.port)
-            let holders = try await RawHTTP.onThread {
-                try (0..<2).map { _ in
-                    let fd = try RawHTTP.connect(port: port, timeout: 20)
-                    RawHTTP.send(fd, Array("POST /v1/decide HTTP/1.1\r\n".utf8))
-                    return fd
-                }
-            }
-            defer { for fd in holders { close(fd) } }
-            try await Task.sleep(for: .milliseconds(200))
-            let body = ServerFixture.event()
-            let start = Date()
-            let status = try await RawHTTP.onThread {
-                try RawHTTP.blockingExchange(
-                    port: port,
-                    Array(
-                        ("POST /v1/decide HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(ServerFixture.secret)\r\n"
-                            + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
-                            + body).utf8))
-            }
-            let waited = Date().timeIntervalSince(start)
-            #expect(status == 200)
-            #expect(waited < 4, "the login waited \(waited) s")
-        }
-    }
-
     /// Found by the second attack: after an early 401, the server read and discarded the rest of a huge body.
     @Test func aRequestRefusedFromItsHeadersClosesItsConnection() async throws {
         var fixture = try ServerFixture()

@@ -166,6 +166,39 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: directory + "/outbox.db"), "the outbox was opened")
     }
 
+    /// Found by an attack, scaled down: with every connection slot held by a socket that sent only
+    /// `POST /v1/decide HTTP/1.1\r\n`, a login waited 29.5 s (the idle timeout); now the head deadline (3 s) frees
+    /// the slots.
+    @Test func halfHeadsHoldTheSlotsOnlyUntilTheHeadDeadline() throws {
+        let server = try ServeProcess(
+            ["rules", "--no-effects", "--insecure-no-auth", "--max-connections", "2"], outbox: false)
+        let port = try #require(server.url.split(separator: ":").last.flatMap { UInt16($0) })
+        var holders: [Int32] = []
+        defer { for fd in holders { close(fd) } }
+        for _ in 0..<2 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(port.bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                }
+            }
+            try #require(connected)
+            let head = Array("POST /v1/decide HTTP/1.1\r\n".utf8)
+            _ = head.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            holders.append(fd)
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        let start = Date()
+        let answer = server.post("/v1/decide", Data(Self.event.utf8), secret: nil, timeout: 40)
+        let waited = Date().timeIntervalSince(start)
+        #expect(answer.status == 200)
+        #expect(waited < 6, "the login waited \(waited) s")
+    }
+
     @Test func refusesLoggingEventsWithoutADecisionLog() throws {
         let run = try CLITests.rules(
             ["serve", "rules", "--no-effects", "--log-events", "--insecure-no-auth"], limit: 30)
