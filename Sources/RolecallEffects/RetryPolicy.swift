@@ -1,7 +1,8 @@
 /// When to retry a Management API request, and how long to wait first.
 ///
-/// Retried: 429, 408, 5xx, network failures and invalid answers. The wait is `Retry-After` when present (seconds
-/// or an HTTP-date), else `x-ratelimit-reset` minus now (never less than ``minimumResetWait``), else exponential
+/// Retried: 429, 408, 5xx, network failures and invalid answers. The wait is `Retry-After` when present (seconds,
+/// or an HTTP-date minus now, never less than ``minimumResetWait``), else `x-ratelimit-reset` minus now (never less
+/// than ``minimumResetWait``), else exponential
 /// backoff with full jitter; every wait is capped at ``maximumWait`` and the attempts at ``maxAttempts``. A header
 /// that is not a sensible number (NaN, infinite, negative, past year 9999) counts as absent. Any other 4xx is
 /// permanent and never retried.
@@ -10,7 +11,8 @@ public struct RetryPolicy: Sendable {
     public var maxAttempts = 8
     /// The longest single wait, in seconds.
     public var maximumWait = 60.0
-    /// The shortest wait derived from `x-ratelimit-reset` (Auth0's reset can equal now).
+    /// The shortest wait derived from a time: `x-ratelimit-reset` (Auth0's reset can equal now) or a `Retry-After`
+    /// HTTP-date (which can be past).
     public var minimumResetWait = 1.0
     /// The first backoff, in seconds; it doubles with each attempt.
     public var baseBackoff = 0.5
@@ -43,8 +45,12 @@ public struct RetryPolicy: Sendable {
     public func wait(afterAttempt attempt: Int, headers: [String: String], now: Double, random: Double) -> (
         Double, Reason
     ) {
-        if let retryAfter = NetworkValue.retryAfter(headers["retry-after"], now: now) {
-            return (min(retryAfter, maximumWait), .retryAfter)
+        if let text = headers["retry-after"], let retryAfter = NetworkValue.retryAfter(text, now: now) {
+            // An HTTP-date names a second, which may be this one or already past (a server's clock behind ours):
+            // like a reset time, it waits at least ``minimumResetWait``, or every retry would follow at once.
+            // Delta-seconds are the server's own count, `0` included.
+            let isDate = !NetworkValue.trimmed(text).utf8.allSatisfy { (48...57).contains($0) }
+            return (min(isDate ? max(retryAfter, minimumResetWait) : retryAfter, maximumWait), .retryAfter)
         }
         if let reset = NetworkValue.unixTime(headers["x-ratelimit-reset"]), now.isFinite {
             return (min(max(reset - now, minimumResetWait), maximumWait), .rateLimitReset)

@@ -40,11 +40,13 @@ public func buildApplication(
         .nanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
     let (idle, deadline) = (amount(configuration.idleTimeout), amount(configuration.requestDeadline))
+    let head = amount(configuration.headDeadline)
     // The idle clock is ConnectionTimeouts': it sees the decisions answered on the event loop, which
     // Hummingbird's own idle handler (after it in the pipeline) never sees.
     let http1 = HTTP1Channel.Configuration(
         additionalChannelHandlers: [
-            ConnectionTimeouts(idle: idle, request: deadline),
+            ConnectionTimeouts(
+                idle: idle, request: deadline, head: head, metrics: metrics, logger: logger),
             DecideChannelHandler(endpoint: decide, logger: logger),
         ],
         idleTimeout: nil)
@@ -91,7 +93,37 @@ public func runServer(
     do {
         try await app.runService()
     } catch let error as IOError {
-        throw ServerStartFailure(description: "cannot listen on \(configuration.host):\(configuration.port): \(error)")
+        throw configuration.cannotListen(String(cString: strerror(error.errnoCode)))
+    } catch is SocketAddressError {
+        throw configuration.cannotListen("the host name cannot be resolved")
+    }
+}
+
+extension ServerConfiguration {
+    /// Resolves ``host`` and binds a socket to it and ``port``, then lets it go: a name that does not resolve, a
+    /// port in use or an address not on this machine is found before an outbox is opened or a worker started.
+    /// The server binds its own socket later, so a port taken in between still fails there, with the same message.
+    public func checkListeningAddress() throws(ServerStartFailure) {
+        let address: SocketAddress
+        do {
+            address = try SocketAddress.makeAddressResolvingHost(host, port: port)
+        } catch {
+            throw cannotListen("the host name cannot be resolved")
+        }
+        let descriptor = socket(address.protocol.rawValue, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw cannotListen(String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        // As the server's own socket does, so a port whose last connections linger in TIME_WAIT is not "in use".
+        var on: Int32 = 1
+        setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        let bound = address.withSockAddr { bind(descriptor, $0, socklen_t($1)) }
+        guard bound == 0 else { throw cannotListen(String(cString: strerror(errno))) }
+    }
+
+    /// `cannot listen on HOST:PORT: REASON`.
+    func cannotListen(_ reason: String) -> ServerStartFailure {
+        let shown = host.contains(":") ? "[\(host)]" : host
+        return ServerStartFailure(description: "cannot listen on \(shown):\(port): \(reason.lowercased())")
     }
 }
 
@@ -113,12 +145,7 @@ func buildRouter(
     let authenticator = decide.authenticator
     let router = Router()
     router.add(
-        middleware: ServerMiddleware(
-            metrics: metrics,
-            routes: [
-                "/v1/decide": [.post], "/v1/ruleset": [.get], "/healthz": [.get, .head],
-                "/readyz": [.get, .head], "/metrics": [.get],
-            ]))
+        middleware: ServerMiddleware(metrics: metrics, routes: serverRoutes))
     router.post("/v1/decide") { request, context in
         try await decide.respond(request, context: context)
     }
@@ -158,6 +185,13 @@ func buildRouter(
     }
     return router
 }
+
+/// The routes the server answers, with their methods (405 and `Allow` for the others; the route label of the
+/// latency histogram).
+let serverRoutes: [String: [HTTPRequest.Method]] = [
+    "/v1/decide": [.post], "/v1/ruleset": [.get], "/healthz": [.get, .head], "/readyz": [.get, .head],
+    "/metrics": [.get],
+]
 
 /// A JSON answer.
 func json(_ status: HTTPResponse.Status, _ text: String) -> Response {

@@ -3,6 +3,12 @@ import RolecallEngine
 import RolecallFiles
 import RolecallOutbox
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
 /// Everything `rules serve` is told on its command line, as values: production and tests build the same
 /// application from it (``buildApplication(_:rules:effects:metrics:logger:onListening:)``).
 public struct ServerConfiguration: Sendable {
@@ -16,6 +22,10 @@ public struct ServerConfiguration: Sendable {
     public var maxEventBytes = 1 << 20
     /// A connection that sends or receives nothing for this long is closed (slow or stuck clients).
     public var idleTimeout: Duration = .seconds(30)
+    /// A request's head must arrive whole within this long of its first byte (of the accept, for a connection's
+    /// first request), or it is answered 408 and its connection closed: a client sending half a head, or a head a
+    /// byte at a time, holds a connection slot this long rather than ``idleTimeout``.
+    public var headDeadline: Duration = .seconds(3)
     /// A request must arrive whole (head to end) within this long, or its connection is closed: a client
     /// dribbling a byte now and then cannot hold a connection and its half-read body.
     public var requestDeadline: Duration = .seconds(10)
@@ -52,6 +62,23 @@ public struct ServerConfiguration: Sendable {
 
     /// The defaults (`rules serve` without options, but with no secret).
     public init() {}
+
+    /// Whether ``host`` is reachable from this machine only: `localhost`, an IPv4 address in 127.0.0.0/8 or the
+    /// IPv6 `::1` (IPv4-mapped loopback included). Anything else, `0.0.0.0` and `::` first of all, may be reached
+    /// by others; so is a form `inet_pton` does not read (`127.1`), which the resolver might.
+    public var listensOnLoopbackOnly: Bool {
+        if host.lowercased() == "localhost" { return true }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, host, &v4) == 1 {
+            return UInt32(bigEndian: v4.s_addr) >> 24 == 127
+        }
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET6, host, &v6) == 1 else { return false }
+        let bytes = withUnsafeBytes(of: v6) { Array($0) }
+        if bytes[0..<15].allSatisfy({ $0 == 0 }) && bytes[15] == 1 { return true }
+        // ::ffff:127.x.y.z
+        return bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF && bytes[12] == 127
+    }
 }
 
 /// The durable side of a decision: the outbox the effects are committed to and the worker that carries them out.

@@ -10,6 +10,10 @@ import RolecallOutbox
 import RolecallSandbox
 import RolecallServer
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `rules serve`: the login webhook. Argument parsing and I/O only; the server is ``buildApplication``.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,7 +48,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "A file holding the shared secret (a final line end is ignored); overrides ROLECALL_SECRET.")
     var secretFile: String?
 
-    @Flag(help: "Accept requests without a secret. Only for a server no one else can reach.")
+    @Flag(
+        help: """
+            Accept requests without a secret. Only for a server no one else can reach: with role changes, refused \
+            unless --host is a loopback address.
+            """)
     var insecureNoAuth = false
 
     @Flag(help: "Answer decisions only: no outbox, no decision log, no role changes, no tenant needed.")
@@ -52,6 +60,13 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Refuse events larger than this many bytes (413), at most 1 GiB.")
     var maxEventBytes = 1 << 20
+
+    @Option(
+        help: """
+            Answer 408 and close when a request's head has not arrived whole this many seconds after its first \
+            byte (after the accept, for a connection's first request).
+            """)
+    var headTimeout: Double = 3
 
     @Option(help: "Close a connection that sends or receives nothing for this many seconds.")
     var idleTimeout: Double = 30
@@ -90,6 +105,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard idleTimeout.isFinite, (0.1...86_400).contains(idleTimeout) else {
             throw ValidationError("--idle-timeout must be between 0.1 and 86400 seconds")
         }
+        guard headTimeout.isFinite, (0.1...86_400).contains(headTimeout) else {
+            throw ValidationError("--head-timeout must be between 0.1 and 86400 seconds")
+        }
         guard (1...1_000_000).contains(maxConnections) else {
             throw ValidationError("--max-connections must be between 1 and 1000000")
         }
@@ -122,9 +140,17 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = ServerConfiguration()
         configuration.host = host
         configuration.port = port
+        try checkExposure(configuration)
         configuration.secret = try secret()
+        do {
+            try configuration.checkListeningAddress()
+        } catch {
+            Output.standardError("rules: error: \(error)\n")
+            throw ExitStatus.badInput
+        }
         configuration.maxEventBytes = maxEventBytes
         configuration.idleTimeout = .milliseconds(Int64(idleTimeout * 1_000))
+        configuration.headDeadline = .milliseconds(Int64(headTimeout * 1_000))
         configuration.maxConnections = maxConnections
         configuration.logEvents = logEvents
         configuration.redactor = try EventRedactor(paths: redact)
@@ -179,8 +205,60 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
+    /// Refuses `--insecure-no-auth` with effects on an address others may reach: anyone who can connect could post
+    /// a forged event and have roles assigned to any user. Decisions only (`--no-effects`) is a warning: they
+    /// change nothing, but the rules are still answered to anyone.
+    func checkExposure(_ configuration: ServerConfiguration) throws {
+        guard insecureNoAuth, !configuration.listensOnLoopbackOnly else { return }
+        let address = "`\(HumanText.line(host))`"
+        guard noEffects else {
+            Output.standardError(
+                "rules: error: --insecure-no-auth with role changes on \(address), which is not a loopback address: "
+                    + "anyone who can connect could have roles assigned to any user\n"
+                    + "help: give a secret (ROLECALL_SECRET or --secret-file), listen on 127.0.0.1, or add "
+                    + "--no-effects\n")
+            throw ExitStatus.badInput
+        }
+        Output.standardError(
+            "rules: warning: --insecure-no-auth on \(address), which is not a loopback address: anyone who can "
+                + "connect gets decisions without a secret\n")
+    }
+
     /// The longest secret taken.
     static let maxSecretBytes = 4_096
+
+    /// The first bytes of `path`, a regular file (at most ``maxSecretBytes`` and two more, to tell a secret too
+    /// long). Opened without blocking and checked before a byte is read: a FIFO would otherwise hold start-up
+    /// until something wrote to it, and a device could be read forever.
+    static func readSecretFile(_ path: String) throws -> [UInt8] {
+        let shown = "`\(HumanText.line(path))`"
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            let reason = String(cString: strerror(errno)).lowercased()
+            Output.standardError("rules: error: cannot read the secret file \(shown): \(reason)\n")
+            throw ExitStatus.badInput
+        }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            Output.standardError("rules: error: the secret file \(shown) is not a regular file\n")
+            throw ExitStatus.badInput
+        }
+        var bytes = [UInt8](repeating: 0, count: maxSecretBytes + 2)
+        var count = 0
+        while count < bytes.count {
+            let got = bytes.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress! + count, $0.count - count) }
+            if got < 0 && errno == EINTR { continue }
+            guard got >= 0 else {
+                let reason = String(cString: strerror(errno)).lowercased()
+                Output.standardError("rules: error: cannot read the secret file \(shown): \(reason)\n")
+                throw ExitStatus.badInput
+            }
+            if got == 0 { break }
+            count += got
+        }
+        return Array(bytes[0..<count])
+    }
 
     /// The shared secret from `--secret-file` or ROLECALL_SECRET, without a final line end; nil with
     /// `--insecure-no-auth`. Exits 2 when there is none, or when it is not something a header can carry.
@@ -191,13 +269,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var bytes: [UInt8]
         if let secretFile {
-            guard let handle = FileHandle(forReadingAtPath: secretFile),
-                let data = try? handle.read(upToCount: Self.maxSecretBytes + 2) ?? Data()
-            else {
-                Output.standardError("rules: error: cannot read the secret file `\(HumanText.line(secretFile))`\n")
-                throw ExitStatus.badInput
-            }
-            bytes = Array(data)
+            bytes = try Self.readSecretFile(secretFile)
         } else if let value = Output.environment("ROLECALL_SECRET") {
             bytes = Array(value.utf8)
         } else {

@@ -238,6 +238,32 @@ import Testing
         #expect(wait > 1 && wait <= 3, "\(waits.all)")
     }
 
+    /// Found by an attack: a `Retry-After` HTTP-date in the past made every retry of a 429 follow at once
+    /// (`wait.seconds=0.0`, back to back); it now waits at least the second a past `x-ratelimit-reset` waits.
+    @Test func aRetryAfterDateInThePastWaitsASecond() throws {
+        let server = try HostileServer { request, index in
+            guard request.path.hasPrefix("/api/v2/users/"), index == 2 || index == 3 else {
+                return HostileServer.wellBehaved(request)
+            }
+            return HostileServer.json(
+                429, #"{"statusCode":429,"error":"Too Many Requests","message":"slow down"}"#,
+                [("Retry-After", "Sun, 06 Nov 1994 08:49:37 GMT")])
+        }
+        defer { server.stop() }
+        let log = RecordingLog()
+        let waits = Waits()
+        let outcomes = Self.apply(Self.client(server, log: log, policy: RetryPolicy(), waits: waits))
+        #expect(outcomes.map(\.status) == [.done])
+        #expect(log.waits.map { $0["wait.reason"] } == ["Retry-After", "Retry-After"])
+        #expect(waits.all.count >= 2 && waits.all.allSatisfy { $0 >= 1 }, "\(waits.all)")
+        let policy = RetryPolicy()
+        #expect(
+            policy.wait(afterAttempt: 1, headers: ["retry-after": "Sun, 06 Nov 1994 08:49:37 GMT"], now: 1e9, random: 0)
+                == (1, .retryAfter))
+        // Delta-seconds are the server's own count: 0 stays 0.
+        #expect(policy.wait(afterAttempt: 1, headers: ["retry-after": "0"], now: 1e9, random: 0) == (0, .retryAfter))
+    }
+
     /// A total timeout of 0 (libcurl's "none") or less still ends a request to a server dripping a byte at a time.
     @Test(arguments: [0, -1])
     func aNonPositiveTimeoutStillEndsARequest(milliseconds: Int) throws {

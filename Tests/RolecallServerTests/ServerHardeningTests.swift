@@ -69,6 +69,102 @@ import Testing
         }
     }
 
+    @Test(arguments: [
+        ("127.0.0.1", true), ("127.255.0.9", true), ("localhost", true), ("LocalHost", true), ("::1", true),
+        ("0:0:0:0:0:0:0:1", true), ("::ffff:127.0.0.1", true), ("0.0.0.0", false), ("::", false),
+        ("10.0.0.1", false), ("128.0.0.1", false), ("127.1", false), ("127.0.0.099", false), ("example.com", false),
+        ("::2", false), ("::ffff:10.0.0.1", false), ("", false),
+    ])
+    func loopbackAddresses(host: String, loopback: Bool) {
+        var configuration = ServerConfiguration()
+        configuration.host = host
+        #expect(configuration.listensOnLoopbackOnly == loopback)
+    }
+
+    /// What the server sent on a connection that sent `bytes` (then `dribble`, a piece every `interval`) until it
+    /// closed, and after how many seconds (nil: still open after `limit` seconds).
+    static func answerUntilClosed(
+        port: Int, sending bytes: String, dribble: [String] = [], every interval: Double = 0, limit: Double
+    ) async throws -> (answer: String, seconds: Double?) {
+        try await RawHTTP.onThread {
+            let fd = try RawHTTP.connect(port: port, timeout: Int(limit))
+            defer { close(fd) }
+            let start = Date()
+            if !bytes.isEmpty { RawHTTP.send(fd, Array(bytes.utf8)) }
+            for piece in dribble {
+                Thread.sleep(forTimeInterval: interval)
+                if RawHTTP.send(fd, Array(piece.utf8)) < 0 { break }
+            }
+            var answer: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if count == 0 { return (String(decoding: answer, as: UTF8.self), Date().timeIntervalSince(start)) }
+                if count < 0 { return (String(decoding: answer, as: UTF8.self), nil) }
+                answer += buffer[0..<count]
+            }
+        }
+    }
+
+    /// Found by the third attack: a request head had no deadline of its own, only the idle timeout (30 s), so
+    /// sockets sending half a head, or a head a byte at a time, held every connection slot for 30 s each.
+    @Test(arguments: [
+        ("POST /v1/decide HTTP/1.1\r\n", [String]()),
+        ("POST /v1/decide HTTP/1.1\r\n", Array(repeating: "X-A: b\r\n", count: 60)),
+        ("POST /v1/decide HTTP/1.1\r\nHost: ", Array(repeating: "a", count: 60)),
+    ])
+    func aRequestHeadThatStallsIsAnswered408AtItsDeadline(sending: String, dribble: [String]) async throws {
+        var fixture = try ServerFixture()
+        fixture.configuration.idleTimeout = .seconds(30)
+        fixture.configuration.headDeadline = .milliseconds(800)
+        let metrics = fixture.metrics
+        try await fixture.application().test(.live) { client in
+            let port = try #require(client.port)
+            let (answer, seconds) = try await Self.answerUntilClosed(
+                port: port, sending: sending, dribble: dribble, every: 0.1, limit: 10)
+            let closed = try #require(seconds, "the connection was still open after 10 s")
+            #expect(closed >= 0.6 && closed < 3, "closed after \(closed) s")
+            #expect(answer.hasPrefix("HTTP/1.1 408"), "\(answer)")
+            #expect(answer.contains(#"{"error":"request_timeout","message":"the request head did not arrive"#))
+        }
+        let text = String(decoding: metrics.exposition(), as: UTF8.self)
+        #expect(text.contains(#"status="408""#), "\(text)")
+    }
+
+    /// A body that stalls past the request deadline is answered 408 too (it was closed without a word).
+    @Test func aRequestBodyThatStallsIsAnswered408AtItsDeadline() async throws {
+        var fixture = try ServerFixture()
+        fixture.configuration.idleTimeout = .seconds(30)
+        fixture.configuration.requestDeadline = .milliseconds(800)
+        try await fixture.application().test(.live) { client in
+            let port = try #require(client.port)
+            let head =
+                "POST /v1/decide HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(ServerFixture.secret)\r\n"
+                + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"u"
+            let (answer, seconds) = try await Self.answerUntilClosed(port: port, sending: head, limit: 10)
+            let closed = try #require(seconds, "the connection was still open after 10 s")
+            #expect(closed >= 0.6 && closed < 3, "closed after \(closed) s")
+            #expect(answer.hasPrefix("HTTP/1.1 408"), "\(answer)")
+            #expect(answer.contains(#""message":"the request did not arrive whole within 0.8 s""#), "\(answer)")
+        }
+    }
+
+    /// The head deadline is not the wait between keep-alive requests: that stays the idle timeout.
+    @Test func theWaitBetweenKeepAliveRequestsIsTheIdleTimeout() async throws {
+        var fixture = try ServerFixture()
+        fixture.configuration.idleTimeout = .seconds(3)
+        fixture.configuration.headDeadline = .milliseconds(500)
+        try await fixture.application().test(.live) { client in
+            let port = try #require(client.port)
+            let (answer, seconds) = try await Self.answerUntilClosed(
+                port: port, sending: "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", limit: 10)
+            let closed = try #require(seconds, "the connection was still open after 10 s")
+            #expect(closed >= 2.5 && closed < 6, "closed after \(closed) s")
+            #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
+            #expect(!answer.contains("408"), "\(answer)")
+        }
+    }
+
     /// Found by the second attack: after an early 401, the server read and discarded the rest of a huge body.
     @Test func aRequestRefusedFromItsHeadersClosesItsConnection() async throws {
         var fixture = try ServerFixture()

@@ -49,6 +49,156 @@ import Testing
         #expect(!run.stderr.unicodeScalars.contains("\u{202E}"), "\(run.stderr)")
     }
 
+    /// Found by an attack: `--insecure-no-auth` on 0.0.0.0 with role changes started without a word, so anyone who
+    /// could connect could have roles assigned to any user through the Management API.
+    @Test(arguments: ["0.0.0.0", "::", "192.0.2.1", "127.1"])
+    func refusesNoAuthWithRoleChangesOffLoopback(host: String) throws {
+        let directory = NSTemporaryDirectory() + "rolecall-exposed-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let run = try CLITests.rules(
+            [
+                "serve", "rules", "--sandbox", "--insecure-no-auth", "--host", host, "--port", "0", "--outbox",
+                directory + "/outbox.db",
+            ],
+            limit: 30)
+        #expect(run.status == 2)
+        #expect(
+            run.stderr.contains(
+                "rules: error: --insecure-no-auth with role changes on `\(host)`, which is not a "
+                    + "loopback address"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/outbox.db"), "the outbox was opened")
+    }
+
+    /// Decisions only, off loopback: allowed, with a warning.
+    @Test func warnsOfNoAuthWithoutRoleChangesOffLoopback() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLITests.binary)
+        process.arguments = [
+            "serve", "rules", "--no-effects", "--insecure-no-auth", "--host", "0.0.0.0", "--port", "0",
+        ]
+        process.currentDirectoryURL = URL(fileURLWithPath: CLITests.root)
+        process.environment = CLITests.environment([:])
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        var text = ""
+        while !text.contains("rules: listening on"), process.isRunning {
+            let chunk = errors.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        #expect(text.contains("rules: listening on http://0.0.0.0:"), "\(text)")
+        #expect(
+            text.contains("rules: warning: --insecure-no-auth on `0.0.0.0`, which is not a loopback address"),
+            "\(text)")
+    }
+
+    /// Found by an attack: a FIFO as `--secret-file` held start-up forever (opened and read while nothing wrote).
+    @Test(arguments: ["fifo", "directory"])
+    func refusesASecretFileThatIsNotARegularFile(kind: String) throws {
+        let path = NSTemporaryDirectory() + "rolecall-secret-\(kind)-\(UUID().uuidString)"
+        if kind == "fifo" {
+            #expect(mkfifo(path, 0o600) == 0)
+        } else {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        }
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let run = try CLITests.rules(
+            ["serve", "rules", "--no-effects", "--port", "0", "--secret-file", path], limit: 20)
+        #expect(run.status == 2)
+        #expect(
+            run.stderr.contains("rules: error: the secret file `\(path)` is not a regular file"), "\(run.stderr)")
+    }
+
+    /// Found by an attack: a host that does not resolve exited 1 with `Error: SocketAddressError.UnknownHost...`,
+    /// and only after the outbox was opened and the worker started.
+    @Test func aHostThatDoesNotResolveIsAUsageError() throws {
+        let directory = NSTemporaryDirectory() + "rolecall-host-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let run = try CLITests.rules(
+            [
+                "serve", "rules", "--sandbox", "--host", "nosuch.invalid", "--port", "18099", "--outbox",
+                directory + "/outbox.db",
+            ],
+            environment: ["ROLECALL_SECRET": "a-secret-for-the-test-0123456789"], limit: 60)
+        #expect(run.status == 2)
+        #expect(
+            run.stderr.contains(
+                "rules: error: cannot listen on nosuch.invalid:18099: the host name cannot be resolved"),
+            "\(run.stderr)")
+        #expect(!run.stderr.contains("SocketAddressError"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/outbox.db"), "the outbox was opened")
+    }
+
+    /// Found by an attack: a port in use said `bind(descriptor:ptr:bytes:): Address already in use) (errno: 98)`,
+    /// after the outbox was opened.
+    @Test func aPortInUseIsSaidPlainly() throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var size = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, size) == 0 && listen(listener, 1) == 0 && getsockname(listener, $0, &size) == 0
+            }
+        }
+        try #require(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let directory = NSTemporaryDirectory() + "rolecall-port-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let run = try CLITests.rules(
+            ["serve", "rules", "--sandbox", "--port", String(port), "--outbox", directory + "/outbox.db"],
+            environment: ["ROLECALL_SECRET": "a-secret-for-the-test-0123456789"], limit: 60)
+        #expect(run.status == 2)
+        #expect(
+            run.stderr.contains("rules: error: cannot listen on 127.0.0.1:\(port): address already in use\n"),
+            "\(run.stderr)")
+        #expect(!run.stderr.contains("errno"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/outbox.db"), "the outbox was opened")
+    }
+
+    /// Found by an attack, scaled down: with every connection slot held by a socket that sent only
+    /// `POST /v1/decide HTTP/1.1\r\n`, a login waited 29.5 s (the idle timeout); now the head deadline (3 s) frees
+    /// the slots.
+    @Test func halfHeadsHoldTheSlotsOnlyUntilTheHeadDeadline() throws {
+        let server = try ServeProcess(
+            ["rules", "--no-effects", "--insecure-no-auth", "--max-connections", "2"], outbox: false)
+        let port = try #require(server.url.split(separator: ":").last.flatMap { UInt16($0) })
+        var holders: [Int32] = []
+        defer { for fd in holders { close(fd) } }
+        for _ in 0..<2 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(port.bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                }
+            }
+            try #require(connected)
+            let head = Array("POST /v1/decide HTTP/1.1\r\n".utf8)
+            _ = head.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            holders.append(fd)
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        let start = Date()
+        let answer = server.post("/v1/decide", Data(Self.event.utf8), secret: nil, timeout: 40)
+        let waited = Date().timeIntervalSince(start)
+        #expect(answer.status == 200)
+        #expect(waited < 6, "the login waited \(waited) s")
+    }
+
     @Test func refusesLoggingEventsWithoutADecisionLog() throws {
         let run = try CLITests.rules(
             ["serve", "rules", "--no-effects", "--log-events", "--insecure-no-auth"], limit: 30)
