@@ -366,7 +366,7 @@ final class OutboxStore {
     /// Effects in `states` (all when empty), oldest first, at most `limit`.
     func list(states: [String], limit: Int) throws(OutboxError) -> [OutboxEntry] {
         let filter = states.isEmpty ? "" : "WHERE state IN (\(states.map { _ in "?" }.joined(separator: ", ")))"
-        return try connection.prepare(
+        var entries = try connection.prepare(
             """
             SELECT seq, decision_id, user_id, role, rule, assign, state, attempts, created, updated, next_at, status,
             error_code, message FROM effects \(filter) ORDER BY seq LIMIT ?
@@ -379,23 +379,96 @@ final class OutboxStore {
                 nextAttempt: row.real(10) ?? 0, status: row.real(11).map { Int($0) }, errorCode: row.text(12),
                 message: row.text(13))
         }
+        let dead = entries.filter { $0.state == "dead" }
+        let newer = try supersedingDecisions(of: dead.map { ($0.decisionID, $0.userID) })
+        for index in entries.indices where entries[index].state == "dead" {
+            entries[index].supersededBy = newer[entries[index].decisionID]
+        }
+        return entries
     }
 
-    /// Puts dead letters (those with `ids`, or all when nil) back in the queue to be tried now. Returns how many.
-    func retry(ids: [Int]?, now: Double) throws(OutboxError) -> Int {
+    /// Puts dead letters (those with `ids`, or all when nil) back in the queue to be tried now, except those a
+    /// newer decision for the same user superseded (``supersedingDecisions(of:)``), which stay dead letters.
+    ///
+    /// With `ids`, an id that is not in the outbox or not a dead letter is a mistake (a typo would otherwise go
+    /// unnoticed): then nothing is queued, and the report says which ids were wrong.
+    func retry(ids: [Int]?, now: Double) throws(OutboxError) -> OutboxRetry {
         try connection.immediateTransaction { () throws(OutboxError) in
+            var report = OutboxRetry()
+            var dead: [(id: Int, decisionID: String, userID: String)] = []
+            if let ids {
+                let select = try connection.prepare("SELECT state, decision_id, user_id FROM effects WHERE seq = ?")
+                for id in ids {
+                    guard
+                        let (state, decisionID, userID) = try select.rows(
+                            [.integer(id)], { ($0.text(0) ?? "", $0.text(1) ?? "", $0.text(2) ?? "") }
+                        ).first
+                    else {
+                        report.missing.append(id)
+                        continue
+                    }
+                    if state != "dead" {
+                        report.notDead.append(OutboxRetry.NotDead(id: id, state: state))
+                    } else if !dead.contains(where: { $0.id == id }) {
+                        dead.append((id, decisionID, userID))
+                    }
+                }
+                guard report.missing.isEmpty && report.notDead.isEmpty else { return report }
+            } else {
+                dead = try connection.prepare(
+                    "SELECT seq, decision_id, user_id FROM effects WHERE state = 'dead' ORDER BY seq"
+                ).rows { ($0.integer(0), $0.text(1) ?? "", $0.text(2) ?? "") }
+            }
+            let newer = try supersedingDecisions(of: dead.map { ($0.decisionID, $0.userID) })
             let update = try connection.prepare(
                 """
                 UPDATE effects SET state = 'pending', next_at = 0, attempts = 0, updated = ?, status = NULL,
-                error_code = NULL, message = NULL WHERE state = 'dead' AND (? OR seq = ?)
+                error_code = NULL, message = NULL WHERE state = 'dead' AND seq = ?
                 """)
-            var count = 0
-            for id in ids ?? [-1] {
-                try update.run([.real(now), .integer(ids == nil ? 1 : 0), .integer(id)])
-                count += connection.changes
+            for letter in dead {
+                if let decision = newer[letter.decisionID] {
+                    report.superseded.append(OutboxRetry.Superseded(id: letter.id, by: decision))
+                } else {
+                    try update.run([.real(now), .integer(letter.id)])
+                    if connection.changes > 0 { report.queued.append(letter.id) }
+                }
             }
-            return count
+            return report
         }
+    }
+
+    /// For each of `decisions` (a dead letter's decision id and user), the newest decision logged for the same user
+    /// after it, when there is one: the decision that supersedes the dead letter.
+    ///
+    /// The tenant follows the user's newest login. A newer decision was planned against the roles its login
+    /// showed, which the dead letter had not changed, and queued what it wanted itself; retrying the older change
+    /// would undo it (a blocked user given back the roles the block took away). So a dead letter is superseded by
+    /// any decision for its user logged after its own, whether or not that decision queued a change of its role.
+    /// A replayed request (logged, nothing queued) counts as well: it can only make retry skip more.
+    ///
+    /// The log's rowid order is commit order, so this reads `decisions` backwards from the newest and stops at the
+    /// oldest decision asked about: cheap for recent dead letters, and never a lookup the log needs an index for
+    /// (it has none, to keep commits cheap). A decision no longer in the log was pruned, and retention prunes
+    /// from the oldest, so every decision of its user still logged is newer.
+    func supersedingDecisions(of decisions: [(decisionID: String, userID: String)]) throws(OutboxError)
+        -> [String: String]
+    {
+        guard !decisions.isEmpty else { return [:] }
+        var wanted: [String: ExactString] = [:]
+        for (decision, user) in decisions { wanted[decision] = ExactString(user) }
+        let users = Set(wanted.values)
+        var newest: [ExactString: String] = [:]
+        var found: [String: String] = [:]
+        let select = try connection.prepare("SELECT id, user_id FROM decisions ORDER BY rowid DESC")
+        try select.bind([])
+        while !wanted.isEmpty, try select.step() {
+            let id = select.text(0) ?? ""
+            guard let user = select.text(1).map(ExactString.init), users.contains(user) else { continue }
+            if wanted.removeValue(forKey: id) != nil, let newer = newest[user] { found[id] = newer }
+            if newest[user] == nil { newest[user] = id }
+        }
+        for (decision, user) in wanted { if let newer = newest[user] { found[decision] = newer } }
+        return found
     }
 
     /// Deletes effects in `states` last changed before `before`. Returns how many.
@@ -417,6 +490,38 @@ final class OutboxStore {
             body(select.text(0) ?? "", select.real(1) ?? 0, select.real(2), select.blob(3))
         }
     }
+}
+
+/// What `rules outbox retry` did: the dead letters queued again, those skipped as superseded, and, when ids were
+/// given, those that were not dead letters or not in the outbox (then nothing was queued).
+public struct OutboxRetry: Sendable, Equatable {
+    /// A dead letter left alone because a newer decision for its user was logged since.
+    public struct Superseded: Sendable, Equatable {
+        /// The dead letter's id.
+        public var id: Int
+        /// The newest decision for the same user.
+        public var by: String
+    }
+
+    /// An id given that names an effect that is not a dead letter.
+    public struct NotDead: Sendable, Equatable {
+        /// The effect's id.
+        public var id: Int
+        /// Its state: `pending`, `running`, `done` or `coalesced`.
+        public var state: String
+    }
+
+    /// The dead letters put back in the queue, due now.
+    public var queued: [Int] = []
+    /// The dead letters skipped: the tenant follows the newest login, and a newer one was decided since.
+    public var superseded: [Superseded] = []
+    /// Ids given that are not dead letters.
+    public var notDead: [NotDead] = []
+    /// Ids given that are not in the outbox (never made, or purged).
+    public var missing: [Int] = []
+
+    /// An empty report.
+    public init() {}
 }
 
 /// One effect in the outbox, as `rules outbox list` shows it.
@@ -449,6 +554,9 @@ public struct OutboxEntry: Sendable, Equatable {
     public var errorCode: String?
     /// The last problem, or what superseded it.
     public var message: String?
+    /// For a dead letter, the newer decision for the same user that supersedes it: `rules outbox retry` skips it,
+    /// since the tenant follows the newest login.
+    public var supersededBy: String?
 
     /// The entry as one line of `rules outbox list`: values from events and servers quoted unless plain words and
     /// escaped (``HumanText``), so none can forge a line; the role as `shown` shows it among the other entries
@@ -462,6 +570,7 @@ public struct OutboxEntry: Sendable, Equatable {
         line += ", \(attempts) attempt\(attempts == 1 ? "" : "s"), \(decisionID)"
         if let status { line += ": \(status) \(HumanText.word(errorCode ?? "error"))" }
         if let message { line += (status == nil ? ": " : " ") + HumanText.line(message) }
+        if let supersededBy { line += "; superseded by the newer decision \(supersededBy), not retried" }
         return line
     }
 }
