@@ -380,7 +380,7 @@ final class OutboxStore {
                 message: row.text(13))
         }
         let dead = entries.filter { $0.state == "dead" }
-        let newer = try supersedingDecisions(of: dead.map { ($0.decisionID, $0.userID) })
+        let newer = try supersedingDecisions(of: dead.map { ($0.decisionID, $0.userID) }).found
         for index in entries.indices where entries[index].state == "dead" {
             entries[index].supersededBy = newer[entries[index].decisionID]
         }
@@ -388,46 +388,37 @@ final class OutboxStore {
     }
 
     /// Puts dead letters (those with `ids`, or all when nil) back in the queue to be tried now, except those a
-    /// newer decision for the same user superseded (``supersedingDecisions(of:)``), which stay dead letters.
+    /// newer decision for the same user superseded (``supersedingDecisions(of:after:)``), which stay dead letters.
     ///
     /// With `ids`, an id that is not in the outbox or not a dead letter is a mistake (a typo would otherwise go
     /// unnoticed): then nothing is queued, and the report says which ids were wrong.
+    ///
+    /// The decision log is read twice so that the server's commits never wait on the long read: first without
+    /// the write lock, back to the oldest dead letter's decision; then, holding it, only the decisions logged since
+    /// (and, for a dead letter refused in between, all of them again).
     func retry(ids: [Int]?, now: Double) throws(OutboxError) -> OutboxRetry {
-        try connection.immediateTransaction { () throws(OutboxError) in
-            var report = OutboxRetry()
-            var dead: [(id: Int, decisionID: String, userID: String)] = []
-            if let ids {
-                let select = try connection.prepare("SELECT state, decision_id, user_id FROM effects WHERE seq = ?")
-                for id in ids {
-                    guard
-                        let (state, decisionID, userID) = try select.rows(
-                            [.integer(id)], { ($0.text(0) ?? "", $0.text(1) ?? "", $0.text(2) ?? "") }
-                        ).first
-                    else {
-                        report.missing.append(id)
-                        continue
-                    }
-                    if state != "dead" {
-                        report.notDead.append(OutboxRetry.NotDead(id: id, state: state))
-                    } else if !dead.contains(where: { $0.id == id }) {
-                        dead.append((id, decisionID, userID))
-                    }
-                }
-                guard report.missing.isEmpty && report.notDead.isEmpty else { return report }
-            } else {
-                dead = try connection.prepare(
-                    "SELECT seq, decision_id, user_id FROM effects WHERE state = 'dead' ORDER BY seq"
-                ).rows { ($0.integer(0), $0.text(1) ?? "", $0.text(2) ?? "") }
-            }
-            let newer = try supersedingDecisions(of: dead.map { ($0.decisionID, $0.userID) })
+        let before = try deadLetters(ids: ids).dead
+        let first = try supersedingDecisions(of: before.map { ($0.decisionID, $0.userID) })
+        let scanned = Set(before.map(\.id))
+        return try connection.immediateTransaction { () throws(OutboxError) in
+            var (report, dead) = try deadLetters(ids: ids)
+            if ids != nil && !(report.missing.isEmpty && report.notDead.isEmpty) { return report }
+            let known = dead.filter { scanned.contains($0.id) }
+            let late = dead.filter { !scanned.contains($0.id) }
+            let since = try supersedingDecisions(of: known.map { ($0.decisionID, $0.userID) }, after: first.through)
+            let again = try supersedingDecisions(of: late.map { ($0.decisionID, $0.userID) })
             let update = try connection.prepare(
                 """
                 UPDATE effects SET state = 'pending', next_at = 0, attempts = 0, updated = ?, status = NULL,
                 error_code = NULL, message = NULL WHERE state = 'dead' AND seq = ?
                 """)
             for letter in dead {
-                if let decision = newer[letter.decisionID] {
-                    report.superseded.append(OutboxRetry.Superseded(id: letter.id, by: decision))
+                let newer =
+                    scanned.contains(letter.id)
+                    ? since.found[letter.decisionID] ?? first.found[letter.decisionID]
+                    : again.found[letter.decisionID]
+                if let newer {
+                    report.superseded.append(OutboxRetry.Superseded(id: letter.id, by: newer))
                 } else {
                     try update.run([.real(now), .integer(letter.id)])
                     if connection.changes > 0 { report.queued.append(letter.id) }
@@ -437,8 +428,43 @@ final class OutboxStore {
         }
     }
 
+    /// The dead letters with `ids` (every one, oldest first, when nil), and the ids given that are not dead letters
+    /// or not in the outbox.
+    private func deadLetters(ids: [Int]?) throws(OutboxError) -> (
+        OutboxRetry, dead: [(id: Int, decisionID: String, userID: String)]
+    ) {
+        guard let ids else {
+            let dead = try connection.prepare(
+                "SELECT seq, decision_id, user_id FROM effects WHERE state = 'dead' ORDER BY seq"
+            ).rows { (id: $0.integer(0), decisionID: $0.text(1) ?? "", userID: $0.text(2) ?? "") }
+            return (OutboxRetry(), dead)
+        }
+        var report = OutboxRetry()
+        var dead: [(id: Int, decisionID: String, userID: String)] = []
+        let select = try connection.prepare("SELECT state, decision_id, user_id FROM effects WHERE seq = ?")
+        for id in ids {
+            guard
+                let (state, decisionID, userID) = try select.rows(
+                    [.integer(id)], { ($0.text(0) ?? "", $0.text(1) ?? "", $0.text(2) ?? "") }
+                ).first
+            else {
+                if !report.missing.contains(id) { report.missing.append(id) }
+                continue
+            }
+            if state != "dead" {
+                if !report.notDead.contains(where: { $0.id == id }) {
+                    report.notDead.append(OutboxRetry.NotDead(id: id, state: state))
+                }
+            } else if !dead.contains(where: { $0.id == id }) {
+                dead.append((id, decisionID, userID))
+            }
+        }
+        return (report, dead)
+    }
+
     /// For each of `decisions` (a dead letter's decision id and user), the newest decision logged for the same user
-    /// after it, when there is one: the decision that supersedes the dead letter.
+    /// after it, when there is one: the decision that supersedes the dead letter. Also the newest rowid read, for
+    /// a later call with `after` that reads only the decisions logged since (all of `decisions` being older).
     ///
     /// The tenant follows the user's newest login. A newer decision was planned against the roles its login
     /// showed, which the dead letter had not changed, and queued what it wanted itself; retrying the older change
@@ -450,25 +476,28 @@ final class OutboxStore {
     /// oldest decision asked about: cheap for recent dead letters, and never a lookup the log needs an index for
     /// (it has none, to keep commits cheap). A decision no longer in the log was pruned, and retention prunes
     /// from the oldest, so every decision of its user still logged is newer.
-    func supersedingDecisions(of decisions: [(decisionID: String, userID: String)]) throws(OutboxError)
-        -> [String: String]
+    func supersedingDecisions(of decisions: [(decisionID: String, userID: String)], after: Int = 0)
+        throws(OutboxError) -> (found: [String: String], through: Int)
     {
-        guard !decisions.isEmpty else { return [:] }
+        guard !decisions.isEmpty else { return ([:], after) }
         var wanted: [String: ExactString] = [:]
         for (decision, user) in decisions { wanted[decision] = ExactString(user) }
         let users = Set(wanted.values)
         var newest: [ExactString: String] = [:]
         var found: [String: String] = [:]
-        let select = try connection.prepare("SELECT id, user_id FROM decisions ORDER BY rowid DESC")
-        try select.bind([])
+        var through: Int?
+        let select = try connection.prepare(
+            "SELECT id, user_id, rowid FROM decisions WHERE rowid > ? ORDER BY rowid DESC")
+        try select.bind([.integer(after)])
         while !wanted.isEmpty, try select.step() {
-            let id = select.text(0) ?? ""
+            if through == nil { through = select.integer(2) }
             guard let user = select.text(1).map(ExactString.init), users.contains(user) else { continue }
+            let id = select.text(0) ?? ""
             if wanted.removeValue(forKey: id) != nil, let newer = newest[user] { found[id] = newer }
             if newest[user] == nil { newest[user] = id }
         }
         for (decision, user) in wanted { if let newer = newest[user] { found[decision] = newer } }
-        return found
+        return (found, through ?? after)
     }
 
     /// Deletes effects in `states` last changed before `before`. Returns how many.

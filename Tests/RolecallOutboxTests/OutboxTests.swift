@@ -289,6 +289,13 @@ func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) rethrows
         let report = try store.retry(ids: nil, now: wallClock())
         #expect(report.superseded == [OutboxRetry.Superseded(id: effects[0].id, by: newer.id)])
         #expect(report.queued == [effects[1].id])
+        // The read under the write lock takes only the decisions logged after the first read, and finds them.
+        let first = try store.supersedingDecisions(of: [(effects[1].decisionID, "auth0|p2")])
+        #expect(first.found.isEmpty)
+        let later = try record(user: "auth0|p2")
+        try store.connection.immediateTransaction { () throws(OutboxError) in try store.insert(later) }
+        let since = try store.supersedingDecisions(of: [(effects[1].decisionID, "auth0|p2")], after: first.through)
+        #expect(since.found == [effects[1].decisionID: later.id] && since.through == first.through + 1)
     }
 
     @Test func effectsInterruptedByACrashAreQueuedAgain() async throws {
