@@ -9,7 +9,9 @@ import RolecallLanguage
 /// `pending` with a later `next_at` (every attempt failed with something retryable). A `pending` effect that a
 /// later decision for the same user and role made unnecessary becomes `coalesced`. `running` only lasts while
 /// the worker calls Auth0: at start-up any `running` effect is a call a crash interrupted, and goes back to
-/// `pending` to be made again (assign and revoke are idempotent at Auth0).
+/// `pending` to be made again (assign and revoke are idempotent at Auth0). A dead letter stays dead until an
+/// operator retries or purges it, and once a newer decision for its user is logged it is superseded: `retry` skips
+/// it (``supersedingDecisions(of:after:)``).
 final class OutboxStore {
     /// The schema version in `PRAGMA user_version`. 1: the first; 2: `decisions.clock`, the evaluation clock.
     static let schemaVersion = 2
