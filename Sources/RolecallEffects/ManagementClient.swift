@@ -283,6 +283,11 @@ public final class ManagementClient {
                 lastProblem = problem
                 try retry(
                     after: attempt, route: route, status: response.status, headers: response.headers, problem: problem)
+            // A redirect is permanent, a dead letter in the outbox, not retried: the Management API never
+            // redirects, so something in between does (`http` behind an `https` redirect, a proxy's login or
+            // maintenance page), most often a setting that will not fix itself; a dead letter shows it at once
+            // with its `Location`, and `rules outbox retry` queues what the newest logins still want once it is
+            // fixed. Never followed: that would carry the token to another host.
             case .success(let response) where [301, 302, 303, 307, 308].contains(response.status):
                 let location = response.headers["location"].map { " to `\(String(redacted($0).prefix(200)))`" } ?? ""
                 throw .permanent(

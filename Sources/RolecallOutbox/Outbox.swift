@@ -377,8 +377,9 @@ public final class OutboxFile {
         try store.list(states: states, limit: limit)
     }
 
-    /// Puts the dead letters with `ids` (all of them when nil) back in the queue, due now. Returns how many.
-    public func retry(ids: [Int]?) throws(OutboxError) -> Int { try store.retry(ids: ids, now: wallClock()) }
+    /// Puts the dead letters with `ids` (all of them when nil) back in the queue, due now, except those a newer
+    /// decision for the same user superseded; with `ids`, queues nothing when one of them is not a dead letter.
+    public func retry(ids: [Int]?) throws(OutboxError) -> OutboxRetry { try store.retry(ids: ids, now: wallClock()) }
 
     /// Deletes effects in `states` last changed more than `olderThan` seconds ago. Returns how many.
     public func purge(states: [String], olderThan: Double) throws(OutboxError) -> Int {

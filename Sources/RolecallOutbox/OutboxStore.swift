@@ -9,7 +9,9 @@ import RolecallLanguage
 /// `pending` with a later `next_at` (every attempt failed with something retryable). A `pending` effect that a
 /// later decision for the same user and role made unnecessary becomes `coalesced`. `running` only lasts while
 /// the worker calls Auth0: at start-up any `running` effect is a call a crash interrupted, and goes back to
-/// `pending` to be made again (assign and revoke are idempotent at Auth0).
+/// `pending` to be made again (assign and revoke are idempotent at Auth0). A dead letter stays dead until an
+/// operator retries or purges it, and once a newer decision for its user is logged it is superseded: `retry` skips
+/// it (``supersedingDecisions(of:after:)``).
 final class OutboxStore {
     /// The schema version in `PRAGMA user_version`. 1: the first; 2: `decisions.clock`, the evaluation clock.
     static let schemaVersion = 2
@@ -366,7 +368,7 @@ final class OutboxStore {
     /// Effects in `states` (all when empty), oldest first, at most `limit`.
     func list(states: [String], limit: Int) throws(OutboxError) -> [OutboxEntry] {
         let filter = states.isEmpty ? "" : "WHERE state IN (\(states.map { _ in "?" }.joined(separator: ", ")))"
-        return try connection.prepare(
+        var entries = try connection.prepare(
             """
             SELECT seq, decision_id, user_id, role, rule, assign, state, attempts, created, updated, next_at, status,
             error_code, message FROM effects \(filter) ORDER BY seq LIMIT ?
@@ -379,23 +381,125 @@ final class OutboxStore {
                 nextAttempt: row.real(10) ?? 0, status: row.real(11).map { Int($0) }, errorCode: row.text(12),
                 message: row.text(13))
         }
+        let dead = entries.filter { $0.state == "dead" }
+        let newer = try supersedingDecisions(of: dead.map { ($0.decisionID, $0.userID) }).found
+        for index in entries.indices where entries[index].state == "dead" {
+            entries[index].supersededBy = newer[entries[index].decisionID]
+        }
+        return entries
     }
 
-    /// Puts dead letters (those with `ids`, or all when nil) back in the queue to be tried now. Returns how many.
-    func retry(ids: [Int]?, now: Double) throws(OutboxError) -> Int {
-        try connection.immediateTransaction { () throws(OutboxError) in
+    /// Puts dead letters (those with `ids`, or all when nil) back in the queue to be tried now, except those a
+    /// newer decision for the same user superseded (``supersedingDecisions(of:after:)``), which stay dead letters.
+    ///
+    /// With `ids`, an id that is not in the outbox or not a dead letter is a mistake (a typo would otherwise go
+    /// unnoticed): then nothing is queued, and the report says which ids were wrong.
+    ///
+    /// The decision log is read twice so that the server's commits never wait on the long read: first without
+    /// the write lock, back to the oldest dead letter's decision; then, holding it, only the decisions logged since
+    /// (and, for a dead letter refused in between, all of them again).
+    func retry(ids: [Int]?, now: Double) throws(OutboxError) -> OutboxRetry {
+        let before = try deadLetters(ids: ids).dead
+        let first = try supersedingDecisions(of: before.map { ($0.decisionID, $0.userID) })
+        let scanned = Set(before.map(\.id))
+        return try connection.immediateTransaction { () throws(OutboxError) in
+            var (report, dead) = try deadLetters(ids: ids)
+            if ids != nil && !(report.missing.isEmpty && report.notDead.isEmpty) { return report }
+            let known = dead.filter { scanned.contains($0.id) }
+            let late = dead.filter { !scanned.contains($0.id) }
+            let since = try supersedingDecisions(of: known.map { ($0.decisionID, $0.userID) }, after: first.through)
+            let again = try supersedingDecisions(of: late.map { ($0.decisionID, $0.userID) })
             let update = try connection.prepare(
                 """
                 UPDATE effects SET state = 'pending', next_at = 0, attempts = 0, updated = ?, status = NULL,
-                error_code = NULL, message = NULL WHERE state = 'dead' AND (? OR seq = ?)
+                error_code = NULL, message = NULL WHERE state = 'dead' AND seq = ?
                 """)
-            var count = 0
-            for id in ids ?? [-1] {
-                try update.run([.real(now), .integer(ids == nil ? 1 : 0), .integer(id)])
-                count += connection.changes
+            for letter in dead {
+                let newer =
+                    scanned.contains(letter.id)
+                    ? since.found[letter.decisionID] ?? first.found[letter.decisionID]
+                    : again.found[letter.decisionID]
+                if let newer {
+                    report.superseded.append(OutboxRetry.Superseded(id: letter.id, by: newer))
+                } else {
+                    try update.run([.real(now), .integer(letter.id)])
+                    if connection.changes > 0 { report.queued.append(letter.id) }
+                }
             }
-            return count
+            return report
         }
+    }
+
+    /// The dead letters with `ids` (every one, oldest first, when nil), and the ids given that are not dead letters
+    /// or not in the outbox.
+    private func deadLetters(ids: [Int]?) throws(OutboxError) -> (
+        OutboxRetry, dead: [(id: Int, decisionID: String, userID: String)]
+    ) {
+        guard let ids else {
+            let dead = try connection.prepare(
+                "SELECT seq, decision_id, user_id FROM effects WHERE state = 'dead' ORDER BY seq"
+            ).rows { (id: $0.integer(0), decisionID: $0.text(1) ?? "", userID: $0.text(2) ?? "") }
+            return (OutboxRetry(), dead)
+        }
+        var report = OutboxRetry()
+        var dead: [(id: Int, decisionID: String, userID: String)] = []
+        let select = try connection.prepare("SELECT state, decision_id, user_id FROM effects WHERE seq = ?")
+        for id in ids {
+            guard
+                let (state, decisionID, userID) = try select.rows(
+                    [.integer(id)], { ($0.text(0) ?? "", $0.text(1) ?? "", $0.text(2) ?? "") }
+                ).first
+            else {
+                if !report.missing.contains(id) { report.missing.append(id) }
+                continue
+            }
+            if state != "dead" {
+                if !report.notDead.contains(where: { $0.id == id }) {
+                    report.notDead.append(OutboxRetry.NotDead(id: id, state: state))
+                }
+            } else if !dead.contains(where: { $0.id == id }) {
+                dead.append((id, decisionID, userID))
+            }
+        }
+        return (report, dead)
+    }
+
+    /// For each of `decisions` (a dead letter's decision id and user), the newest decision logged for the same user
+    /// after it, when there is one: the decision that supersedes the dead letter. Also the newest rowid read, for
+    /// a later call with `after` that reads only the decisions logged since (all of `decisions` being older).
+    ///
+    /// The tenant follows the user's newest login. A newer decision was planned against the roles its login
+    /// showed, which the dead letter had not changed, and queued what it wanted itself; retrying the older change
+    /// would undo it (a blocked user given back the roles the block took away). So a dead letter is superseded by
+    /// any decision for its user logged after its own, whether or not that decision queued a change of its role.
+    /// A replayed request (logged, nothing queued) counts as well: it can only make retry skip more.
+    ///
+    /// The log's rowid order is commit order, so this reads `decisions` backwards from the newest and stops at the
+    /// oldest decision asked about: cheap for recent dead letters, and never a lookup the log needs an index for
+    /// (it has none, to keep commits cheap). A decision no longer in the log was pruned, and retention prunes
+    /// from the oldest, so every decision of its user still logged is newer.
+    func supersedingDecisions(of decisions: [(decisionID: String, userID: String)], after: Int = 0)
+        throws(OutboxError) -> (found: [String: String], through: Int)
+    {
+        guard !decisions.isEmpty else { return ([:], after) }
+        var wanted: [String: ExactString] = [:]
+        for (decision, user) in decisions { wanted[decision] = ExactString(user) }
+        let users = Set(wanted.values)
+        var newest: [ExactString: String] = [:]
+        var found: [String: String] = [:]
+        var through: Int?
+        let select = try connection.prepare(
+            "SELECT id, user_id, rowid FROM decisions WHERE rowid > ? ORDER BY rowid DESC")
+        try select.bind([.integer(after)])
+        while !wanted.isEmpty, try select.step() {
+            if through == nil { through = select.integer(2) }
+            guard let user = select.text(1).map(ExactString.init), users.contains(user) else { continue }
+            let id = select.text(0) ?? ""
+            if wanted.removeValue(forKey: id) != nil, let newer = newest[user] { found[id] = newer }
+            if newest[user] == nil { newest[user] = id }
+        }
+        for (decision, user) in wanted { if let newer = newest[user] { found[decision] = newer } }
+        return (found, through ?? after)
     }
 
     /// Deletes effects in `states` last changed before `before`. Returns how many.
@@ -417,6 +521,38 @@ final class OutboxStore {
             body(select.text(0) ?? "", select.real(1) ?? 0, select.real(2), select.blob(3))
         }
     }
+}
+
+/// What `rules outbox retry` did: the dead letters queued again, those skipped as superseded, and, when ids were
+/// given, those that were not dead letters or not in the outbox (then nothing was queued).
+public struct OutboxRetry: Sendable, Equatable {
+    /// A dead letter left alone because a newer decision for its user was logged since.
+    public struct Superseded: Sendable, Equatable {
+        /// The dead letter's id.
+        public var id: Int
+        /// The newest decision for the same user.
+        public var by: String
+    }
+
+    /// An id given that names an effect that is not a dead letter.
+    public struct NotDead: Sendable, Equatable {
+        /// The effect's id.
+        public var id: Int
+        /// Its state: `pending`, `running`, `done` or `coalesced`.
+        public var state: String
+    }
+
+    /// The dead letters put back in the queue, due now.
+    public var queued: [Int] = []
+    /// The dead letters skipped: the tenant follows the newest login, and a newer one was decided since.
+    public var superseded: [Superseded] = []
+    /// Ids given that are not dead letters.
+    public var notDead: [NotDead] = []
+    /// Ids given that are not in the outbox (never made, or purged).
+    public var missing: [Int] = []
+
+    /// An empty report.
+    public init() {}
 }
 
 /// One effect in the outbox, as `rules outbox list` shows it.
@@ -449,6 +585,9 @@ public struct OutboxEntry: Sendable, Equatable {
     public var errorCode: String?
     /// The last problem, or what superseded it.
     public var message: String?
+    /// For a dead letter, the newer decision for the same user that supersedes it: `rules outbox retry` skips it,
+    /// since the tenant follows the newest login.
+    public var supersededBy: String?
 
     /// The entry as one line of `rules outbox list`: values from events and servers quoted unless plain words and
     /// escaped (``HumanText``), so none can forge a line; the role as `shown` shows it among the other entries
@@ -462,6 +601,7 @@ public struct OutboxEntry: Sendable, Equatable {
         line += ", \(attempts) attempt\(attempts == 1 ? "" : "s"), \(decisionID)"
         if let status { line += ": \(status) \(HumanText.word(errorCode ?? "error"))" }
         if let message { line += (status == nil ? ": " : " ") + HumanText.line(message) }
+        if let supersededBy { line += "; superseded by the newer decision \(supersededBy), not retried" }
         return line
     }
 }

@@ -42,7 +42,8 @@ struct OutboxCommand: ParsableCommand {
         discussion: """
             Effects move from pending to done, or to dead (refused for good by the Management API, with Auth0's \
             status, errorCode and message). A pending effect made unnecessary by a later decision for the same \
-            user and role is coalesced. These commands may run while the server does.
+            user and role is coalesced. A dead letter is superseded once a newer decision for the same user is \
+            logged: `list` says so, and `retry` skips it. These commands may run while the server does.
             """,
         subcommands: [Status.self, List.self, Retry.self, Purge.self]
     )
@@ -130,7 +131,8 @@ struct OutboxCommand: ParsableCommand {
                         + "\"attempts\":\(entry.attempts),\"created\":\(JSONText.number(entry.created)),"
                         + "\"updated\":\(JSONText.number(entry.updated)),"
                         + "\"status\":\(entry.status.map(String.init) ?? "null"),"
-                        + "\"error_code\":\(optional(entry.errorCode)),\"message\":\(optional(entry.message))}\n"
+                        + "\"error_code\":\(optional(entry.errorCode)),\"message\":\(optional(entry.message)),"
+                        + "\"superseded_by\":\(optional(entry.supersededBy))}\n"
                 }
             }
             Output.standardOutput(out)
@@ -139,7 +141,12 @@ struct OutboxCommand: ParsableCommand {
 
     struct Retry: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Queue dead letters again (after fixing what refused them).")
+            abstract: "Queue dead letters again (after fixing what refused them).",
+            discussion: """
+                A dead letter is skipped when a newer decision for the same user was logged since: the tenant \
+                follows the newest login, which planned its own changes, and retrying an older one would undo them. \
+                Given ids that are not dead letters or not in the outbox, nothing is queued and the exit code is 2.
+                """)
 
         @OptionGroup var file: OutboxOption
 
@@ -155,8 +162,32 @@ struct OutboxCommand: ParsableCommand {
 
         func run() throws {
             let outbox = try file.open()
-            let count = try outboxQuery { () throws(OutboxError) in try outbox.retry(ids: all ? nil : ids) }
-            Output.standardOutput("\(count) dead letter\(count == 1 ? "" : "s") queued again\n")
+            let report = try outboxQuery { () throws(OutboxError) in try outbox.retry(ids: all ? nil : ids) }
+            guard report.missing.isEmpty && report.notDead.isEmpty else {
+                var message = ""
+                for id in report.missing {
+                    message += "rules: error: no effect \(id) in the outbox (never made, or purged)\n"
+                }
+                for effect in report.notDead {
+                    message += "rules: error: effect \(effect.id) is not a dead letter: it is \(effect.state)\n"
+                }
+                Output.standardError(message + "rules: nothing was queued again\n")
+                throw ExitStatus.badInput
+            }
+            Output.standardOutput(Self.text(report))
+        }
+
+        /// `N dead letters queued again`, then the superseded ones skipped, each with the decision that
+        /// supersedes it.
+        static func text(_ report: OutboxRetry) -> String {
+            let count = report.queued.count
+            var out = "\(count) dead letter\(count == 1 ? "" : "s") queued again"
+            guard !report.superseded.isEmpty else { return out + "\n" }
+            out +=
+                ", \(report.superseded.count) skipped as superseded (a newer decision for the same user was logged "
+                + "since, and the tenant follows the newest login):\n"
+            for skipped in report.superseded { out += "  \(skipped.id)\tsuperseded by \(skipped.by)\n" }
+            return out
         }
     }
 

@@ -210,14 +210,92 @@ func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) rethrows
         // The operator retries one of them: it is tried again at once (and refused again).
         let calls = tenant.sandbox.log.filter { $0.path.contains("auth0%7Cgone") }.count
         let admin = try OutboxFile(path: file.path)
-        #expect(try admin.retry(ids: [dead[0].id]) == 1)
+        #expect(try admin.retry(ids: [dead[0].id]).queued == [dead[0].id])
         #expect(try admin.status().dead == 1)
-        #expect(try admin.retry(ids: [dead[0].id]) == 0, "only dead letters are retried")
+        let again = try admin.retry(ids: [dead[0].id])
+        #expect(again.queued.isEmpty, "only dead letters are retried")
+        #expect(again.notDead.map(\.id) == [dead[0].id])
         worker.wake()
         #expect(try eventually { tenant.sandbox.log.filter { $0.path.contains("auth0%7Cgone") }.count > calls })
         #expect(try eventually { try outbox.status().dead == 2 })
         worker.stop()
         outbox.close()
+    }
+
+    /// The attack: a refused login's assigns become dead letters; once the API is fixed the same user logs in
+    /// blocked (no roles, nothing to queue: the tenant never held them); `retry --all` must not give the blocked
+    /// user the roles back. The newest login is what the tenant follows, so the older dead letters are superseded
+    /// and stay dead; another user's dead letter, with no newer login, is queued again and carried out.
+    @Test func retrySkipsDeadLettersANewerDecisionForTheUserSuperseded() async throws {
+        let file = try TemporaryOutbox()
+        let tenant = try Tenant { $0.faults.badRequests = 1_000_000 }
+        let outbox = try Outbox(path: file.path)
+        let refused = try record(user: "auth0|stale", assign: ["admin", "staff"])
+        try await outbox.commit(refused)
+        try await outbox.commit(try record(user: "auth0|kept", assign: ["member"]))
+        let worker = tenant.worker(outbox)
+        worker.start()
+        #expect(try eventually { try outbox.status().dead == 3 })
+        tenant.sandbox.inject { $0.badRequests = 0 }
+        let blocked = try record(user: "auth0|stale")
+        try await outbox.commit(blocked)
+        #expect(blocked.roles.isEmpty && blocked.plan?.assign.isEmpty == true)
+
+        let admin = try OutboxFile(path: file.path)
+        let dead = try admin.list(states: ["dead"])
+        let stale = dead.filter { $0.userID == "auth0|stale" }.map(\.id)
+        let kept = dead.filter { $0.userID == "auth0|kept" }.map(\.id)
+        #expect(stale.count == 2 && kept.count == 1)
+        #expect(dead.map(\.supersededBy) == dead.map { $0.userID == "auth0|stale" ? blocked.id : nil })
+        #expect(dead.first { $0.userID == "auth0|stale" }?.text(showing: Spellings([])).contains(blocked.id) == true)
+
+        // A typo among the ids queues nothing, not even the good ones, and says which id was wrong.
+        let typo = try admin.retry(ids: kept + [999_999_999])
+        #expect(typo.missing == [999_999_999] && typo.queued.isEmpty)
+        #expect(try admin.status().dead == 3)
+
+        let report = try admin.retry(ids: nil)
+        #expect(report.queued == kept)
+        #expect(report.superseded == stale.map { OutboxRetry.Superseded(id: $0, by: blocked.id) })
+        worker.wake()
+        #expect(try eventually { try outbox.status().done == 1 })
+        #expect(tenant.sandbox.roles(ofUser: "auth0|kept") == [tenant.id("member")])
+        #expect(tenant.sandbox.roles(ofUser: "auth0|stale").isEmpty, "the blocked user got roles back")
+        #expect(try admin.status().dead == 2, "superseded dead letters stay until purged")
+        // Named one by one they are skipped too; the effect now done is not a dead letter.
+        #expect(try admin.retry(ids: [stale[0]]).superseded.map(\.id) == [stale[0]])
+        #expect(try admin.retry(ids: kept).notDead == [OutboxRetry.NotDead(id: kept[0], state: "done")])
+        worker.stop()
+        outbox.close()
+    }
+
+    /// A dead letter whose decision retention pruned is older than every decision still logged: a decision of its
+    /// user still logged supersedes it; with none, it is queued again.
+    @Test func aDeadLetterWhoseDecisionWasPrunedIsSupersededByAnyLoggedDecisionOfItsUser() throws {
+        let file = try TemporaryOutbox()
+        let store = try OutboxStore(path: file.path, create: true)
+        let newer = try record(user: "auth0|p1")
+        for logged in [
+            try record(user: "auth0|p1", assign: ["member"]), try record(user: "auth0|p2", assign: ["member"]), newer,
+        ] {
+            try store.connection.immediateTransaction { () throws(OutboxError) in try store.insert(logged) }
+        }
+        let effects = try store.list(states: [], limit: 10)
+        try store.settle(
+            effects.map { (seq: $0.id, .dead(status: 400, errorCode: "invalid_body", message: "no")) }, now: 0)
+        var options = Outbox.Options()
+        options.maxLoggedDecisions = 1
+        #expect(try store.enforceRetention(options, now: wallClock()) == 2)
+        let report = try store.retry(ids: nil, now: wallClock())
+        #expect(report.superseded == [OutboxRetry.Superseded(id: effects[0].id, by: newer.id)])
+        #expect(report.queued == [effects[1].id])
+        // The read under the write lock takes only the decisions logged after the first read, and finds them.
+        let first = try store.supersedingDecisions(of: [(effects[1].decisionID, "auth0|p2")])
+        #expect(first.found.isEmpty)
+        let later = try record(user: "auth0|p2")
+        try store.connection.immediateTransaction { () throws(OutboxError) in try store.insert(later) }
+        let since = try store.supersedingDecisions(of: [(effects[1].decisionID, "auth0|p2")], after: first.through)
+        #expect(since.found == [effects[1].decisionID: later.id] && since.through == first.through + 1)
     }
 
     @Test func effectsInterruptedByACrashAreQueuedAgain() async throws {

@@ -156,4 +156,83 @@ import Testing
         #expect(replay.status == 0, "\(replay.stderr)")
         #expect(replay.stdout.split(separator: "\n").count == 2)
     }
+
+    /// The attack on `rules outbox retry --all`: a login's assigns refused for good (here 400s) become dead
+    /// letters; the tenant is fixed; the same user logs in blocked (roles `[]`, nothing queued, since the tenant
+    /// never held the roles). Retrying every dead letter must not hand the blocked user the roles back: the newest
+    /// login supersedes them, `list` says so and `retry` skips them, while another user's are queued again. Ids
+    /// that are not dead letters, or not in the outbox, are errors (exit 2) that queue nothing.
+    @Test func retryDoesNotUndoTheNewestLoginAndRefusesIdsThatAreNotDeadLetters() throws {
+        var configuration = Sandbox.Configuration.seeded()
+        configuration.faults.badRequests = 1_000_000
+        let sandbox = Sandbox(configuration)
+        defer { sandbox.shutdown() }
+        let port = try sandbox.start()
+        let server = try ServeProcess(["rules/", "--rate", "1000"], environment: Self.tenant(sandbox, port: port))
+        for user in ["auth0|stale", "auth0|kept"] {
+            #expect(server.post("/v1/decide", Self.event(user), secret: Self.secret).status == 200)
+        }
+        #expect(try Self.waitFor { try Self.status(server.outbox)["dead"] as? Int == 4 }, "\(server.text)")
+        sandbox.inject { $0.badRequests = 0 }
+        let blocked = String(decoding: Self.event("auth0|stale"), as: UTF8.self).replacingOccurrences(
+            of: #""app_metadata":{}"#, with: #""app_metadata":{"blocked":true}"#)
+        let answer = server.post("/v1/decide", Data(blocked.utf8), secret: Self.secret)
+        #expect(answer.status == 200)
+        let decision = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any] ?? [:]
+        #expect(decision["roles"] as? [String] == [], "\(decision)")
+        let newest = decision["decision_id"] as? String ?? "?"
+
+        let outbox = ["--outbox", server.outbox]
+        let list = try CLITests.rules(["outbox", "list", "--state", "dead"] + outbox)
+        let lines = list.stdout.split(separator: "\n")
+        #expect(lines.count == 4, "\(list.stdout)")
+        for line in lines {
+            let superseded = line.hasSuffix("; superseded by the newer decision \(newest), not retried")
+            #expect(superseded == line.contains("auth0|stale"), "\(line)")
+        }
+        let json = try CLITests.rules(["outbox", "list", "--state", "dead", "--format", "json"] + outbox)
+        let entries = json.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let stale = entries.filter { $0["user_id"] as? String == "auth0|stale" }.compactMap { $0["id"] as? Int }
+        let kept = entries.filter { $0["user_id"] as? String == "auth0|kept" }.compactMap { $0["id"] as? Int }
+        #expect(stale.count == 2 && kept.count == 2, "\(json.stdout)")
+        #expect(
+            entries.allSatisfy {
+                ($0["superseded_by"] as? String == newest) == ($0["user_id"] as? String == "auth0|stale")
+            })
+
+        // A typo among good ids: said, exit 2, nothing queued.
+        let typo = try CLITests.rules(["outbox", "retry", String(kept[0]), "999999999"] + outbox)
+        #expect(typo.status == 2)
+        #expect(typo.stdout == "")
+        #expect(
+            typo.stderr
+                == "rules: error: no effect 999999999 in the outbox (never made, or purged)\nrules: nothing was queued again\n"
+        )
+        #expect(try Self.status(server.outbox)["dead"] as? Int == 4)
+
+        let retry = try CLITests.rules(["outbox", "retry", "--all"] + outbox)
+        #expect(retry.status == 0, "\(retry.stderr)")
+        #expect(
+            retry.stdout
+                == "2 dead letters queued again, 2 skipped as superseded (a newer decision for the same user was logged "
+                + "since, and the tenant follows the newest login):\n"
+                + stale.map { "  \($0)\tsuperseded by \(newest)\n" }.joined())
+        #expect(try Self.waitFor { try Self.status(server.outbox)["done"] as? Int == 2 }, "\(server.text)")
+        #expect(sandbox.roles(ofUser: "auth0|kept").count == 2)
+        #expect(sandbox.roles(ofUser: "auth0|stale").isEmpty, "the blocked user was given roles back")
+
+        // An effect that is not a dead letter (now done) and an id never made: errors, exit 2.
+        let done = try CLITests.rules(["outbox", "retry", String(kept[0])] + outbox)
+        #expect(done.status == 2)
+        #expect(
+            done.stderr
+                == "rules: error: effect \(kept[0]) is not a dead letter: it is done\nrules: nothing was queued again\n"
+        )
+        let missing = try CLITests.rules(["outbox", "retry", "999999999"] + outbox)
+        #expect(missing.status == 2)
+        #expect(missing.stderr.hasPrefix("rules: error: no effect 999999999 in the outbox"))
+        #expect(server.stop() == 0)
+    }
 }
