@@ -424,8 +424,9 @@ func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) rethrows
         #expect(status.decisions == 1)
         #expect(status.pending == 1)
         let check = try SQLiteConnection(path: file.path, create: false)
-        #expect(try check.prepare("PRAGMA user_version").rows { $0.integer(0) } == [2])
+        #expect(try check.prepare("PRAGMA user_version").rows { $0.integer(0) } == [3])
         #expect(try check.prepare("SELECT clock FROM decisions").rows { $0.real(0) } == [nil])
+        #expect(try check.prepare("SELECT COUNT(*) FROM signatures").rows { $0.integer(0) } == [0])
 
         // New decisions record their clock next to the old ones.
         let outbox = try Outbox(path: file.path)
@@ -450,6 +451,34 @@ func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) rethrows
             try newer.execute("CREATE TABLE decisions(id TEXT); PRAGMA user_version = 9")
         }
         let error = #expect(throws: OutboxError.self) { try OutboxFile(path: file.path) }
-        #expect(error?.message.hasSuffix("is an outbox of schema 9; this build reads schema 2") == true)
+        #expect(error?.message.hasSuffix("is an outbox of schema 9; this build reads schema 3") == true)
+    }
+
+    /// A signed request's signature is recorded with its decision and read back when the outbox is opened again,
+    /// so the same request after a restart queues nothing; expired signatures are deleted.
+    @Test func aCommittedSignatureIsRememberedAcrossARestart() async throws {
+        let file = try TemporaryOutbox()
+        let signature = RequestSignature(bytes: Array(repeating: 7, count: 32), expires: wallClock() + 300)
+        do {
+            let outbox = try Outbox(path: file.path)
+            var first = try record(user: "auth0|signed", assign: ["staff"])
+            first.signature = signature
+            try await outbox.commit(first)
+            var expired = try record(user: "auth0|expired", assign: ["staff"])
+            expired.signature = RequestSignature(bytes: Array(repeating: 9, count: 32), expires: wallClock() - 1)
+            try await outbox.commit(expired)
+            outbox.close()
+        }
+        let outbox = try Outbox(path: file.path)
+        var again = try record(user: "auth0|signed", assign: ["staff"])
+        again.signature = signature
+        try await outbox.commit(again)
+        outbox.close()
+        let entries = try OutboxFile(path: file.path).list()
+        #expect(entries.count == 2)
+        #expect(!entries.contains { $0.decisionID == again.id }, "\(entries)")
+        #expect(try OutboxFile(path: file.path).status().decisions == 3)
+        let check = try SQLiteConnection(path: file.path, create: false)
+        #expect(try check.prepare("SELECT COUNT(*) FROM signatures").rows { $0.integer(0) } == [1])
     }
 }
