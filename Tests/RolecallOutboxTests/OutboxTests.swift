@@ -481,4 +481,29 @@ func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) rethrows
         let check = try SQLiteConnection(path: file.path, create: false)
         #expect(try check.prepare("SELECT COUNT(*) FROM signatures").rows { $0.integer(0) } == [1])
     }
+
+    /// Identical signed records queued while the writer is busy share one transaction: the first queues its
+    /// effects, the others are logged without (a signature counts within its transaction too).
+    @Test func identicalSignedRecordsCommittedTogetherQueueTheirEffectsOnce() async throws {
+        let file = try TemporaryOutbox()
+        let outbox = try Outbox(path: file.path)
+        let signature = RequestSignature(bytes: Array(repeating: 5, count: 32), expires: wallClock() + 300)
+        // The first commit keeps the writer busy (an fsync) while the identical ones queue behind it.
+        var records = [try record(user: "auth0|other", assign: ["staff"])]
+        for _ in 0..<8 {
+            var same = try record(user: "auth0|same", assign: ["staff"])
+            same.signature = signature
+            records.append(same)
+        }
+        let group = DispatchGroup()
+        for entry in records {
+            group.enter()
+            outbox.commit(entry) { _ in group.leave() }
+        }
+        await withCheckedContinuation { continuation in group.notify(queue: .global()) { continuation.resume() } }
+        outbox.close()
+        let entries = try OutboxFile(path: file.path).list().filter { $0.userID == "auth0|same" }
+        #expect(entries.map(\.decisionID) == [records[1].id], "\(entries)")
+        #expect(try OutboxFile(path: file.path).status().decisions == 9)
+    }
 }
