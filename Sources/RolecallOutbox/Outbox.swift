@@ -29,11 +29,15 @@ public struct DecisionRecord: Sendable {
     /// The decision's `roles`: what the token issued now carries, and what the tenant must hold once this
     /// decision's effects are done.
     public var roles: [String]
+    /// The request's signature, for a signed request: recorded in the decision's transaction, and a record whose
+    /// signature was committed before (and has not expired) is logged without its plan.
+    public var signature: RequestSignature?
 
     /// A record.
     public init(
         id: String, time: Double, userID: String?, decision: String, ruleSetHash: String, latencyMicroseconds: Int,
-        event: [UInt8]? = nil, plan: UserPlan? = nil, roles: [String], clock: Double? = nil
+        event: [UInt8]? = nil, plan: UserPlan? = nil, roles: [String], clock: Double? = nil,
+        signature: RequestSignature? = nil
     ) {
         self.id = id
         self.time = time
@@ -45,6 +49,22 @@ public struct DecisionRecord: Sendable {
         self.event = event
         self.plan = plan
         self.roles = roles
+        self.signature = signature
+    }
+}
+
+/// The signature of a signed request, and when its timestamp leaves the window (after which the server refuses
+/// the request anyway, so it need not be remembered).
+public struct RequestSignature: Sendable, Equatable {
+    /// The 32 bytes of the HMAC-SHA256.
+    public var bytes: [UInt8]
+    /// Unix seconds: the request's timestamp plus the window.
+    public var expires: Double
+
+    /// A signature remembered until `expires`.
+    public init(bytes: [UInt8], expires: Double) {
+        self.bytes = bytes
+        self.expires = expires
     }
 }
 
@@ -199,6 +219,11 @@ public final class Outbox: Sendable {
                 "effects interrupted by a stop are queued again",
                 metadata: ["count": "\(recovered)", "outbox": "\(path)"])
         }
+        // The signatures committed before, so a request replayed across a restart queues nothing either.
+        let seen = SeenSignatures()
+        for (bytes, expires) in try store.loadSignatures(now: wallClock(), limit: seen.capacity) {
+            seen.remember(bytes, expires: expires)
+        }
         // Checkpoints (copying the WAL into the file, and its fsync) happen on a thread of their own, not in the
         // middle of a commit that requests are waiting for.
         try store.connection.execute("PRAGMA wal_autocheckpoint=0")
@@ -212,10 +237,12 @@ public final class Outbox: Sendable {
         checkpointer.name = "rolecall-outbox-checkpoint"
         checkpointer.start()
         let handoff = Handoff(store)
+        let memory = Handoff(seen)
         let thread = Thread { [self] in
-            if let store = handoff.value { self.writerLoop(store) }
+            if let store = handoff.value, let seen = memory.value { self.writerLoop(store, seen: seen) }
             // The connection is closed (and the WAL checkpointed) before close() returns.
             handoff.release()
+            memory.release()
             signal.locked {
                 closed = true
                 signal.broadcast()
@@ -313,7 +340,25 @@ public final class Outbox: Sendable {
         Glibc.close(lockDescriptor)
     }
 
-    private func writerLoop(_ store: OutboxStore) {
+    /// Commits `records` in one transaction: each signed record whose signature was committed before (or comes
+    /// earlier in `records`) without its plan. The signatures count as seen once the transaction has committed;
+    /// returns which records were such replays.
+    private func commit(_ records: [DecisionRecord], store: OutboxStore, seen: SeenSignatures) throws(OutboxError)
+        -> [Bool]
+    {
+        var pending = SeenSignatures.Pending()
+        let replayed = try store.connection.immediateTransaction { () throws(OutboxError) -> [Bool] in
+            try records.map { record throws(OutboxError) -> Bool in
+                let screened = seen.screen(record, now: record.time, pending: &pending)
+                try store.insert(screened.record)
+                return screened.replayed
+            }
+        }
+        seen.remember(pending)
+        return replayed
+    }
+
+    private func writerLoop(_ store: OutboxStore, seen: SeenSignatures) {
         while true {
             let batch = signal.locked {
                 () -> [(DecisionRecord, @Sendable (Result<Void, OutboxError>) -> Void)] in
@@ -330,21 +375,29 @@ public final class Outbox: Sendable {
                 logger.critical("outbox commit refused", metadata: ["error": "\(error)"])
                 results = Array(repeating: .failure(error), count: batch.count)
             } else {
+                var replayed: [Bool]
                 do {
-                    try store.connection.immediateTransaction { () throws(OutboxError) in
-                        for (record, _) in batch { try store.insert(record) }
-                    }
+                    replayed = try commit(batch.map(\.0), store: store, seen: seen)
                     results = Array(repeating: .success(()), count: batch.count)
                 } catch {
                     // One record's failure must not fail the others: commit them one by one.
+                    replayed = []
                     results = batch.map { record, _ in
                         Result { () throws(OutboxError) in
-                            try store.connection.immediateTransaction { () throws(OutboxError) in
-                                try store.insert(record)
-                            }
+                            replayed += try commit([record], store: store, seen: seen)
                         }
                     }
                     logger.error("outbox commit failed", metadata: ["error": "\(error)", "outbox": "\(path)"])
+                }
+                if replayed.contains(true) {
+                    let stored = zip(batch, results).compactMap { entry, result -> DecisionRecord? in
+                        if case .success = result { entry.0 } else { nil }
+                    }
+                    for (record, replay) in zip(stored, replayed) where replay {
+                        logger.notice(
+                            "a signed request seen before: decided and logged, no role change queued",
+                            metadata: ["decision_id": "\(record.id)"])
+                    }
                 }
             }
             let failed = results.contains { if case .failure = $0 { true } else { false } }

@@ -13,8 +13,16 @@ import RolecallLanguage
 /// operator retries or purges it, and once a newer decision for its user is logged it is superseded: `retry` skips
 /// it (``supersedingDecisions(of:after:)``).
 final class OutboxStore {
-    /// The schema version in `PRAGMA user_version`. 1: the first; 2: `decisions.clock`, the evaluation clock.
-    static let schemaVersion = 2
+    /// The schema version in `PRAGMA user_version`. 1: the first; 2: `decisions.clock`, the evaluation clock;
+    /// 3: `signatures`, the signed requests committed and not yet expired.
+    static let schemaVersion = 3
+
+    /// The table of signatures (schema 3). Keyed by expiry first: an insert lands at the right edge of the b-tree
+    /// (timestamps grow), pruning deletes from the left, and start-up reads the unexpired ones as one range.
+    static let signaturesTable = """
+        CREATE TABLE IF NOT EXISTS signatures(
+          expires REAL NOT NULL, mac BLOB NOT NULL, PRIMARY KEY(expires, mac)) WITHOUT ROWID;
+        """
 
     let connection: SQLiteConnection
 
@@ -43,6 +51,7 @@ final class OutboxStore {
                       WHERE state IN ('pending', 'running');
                     CREATE INDEX IF NOT EXISTS effects_dead ON effects(seq) WHERE state = 'dead';
                     CREATE INDEX IF NOT EXISTS effects_done_by_user ON effects(user_id, updated) WHERE state = 'done';
+                    \(Self.signaturesTable)
                     PRAGMA user_version = \(Self.schemaVersion);
                     """)
             }
@@ -61,13 +70,18 @@ final class OutboxStore {
     /// reads the version again (another process may have migrated it meanwhile).
     ///
     /// 1 → 2 adds `decisions.clock`, NULL for the decisions already logged (adding a nullable column rewrites
-    /// nothing, however long the log); `rules log export` stamps those with their `time` instead.
+    /// nothing, however long the log); `rules log export` stamps those with their `time` instead. 2 → 3 adds the
+    /// table `signatures`, empty.
     private func migrate(path: String) throws(OutboxError) {
         try connection.immediateTransaction { () throws(OutboxError) in
             var version = try connection.prepare("PRAGMA user_version").rows { $0.integer(0) }.first ?? 0
             if version == 1 {
                 try connection.execute("ALTER TABLE decisions ADD COLUMN clock REAL; PRAGMA user_version = 2")
                 version = 2
+            }
+            if version == 2 {
+                try connection.execute(Self.signaturesTable + "PRAGMA user_version = 3")
+                version = 3
             }
             guard version == Self.schemaVersion else {
                 throw OutboxError(
@@ -100,6 +114,8 @@ final class OutboxStore {
         UPDATE effects SET state = 'coalesced', updated = ?, message = 'superseded by decision ' || ?
         WHERE state IN ('pending', 'running') AND state = 'pending' AND user_id = ?
         """)
+    private lazy var insertSignature = try? connection.prepare(
+        "INSERT OR IGNORE INTO signatures(expires, mac) VALUES(?, ?)")
     private lazy var insertEffect = try? connection.prepare(
         """
         INSERT INTO effects(decision_id, user_id, role, rule, assign, state, created, updated)
@@ -121,7 +137,7 @@ final class OutboxStore {
         SELECT role, assign FROM effects WHERE state = 'done' AND user_id = ? AND updated >= ? ORDER BY seq
         """)
 
-    /// Inserts `record` and its effects, inside the caller's transaction.
+    /// Inserts `record`, its signature and its effects, inside the caller's transaction.
     ///
     /// The newest decision for a user is the one the tenant must end up matching: its `roles` are what the
     /// token issued now carries. Its plan was made against the roles the login showed, which no pending effect
@@ -137,6 +153,9 @@ final class OutboxStore {
             .text(record.ruleSetHash), .integer(record.latencyMicroseconds), record.event.map { .blob($0) } ?? .null,
             record.clock.map { .real($0) } ?? .null,
         ])
+        if let signature = record.signature {
+            try statement(insertSignature).run([.real(signature.expires), .blob(signature.bytes)])
+        }
         guard let plan = record.plan else { return }
         // What the tenant holds, or will once the call under way ends, for the roles the outbox knows about. Role
         // names are their bytes (``ExactString``): a change of `"caf\u{E9}"` says nothing of `"cafe\u{301}"`.
@@ -169,6 +188,25 @@ final class OutboxStore {
                 .text(record.id), .text(plan.userID), .text(planned.role), .text(planned.rule),
                 .integer(assign ? 1 : 0), .real(record.time), .real(record.time),
             ])
+        }
+    }
+
+    /// The signatures that expire at `now` or later, at most `limit` (those that expire last), oldest first;
+    /// the expired ones are deleted.
+    func loadSignatures(now: Double, limit: Int) throws(OutboxError) -> [(bytes: [UInt8], expires: Double)] {
+        try pruneSignatures(before: now)
+        let newest = try connection.prepare(
+            "SELECT mac, expires FROM signatures WHERE expires >= ? ORDER BY expires DESC, mac DESC LIMIT ?"
+        ).rows([.real(now), .integer(limit)]) { (bytes: $0.blob(0) ?? [], expires: $0.real(1) ?? 0) }
+        return Array(newest.reversed())
+    }
+
+    /// Deletes the signatures that expired before `before`. Returns how many.
+    @discardableResult
+    func pruneSignatures(before: Double) throws(OutboxError) -> Int {
+        try connection.immediateTransaction { () throws(OutboxError) in
+            try connection.prepare("DELETE FROM signatures WHERE expires < ?").run([.real(before)])
+            return connection.changes
         }
     }
 
@@ -316,6 +354,8 @@ final class OutboxStore {
             try connection.prepare(
                 "DELETE FROM effects WHERE state IN ('done', 'coalesced') AND updated < ?"
             ).run([.real(cutoff)])
+            // Signatures past their window: the server refuses their requests anyway.
+            try connection.prepare("DELETE FROM signatures WHERE expires < ?").run([.real(now)])
             return deleted
         }
     }

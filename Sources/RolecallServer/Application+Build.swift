@@ -137,7 +137,7 @@ public func buildRouter(
         rules: rules, effects: effects, metrics: metrics)
 }
 
-/// The routes, with the decision endpoint the event loop's handler shares (one replay memory for both).
+/// The routes, with the decision endpoint the event loop's handler shares.
 func buildRouter(
     _ configuration: ServerConfiguration, decide: DecisionEndpoint, rules: RuleSetStore, effects: ServerEffects?,
     metrics: ServerMetrics

@@ -63,7 +63,7 @@ struct DecisionEndpoint: Sendable {
     func prepare(_ body: ByteBuffer, proof: RequestAuthenticator.HeaderVerdict, logger base: Logger)
         throws(ErrorBody) -> Prepared
     {
-        var replayed = false
+        var signed: RequestSignature?
         if case .needsBody(let timestamp, let signature) = proof, let authenticator {
             let matches = body.withUnsafeReadableBytes {
                 authenticator.verify(signature: Array(signature), timestamp: timestamp, body: $0)
@@ -71,9 +71,10 @@ struct DecisionEndpoint: Sendable {
             guard matches else { throw ErrorBody.unauthorized("the signature does not match the body") }
             // A signed request seen before (a client's retry, or a captured request replayed within the window)
             // is answered, but queues no role change: replayed later, an older login's decision would undo a
-            // newer one's.
-            replayed = !authenticator.replays.firstUse(
-                of: signature, timestamp: Double(timestamp) ?? 0, now: configuration.clock())
+            // newer one's. The outbox decides which is first, as it commits (``SeenSignatures``): a signature
+            // counts once its decision is on disk, and stays counted across a restart. Without an outbox nothing
+            // is queued, so a replay changes nothing and nothing need be remembered.
+            signed = RequestSignature(bytes: signature, expires: (Double(timestamp) ?? 0) + authenticator.window)
         }
         let ruleSet = rules.current
         // Every decision is made at an explicit moment, read once here and logged with it, so a replay of the
@@ -127,10 +128,7 @@ struct DecisionEndpoint: Sendable {
             record = DecisionRecord(
                 id: id, time: configuration.clock(), userID: decision.userID, decision: json,
                 ruleSetHash: ruleSet.hash, latencyMicroseconds: Int(milliseconds(latency) * 1_000), event: event,
-                plan: replayed ? nil : plan, roles: decision.roles, clock: clock)
-            if replayed {
-                logger().notice("a signed request seen before: decided and logged, no role change queued")
-            }
+                plan: plan, roles: decision.roles, clock: clock, signature: signed)
         }
         if !decision.errors.isEmpty {
             logger().info(

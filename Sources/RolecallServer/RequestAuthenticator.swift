@@ -12,17 +12,15 @@ public struct RequestAuthenticator: Sendable {
     let secret: [UInt8]
     /// SHA-256 of the secret: a bearer token is compared through its hash, so the comparison's length is fixed.
     let secretDigest: [UInt8]
-    /// How far a signature's timestamp may be from the clock, either way, in seconds.
+    /// How far a signature's timestamp may be from the clock, either way, in seconds. A signature is remembered
+    /// until its timestamp leaves the window (the outbox's ``RequestSignature``), so a replay is caught.
     public let window: Double
-    /// The signatures already accepted within the window.
-    let replays: ReplayGuard
 
     /// An authenticator for `secret`.
     public init(secret: [UInt8], window: Double = 300) {
         self.secret = secret
         self.secretDigest = Array(SHA256.hash(data: secret))
         self.window = window
-        self.replays = ReplayGuard(window: window)
     }
 
     /// What the headers say before the body is read.

@@ -502,8 +502,9 @@ func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) rethrows
         #expect(status.decisions == 1)
         #expect(status.pending == 1)
         let check = try SQLiteConnection(path: file.path, create: false)
-        #expect(try check.prepare("PRAGMA user_version").rows { $0.integer(0) } == [2])
+        #expect(try check.prepare("PRAGMA user_version").rows { $0.integer(0) } == [3])
         #expect(try check.prepare("SELECT clock FROM decisions").rows { $0.real(0) } == [nil])
+        #expect(try check.prepare("SELECT COUNT(*) FROM signatures").rows { $0.integer(0) } == [0])
 
         // New decisions record their clock next to the old ones.
         let outbox = try Outbox(path: file.path)
@@ -528,6 +529,59 @@ func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) rethrows
             try newer.execute("CREATE TABLE decisions(id TEXT); PRAGMA user_version = 9")
         }
         let error = #expect(throws: OutboxError.self) { try OutboxFile(path: file.path) }
-        #expect(error?.message.hasSuffix("is an outbox of schema 9; this build reads schema 2") == true)
+        #expect(error?.message.hasSuffix("is an outbox of schema 9; this build reads schema 3") == true)
+    }
+
+    /// A signed request's signature is recorded with its decision and read back when the outbox is opened again,
+    /// so the same request after a restart queues nothing; expired signatures are deleted.
+    @Test func aCommittedSignatureIsRememberedAcrossARestart() async throws {
+        let file = try TemporaryOutbox()
+        let signature = RequestSignature(bytes: Array(repeating: 7, count: 32), expires: wallClock() + 300)
+        do {
+            let outbox = try Outbox(path: file.path)
+            var first = try record(user: "auth0|signed", assign: ["staff"])
+            first.signature = signature
+            try await outbox.commit(first)
+            var expired = try record(user: "auth0|expired", assign: ["staff"])
+            expired.signature = RequestSignature(bytes: Array(repeating: 9, count: 32), expires: wallClock() - 1)
+            try await outbox.commit(expired)
+            outbox.close()
+        }
+        let outbox = try Outbox(path: file.path)
+        var again = try record(user: "auth0|signed", assign: ["staff"])
+        again.signature = signature
+        try await outbox.commit(again)
+        outbox.close()
+        let entries = try OutboxFile(path: file.path).list()
+        #expect(entries.count == 2)
+        #expect(!entries.contains { $0.decisionID == again.id }, "\(entries)")
+        #expect(try OutboxFile(path: file.path).status().decisions == 3)
+        let check = try SQLiteConnection(path: file.path, create: false)
+        #expect(try check.prepare("SELECT COUNT(*) FROM signatures").rows { $0.integer(0) } == [1])
+    }
+
+    /// Identical signed records queued while the writer is busy share one transaction: the first queues its
+    /// effects, the others are logged without (a signature counts within its transaction too).
+    @Test func identicalSignedRecordsCommittedTogetherQueueTheirEffectsOnce() async throws {
+        let file = try TemporaryOutbox()
+        let outbox = try Outbox(path: file.path)
+        let signature = RequestSignature(bytes: Array(repeating: 5, count: 32), expires: wallClock() + 300)
+        // The first commit keeps the writer busy (an fsync) while the identical ones queue behind it.
+        var records = [try record(user: "auth0|other", assign: ["staff"])]
+        for _ in 0..<8 {
+            var same = try record(user: "auth0|same", assign: ["staff"])
+            same.signature = signature
+            records.append(same)
+        }
+        let group = DispatchGroup()
+        for entry in records {
+            group.enter()
+            outbox.commit(entry) { _ in group.leave() }
+        }
+        await withCheckedContinuation { continuation in group.notify(queue: .global()) { continuation.resume() } }
+        outbox.close()
+        let entries = try OutboxFile(path: file.path).list().filter { $0.userID == "auth0|same" }
+        #expect(entries.map(\.decisionID) == [records[1].id], "\(entries)")
+        #expect(try OutboxFile(path: file.path).status().decisions == 9)
     }
 }

@@ -43,6 +43,69 @@ import Testing
         return try condition()
     }
 
+    /// The headers that sign `body` at `timestamp` with ``secret``, as the Action does, computed by `openssl`
+    /// (not by the server's code).
+    static func signed(_ body: Data, timestamp: Int) throws -> [String: String] {
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        openssl.arguments = ["openssl", "dgst", "-sha256", "-hmac", secret, "-r"]
+        let input = Pipe()
+        let output = Pipe()
+        openssl.standardInput = input
+        openssl.standardOutput = output
+        try openssl.run()
+        input.fileHandleForWriting.write(Data("\(timestamp).".utf8) + body)
+        try input.fileHandleForWriting.close()
+        let digest = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        openssl.waitUntilExit()
+        let hex = digest.prefix { $0 != " " }
+        guard openssl.terminationStatus == 0, hex.count == 64 else { throw ServeError("openssl failed: \(digest)") }
+        return ["X-Rolecall-Timestamp": "\(timestamp)", "X-Rolecall-Signature": "v1=\(hex)"]
+    }
+
+    /// Found by the third attack: the signatures seen were only in the process, so after a restart (a `kill -9`
+    /// here) a captured older login, replayed within its window, queued its role changes again and undid a
+    /// newer login's at the tenant.
+    @Test func aLoginReplayedAfterAKillChangesNoRole() throws {
+        let sandbox = Sandbox(Sandbox.Configuration.seeded())
+        defer { sandbox.shutdown() }
+        let port = try sandbox.start()
+        let environment = Self.tenant(sandbox, port: port)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "rolecall-replay-\(UUID().uuidString)"
+        ).path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let now = Int(Date().timeIntervalSince1970)
+        let older = Self.event("auth0|replayed")
+        let olderHeaders = try Self.signed(older, timestamp: now - 8)
+        let newer = Data(
+            String(decoding: Self.event("auth0|replayed", held: ["staff", "member"]), as: UTF8.self)
+                .replacingOccurrences(of: "\"app_metadata\":{}", with: "\"app_metadata\":{\"blocked\":true}").utf8)
+
+        var server = try ServeProcess(["rules/", "--rate", "1000"], environment: environment, directory: directory)
+        #expect(server.post("/v1/decide", older, secret: nil, headers: olderHeaders).status == 200)
+        #expect(try Self.waitFor { try Self.status(server.outbox)["done"] as? Int == 2 }, "\(server.text)")
+        let blocked = server.post("/v1/decide", newer, secret: nil, headers: try Self.signed(newer, timestamp: now - 4))
+        #expect(blocked.status == 200)
+        #expect(try Self.waitFor { try Self.status(server.outbox)["done"] as? Int == 4 }, "\(server.text)")
+        server.kill9()
+
+        server = try ServeProcess(["rules/", "--rate", "1000"], environment: environment, directory: directory)
+        let replay = server.post("/v1/decide", older, secret: nil, headers: olderHeaders)
+        #expect(replay.status == 200, "answered, as a client's retry is")
+        #expect(try Self.waitFor { try Self.status(server.outbox)["pending"] as? Int == 0 }, "\(server.text)")
+        server.stop()
+        let final = try Self.status(server.outbox)
+        #expect(final["done"] as? Int == 4, "\(final)")
+        #expect(final["decisions"] as? Int == 3)
+        let ids = Dictionary(uniqueKeysWithValues: sandbox.configuration.roles.map { ($0.name, $0.id) })
+        for role in ["staff", "member"] {
+            #expect(sandbox.changes["auth0|replayed|\(ids[role] ?? "?")|assign"] == 1, "\(role) assigned once")
+            #expect(sandbox.changes["auth0|replayed|\(ids[role] ?? "?")|revoke"] == 1, "\(role) revoked once")
+        }
+    }
+
     @Test func aKilledServerLosesNothingItAcknowledgedAndRepeatsNothing() throws {
         var configuration = Sandbox.Configuration.seeded()
         configuration.faults.serverErrors = 1_000_000

@@ -110,15 +110,20 @@ final class ServeProcess {
         return nil
     }
 
-    /// POSTs `body` to `path` with the bearer `secret`; returns the status and body (status 0: no answer).
-    func post(_ path: String, _ body: Data, secret: String?, timeout: Double = 30) -> (status: Int, body: Data) {
-        request("POST", path, body, secret: secret, timeout: timeout)
+    /// POSTs `body` to `path` with the bearer `secret` and `headers`; returns the status and body (status 0: no
+    /// answer).
+    func post(
+        _ path: String, _ body: Data, secret: String?, headers: [String: String] = [:], timeout: Double = 30
+    ) -> (status: Int, body: Data) {
+        request("POST", path, body, secret: secret, headers: headers, timeout: timeout)
     }
 
-    /// Sends `method` to `path` with the bearer `secret`; returns the status and body (status 0: no answer).
-    func request(_ method: String, _ path: String, _ body: Data? = nil, secret: String?, timeout: Double = 30) -> (
-        status: Int, body: Data
-    ) {
+    /// Sends `method` to `path` with the bearer `secret` and `headers`; returns the status and body (status 0: no
+    /// answer).
+    func request(
+        _ method: String, _ path: String, _ body: Data? = nil, secret: String?, headers: [String: String] = [:],
+        timeout: Double = 30
+    ) -> (status: Int, body: Data) {
         guard let target = URL(string: url + path) else { return (0, Data()) }
         var request = URLRequest(url: target)
         request.httpMethod = method
@@ -126,6 +131,7 @@ final class ServeProcess {
         request.timeoutInterval = timeout
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         if let secret { request.setValue("Bearer \(secret)", forHTTPHeaderField: "Authorization") }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         let done = DispatchSemaphore(value: 0)
         let result = CLITests.LockedData()
         let status = NSLock()
