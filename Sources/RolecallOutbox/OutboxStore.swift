@@ -538,7 +538,17 @@ final class OutboxStore {
             if wanted.removeValue(forKey: id) != nil, let newer = newest[user] { found[id] = newer }
             if newest[user] == nil { newest[user] = id }
         }
-        for (decision, user) in wanted { if let newer = newest[user] { found[decision] = newer } }
+        // A dead letter whose decision is no longer logged is older than retention keeps, and so may be any newer
+        // decision of its user: any decision of the user still logged is newer, and with none it is taken as
+        // superseded all the same (``OutboxRetry/pruned``). Retrying it could undo a login nobody can see any more;
+        // leaving it, the user's next login plans again. Only a read of the whole log can tell (`after` is 0).
+        for (decision, user) in wanted {
+            if let newer = newest[user] {
+                found[decision] = newer
+            } else if after == 0 {
+                found[decision] = OutboxRetry.pruned
+            }
+        }
         return (found, through ?? after)
     }
 
@@ -581,6 +591,11 @@ public struct OutboxRetry: Sendable, Equatable {
         /// Its state: `pending`, `running`, `done` or `coalesced`.
         public var state: String
     }
+
+    /// What ``Superseded/by`` holds for a dead letter whose own decision retention has pruned from the decision
+    /// log: a newer decision of its user may have been pruned too, so it is not retried (the user's next login
+    /// plans again). Not a decision id (those start with `dec_`).
+    public static let pruned = "pruned"
 
     /// The dead letters put back in the queue, due now.
     public var queued: [Int] = []
@@ -641,7 +656,11 @@ public struct OutboxEntry: Sendable, Equatable {
         line += ", \(attempts) attempt\(attempts == 1 ? "" : "s"), \(decisionID)"
         if let status { line += ": \(status) \(HumanText.word(errorCode ?? "error"))" }
         if let message { line += (status == nil ? ": " : " ") + HumanText.line(message) }
-        if let supersededBy { line += "; superseded by the newer decision \(supersededBy), not retried" }
+        if supersededBy == OutboxRetry.pruned {
+            line += "; its decision was pruned from the decision log (newer ones may have been too), not retried"
+        } else if let supersededBy {
+            line += "; superseded by the newer decision \(supersededBy), not retried"
+        }
         return line
     }
 }

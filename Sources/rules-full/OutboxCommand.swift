@@ -186,7 +186,12 @@ struct OutboxCommand: ParsableCommand {
             out +=
                 ", \(report.superseded.count) skipped as superseded (a newer decision for the same user was logged "
                 + "since, and the tenant follows the newest login):\n"
-            for skipped in report.superseded { out += "  \(skipped.id)\tsuperseded by \(skipped.by)\n" }
+            for skipped in report.superseded {
+                out +=
+                    skipped.by == OutboxRetry.pruned
+                    ? "  \(skipped.id)\tits decision was pruned from the decision log (newer ones may have been too)\n"
+                    : "  \(skipped.id)\tsuperseded by \(skipped.by)\n"
+            }
             return out
         }
     }
