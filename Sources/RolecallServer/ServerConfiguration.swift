@@ -63,21 +63,55 @@ public struct ServerConfiguration: Sendable {
     /// The defaults (`rules serve` without options, but with no secret).
     public init() {}
 
-    /// Whether ``host`` is reachable from this machine only: `localhost`, an IPv4 address in 127.0.0.0/8 or the
-    /// IPv6 `::1` (IPv4-mapped loopback included). Anything else, `0.0.0.0` and `::` first of all, may be reached
-    /// by others; so is a form `inet_pton` does not read (`127.1`), which the resolver might.
+    /// Whether ``host`` is reachable from this machine only: an IPv4 address in 127.0.0.0/8 or the IPv6 `::1`
+    /// (IPv4-mapped loopback included), or `localhost` when every address it resolves to is one of those (by what
+    /// it resolves to, not by its name: an `/etc/hosts` can send `localhost` anywhere). Anything else, `0.0.0.0`
+    /// and `::` first of all, may be reached by others; so is a form `inet_pton` does not read (`127.1`), which
+    /// the resolver might.
     public var listensOnLoopbackOnly: Bool {
-        if host.lowercased() == "localhost" { return true }
+        guard host.lowercased() == "localhost" else { return Self.isLoopback(host) }
+        return Self.allLoopback(Self.resolved(host))
+    }
+
+    /// Whether `addresses` (numeric, as the resolver gives them) are all loopback addresses, and there is one.
+    static func allLoopback(_ addresses: [String]) -> Bool {
+        !addresses.isEmpty && addresses.allSatisfy(isLoopback)
+    }
+
+    /// Whether `address`, a numeric IPv4 or IPv6 address, is a loopback address.
+    static func isLoopback(_ address: String) -> Bool {
         var v4 = in_addr()
-        if inet_pton(AF_INET, host, &v4) == 1 {
+        if inet_pton(AF_INET, address, &v4) == 1 {
             return UInt32(bigEndian: v4.s_addr) >> 24 == 127
         }
         var v6 = in6_addr()
-        guard inet_pton(AF_INET6, host, &v6) == 1 else { return false }
+        guard inet_pton(AF_INET6, address, &v6) == 1 else { return false }
         let bytes = withUnsafeBytes(of: v6) { Array($0) }
         if bytes[0..<15].allSatisfy({ $0 == 0 }) && bytes[15] == 1 { return true }
         // ::ffff:127.x.y.z
         return bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF && bytes[12] == 127
+    }
+
+    /// The numeric addresses `name` resolves to (none when it does not resolve).
+    static func resolved(_ name: String) -> [String] {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(name, nil, &hints, &list) == 0 else { return [] }
+        defer { freeaddrinfo(list) }
+        var addresses: [String] = []
+        var next = list
+        while let entry = next {
+            var text = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+            if getnameinfo(
+                entry.pointee.ai_addr, entry.pointee.ai_addrlen, &text, socklen_t(text.count), nil, 0, NI_NUMERICHOST)
+                == 0
+            {
+                addresses.append(String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            }
+            next = entry.pointee.ai_next
+        }
+        return addresses
     }
 }
 

@@ -3,8 +3,9 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-import RolecallServer
 import Testing
+
+@testable import RolecallServer
 
 #if canImport(Glibc)
     import Glibc
@@ -79,6 +80,18 @@ import Testing
         var configuration = ServerConfiguration()
         configuration.host = host
         #expect(configuration.listensOnLoopbackOnly == loopback)
+    }
+
+    /// `localhost` counts as loopback by what it resolves to, not by its name (found by an attack: an /etc/hosts
+    /// line `192.0.2.2 localhost` let --insecure-no-auth with role changes listen on 192.0.2.2).
+    @Test func localhostIsLoopbackByWhatItResolvesTo() {
+        #expect(ServerConfiguration.allLoopback(["127.0.0.1", "::1"]))
+        #expect(!ServerConfiguration.allLoopback(["127.0.0.1", "192.0.2.2"]))
+        #expect(!ServerConfiguration.allLoopback(["192.0.2.2"]))
+        #expect(!ServerConfiguration.allLoopback([]))
+        // Here `localhost` resolves to loopback addresses only.
+        #expect(ServerConfiguration.resolved("localhost").contains("127.0.0.1"))
+        #expect(ServerConfiguration.resolved("no-such-host.invalid").isEmpty)
     }
 
     /// What the server sent on a connection that sent `bytes` (then `dribble`, a piece every `interval`) until it
