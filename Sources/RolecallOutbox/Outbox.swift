@@ -419,7 +419,7 @@ public final class OutboxFile {
     /// Opens the existing outbox at `path`; a missing file or one that is not an outbox is an error.
     public init(path: String) throws(OutboxError) {
         guard access(path, F_OK) == 0 else { throw OutboxError("no outbox at \(FileName.visible(path))") }
-        store = try OutboxStore(path: path, create: false)
+        store = try OutboxStore(path: path, create: false, upgrading: false)
     }
 
     /// Counts by state.

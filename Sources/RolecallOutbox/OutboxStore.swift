@@ -26,9 +26,16 @@ final class OutboxStore {
 
     let connection: SQLiteConnection
 
+    /// The schema an operator's command (``OutboxFile``: `rules outbox`, `rules log export`) needs: it reads and
+    /// changes only decisions and effects.
+    static let operatorSchemaVersion = 2
+
     /// Opens `path`. `create` makes the file and its tables when missing; otherwise a missing file or one that is
-    /// not an outbox is an error.
-    init(path: String, create: Bool) throws(OutboxError) {
+    /// not an outbox is an error. An older schema is brought up to ``schemaVersion``, or with `upgrading` false
+    /// only up to ``operatorSchemaVersion``: a server of the previous schema may be running on the file, and an
+    /// outbox moved past what it reads would refuse its next start (found by an attack: `rules outbox status`
+    /// upgraded a running older server's outbox). The server upgrades it when it starts.
+    init(path: String, create: Bool, upgrading: Bool = true) throws(OutboxError) {
         connection = try SQLiteConnection(path: path, create: create)
         let version = try connection.prepare("PRAGMA user_version").rows { $0.integer(0) }.first ?? 0
         if version == 0 {
@@ -56,7 +63,8 @@ final class OutboxStore {
                     """)
             }
         } else if version < Self.schemaVersion {
-            try migrate(path: path)
+            let target = upgrading ? Self.schemaVersion : Self.operatorSchemaVersion
+            if version < target { try migrate(path: path, to: target) }
         } else if version != Self.schemaVersion {
             throw OutboxError(
                 "\(FileName.visible(path)) is an outbox of schema \(version); this build reads schema \(Self.schemaVersion)"
@@ -66,24 +74,24 @@ final class OutboxStore {
         try connection.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL")
     }
 
-    /// Brings an outbox of an older schema up to ``schemaVersion``, one step at a time, in one transaction that
-    /// reads the version again (another process may have migrated it meanwhile).
+    /// Brings an outbox of an older schema up to `target`, one step at a time, in one transaction that reads the
+    /// version again (another process may have migrated it meanwhile, further than `target` too).
     ///
     /// 1 → 2 adds `decisions.clock`, NULL for the decisions already logged (adding a nullable column rewrites
     /// nothing, however long the log); `rules log export` stamps those with their `time` instead. 2 → 3 adds the
     /// table `signatures`, empty.
-    private func migrate(path: String) throws(OutboxError) {
+    private func migrate(path: String, to target: Int) throws(OutboxError) {
         try connection.immediateTransaction { () throws(OutboxError) in
             var version = try connection.prepare("PRAGMA user_version").rows { $0.integer(0) }.first ?? 0
-            if version == 1 {
+            if version == 1 && target >= 2 {
                 try connection.execute("ALTER TABLE decisions ADD COLUMN clock REAL; PRAGMA user_version = 2")
                 version = 2
             }
-            if version == 2 {
+            if version == 2 && target >= 3 {
                 try connection.execute(Self.signaturesTable + "PRAGMA user_version = 3")
                 version = 3
             }
-            guard version == Self.schemaVersion else {
+            guard version >= target, version <= Self.schemaVersion else {
                 throw OutboxError(
                     "\(FileName.visible(path)) is an outbox of schema \(version); this build reads schema \(Self.schemaVersion)"
                 )

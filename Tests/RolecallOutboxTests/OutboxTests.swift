@@ -509,13 +509,19 @@ func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) rethrows
         let status = try OutboxFile(path: file.path).status()
         #expect(status.decisions == 1)
         #expect(status.pending == 1)
+        // An operator's command brings it up to what it reads (schema 2) and no further: a server of schema 2 may
+        // be running on it, and schema 3 would refuse that server's next start.
         let check = try SQLiteConnection(path: file.path, create: false)
-        #expect(try check.prepare("PRAGMA user_version").rows { $0.integer(0) } == [3])
+        #expect(try check.prepare("PRAGMA user_version").rows { $0.integer(0) } == [2])
         #expect(try check.prepare("SELECT clock FROM decisions").rows { $0.real(0) } == [nil])
-        #expect(try check.prepare("SELECT COUNT(*) FROM signatures").rows { $0.integer(0) } == [0])
+        #expect(try OutboxFile(path: file.path).list().count == 1)
+        #expect(try OutboxFile(path: file.path).retry(ids: nil).queued.isEmpty)
+        #expect(try check.prepare("PRAGMA user_version").rows { $0.integer(0) } == [2])
 
-        // New decisions record their clock next to the old ones.
+        // New decisions record their clock next to the old ones; the server brings the file up to schema 3.
         let outbox = try Outbox(path: file.path)
+        #expect(try check.prepare("PRAGMA user_version").rows { $0.integer(0) } == [3])
+        #expect(try check.prepare("SELECT COUNT(*) FROM signatures").rows { $0.integer(0) } == [0])
         var entry = try record(user: "auth0|new")
         entry.clock = 1_796_030_200
         entry.event = Array(#"{"user":{"user_id":"auth0|new"}}"#.utf8)
