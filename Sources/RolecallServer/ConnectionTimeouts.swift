@@ -179,7 +179,7 @@ final class ConnectionTimeouts: ChannelDuplexHandler, RemovableChannelHandler {
         _ context: ChannelHandlerContext, what: String, within limit: TimeAmount, started: NIODeadline, answer: Bool
     ) {
         let seconds = Double(limit.nanoseconds) / 1e9
-        let route = requestHead.flatMap { $0.path }.map(Self.route) ?? "unmatched"
+        let route = requestHead.flatMap { $0.path }.map { routeLabel($0) } ?? "unmatched"
         let method = requestHead?.method.rawValue ?? "unknown"
         metrics?.requestFinished(
             route: route, method: method, status: 408,
@@ -208,13 +208,6 @@ final class ConnectionTimeouts: ChannelDuplexHandler, RemovableChannelHandler {
         expired = true
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
-    }
-
-    /// The route label of a path: a route the server answers, else `unmatched`.
-    static func route(_ path: String) -> String {
-        let bare = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)
-        guard let bare, serverRoutes[bare] != nil else { return "unmatched" }
-        return bare
     }
 
     /// Sits in front of the HTTP decoder and tells ``ConnectionTimeouts`` when bytes arrive, so the head deadline

@@ -25,7 +25,7 @@ struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
             // status proxies use for a request the client closed; nobody is left to read the answer.
             context.logger.debug("the client closed the connection before its request was complete")
             metrics.requestFinished(
-                route: routes[request.uri.path] != nil ? request.uri.path : "unmatched",
+                route: routeLabel(request.uri.path, in: routes),
                 method: request.method.rawValue, status: 499, duration: ContinuousClock.now - start)
             throw error
         } catch let error as HTTPParserError {
@@ -37,7 +37,7 @@ struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
             context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
             response = ErrorBody(status: .internalServerError, code: "internal", message: "internal error").response
         }
-        let route = routes[request.uri.path] != nil ? request.uri.path : "unmatched"
+        let route = routeLabel(request.uri.path, in: routes)
         let status = response.status.code
         // Every body here is one buffer made before this point, so the response is complete now.
         metrics.requestFinished(
@@ -65,4 +65,12 @@ struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
                 .response
         }
     }
+}
+
+/// The route label of `path` (its query, if any, left off) in the latency histogram: the path when it is one of
+/// `routes`, else `unmatched`, so unknown paths cannot multiply the histogram's series.
+func routeLabel(_ path: String, in routes: [String: [HTTPRequest.Method]] = serverRoutes) -> String {
+    let bare = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)
+    guard let bare, routes[bare] != nil else { return "unmatched" }
+    return bare
 }
