@@ -212,10 +212,14 @@ final class OutboxStore {
     /// Deletes the signatures that expired before `before`. Returns how many.
     @discardableResult
     func pruneSignatures(before: Double) throws(OutboxError) -> Int {
-        try connection.immediateTransaction { () throws(OutboxError) in
-            try connection.prepare("DELETE FROM signatures WHERE expires < ?").run([.real(before)])
-            return connection.changes
-        }
+        try connection.immediateTransaction { () throws(OutboxError) in try deleteSignatures(expiredBefore: before) }
+    }
+
+    /// ``pruneSignatures(before:)`` inside the caller's transaction (retention's too): the server refuses their
+    /// requests anyway once their window is over.
+    private func deleteSignatures(expiredBefore before: Double) throws(OutboxError) -> Int {
+        try connection.prepare("DELETE FROM signatures WHERE expires < ?").run([.real(before)])
+        return connection.changes
     }
 
     // MARK: the worker
@@ -362,8 +366,7 @@ final class OutboxStore {
             try connection.prepare(
                 "DELETE FROM effects WHERE state IN ('done', 'coalesced') AND updated < ?"
             ).run([.real(cutoff)])
-            // Signatures past their window: the server refuses their requests anyway.
-            try connection.prepare("DELETE FROM signatures WHERE expires < ?").run([.real(now)])
+            _ = try deleteSignatures(expiredBefore: now)
             return deleted
         }
     }
