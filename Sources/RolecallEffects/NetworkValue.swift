@@ -21,15 +21,15 @@ public enum NetworkValue {
     }
 
     /// The seconds a `Retry-After` header asks to wait at Unix time `now`: delta-seconds (1 to 12 ASCII digits,
-    /// as HTTP defines them: no sign, fraction, exponent, hex or `inf`) or an HTTP-date (a date in the past means
-    /// no wait).
-    public static func retryAfter(_ text: String?, now: Double) -> Double? {
+    /// as HTTP defines them: no sign, fraction, exponent, hex or `inf`) or an HTTP-date minus now, at least
+    /// `dateFloor` (by default a date in the past means no wait).
+    public static func retryAfter(_ text: String?, now: Double, dateFloor: Double = 0) -> Double? {
         guard let text = text.map(Self.trimmed), !text.isEmpty, text.utf8.count <= 64 else { return nil }
         if text.utf8.allSatisfy({ (48...57).contains($0) }) {
             return text.utf8.count <= 12 ? Double(text) : nil
         }
         guard let date = httpDate(text), now.isFinite else { return nil }
-        return max(0, date - now)
+        return max(dateFloor, date - now)
     }
 
     /// A whole number from a JSON body (`total`, `expires_in`), if it is finite and within `range`; fractions

@@ -45,12 +45,11 @@ public struct RetryPolicy: Sendable {
     public func wait(afterAttempt attempt: Int, headers: [String: String], now: Double, random: Double) -> (
         Double, Reason
     ) {
-        if let text = headers["retry-after"], let retryAfter = NetworkValue.retryAfter(text, now: now) {
-            // An HTTP-date names a second, which may be this one or already past (a server's clock behind ours):
-            // like a reset time, it waits at least ``minimumResetWait``, or every retry would follow at once.
-            // Delta-seconds are the server's own count, `0` included.
-            let isDate = !NetworkValue.trimmed(text).utf8.allSatisfy { (48...57).contains($0) }
-            return (min(isDate ? max(retryAfter, minimumResetWait) : retryAfter, maximumWait), .retryAfter)
+        // An HTTP-date names a second, which may be this one or already past (a server's clock behind ours): like
+        // a reset time, it waits at least ``minimumResetWait``, or every retry would follow at once. Delta-seconds
+        // are the server's own count, `0` included.
+        if let retryAfter = NetworkValue.retryAfter(headers["retry-after"], now: now, dateFloor: minimumResetWait) {
+            return (min(retryAfter, maximumWait), .retryAfter)
         }
         if let reset = NetworkValue.unixTime(headers["x-ratelimit-reset"]), now.isFinite {
             return (min(max(reset - now, minimumResetWait), maximumWait), .rateLimitReset)
